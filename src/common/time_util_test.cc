@@ -1,0 +1,50 @@
+#include "common/time_util.h"
+
+#include <gtest/gtest.h>
+
+namespace hasivu {
+namespace {
+
+using namespace std::chrono;
+
+TEST(TimeUtilTest, Rfc3339RoundTrip) {
+  const TimePoint t =
+      sys_days(year(2026) / 11 / 27) + hours(13) + minutes(25) + seconds(21) + microseconds(123456);
+  EXPECT_EQ(FormatRfc3339(t), "2026-11-27T13:25:21.123456Z");
+  EXPECT_EQ(*ParseRfc3339("2026-11-27T13:25:21.123456Z"), t);
+  // PostgreSQL's text form and offsets.
+  EXPECT_EQ(*ParseRfc3339("2026-11-27 13:25:21.123456+00"), t);
+  EXPECT_EQ(*ParseRfc3339("2026-11-27T18:55:21.123456+05:30"), t);
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2026-11-27T13:25:21Z")), "2026-11-27T13:25:21.000000Z");
+}
+
+TEST(TimeUtilTest, Rfc3339RejectsGarbage) {
+  for (const char* bad :
+       {"", "2026-11-27", "2026-11-27T25:00:00Z", "2026-11-27T13:25:21Q", "2026-02-30T00:00:00Z",
+        "2026-11-27T13:25:21.Z", "x026-11-27T13:25:21Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).ok()) << bad;
+  }
+}
+
+TEST(TimeUtilTest, Dates) {
+  EXPECT_EQ(FormatDate(*ParseDate("2026-11-27")), "2026-11-27");
+  EXPECT_FALSE(ParseDate("2026-13-01").ok());
+  EXPECT_FALSE(ParseDate("2026-2-01").ok());
+  EXPECT_FALSE(ParseDate("2025-02-29").ok());
+  EXPECT_TRUE(ParseDate("2024-02-29").ok());
+  EXPECT_EQ(IsoWeekday(*ParseDate("2026-11-27")), 5u);  // a Friday
+  EXPECT_EQ(IsoWeekday(*ParseDate("2026-11-29")), 7u);  // a Sunday
+}
+
+TEST(TimeUtilTest, LocalDateFollowsTheSchoolsZone) {
+  // 20:00 UTC on the 27th is already the 28th in India (UTC+05:30), still the 27th in New York.
+  const TimePoint t = sys_days(year(2026) / 11 / 27) + hours(20);
+  EXPECT_EQ(FormatDate(*LocalDate(t, "Asia/Kolkata")), "2026-11-28");
+  EXPECT_EQ(FormatDate(*LocalDate(t, "America/New_York")), "2026-11-27");
+  EXPECT_FALSE(LocalDate(t, "Mars/Olympus").ok());
+  EXPECT_TRUE(IsValidTimeZone("Asia/Kolkata"));
+  EXPECT_FALSE(IsValidTimeZone("Not/AZone"));
+}
+
+}  // namespace
+}  // namespace hasivu

@@ -1,0 +1,63 @@
+// Router: maps method + path to a handler. Patterns are literal segments and `{name}` segments
+// ("/api/v1/users/{id}"); a literal segment wins over a parameter at the same depth
+// ("/users/me" before "/users/{id}"). Matching costs O(segments), not O(routes).
+//
+// Thread-safety: Add() only before the server starts; Match() is const and safe concurrently.
+#ifndef HASIVU_HTTP_ROUTER_H_
+#define HASIVU_HTTP_ROUTER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "http/message.h"
+
+namespace hasivu::http {
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteOptions {
+  // The handler may block on a database round trip. When the server has a blocking pool
+  // (PostgreSQL), it runs there and the event loop moves on; otherwise it runs inline.
+  bool blocking = false;
+  // Name used for metrics labels and logs (e.g. "orders-list"). Default: the pattern.
+  std::string name;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  Handler handler;
+  RouteOptions options;
+};
+
+struct MatchResult {
+  enum class Kind { kFound, kNotFound, kMethodNotAllowed } kind = Kind::kNotFound;
+  const Route* route = nullptr;                             // when kFound
+  std::vector<std::pair<std::string, std::string>> params;  // when kFound
+  std::string allow;  // when kMethodNotAllowed: "GET, HEAD" style list for the Allow header
+};
+
+class Router {
+ public:
+  Router();
+  ~Router();
+  // kInvalidArgument for a malformed pattern; kAlreadyExists for a duplicate method + pattern.
+  Status Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  // `path` is the decoded path without query. A GET route also answers HEAD.
+  MatchResult Match(std::string_view method, std::string_view path) const;
+  // Every (method, pattern) registered, for the OpenAPI coverage test.
+  std::vector<std::pair<std::string, std::string>> List() const;
+
+ private:
+  struct Node;
+  std::unique_ptr<Node> root_;
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace hasivu::http
+
+#endif  // HASIVU_HTTP_ROUTER_H_

@@ -1,0 +1,91 @@
+// Metrics core (architecture decision 5): counters and log-linear latency histograms recorded
+// without a lock shared by all threads, rendered as Prometheus text.
+//
+// Usage: a module asks the Registry once (at wiring time) for the series it records into and keeps
+// the returned references; recording on a request path is then a few relaxed atomic adds into a
+// per-thread shard. Metric names and label sets are fixed at registration (no per-request
+// cardinality).
+//
+// Ownership: the Registry owns every Counter, Gauge and Histogram it returns; they live as long
+// as the Registry. Thread-safety: all methods of all classes here are safe to call concurrently.
+#ifndef HASIVU_METRICS_METRICS_H_
+#define HASIVU_METRICS_METRICS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hasivu::metrics {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Counter {
+ public:
+  virtual ~Counter() = default;
+  virtual void Add(uint64_t n = 1) = 0;
+  virtual uint64_t Value() const = 0;  // sum over shards
+};
+
+class Gauge {
+ public:
+  virtual ~Gauge() = default;
+  virtual void Set(int64_t v) = 0;
+  virtual void Add(int64_t d) = 0;
+  virtual int64_t Value() const = 0;
+};
+
+// Summary of a histogram at one moment. Quantiles are interpolated within the bucket that holds
+// them, so their error is bounded by the bucket width (under 1/kSubBuckets of the value).
+struct HistogramSnapshot {
+  uint64_t count = 0;
+  double sum = 0;  // in the unit recorded
+  double min = 0;
+  double max = 0;
+  double Quantile(double q) const;  // q in [0,1]; 0 when count == 0
+  // Non-empty buckets as (upper bound, count in this bucket), ascending.
+  std::vector<std::pair<double, uint64_t>> buckets;
+};
+
+// Log-linear histogram of non-negative values (latencies in microseconds, sizes in bytes).
+// Buckets: values below 1 in one bucket, then each power of two split into linear sub-buckets.
+class Histogram {
+ public:
+  virtual ~Histogram() = default;
+  virtual void Record(double value) = 0;
+  virtual HistogramSnapshot Snapshot() const = 0;
+};
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+  // Returns the series with this name and labels, creating it on first call. Calling again with
+  // the same name and labels returns the same object. `help` is kept from the first call.
+  virtual Counter& GetCounter(std::string_view name, std::string_view help,
+                              const Labels& labels = {}) = 0;
+  virtual Gauge& GetGauge(std::string_view name, std::string_view help,
+                          const Labels& labels = {}) = 0;
+  // `scale` converts recorded values to the exported unit (e.g. 1e-6 for microseconds recorded
+  // and seconds exported, as Prometheus wants). Exported as a Prometheus histogram with the
+  // standard fixed `le` bounds of `export_bounds` (in the exported unit).
+  virtual Histogram& GetHistogram(std::string_view name, std::string_view help,
+                                  const Labels& labels = {}, double scale = 1.0,
+                                  std::vector<double> export_bounds = {}) = 0;
+  // Prometheus text exposition format 0.0.4.
+  virtual std::string RenderPrometheus() const = 0;
+};
+
+using RegistryPtr = std::unique_ptr<Registry>;
+RegistryPtr NewRegistry();
+
+// The process's start instant, captured as early as possible (a static initialiser), so cold
+// start can be reported as start -> first request served.
+std::chrono::steady_clock::time_point ProcessStartSteady();
+std::chrono::system_clock::time_point ProcessStartWall();
+
+}  // namespace hasivu::metrics
+
+#endif  // HASIVU_METRICS_METRICS_H_

@@ -1,0 +1,136 @@
+// Database: the SQL access layer every store backend implements (SQLite, PostgreSQL).
+//
+// SQL given to a Connection is written once for both dialects, with PostgreSQL-style positional
+// placeholders ($1, $2, ...); the SQLite backend rewrites them. Statements are prepared on first
+// use and kept per connection, keyed by their text, so callers pass constant SQL strings.
+// Results come back as text cells (NULL = std::nullopt): integers as decimal, booleans as "1"/"0",
+// instants as RFC 3339 UTC ("2026-11-27T13:25:21.123456Z"), dates as "YYYY-MM-DD", whatever the
+// backend, so code above this layer never sees a dialect.
+//
+// Thread-safety: a Database is safe to use from any number of threads. A Connection is handed to
+// one callback at a time and must not escape it.
+#ifndef HASIVU_STORE_DATABASE_H_
+#define HASIVU_STORE_DATABASE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hasivu::store {
+
+enum class Dialect { kSqlite, kPostgresql };
+std::string_view DialectName(Dialect d);  // "sqlite" | "postgresql"
+
+// A bound parameter. std::monostate is SQL NULL. Instants and dates are bound as text in the
+// forms above; booleans as bool.
+using Value = std::variant<std::monostate, int64_t, double, bool, std::string>;
+
+// One result row: text cells, NULL = nullopt. Getters REQUIRE col < size().
+class Row {
+ public:
+  explicit Row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
+  size_t size() const { return cells_.size(); }
+  bool IsNull(size_t col) const { return !cells_[col].has_value(); }
+  // "" for NULL.
+  const std::string& Text(size_t col) const;
+  std::optional<std::string> OptText(size_t col) const { return cells_[col]; }
+  // 0 for NULL or non-numeric text.
+  int64_t Int(size_t col) const;
+  double Double(size_t col) const;
+  // true for "1", "t", "true".
+  bool Bool(size_t col) const;
+
+ private:
+  std::vector<std::optional<std::string>> cells_;
+};
+
+struct ResultSet {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  int64_t rows_affected = 0;  // for INSERT/UPDATE/DELETE
+  bool empty() const { return rows.empty(); }
+};
+
+// A connection of the pool, lent to one callback at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs one statement. Errors: kAlreadyExists on a unique violation, kFailedPrecondition on
+  // other constraint violations, kAborted on a serialization failure or deadlock (retryable),
+  // kUnavailable when the server cannot be reached, kInternal otherwise.
+  virtual StatusOr<ResultSet> Query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  // Runs a script of several statements without parameters (migrations). Not prepared.
+  virtual Status ExecScript(std::string_view sql) = 0;
+};
+
+// Appends many rows to tables fast (SQLite: one prepared INSERT in large transactions;
+// PostgreSQL: COPY). Used by seeding; not for request paths. Not thread-safe.
+class BulkLoader {
+ public:
+  virtual ~BulkLoader() = default;
+  // Starts (or switches to) loading `table` with these columns; flushes the previous table.
+  virtual Status Begin(std::string_view table, std::vector<std::string> columns) = 0;
+  // REQUIRES: row.size() == number of columns given to Begin.
+  virtual Status Append(std::span<const Value> row) = 0;
+  // Writes and commits everything appended. Must be called; the destructor discards.
+  virtual Status Finish() = 0;
+};
+
+struct PoolStats {
+  int size = 0;    // connections the pool may hold
+  int in_use = 0;  // lent out right now
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Dialect dialect() const = 0;
+
+  // Runs `fn` with a connection for reads only (SQLite: this thread's reader connection,
+  // query_only; PostgreSQL: a pooled connection, autocommit). Blocks while the pool is empty,
+  // up to the pool's acquire timeout (then kUnavailable).
+  virtual Status Read(const std::function<Status(Connection&)>& fn) = 0;
+
+  // Runs `fn` in one transaction: committed if fn returns OK, rolled back otherwise (its status
+  // is returned). SQLite: the single writer connection, BEGIN IMMEDIATE (writers queue on a
+  // mutex, so SQLITE_BUSY is not seen). PostgreSQL: READ COMMITTED on a pooled connection.
+  virtual Status Write(const std::function<Status(Connection&)>& fn) = 0;
+
+  // A cheap round trip (SELECT 1). kUnavailable if the database cannot be reached.
+  virtual Status Ping() = 0;
+
+  virtual PoolStats Stats() const = 0;
+
+  // A loader that writes through its own connection. One at a time.
+  virtual StatusOr<std::unique_ptr<BulkLoader>> NewBulkLoader() = 0;
+};
+
+using DatabasePtr = std::unique_ptr<Database>;
+
+// Settings for OpenDatabase(). Plain struct; app/ fills it from configuration.
+struct DatabaseSettings {
+  // "sqlite:/path/to/file.db", "sqlite::memory:" or a libpq URI "postgresql://..." /
+  // "postgres://...".
+  std::string url;
+  // PostgreSQL: the most connections the pool opens. Default: 8.
+  int pool_size = 8;
+  // How long Read/Write wait for a free connection before kUnavailable. Default: 2000 ms.
+  int acquire_timeout_ms = 2000;
+  // SQLite: busy timeout for the rare cross-process lock wait. Default: 5000 ms.
+  int busy_timeout_ms = 5000;
+  // PostgreSQL: connect timeout. Default: 3 s.
+  int connect_timeout_s = 3;
+};
+
+}  // namespace hasivu::store
+
+#endif  // HASIVU_STORE_DATABASE_H_
