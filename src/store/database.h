@@ -7,6 +7,9 @@
 // instants as RFC 3339 UTC ("2026-11-27T13:25:21.123456Z"), dates as "YYYY-MM-DD", whatever the
 // backend, so code above this layer never sees a dialect.
 //
+// Portable SQL: no "::" casts (write CAST(x AS type)), positional $N placeholders only, and a
+// parameter whose type PostgreSQL cannot infer from context needs a CAST.
+//
 // Thread-safety: a Database is safe to use from any number of threads. A Connection is handed to
 // one callback at a time and must not escape it.
 #ifndef HASIVU_STORE_DATABASE_H_
