@@ -38,8 +38,12 @@ class Gauge {
   virtual int64_t Value() const = 0;
 };
 
+// Linear sub-buckets per power of two in a Histogram.
+inline constexpr int kSubBuckets = 16;
+
 // Summary of a histogram at one moment. Quantiles are interpolated within the bucket that holds
-// them, so their error is bounded by the bucket width (under 1/kSubBuckets of the value).
+// them, so their error is bounded by the bucket width (under 1/kSubBuckets of the value), and
+// clamped to [min, max].
 struct HistogramSnapshot {
   uint64_t count = 0;
   double sum = 0;  // in the unit recorded
@@ -51,10 +55,13 @@ struct HistogramSnapshot {
 };
 
 // Log-linear histogram of non-negative values (latencies in microseconds, sizes in bytes).
-// Buckets: values below 1 in one bucket, then each power of two split into linear sub-buckets.
+// Buckets: values below 2^-10 (~0.001) in one bucket, then each power of two from 2^-10 up to
+// 2^40 (~1.1e12) split into kSubBuckets linear sub-buckets, then one overflow bucket (there,
+// quantiles interpolate towards max). min, max, sum and count are exact.
 class Histogram {
  public:
   virtual ~Histogram() = default;
+  // Negative values are recorded as 0; NaN and infinities are ignored.
   virtual void Record(double value) = 0;
   virtual HistogramSnapshot Snapshot() const = 0;
 };
@@ -63,14 +70,23 @@ class Registry {
  public:
   virtual ~Registry() = default;
   // Returns the series with this name and labels, creating it on first call. Calling again with
-  // the same name and labels returns the same object. `help` is kept from the first call.
+  // the same name and labels (in any order) returns the same object. `help` is kept from the
+  // first call. Characters not allowed in Prometheus metric or label names become '_'; label
+  // values may hold anything (they are escaped on output).
+  // Creation takes a mutex: call these at wiring time and keep the reference, not per request.
+  // REQUIRES: a name is used for one kind only (counter, gauge or histogram); breaking that is a
+  // programming error and aborts with a message naming the metric.
   virtual Counter& GetCounter(std::string_view name, std::string_view help,
                               const Labels& labels = {}) = 0;
   virtual Gauge& GetGauge(std::string_view name, std::string_view help,
                           const Labels& labels = {}) = 0;
   // `scale` converts recorded values to the exported unit (e.g. 1e-6 for microseconds recorded
   // and seconds exported, as Prometheus wants). Exported as a Prometheus histogram with the
-  // standard fixed `le` bounds of `export_bounds` (in the exported unit).
+  // standard fixed `le` bounds of `export_bounds` (in the exported unit). Default (empty): latency
+  // bounds in seconds 0.0001 .. 10. Exported bucket counts are exact: each Record also counts
+  // into a small per-bound array (a value within 1e-12 relative of a bound counts as <= it, so
+  // unit-conversion rounding never moves a value across a bound). `scale` and `export_bounds`
+  // are kept from the first call for that series.
   virtual Histogram& GetHistogram(std::string_view name, std::string_view help,
                                   const Labels& labels = {}, double scale = 1.0,
                                   std::vector<double> export_bounds = {}) = 0;
@@ -80,6 +96,10 @@ class Registry {
 
 using RegistryPtr = std::unique_ptr<Registry>;
 RegistryPtr NewRegistry();
+
+// "1xx".."5xx" for an HTTP status code, "other" outside 100..599: the `code` label value of
+// per-route request counters.
+std::string_view StatusClass(int status);
 
 // The process's start instant, captured as early as possible (a static initialiser), so cold
 // start can be reported as start -> first request served.
