@@ -1,0 +1,225 @@
+#include "app/commands.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "api/envelope.h"
+#include "api/system_routes.h"
+#include "common/clock.h"
+#include "common/time_util.h"
+#include "domain/demo_data.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
+#include "store/migrations.h"
+#include "store/open_database.h"
+
+namespace hasivu::app {
+namespace {
+
+constexpr int kExitConfig = 2;
+constexpr int kExitRuntime = 1;
+
+int ConfigError(const Status& s) {
+  std::fprintf(stderr, "hasivu: error: %s\n", s.message().c_str());
+  return kExitConfig;
+}
+
+int RuntimeError(std::string_view what, const Status& s) {
+  std::fprintf(stderr, "hasivu: error: %.*s: %s\n", int(what.size()), what.data(),
+               s.ToString().c_str());
+  return kExitRuntime;
+}
+
+void SetUpLogging(const std::string& level, bool access_log) {
+  // Diagnostics go to stderr; the access log (one JSON object per line) to stdout, so an operator
+  // can route them apart.
+  auto main_logger = spdlog::stderr_logger_mt("hasivu");
+  main_logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(main_logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  if (access_log) {
+    auto access = spdlog::stdout_logger_mt("access");
+    access->set_pattern("%v");
+    access->set_level(spdlog::level::info);
+    access->flush_on(spdlog::level::info);
+  }
+}
+
+// Makes sure the folder of a sqlite:PATH store exists.
+Status EnsureSqliteFolder(const std::string& url) {
+  if (url.rfind("sqlite:", 0) != 0) return Status::Ok();
+  const std::filesystem::path path(url.substr(7));
+  if (!path.has_parent_path() || path.string() == ":memory:") return Status::Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec)
+    return UnavailableError("cannot create " + path.parent_path().string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+StatusOr<store::DatabasePtr> OpenAndMigrate(const std::string& url, int pool_size) {
+  RETURN_IF_ERROR(EnsureSqliteFolder(url));
+  store::DatabaseSettings settings;
+  settings.url = url;
+  settings.pool_size = pool_size;
+  ASSIGN_OR_RETURN(store::DatabasePtr db, store::OpenDatabase(settings));
+  RETURN_IF_ERROR(store::Migrate(*db).WithContext("migrate"));
+  return db;
+}
+
+StatusOr<bool> IsEmpty(store::Database& db) {
+  bool empty = true;
+  RETURN_IF_ERROR(db.Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(store::ResultSet rs, c.Query("SELECT 1 FROM users LIMIT 1"));
+    empty = rs.rows.empty();
+    return Status::Ok();
+  }));
+  return empty;
+}
+
+Status WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return UnavailableError("cannot write " + path);
+  out << content;
+  out.close();
+  if (!out) return UnavailableError("cannot write " + path);
+  return Status::Ok();
+}
+
+StatusOr<domain::SeedReport> Seed(store::Database& db, const std::string& size, uint64_t seed) {
+  domain::SeedSettings settings;
+  settings.size = size;
+  settings.seed = seed;
+  ASSIGN_OR_RETURN(settings.base_date, LocalDate(SystemClock().Now(), "Asia/Kolkata"));
+  return domain::SeedDemoData(db, settings, SystemClock());
+}
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards, so that the
+// main thread alone receives them through sigwait().
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+int RunServe(const Config& config) {
+  auto resolved = Resolve(config, std::thread::hardware_concurrency());
+  if (!resolved.ok()) return ConfigError(resolved.status());
+  const ResolvedConfig& cfg = *resolved;
+  SetUpLogging(cfg.log_level, cfg.access_log);
+  if (cfg.jwt_secret_generated) {
+    spdlog::warn("no --jwt-secret given: using a random one for this run (development mode)");
+  }
+  if (cfg.cache_url != "memory") {
+    spdlog::warn("--cache {}: the Redis tier is not built yet; using the in-process cache",
+                 cfg.cache_url);
+  }
+  const sigset_t signals = BlockShutdownSignals();
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) return RuntimeError("create data folder " + cfg.data_dir, UnavailableError(ec.message()));
+
+  auto db = OpenAndMigrate(cfg.store_url, cfg.db_pool_size);
+  if (!db.ok()) return RuntimeError("open store", db.status());
+
+  auto empty = IsEmpty(**db);
+  if (!empty.ok()) return RuntimeError("inspect store", empty.status());
+  std::string first_logins;
+  if (*empty) {
+    spdlog::info("empty database: seeding the demo data set");
+    auto report = Seed(**db, "demo", 1);
+    if (!report.ok()) return RuntimeError("seed demo data", report.status());
+    const std::string fixtures_path = cfg.data_dir + "/fixtures.json";
+    Status w = WriteFile(fixtures_path, domain::FixturesJson(*report));
+    if (!w.ok()) return RuntimeError("write fixtures", w);
+    first_logins = domain::DemoLoginsText(*report);
+    first_logins += "  (all demo logins: " + fixtures_path + ")\n";
+  }
+
+  auto registry = metrics::NewRegistry();
+  http::Router router;
+  store::Database* database = db->get();
+  Status routes = api::RegisterSystemRoutes(
+      router,
+      {.readiness_probe = [database] { return database->Ping(); }, .registry = registry.get()});
+  if (!routes.ok()) return RuntimeError("register routes", routes);
+
+  http::ServerSettings settings;
+  settings.host = cfg.listen.host;
+  settings.port = cfg.listen.port;
+  settings.io_threads = cfg.threads;
+  // SQLite calls are short and run inline; a PostgreSQL round trip goes to the blocking pool.
+  settings.blocking_threads = cfg.store_is_sqlite ? 0 : cfg.db_pool_size;
+  settings.access_log = cfg.access_log;
+  auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
+  if (!server.ok()) return RuntimeError("create server", server.status());
+  Status started = (*server)->Start();
+  if (!started.ok()) return RuntimeError("listen on " + config.listen, started);
+
+  const std::string host = cfg.listen.host.find(':') != std::string::npos
+                               ? "[" + cfg.listen.host + "]"
+                               : cfg.listen.host;
+  std::printf("hasivu listening on http://%s:%u (store: %s)\n", host.c_str(),
+              unsigned((*server)->port()), store::DialectName((*db)->dialect()).data());
+  if (!first_logins.empty()) std::printf("%s", first_logins.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}: shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->Stop();
+  (*server)->Wait();
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+int RunMigrate(const MigrateOptions& options) {
+  auto url = ResolveStoreUrl(options.store, options.data_dir);
+  if (!url.ok()) return ConfigError(url.status());
+  auto db = OpenAndMigrate(*url, 2);
+  if (!db.ok()) return RuntimeError("migrate", db.status());
+  auto applied = store::ListMigrations(**db);
+  if (!applied.ok()) return RuntimeError("list migrations", applied.status());
+  for (const auto& m : *applied) {
+    std::printf("%04d %s (applied %s)\n", int(m.version), m.name.c_str(), m.applied_at.c_str());
+  }
+  return 0;
+}
+
+int RunSeed(const SeedOptions& options) {
+  auto url = ResolveStoreUrl(options.store, options.data_dir);
+  if (!url.ok()) return ConfigError(url.status());
+  auto db = OpenAndMigrate(*url, 4);
+  if (!db.ok()) return RuntimeError("open store", db.status());
+  const auto start = std::chrono::steady_clock::now();
+  auto report = Seed(**db, options.size, options.seed);
+  if (!report.ok()) return RuntimeError("seed", report.status());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!options.fixtures_out.empty()) {
+    Status w = WriteFile(options.fixtures_out, domain::FixturesJson(*report));
+    if (!w.ok()) return RuntimeError("write fixtures", w);
+  }
+  std::printf("seeded %s (seed %llu) in %.2f s: %s\n", options.size.c_str(),
+              static_cast<unsigned long long>(options.seed), seconds,
+              domain::SeedSummary(*report).c_str());
+  return 0;
+}
+
+}  // namespace hasivu::app

@@ -1,0 +1,121 @@
+#include "app/config.h"
+
+#include <charconv>
+
+#include "common/ids.h"
+
+namespace hasivu::app {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+}  // namespace
+
+StatusOr<ListenAddress> ParseListen(std::string_view text) {
+  std::string_view host, port;
+  if (StartsWith(text, "[")) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return InvalidArgumentError("--listen: expected [IPV6]:PORT, got '" + std::string(text) +
+                                  "'");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return InvalidArgumentError("--listen: expected HOST:PORT, got '" + std::string(text) + "'");
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return InvalidArgumentError("--listen: write IPv6 addresses as [ADDR]:PORT");
+    }
+  }
+  if (host.empty()) return InvalidArgumentError("--listen: host is empty");
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':';
+    if (!ok) return InvalidArgumentError("--listen: invalid character in host");
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value > 65535) {
+    return InvalidArgumentError("--listen: port must be a number 0-65535, got '" +
+                                std::string(port) + "'");
+  }
+  return ListenAddress{std::string(host), static_cast<uint16_t>(value)};
+}
+
+StatusOr<std::string> ResolveStoreUrl(const std::string& store, const std::string& data_dir) {
+  if (store.empty()) {
+    if (data_dir.empty()) return InvalidArgumentError("--data-dir: must not be empty");
+    return "sqlite:" + data_dir + "/hasivu.db";
+  }
+  if (StartsWith(store, "sqlite:")) {
+    if (store.size() == 7) return InvalidArgumentError("--store: sqlite: needs a path");
+    return store;
+  }
+  if (StartsWith(store, "postgresql://") || StartsWith(store, "postgres://")) return store;
+  return InvalidArgumentError("--store: expected sqlite:PATH or postgresql://..., got '" +
+                              store.substr(0, 40) + "'");
+}
+
+StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
+  ResolvedConfig r;
+  ASSIGN_OR_RETURN(r.listen, ParseListen(c.listen));
+  ASSIGN_OR_RETURN(r.store_url, ResolveStoreUrl(c.store, c.data_dir));
+  r.store_is_sqlite = StartsWith(r.store_url, "sqlite:");
+  r.data_dir = c.data_dir;
+
+  if (c.cache != "memory" && !StartsWith(c.cache, "redis://")) {
+    return InvalidArgumentError("--cache: expected memory or redis://host:port/db, got '" +
+                                c.cache.substr(0, 40) + "'");
+  }
+  r.cache_url = c.cache;
+
+  if (c.threads < 0 || c.threads > 256) {
+    return InvalidArgumentError("--threads: must be 0 (one per core) to 256");
+  }
+  r.threads = c.threads > 0 ? c.threads : static_cast<int>(hardware_threads ? hardware_threads : 1);
+
+  if (c.db_pool_size < 1 || c.db_pool_size > 512) {
+    return InvalidArgumentError("--db-pool-size: must be 1 to 512");
+  }
+  r.db_pool_size = c.db_pool_size;
+
+  if (c.mode == "development") {
+    r.mode = Mode::kDevelopment;
+  } else if (c.mode == "production") {
+    r.mode = Mode::kProduction;
+  } else {
+    return InvalidArgumentError("--mode: expected development or production, got '" +
+                                c.mode.substr(0, 20) + "'");
+  }
+
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
+  bool level_ok = false;
+  for (auto l : kLevels) level_ok = level_ok || c.log_level == l;
+  if (!level_ok) {
+    return InvalidArgumentError(
+        "--log-level: expected trace, debug, info, warn, error, critical or off");
+  }
+  r.log_level = c.log_level;
+  r.access_log = c.access_log;
+
+  if (!c.jwt_secret.empty()) {
+    if (c.jwt_secret.size() < 32) {
+      return InvalidArgumentError("--jwt-secret: must be at least 32 bytes");
+    }
+    r.jwt_secret = c.jwt_secret;
+  } else if (r.mode == Mode::kProduction) {
+    return InvalidArgumentError("--jwt-secret: required in production mode (at least 32 bytes)");
+  } else {
+    r.jwt_secret = RandomHex(32);
+    r.jwt_secret_generated = true;
+  }
+  return r;
+}
+
+}  // namespace hasivu::app

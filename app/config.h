@@ -1,0 +1,62 @@
+// Configuration of the hasivu program: plain settings structs with defaults, filled from flags and
+// the matching HASIVU_* environment variables by main.cc (CLI11), then validated here. Only app/
+// reads configuration; the modules get their own settings structs from it.
+#ifndef HASIVU_APP_CONFIG_H_
+#define HASIVU_APP_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace hasivu::app {
+
+enum class Mode { kDevelopment, kProduction };
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// "HOST:PORT" or "[V6]:PORT". Port 0 is allowed (pick a free one). Errors are one line.
+StatusOr<ListenAddress> ParseListen(std::string_view text);
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  // --listen / HASIVU_LISTEN
+  std::string store;                 // --store / HASIVU_STORE; empty = sqlite:<data dir>/hasivu.db
+  std::string cache = "memory";      // --cache / HASIVU_CACHE: memory | redis://host:port/db
+  std::string data_dir = "./data";   // --data-dir / HASIVU_DATA_DIR
+  int threads = 0;                   // --threads / HASIVU_THREADS; 0 = one per core
+  std::string jwt_secret;            // --jwt-secret / HASIVU_JWT_SECRET (>= 32 bytes)
+  std::string log_level = "info";    // --log-level / HASIVU_LOG_LEVEL
+  std::string mode = "development";  // --mode / HASIVU_MODE
+  bool access_log = true;            // --access-log / HASIVU_ACCESS_LOG
+  int db_pool_size = 8;              // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
+};
+
+// The configuration after validation, with defaults resolved.
+struct ResolvedConfig {
+  ListenAddress listen;
+  std::string store_url;  // "sqlite:/abs/or/rel/path.db" or "postgresql://..."
+  bool store_is_sqlite = true;
+  std::string cache_url;
+  std::string data_dir;
+  int threads = 1;
+  std::string jwt_secret;
+  bool jwt_secret_generated = false;  // development mode without a configured secret
+  std::string log_level;
+  Mode mode = Mode::kDevelopment;
+  bool access_log = true;
+  int db_pool_size = 8;
+};
+
+// Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.
+// "--listen: port must be 0-65535". `hardware_threads` is what "one per core" means.
+StatusOr<ResolvedConfig> Resolve(const Config& config, unsigned hardware_threads);
+
+// Store URL only (for `migrate` and `seed`, which take --store and --data-dir).
+StatusOr<std::string> ResolveStoreUrl(const std::string& store, const std::string& data_dir);
+
+}  // namespace hasivu::app
+
+#endif  // HASIVU_APP_CONFIG_H_

@@ -1,0 +1,103 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/ids.h"
+
+namespace hasivu::app {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(InitCrypto().ok()); }
+};
+
+TEST_F(ConfigTest, ListenParsing) {
+  auto a = ParseListen("127.0.0.1:8080");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 8080);
+  auto b = ParseListen("[::1]:0");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->port, 0);
+  EXPECT_EQ(ParseListen("localhost:65535")->port, 65535);
+  for (const char* bad : {"", "8080", ":8080", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x",
+                          "127.0.0.1:-1", "::1:80", "[::1]80", "host name:80", "a;rm:80"}) {
+    auto r = ParseListen(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+    EXPECT_EQ(r.status().message().rfind("--listen", 0), 0u) << r.status().message();
+  }
+}
+
+TEST_F(ConfigTest, DefaultsResolve) {
+  Config c;
+  auto r = Resolve(c, 4);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->listen.host, "127.0.0.1");
+  EXPECT_EQ(r->listen.port, 8080);
+  EXPECT_EQ(r->store_url, "sqlite:./data/hasivu.db");
+  EXPECT_TRUE(r->store_is_sqlite);
+  EXPECT_EQ(r->cache_url, "memory");
+  EXPECT_EQ(r->threads, 4);
+  EXPECT_EQ(r->mode, Mode::kDevelopment);
+  EXPECT_TRUE(r->jwt_secret_generated);
+  EXPECT_GE(r->jwt_secret.size(), 32u);
+}
+
+TEST_F(ConfigTest, StoreUrls) {
+  Config c;
+  c.store = "postgresql://hasivu@127.0.0.1:5432/hasivu";
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->store_is_sqlite);
+  c.store = "sqlite:/tmp/x.db";
+  EXPECT_EQ(Resolve(c, 2)->store_url, "sqlite:/tmp/x.db");
+  c.data_dir = "/var/lib/hasivu";
+  c.store = "";
+  EXPECT_EQ(Resolve(c, 2)->store_url, "sqlite:/var/lib/hasivu/hasivu.db");
+  for (const char* bad : {"mysql://x", "sqlite:", "file.db"}) {
+    c.store = bad;
+    auto e = Resolve(c, 2);
+    EXPECT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().message().rfind("--store", 0), 0u);
+  }
+}
+
+TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
+  struct Case {
+    void (*mutate)(Config&);
+    const char* flag;
+  } cases[] = {
+      {[](Config& c) { c.cache = "memcached://x"; }, "--cache"},
+      {[](Config& c) { c.threads = -1; }, "--threads"},
+      {[](Config& c) { c.threads = 100000; }, "--threads"},
+      {[](Config& c) { c.mode = "staging"; }, "--mode"},
+      {[](Config& c) { c.log_level = "verbose"; }, "--log-level"},
+      {[](Config& c) { c.jwt_secret = "short"; }, "--jwt-secret"},
+      {[](Config& c) { c.db_pool_size = 0; }, "--db-pool-size"},
+  };
+  for (const Case& k : cases) {
+    Config c;
+    k.mutate(c);
+    auto r = Resolve(c, 2);
+    ASSERT_FALSE(r.ok()) << k.flag;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message().rfind(k.flag, 0), 0u) << r.status().message();
+  }
+}
+
+TEST_F(ConfigTest, ProductionRequiresASecret) {
+  Config c;
+  c.mode = "production";
+  EXPECT_FALSE(Resolve(c, 2).ok());
+  c.jwt_secret = std::string(32, 'k');
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->jwt_secret_generated);
+  EXPECT_EQ(r->jwt_secret, std::string(32, 'k'));
+}
+
+}  // namespace
+}  // namespace hasivu::app

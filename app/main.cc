@@ -1,0 +1,106 @@
+// hasivu: the school-meal platform server. Composition root: parses the command line (flags and
+// their HASIVU_* environment variables) and hands a settings struct to the chosen command.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "app/commands.h"
+#include "common/ids.h"
+#include "metrics/metrics.h"
+
+#ifndef HASIVU_VERSION
+#define HASIVU_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+  // Touch the process start instant first thing, so cold start is measured from here at worst.
+  (void)hasivu::metrics::ProcessStartSteady();
+  if (!hasivu::InitCrypto().ok()) {
+    std::fprintf(stderr, "hasivu: error: libsodium failed to initialise\n");
+    return 1;
+  }
+
+  CLI::App app{"hasivu: the HASIVU school-meal platform server"};
+  app.require_subcommand(1);
+
+  hasivu::app::Config serve_config;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the HTTP API (migrates first; seeds demo data on an empty database)");
+  serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
+      ->envname("HASIVU_LISTEN")
+      ->capture_default_str();
+  serve
+      ->add_option("--store", serve_config.store,
+                   "sqlite:PATH or postgresql://... (default sqlite:<data dir>/hasivu.db)")
+      ->envname("HASIVU_STORE");
+  serve->add_option("--cache", serve_config.cache, "memory or redis://host:port/db")
+      ->envname("HASIVU_CACHE")
+      ->capture_default_str();
+  serve
+      ->add_option("--data-dir", serve_config.data_dir,
+                   "Folder for the embedded database and fixtures")
+      ->envname("HASIVU_DATA_DIR")
+      ->capture_default_str();
+  serve->add_option("--threads", serve_config.threads, "I/O threads (0 = one per core)")
+      ->envname("HASIVU_THREADS")
+      ->capture_default_str();
+  serve
+      ->add_option("--jwt-secret", serve_config.jwt_secret, "JWT signing secret, at least 32 bytes")
+      ->envname("HASIVU_JWT_SECRET");
+  serve
+      ->add_option("--log-level", serve_config.log_level,
+                   "trace|debug|info|warn|error|critical|off")
+      ->envname("HASIVU_LOG_LEVEL")
+      ->capture_default_str();
+  serve->add_option("--mode", serve_config.mode, "development|production")
+      ->envname("HASIVU_MODE")
+      ->capture_default_str();
+  serve
+      ->add_option("--access-log", serve_config.access_log,
+                   "Write a JSON access log line per request to stdout")
+      ->envname("HASIVU_ACCESS_LOG")
+      ->capture_default_str();
+  serve->add_option("--db-pool-size", serve_config.db_pool_size, "PostgreSQL connection pool size")
+      ->envname("HASIVU_DB_POOL_SIZE")
+      ->capture_default_str();
+
+  hasivu::app::MigrateOptions migrate_options;
+  CLI::App* migrate =
+      app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");
+  migrate->add_option("--store", migrate_options.store, "sqlite:PATH or postgresql://...")
+      ->envname("HASIVU_STORE");
+  migrate->add_option("--data-dir", migrate_options.data_dir, "Folder of the embedded database")
+      ->envname("HASIVU_DATA_DIR")
+      ->capture_default_str();
+
+  hasivu::app::SeedOptions seed_options;
+  CLI::App* seed = app.add_subcommand("seed", "Fill an empty database with generated data");
+  seed->add_option("--store", seed_options.store, "sqlite:PATH or postgresql://...")
+      ->envname("HASIVU_STORE");
+  seed->add_option("--data-dir", seed_options.data_dir, "Folder of the embedded database")
+      ->envname("HASIVU_DATA_DIR")
+      ->capture_default_str();
+  seed->add_option("--size", seed_options.size, "demo | medium | large")
+      ->check(CLI::IsMember({"demo", "medium", "large"}))
+      ->capture_default_str();
+  seed->add_option("--seed", seed_options.seed, "Random seed; the same seed gives the same data")
+      ->capture_default_str();
+  seed->add_option("--fixtures-out", seed_options.fixtures_out,
+                   "Write the fixtures JSON (logins, ids) here");
+
+  app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "hasivu: error: %s (see --help)\n", e.what());
+    return 2;
+  }
+
+  if (serve->parsed()) return hasivu::app::RunServe(serve_config);
+  if (migrate->parsed()) return hasivu::app::RunMigrate(migrate_options);
+  if (seed->parsed()) return hasivu::app::RunSeed(seed_options);
+  std::printf("hasivu %s\n", HASIVU_VERSION);
+  return 0;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds and runs every test: the release build with -Werror (all labels, with PostgreSQL and
+# Redis started on loopback by scripts/services.sh), then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Called by `./hasivu.sh test` after install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (ci preset: release, -Werror)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$jobs"
+
+echo "== start PostgreSQL and Redis on loopback"
+services_started=0
+cleanup() {
+  if [ "$services_started" = 1 ]; then scripts/services.sh stop || true; fi
+}
+trap cleanup EXIT
+scripts/services.sh start
+services_started=1
+eval "$(scripts/services.sh env | sed 's/^/export /')"
+
+echo "== tests (all labels)"
+ctest --test-dir build/ci --output-on-failure -j "$jobs"
+
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake --preset debug >/dev/null
+cmake --build --preset debug -j "$jobs"
+ctest --test-dir build/debug --output-on-failure -j "$jobs" -LE "postgres|redis"

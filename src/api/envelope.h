@@ -1,0 +1,59 @@
+// The wire envelope of ../shared/spec/api.md, written in one place:
+//   success: {"success":true,"data":<value>,"meta":{"timestamp":"<RFC 3339
+//   UTC>","requestId":"<id>"}} error:
+//   {"success":false,"error":{"code":"<UPPER_SNAKE>","message":"<text>","details":[...]?},
+//             "meta":{...}}
+// and the one mapping from Status to HTTP status and error code (architecture decision 7).
+//
+// Thread-safety: free functions, safe concurrently.
+#ifndef HASIVU_API_ENVELOPE_H_
+#define HASIVU_API_ENVELOPE_H_
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "http/message.h"
+#include "http/server.h"
+
+namespace hasivu::api {
+
+// One field-level validation problem: {"field":"items[2].quantity","issue":"must be ..."}.
+struct FieldIssue {
+  std::string field;
+  std::string issue;
+};
+
+// A success response carrying `data`.
+http::Response Success(const http::Request& request, boost::json::value data,
+                       unsigned status = 200);
+
+// An error response. `details` is omitted from the body when empty.
+http::Response Error(const http::Request& request, unsigned status, std::string_view code,
+                     std::string_view message, const std::vector<FieldIssue>& details = {});
+
+// Maps a Status from the domain to the contract: kInvalidArgument → 400 VALIDATION_ERROR,
+// kNotFound → 404 NOT_FOUND, kAlreadyExists/kAborted → 409 CONFLICT, kFailedPrecondition → 422,
+// kPermissionDenied → 403 FORBIDDEN, kUnauthenticated → 401 UNAUTHENTICATED, kResourceExhausted
+// → 429 RATE_LIMITED, kUnavailable/kDeadlineExceeded → 503 UNAVAILABLE (+ Retry-After), anything
+// else → 500 INTERNAL whose message never carries the Status text (it is logged instead).
+http::Response ErrorFromStatus(const http::Request& request, const Status& status);
+
+// The ErrorRenderer the HTTP server uses for the errors it produces itself (404, 405, 413, ...).
+http::ErrorRenderer MakeErrorRenderer();
+
+// Parses a request body as a JSON object. On failure returns an error Response (400
+// INVALID_JSON for unparsable text, 400 VALIDATION_ERROR when the top level is not an object).
+struct ParsedBody {
+  bool ok = false;
+  boost::json::object object;
+  http::Response error;
+};
+ParsedBody ParseJsonObject(const http::Request& request);
+
+}  // namespace hasivu::api
+
+#endif  // HASIVU_API_ENVELOPE_H_

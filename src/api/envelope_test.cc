@@ -1,0 +1,115 @@
+#include "api/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "common/time_util.h"
+
+namespace hasivu::api {
+namespace {
+
+http::Request MakeRequest(std::string body = "") {
+  http::Request r;
+  r.method = "POST";
+  r.path = "/api/v1/test";
+  r.request_id = "req-123";
+  r.body = std::move(body);
+  return r;
+}
+
+boost::json::object Body(const http::Response& r) { return boost::json::parse(r.body).as_object(); }
+
+TEST(EnvelopeTest, SuccessCarriesDataAndMeta) {
+  const http::Request req = MakeRequest();
+  const http::Response r = Success(req, boost::json::object{{"x", 1}}, 201);
+  EXPECT_EQ(r.status, 201u);
+  EXPECT_EQ(r.content_type, "application/json");
+  const auto body = Body(r);
+  EXPECT_TRUE(body.at("success").as_bool());
+  EXPECT_EQ(body.at("data").at("x").as_int64(), 1);
+  EXPECT_EQ(body.at("meta").at("requestId").as_string(), "req-123");
+  EXPECT_TRUE(ParseRfc3339(body.at("meta").at("timestamp").as_string()).ok());
+  EXPECT_FALSE(body.contains("error"));
+}
+
+TEST(EnvelopeTest, ErrorWithAndWithoutDetails) {
+  const http::Request req = MakeRequest();
+  auto plain = Body(Error(req, 404, "NOT_FOUND", "nope"));
+  EXPECT_FALSE(plain.at("success").as_bool());
+  EXPECT_EQ(plain.at("error").at("code").as_string(), "NOT_FOUND");
+  EXPECT_EQ(plain.at("error").at("message").as_string(), "nope");
+  EXPECT_FALSE(plain.at("error").as_object().contains("details"));
+  EXPECT_EQ(plain.at("meta").at("requestId").as_string(), "req-123");
+
+  auto detailed = Body(Error(req, 400, "VALIDATION_ERROR", "bad",
+                             {{"items[2].quantity", "must be between 1 and 10"}}));
+  const auto& d = detailed.at("error").at("details").as_array();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].at("field").as_string(), "items[2].quantity");
+  EXPECT_EQ(d[0].at("issue").as_string(), "must be between 1 and 10");
+}
+
+TEST(EnvelopeTest, StatusMapping) {
+  const http::Request req = MakeRequest();
+  struct Case {
+    Status status;
+    unsigned http;
+    const char* code;
+  } cases[] = {
+      {InvalidArgumentError("x"), 400, "VALIDATION_ERROR"},
+      {NotFoundError("x"), 404, "NOT_FOUND"},
+      {AlreadyExistsError("x"), 409, "CONFLICT"},
+      {FailedPreconditionError("x"), 422, "UNPROCESSABLE"},
+      {PermissionDeniedError("x"), 403, "FORBIDDEN"},
+      {UnauthenticatedError("x"), 401, "UNAUTHENTICATED"},
+      {ResourceExhaustedError("x"), 429, "RATE_LIMITED"},
+      {UnavailableError("x"), 503, "UNAVAILABLE"},
+      {InternalError("x"), 500, "INTERNAL"},
+  };
+  for (const Case& c : cases) {
+    const http::Response r = ErrorFromStatus(req, c.status);
+    EXPECT_EQ(r.status, c.http) << c.code;
+    EXPECT_EQ(Body(r).at("error").at("code").as_string(), c.code);
+  }
+  EXPECT_NE(ErrorFromStatus(req, UnavailableError("db")).headers.Find("Retry-After"), nullptr);
+  EXPECT_NE(ErrorFromStatus(req, ResourceExhaustedError("x")).headers.Find("Retry-After"), nullptr);
+}
+
+TEST(EnvelopeTest, InternalErrorsNeverLeakTheirText) {
+  const http::Request req = MakeRequest();
+  const http::Response r =
+      ErrorFromStatus(req, InternalError("no such table: orders at /srv/data/hasivu.db"));
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_EQ(r.body.find("orders"), std::string::npos);
+  EXPECT_EQ(r.body.find("/srv"), std::string::npos);
+  const http::Response u = ErrorFromStatus(req, UnavailableError("connect to 10.0.0.5:5432"));
+  EXPECT_EQ(u.body.find("10.0.0.5"), std::string::npos);
+}
+
+TEST(EnvelopeTest, JsonBodyParsing) {
+  auto ok = ParseJsonObject(MakeRequest(R"({"email":"a@b.c"})"));
+  ASSERT_TRUE(ok.ok);
+  EXPECT_EQ(ok.object.at("email").as_string(), "a@b.c");
+
+  for (const char* bad : {"", "{", "{\"a\":}", "nul", "{\"a\":1}}", "\xff\xfe"}) {
+    auto r = ParseJsonObject(MakeRequest(bad));
+    EXPECT_FALSE(r.ok) << bad;
+    EXPECT_EQ(r.error.status, 400u);
+    EXPECT_EQ(Body(r.error).at("error").at("code").as_string(), "INVALID_JSON") << bad;
+  }
+  auto arr = ParseJsonObject(MakeRequest("[1,2]"));
+  EXPECT_FALSE(arr.ok);
+  EXPECT_EQ(Body(arr.error).at("error").at("code").as_string(), "VALIDATION_ERROR");
+}
+
+TEST(EnvelopeTest, ErrorRendererUsesTheEnvelope) {
+  const http::Request req = MakeRequest();
+  auto render = MakeErrorRenderer();
+  const http::Response r = render(405, "METHOD_NOT_ALLOWED", "Method not allowed", req);
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(Body(r).at("error").at("code").as_string(), "METHOD_NOT_ALLOWED");
+}
+
+}  // namespace
+}  // namespace hasivu::api
