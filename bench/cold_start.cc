@@ -249,7 +249,11 @@ Probe ProbeOnce(int port, Clock::time_point deadline, std::string* status_line) 
       if (content_length && body >= *content_length) break;
       if (chunked && resp.find("\r\n0\r\n\r\n", header_end - 2) != std::string::npos) break;
     }
-    if (Clock::now() >= deadline || resp.size() > (1 << 20)) return Probe::kNot200;
+    if (Clock::now() >= deadline || resp.size() > (1 << 20)) {
+      size_t eol = resp.find("\r\n");
+      if (eol != std::string::npos) *status_line = resp.substr(0, eol);
+      return Probe::kNot200;
+    }
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, RemainingMs(deadline)) <= 0) continue;
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -395,7 +399,10 @@ RunResult RunOnce(const Options& o, int port) {
       result.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       break;
     }
-    if (probe == Probe::kNot200) last_status = status_line.empty() ? "incomplete" : status_line;
+    // A probe cut short by the deadline says less than an earlier complete answer.
+    if (probe == Probe::kNot200 && (!status_line.empty() || last_status.empty())) {
+      last_status = status_line.empty() ? "incomplete response" : status_line;
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   StopChild(pid, o.stop_timeout_ms);
