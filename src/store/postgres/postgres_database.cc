@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -31,6 +32,11 @@ constexpr unsigned kTimestamptzOid = 1184;
 constexpr size_t kMaxPreparedPerConnection = 1024;
 constexpr size_t kCopyChunkBytes = size_t{1} << 20;
 constexpr size_t kMaxParams = 65535;  // the protocol's limit
+
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -146,21 +152,23 @@ class PgConnection final : public Connection {
     }
     const int n = static_cast<int>(params.size());
 
-    std::string key(sql);
     ResultPtr res;
-    auto it = prepared_.find(key);
-    if (it == prepared_.end() && prepared_.size() < kMaxPreparedPerConnection) {
-      std::string name = "hasivu_" + std::to_string(next_statement_++);
-      ResultPtr prep(PQprepare(conn_.get(), name.c_str(), key.c_str(), 0, nullptr));
-      if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return ErrorOf(prep.get(), "prepare");
-      it = prepared_.emplace(std::move(key), std::move(name)).first;
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      std::string text(sql);  // NUL-terminated for libpq
+      if (prepared_.size() >= kMaxPreparedPerConnection) {
+        res.reset(PQexecParams(conn_.get(), text.c_str(), n, nullptr, values.data(), nullptr,
+                               nullptr, 0));
+      } else {
+        std::string name = "hasivu_" + std::to_string(next_statement_++);
+        ResultPtr prep(PQprepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr));
+        if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return ErrorOf(prep.get(), "prepare");
+        it = prepared_.emplace(std::move(text), std::move(name)).first;
+      }
     }
     if (it != prepared_.end()) {
       res.reset(
           PQexecPrepared(conn_.get(), it->second.c_str(), n, values.data(), nullptr, nullptr, 0));
-    } else {
-      res.reset(
-          PQexecParams(conn_.get(), key.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
     }
     const ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -277,7 +285,8 @@ class PgConnection final : public Connection {
   }
 
   PgConnPtr conn_;
-  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  // SQL text -> statement name; looked up by string_view without a copy.
+  std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> prepared_;
   int64_t next_statement_ = 0;
   bool fatal_seen_ = false;
 };
