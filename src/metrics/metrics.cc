@@ -294,8 +294,14 @@ class LogLinearHistogram final : public Histogram {
       snap.buckets.emplace_back(BucketUpper(i), counts[i]);
     }
     if (snap.count > 0) {
-      snap.min = min;
-      snap.max = max;
+      // A Record in flight on another thread may have counted its bucket but not yet its
+      // min/max; fall back to bucket bounds rather than report infinities.
+      snap.min = std::isfinite(min)
+                     ? min
+                     : BucketLower(BucketIndex(std::nextafter(snap.buckets.front().first, 0.0)));
+      snap.max = std::isfinite(max)
+                     ? max
+                     : BucketLower(BucketIndex(std::nextafter(snap.buckets.back().first, 0.0)));
     }
     return snap;
   }
