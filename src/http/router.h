@@ -2,6 +2,17 @@
 // ("/api/v1/users/{id}"); a literal segment wins over a parameter at the same depth
 // ("/users/me" before "/users/{id}"). Matching costs O(segments), not O(routes).
 //
+// Matching rules:
+// - A parameter matches one whole non-empty segment; it never spans a '/'.
+// - Literal first, then parameter: "/users/me" goes to "/users/me" when that route exists. If the
+//   literal branch has no route for the whole path, the parameter branch is tried
+//   ("/users/me/orders" reaches "/users/{id}/orders" when "/users/me/orders" is not registered).
+//   The method is checked only on the node the path resolves to, so that node decides 404/405.
+// - Trailing slashes are significant: "/users/" does not match "/users" (404), and a pattern
+//   may not end with '/' (except "/" itself). Empty segments ("/a//b") match nothing.
+// - Patterns are in decoded form; literal segments may not contain any of {}?#%.
+// - A GET route also answers HEAD (the server drops the body), unless HEAD is registered itself.
+//
 // Thread-safety: Add() only before the server starts; Match() is const and safe concurrently.
 #ifndef HASIVU_HTTP_ROUTER_H_
 #define HASIVU_HTTP_ROUTER_H_
@@ -51,6 +62,9 @@ class Router {
   MatchResult Match(std::string_view method, std::string_view path) const;
   // Every (method, pattern) registered, for the OpenAPI coverage test.
   std::vector<std::pair<std::string, std::string>> List() const;
+  // Every registered route, in registration order; the pointers live as long as the Router.
+  // The server resolves its per-route metrics from these once, at Start().
+  std::vector<const Route*> Routes() const;
 
  private:
   struct Node;

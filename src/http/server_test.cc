@@ -1,0 +1,718 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace hasivu::http {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// A small blocking HTTP/1.1 client on a POSIX socket. Every receive has a timeout, so a server
+// bug shows up as a failed assertion rather than a hung test.
+class Client {
+ public:
+  explicit Client(uint16_t port, milliseconds receive_timeout = milliseconds(5000)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    SetReceiveTimeout(receive_timeout);
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+
+  void SetReceiveTimeout(milliseconds timeout) {
+    timeval tv{};
+    tv.tv_sec = timeout.count() / 1000;
+    tv.tv_usec = (timeout.count() % 1000) * 1000;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  struct Response {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+    std::string Header(const std::string& name) const {
+      auto it = headers.find(name);
+      return it == headers.end() ? "" : it->second;
+    }
+  };
+
+  // Reads one response; status 0 when the connection ended or timed out first.
+  Response Read(bool head_request = false) {
+    Response response;
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return response;
+    }
+    const std::string head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    size_t line_end = head.find("\r\n");
+    const std::string status_line = head.substr(0, line_end);
+    if (status_line.rfind("HTTP/1.1 ", 0) != 0) return response;
+    while (line_end != std::string::npos) {
+      const size_t next = head.find("\r\n", line_end + 2);
+      const std::string line = head.substr(line_end + 2, next - line_end - 2);
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        response.headers[name] = value;
+      }
+      line_end = next;
+    }
+    size_t length = 0;
+    if (!head_request && response.headers.count("content-length")) {
+      length = std::stoul(response.headers["content-length"]);
+    }
+    while (buffer_.size() < length) {
+      if (!Fill()) return response;
+    }
+    response.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    response.status = std::stoi(status_line.substr(9, 3));
+    return response;
+  }
+
+  Response Request(std::string_view raw, bool head_request = false) {
+    if (!Send(raw)) return {};
+    return Read(head_request);
+  }
+
+  // True when the server ends the connection (EOF or reset) before the receive timeout.
+  bool ClosedByPeer() {
+    char byte;
+    while (true) {
+      const ssize_t n = ::recv(fd_, &byte, 1, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+      // Unexpected data: keep reading until the connection ends.
+    }
+  }
+
+ private:
+  bool Fill() {
+    char chunk[16384];
+    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+std::string Get(std::string_view path, std::string_view extra_headers = "") {
+  return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n" + std::string(extra_headers) +
+         "\r\n";
+}
+
+std::string Post(std::string_view path, std::string_view body,
+                 std::string_view content_type = "application/json") {
+  std::string request = "POST " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n";
+  if (!content_type.empty()) request += "Content-Type: " + std::string(content_type) + "\r\n";
+  request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  request += body;
+  return request;
+}
+
+std::string ErrorCode(const Client::Response& response) {
+  const std::string key = R"("code":")";
+  const size_t at = response.body.find(key);
+  if (at == std::string::npos) return "";
+  const size_t start = at + key.size();
+  return response.body.substr(start, response.body.find('"', start) - start);
+}
+
+Response Text(std::string body) {
+  Response response;
+  response.content_type = "text/plain";
+  response.body = std::move(body);
+  return response;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() : registry_(metrics::NewRegistry()) {
+    settings_.host = "127.0.0.1";
+    settings_.port = 0;
+    settings_.io_threads = 2;
+    settings_.blocking_threads = 2;
+    settings_.access_log = false;
+    settings_.shutdown_grace = milliseconds(5000);
+
+    Add("GET", "/hello", [](Request&) { return Text("hello"); });
+    Add("GET", "/fast", [](Request&) { return Text("fast"); });
+    Add("GET", "/slow",
+        [](Request&) {
+          std::this_thread::sleep_for(milliseconds(50));
+          return Text("slow");
+        },
+        {.blocking = true, .name = "slow"});
+    Add("GET", "/sleep",
+        [this](Request&) {
+          sleep_started_.store(true);
+          std::this_thread::sleep_for(milliseconds(300));
+          return Text("slept");
+        },
+        {.blocking = true, .name = ""});
+    Add("GET", "/echo/{name}", [](Request& request) {
+      return Text(std::string(request.PathParam("name")) + "|" + request.query + "|" +
+                  request.path);
+    });
+    Add("POST", "/echo", [](Request& request) { return Text(request.body); });
+    Add("DELETE", "/echo", [](Request&) { return Text("deleted"); });
+    Add("GET", "/rid", [](Request& request) { return Text(request.request_id); });
+    Add("GET", "/throw",
+        [](Request&) -> Response { throw std::runtime_error("secret detail from the handler"); });
+    Add("GET", "/headers", [](Request&) {
+      Response response = Text("h");
+      response.headers.Add("X-Custom", "yes");
+      response.headers.Add("X-Bad", "evil\r\nInjected: 1");
+      response.headers.Add("Content-Length", "999");
+      return response;
+    });
+  }
+
+  ~ServerTest() override {
+    if (server_) {
+      server_->Stop();
+      server_->Wait();
+    }
+  }
+
+  void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {}) {
+    ASSERT_TRUE(
+        router_.Add(std::move(method), std::move(pattern), std::move(handler), std::move(options))
+            .ok());
+  }
+
+  static Response RenderError(unsigned status, std::string_view code, std::string_view,
+                              const Request&) {
+    Response response;
+    response.status = status;
+    response.body = R"({"success":false,"error":{"code":")" + std::string(code) + R"("}})";
+    return response;
+  }
+
+  void StartServer() {
+    auto server = Server::Create(settings_, router_, &ServerTest::RenderError, *registry_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  metrics::Counter& RequestCounter(const std::string& route, const std::string& method,
+                                   const std::string& status_class) {
+    return registry_->GetCounter("hasivu_http_requests_total", "",
+                                 {{"route", route}, {"method", method}, {"class", status_class}});
+  }
+
+  ServerSettings settings_;
+  Router router_;
+  metrics::RegistryPtr registry_;
+  std::unique_ptr<Server> server_;
+  std::atomic<bool> sleep_started_{false};
+};
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 5; ++i) {
+    Client::Response response = client.Request(Get("/hello"));
+    ASSERT_EQ(response.status, 200) << i;
+    EXPECT_EQ(response.body, "hello");
+    EXPECT_EQ(response.Header("content-type"), "text/plain");
+    EXPECT_EQ(response.Header("content-length"), "5");
+    EXPECT_EQ(response.Header("server"), "hasivu");
+    EXPECT_FALSE(response.Header("date").empty());
+    EXPECT_EQ(response.Header("connection"), "");
+  }
+  Client::Response echo = client.Request(Post("/echo", R"({"a":1})"));
+  EXPECT_EQ(echo.status, 200);
+  EXPECT_EQ(echo.body, R"({"a":1})");
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  Client client(port());
+  // The first runs 50 ms on the blocking pool; the others are instant and must wait their turn.
+  ASSERT_TRUE(client.Send(Get("/slow") + Get("/fast") + Get("/echo/third")));
+  EXPECT_EQ(client.Read().body, "slow");
+  EXPECT_EQ(client.Read().body, "fast");
+  EXPECT_EQ(client.Read().body, "third||/echo/third");
+  // And the connection is still usable.
+  EXPECT_EQ(client.Request(Get("/hello")).body, "hello");
+}
+
+TEST_F(ServerTest, ManyPipelinedRequestsBeyondTheReadAheadLimit) {
+  settings_.max_pipelined = 2;
+  StartServer();
+  Client client(port());
+  std::string batch;
+  for (int i = 0; i < 20; ++i) batch += Get(i % 3 == 0 ? "/slow" : "/echo/" + std::to_string(i));
+  ASSERT_TRUE(client.Send(batch));
+  for (int i = 0; i < 20; ++i) {
+    Client::Response response = client.Read();
+    ASSERT_EQ(response.status, 200) << i;
+    EXPECT_EQ(response.body,
+              i % 3 == 0 ? "slow" : std::to_string(i) + "||/echo/" + std::to_string(i));
+  }
+}
+
+TEST_F(ServerTest, NotFoundAndMethodNotAllowed) {
+  StartServer();
+  Client client(port());
+  Client::Response missing = client.Request(Get("/nope"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(ErrorCode(missing), "NOT_FOUND");
+  EXPECT_EQ(missing.Header("content-type"), "application/json");
+
+  Client::Response wrong = client.Request("PUT /echo HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(ErrorCode(wrong), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(wrong.Header("allow"), "DELETE, POST");
+
+  Client::Response wrong_get = client.Request(Post("/hello", "{}"));
+  EXPECT_EQ(wrong_get.status, 405);
+  EXPECT_EQ(wrong_get.Header("allow"), "GET, HEAD");
+  // Still the same connection.
+  EXPECT_EQ(client.Request(Get("/hello")).status, 200);
+}
+
+TEST_F(ServerTest, HeadHasGetsContentLengthButNoBody) {
+  StartServer();
+  Client client(port());
+  Client::Response head = client.Request("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n", true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-length"), "5");
+  EXPECT_TRUE(head.body.empty());
+  // Had a body been sent, it would now be read as the next status line.
+  Client::Response next = client.Request(Get("/fast"));
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body, "fast");
+}
+
+TEST_F(ServerTest, PathIsDecodedAndQueryKeptRaw) {
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/echo/a%20b?x=%20y&z")).body, "a b|x=%20y&z|/echo/a b");
+  EXPECT_EQ(client.Request(Get("http://example.com/echo/abs")).body, "abs||/echo/abs");
+  for (const char* bad : {"/echo/%zz", "/echo/%2", "/echo/a%00b", "/echo/a%2Fb", "*"}) {
+    Client::Response response = client.Request(Get(bad));
+    EXPECT_EQ(response.status, 400) << bad;
+    EXPECT_EQ(ErrorCode(response), "BAD_REQUEST") << bad;
+  }
+  EXPECT_EQ(client.Request(Get("/hello")).status, 200);
+}
+
+TEST_F(ServerTest, BodyOverTheLimitByContentLength) {
+  StartServer();
+  Client client(port());
+  std::string request =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Content-Length: 70000\r\n\r\n";
+  request += std::string(70000, 'x');
+  ASSERT_TRUE(client.Send(request));
+  Client::Response response = client.Read();
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(ErrorCode(response), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, BodyExactlyAtTheLimitIsAccepted) {
+  StartServer();
+  Client client(port());
+  const std::string body = "\"" + std::string(65534, 'x') + "\"";
+  Client::Response response = client.Request(Post("/echo", body));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body.size(), 65536u);
+}
+
+TEST_F(ServerTest, ChunkedBodyOverTheLimit) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk(8192, 'y');
+  bool sent = true;
+  for (int i = 0; i < 9 && sent; ++i) sent = client.Send("2000\r\n" + chunk + "\r\n");
+  Client::Response response = client.Read();
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(ErrorCode(response), "PAYLOAD_TOO_LARGE");
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, ChunkedBodyUnderTheLimitWorks) {
+  StartServer();
+  Client client(port());
+  Client::Response response = client.Request(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"a":1})");
+}
+
+TEST_F(ServerTest, BodyMustBeJson) {
+  StartServer();
+  Client client(port());
+  Client::Response text = client.Request(Post("/echo", "hi", "text/plain"));
+  EXPECT_EQ(text.status, 415);
+  EXPECT_EQ(ErrorCode(text), "UNSUPPORTED_MEDIA_TYPE");
+  Client::Response missing = client.Request(Post("/echo", "{}", ""));
+  EXPECT_EQ(missing.status, 415);
+  Client::Response lookalike = client.Request(Post("/echo", "{}", "application/jsonx"));
+  EXPECT_EQ(lookalike.status, 415);
+  // The connection survives a 415, and parameters and case are fine.
+  Client::Response ok = client.Request(Post("/echo", "{}", " Application/JSON ; charset=utf-8"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "{}");
+  // No body, no Content-Type needed.
+  EXPECT_EQ(client.Request("DELETE /echo HTTP/1.1\r\nHost: t\r\n\r\n").body, "deleted");
+}
+
+TEST_F(ServerTest, GarbageGets400AndClose) {
+  StartServer();
+  for (const char* garbage :
+       {"\x01\x02\x03 nonsense\r\n\r\n", "GET /hello HTTP/9.9\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"}) {
+    Client client(port());
+    Client::Response response = client.Request(garbage);
+    EXPECT_EQ(response.status, 400) << garbage;
+    EXPECT_EQ(ErrorCode(response), "BAD_REQUEST") << garbage;
+    EXPECT_EQ(response.Header("connection"), "close");
+    EXPECT_TRUE(client.ClosedByPeer());
+  }
+}
+
+TEST_F(ServerTest, RequestIdEchoedWhenSaneElseGenerated) {
+  StartServer();
+  Client client(port());
+  Client::Response sane = client.Request(Get("/rid", "X-Request-Id: abc.DEF_123-x\r\n"));
+  EXPECT_EQ(sane.body, "abc.DEF_123-x");
+  EXPECT_EQ(sane.Header("x-request-id"), "abc.DEF_123-x");
+
+  const std::string too_long(100, 'a');
+  for (const std::string& insane : {too_long, std::string("has spaces"), std::string("a/b")}) {
+    Client::Response response = client.Request(Get("/rid", "X-Request-Id: " + insane + "\r\n"));
+    EXPECT_NE(response.body, insane);
+    EXPECT_FALSE(response.body.empty());
+    EXPECT_EQ(response.Header("x-request-id"), response.body);
+  }
+  const std::string first = client.Request(Get("/rid")).body;
+  const std::string second = client.Request(Get("/rid")).body;
+  EXPECT_NE(first, second);
+  EXPECT_LE(first.size(), 64u);
+  // Error answers carry one too.
+  Client::Response missing = client.Request(Get("/nope", "X-Request-Id: err-1\r\n"));
+  EXPECT_EQ(missing.Header("x-request-id"), "err-1");
+}
+
+TEST_F(ServerTest, HeaderBlockTooLarge) {
+  settings_.max_header_bytes = 4096;
+  StartServer();
+  Client client(port());
+  Client::Response response =
+      client.Request(Get("/hello", "X-Big: " + std::string(8000, 'b') + "\r\n"));
+  EXPECT_EQ(response.status, 431);
+  EXPECT_EQ(ErrorCode(response), "HEADERS_TOO_LARGE");
+  EXPECT_FALSE(response.Header("x-request-id").empty());
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, ResponseHeadersAreSanitised) {
+  StartServer();
+  Client client(port());
+  Client::Response response = client.Request(Get("/headers"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("x-custom"), "yes");
+  EXPECT_EQ(response.Header("x-bad"), "");
+  EXPECT_EQ(response.Header("injected"), "");
+  EXPECT_EQ(response.Header("content-length"), "1");
+}
+
+TEST_F(ServerTest, SlowClientIsDisconnectedAfterHeaderTimeout) {
+  settings_.header_timeout = milliseconds(300);
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.Send("GET /hel"));
+  const auto start = steady_clock::now();
+  EXPECT_TRUE(client.ClosedByPeer());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(4000));
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  settings_.idle_timeout = milliseconds(300);
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/hello")).status, 200);
+  const auto start = steady_clock::now();
+  EXPECT_TRUE(client.ClosedByPeer());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(4000));
+}
+
+TEST_F(ServerTest, IdleTimeoutDoesNotCutARequestInFlight) {
+  settings_.idle_timeout = milliseconds(100);
+  StartServer();
+  Client client(port());
+  // /sleep takes 300 ms, longer than the idle timeout; the connection is busy, not idle.
+  Client::Response response = client.Request(Get("/sleep"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "slept");
+}
+
+TEST_F(ServerTest, Http10ClosesUnlessKeepAliveAsked) {
+  StartServer();
+  {
+    Client client(port());
+    Client::Response response = client.Request("GET /hello HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.Header("connection"), "close");
+    EXPECT_TRUE(client.ClosedByPeer());
+  }
+  {
+    Client client(port());
+    Client::Response response =
+        client.Request("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(response.Header("connection"), "keep-alive");
+    EXPECT_EQ(client.Request("GET /fast HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").body, "fast");
+  }
+}
+
+TEST_F(ServerTest, ConnectionCloseRequestIsHonoured) {
+  StartServer();
+  Client client(port());
+  Client::Response response = client.Request(Get("/hello", "Connection: close\r\n"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
+  settings_.max_connections = 2;
+  StartServer();
+  auto first = std::make_unique<Client>(port());
+  Client second(port());
+  ASSERT_EQ(first->Request(Get("/hello")).status, 200);
+  ASSERT_EQ(second.Request(Get("/hello")).status, 200);
+
+  Client third(port());
+  Client::Response rejected = third.Request(Get("/hello"));
+  EXPECT_EQ(rejected.status, 503);
+  EXPECT_EQ(ErrorCode(rejected), "UNAVAILABLE");
+  EXPECT_EQ(rejected.Header("connection"), "close");
+  EXPECT_EQ(rejected.Header("retry-after"), "1");
+  EXPECT_TRUE(third.ClosedByPeer());
+
+  // A slot frees up once a connection goes away (the close is noticed asynchronously).
+  first.reset();
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
+    Client again(port());
+    status = again.Request(Get("/hello")).status;
+    if (status != 200) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_total", "").Value() >= 1, true);
+}
+
+TEST_F(ServerTest, ThrowingHandlerGives500WithoutLeakingTheMessage) {
+  StartServer();
+  Client client(port());
+  Client::Response response = client.Request(Get("/throw"));
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(ErrorCode(response), "INTERNAL");
+  EXPECT_EQ(response.body.find("secret"), std::string::npos);
+  EXPECT_EQ(registry_->GetCounter("hasivu_http_handler_exceptions_total", "").Value(), 1u);
+  EXPECT_EQ(RequestCounter("/throw", "GET", "5xx").Value(), 1u);
+  // The connection survives.
+  EXPECT_EQ(client.Request(Get("/hello")).status, 200);
+}
+
+TEST_F(ServerTest, GracefulShutdownFinishesTheRequestInFlight) {
+  settings_.blocking_threads = 1;
+  StartServer();
+  const uint16_t bound_port = port();
+  Client busy(bound_port);
+  Client idle(bound_port);
+  ASSERT_EQ(idle.Request(Get("/hello")).status, 200);
+  ASSERT_TRUE(busy.Send(Get("/sleep")));
+  const auto deadline = steady_clock::now() + milliseconds(5000);
+  while (!sleep_started_.load() && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_TRUE(sleep_started_.load());
+
+  std::thread stopper([this] { server_->Stop(); });
+  stopper.join();  // Stop() returns once the listener is closed, not when everything is done.
+
+  Client::Response response = busy.Read();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "slept");
+  EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_TRUE(busy.ClosedByPeer());
+  EXPECT_TRUE(idle.ClosedByPeer());
+
+  server_->Wait();
+  Client late(bound_port);
+  EXPECT_FALSE(late.connected());
+  server_.reset();
+}
+
+TEST_F(ServerTest, StopWithNothingInFlightIsQuickAndIdempotent) {
+  StartServer();
+  {
+    Client client(port());
+    ASSERT_EQ(client.Request(Get("/hello")).status, 200);
+  }
+  const auto start = steady_clock::now();
+  server_->Stop();
+  server_->Stop();
+  server_->Wait();
+  server_->Wait();
+  EXPECT_LT(steady_clock::now() - start, settings_.shutdown_grace);
+}
+
+TEST_F(ServerTest, ShutdownGraceBoundsASlowHandler) {
+  settings_.shutdown_grace = milliseconds(50);
+  StartServer();
+  Client busy(port());
+  ASSERT_TRUE(busy.Send(Get("/sleep")));
+  const auto deadline = steady_clock::now() + milliseconds(5000);
+  while (!sleep_started_.load() && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  server_->Stop();
+  server_->Wait();
+  // The connection was cut when the grace ran out, before the handler finished.
+  EXPECT_EQ(busy.Read().status, 0);
+}
+
+TEST_F(ServerTest, MetricsCountRequestsPerRouteAndClass) {
+  StartServer();
+  EXPECT_FALSE(server_->first_ok_response().has_value());
+  Client client(port());
+  ASSERT_EQ(client.Request(Get("/hello")).status, 200);
+  ASSERT_EQ(client.Request(Get("/hello")).status, 200);
+  ASSERT_EQ(client.Request("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n", true).status, 200);
+  ASSERT_EQ(client.Request(Get("/nope")).status, 404);
+  ASSERT_EQ(client.Request(Get("/slow")).status, 200);
+  ASSERT_EQ(client.Request(Post("/echo", "x", "text/plain")).status, 415);
+
+  EXPECT_EQ(RequestCounter("/hello", "GET", "2xx").Value(), 2u);
+  EXPECT_EQ(RequestCounter("/hello", "HEAD", "2xx").Value(), 1u);
+  EXPECT_EQ(RequestCounter("/hello", "GET", "4xx").Value(), 0u);
+  EXPECT_EQ(RequestCounter("unmatched", "GET", "4xx").Value(), 1u);
+  EXPECT_EQ(RequestCounter("slow", "GET", "2xx").Value(), 1u);  // RouteOptions::name
+  EXPECT_EQ(RequestCounter("/echo", "POST", "4xx").Value(), 1u);
+  auto& latency = registry_->GetHistogram("hasivu_http_request_duration_seconds", "",
+                                          {{"route", "/hello"}}, 1e-6);
+  EXPECT_EQ(latency.Snapshot().count, 3u);
+  auto& slow_latency = registry_->GetHistogram("hasivu_http_request_duration_seconds", "",
+                                               {{"route", "slow"}}, 1e-6);
+  EXPECT_GE(slow_latency.Snapshot().min, 50000.0);  // recorded in microseconds
+  EXPECT_EQ(registry_->GetGauge("hasivu_http_open_connections", "").Value(), 1);
+  ASSERT_TRUE(server_->first_ok_response().has_value());
+  EXPECT_LE(*server_->first_ok_response(), steady_clock::now());
+  const std::string text = registry_->RenderPrometheus();
+  EXPECT_NE(text.find("hasivu_http_requests_total"), std::string::npos);
+}
+
+TEST_F(ServerTest, AccessLogDoesNotDisturbServing) {
+  settings_.access_log = true;
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/echo/%22quoted%5C?token=secret")).status, 200);
+  EXPECT_EQ(client.Request(Get("/nope")).status, 404);
+}
+
+TEST_F(ServerTest, InvalidSettingsAndBindFailures) {
+  ServerSettings bad = settings_;
+  bad.max_connections = 0;
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+  bad = settings_;
+  bad.header_timeout = milliseconds(0);
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+
+  StartServer();
+  ServerSettings same_port = settings_;
+  same_port.port = port();
+  auto second = Server::Create(same_port, router_, nullptr, *registry_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->Start().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(server_->Start().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ServerTest, WithoutBlockingPoolBlockingRoutesRunInline) {
+  settings_.blocking_threads = 0;
+  settings_.io_threads = 1;
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/slow")).body, "slow");
+}
+
+TEST_F(ServerTest, ManyConcurrentClients) {
+  StartServer();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Client client(port());
+      for (int i = 0; i < 25; ++i) {
+        const std::string name = std::to_string(t) + "-" + std::to_string(i);
+        if (client.Request(Get("/echo/" + name)).body == name + "||/echo/" + name) ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 200);
+}
+
+}  // namespace
+}  // namespace hasivu::http
