@@ -5,9 +5,7 @@
 
 namespace hasivu::store {
 
-std::string_view DialectName(Dialect d) {
-  return d == Dialect::kSqlite ? "sqlite" : "postgresql";
-}
+std::string_view DialectName(Dialect d) { return d == Dialect::kSqlite ? "sqlite" : "postgresql"; }
 
 const std::string& Row::Text(size_t col) const {
   static const std::string kEmpty;

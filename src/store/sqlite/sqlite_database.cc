@@ -1,0 +1,520 @@
+#include "store/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace hasivu::store::sqlite {
+namespace {
+
+// Rows per transaction of the bulk loader: large enough to amortise commits, small enough that
+// the WAL stays bounded.
+constexpr int64_t kBulkBatchRows = 50000;
+// Past this many cached statements a connection drops its cache; constant SQL never gets there.
+constexpr size_t kMaxCachedStatements = 512;
+
+std::string SqlExcerpt(std::string_view sql) {
+  std::string s(sql.substr(0, 80));
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return sql.size() > 80 ? s + "..." : s;
+}
+
+Status MapError(int rc, sqlite3* db, std::string_view sql) {
+  const int primary = rc & 0xff;
+  std::string msg = "sqlite: ";
+  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  msg += " (" + std::to_string(rc) + ")";
+  if (!sql.empty()) msg += " in: " + SqlExcerpt(sql);
+  switch (primary) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return AlreadyExistsError(std::move(msg));
+      }
+      return FailedPreconditionError(std::move(msg));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL:
+      return UnavailableError(std::move(msg));
+    case SQLITE_NOMEM:
+      return ResourceExhaustedError(std::move(msg));
+    case SQLITE_INTERRUPT:
+      return DeadlineExceededError(std::move(msg));
+    case SQLITE_RANGE:
+    case SQLITE_TOOBIG:
+      return InvalidArgumentError(std::move(msg));
+    default:
+      return InternalError(std::move(msg));
+  }
+}
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return !(s[0] >= '0' && s[0] <= '9');
+}
+
+Status BindAll(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params,
+               std::string_view sql) {
+  const int expected = sqlite3_bind_parameter_count(stmt);
+  if (static_cast<size_t>(expected) != params.size()) {
+    return InvalidArgumentError("sqlite: statement takes " + std::to_string(expected) +
+                                " parameters, " + std::to_string(params.size()) +
+                                " given, in: " + SqlExcerpt(sql));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int idx = static_cast<int>(i) + 1;
+    const Value& v = params[i];
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::monostate>(v)) {
+      rc = sqlite3_bind_null(stmt, idx);
+    } else if (const auto* n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, idx, *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, idx, *d);
+    } else if (const auto* b = std::get_if<bool>(&v)) {
+      rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
+    } else {
+      const std::string& s = std::get<std::string>(v);
+      // SQLITE_STATIC: the caller's span outlives the step loop, and bindings are cleared after.
+      rc = sqlite3_bind_text64(stmt, idx, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+    }
+    if (rc != SQLITE_OK) return MapError(rc, db, sql);
+  }
+  return Status::Ok();
+}
+
+// Steps `stmt` to completion, collecting rows as text. Always leaves the statement reset and
+// unbound, so a cached statement is never left half-stepped.
+StatusOr<ResultSet> StepAll(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql) {
+  ResultSet rs;
+  const int ncols = sqlite3_column_count(stmt);
+  rs.columns.reserve(ncols);
+  for (int i = 0; i < ncols; ++i) {
+    const char* name = sqlite3_column_name(stmt, i);
+    rs.columns.emplace_back(name != nullptr ? name : "");
+  }
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<std::optional<std::string>> cells(ncols);
+    for (int i = 0; i < ncols; ++i) {
+      if (sqlite3_column_type(stmt, i) == SQLITE_NULL) continue;
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+      const int len = sqlite3_column_bytes(stmt, i);
+      cells[i].emplace(text != nullptr ? text : "", static_cast<size_t>(len));
+    }
+    rs.rows.emplace_back(std::move(cells));
+  }
+  Status status;
+  if (rc == SQLITE_DONE) {
+    if (!sqlite3_stmt_readonly(stmt)) rs.rows_affected = sqlite3_changes64(db);
+  } else {
+    status = MapError(sqlite3_extended_errcode(db), db, sql);
+  }
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (!status.ok()) return status;
+  return rs;
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  sqlite3* handle() { return db_; }
+
+  // store::Connection
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  StatusOr<ResultSet> Query(std::string_view sql, std::span<const Value> params) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    RETURN_IF_ERROR(BindAll(db_, stmt, params, sql));
+    return StepAll(db_, stmt, sql);
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    // sqlite3_exec needs a NUL-terminated string.
+    const std::string script(sql);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) return Status::Ok();
+    Status s = MapError(sqlite3_extended_errcode(db_), db_, {});
+    sqlite3_free(err);
+    return s.WithContext("script");
+  }
+
+  Status Exec(const char* sql) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return Status::Ok();
+    return MapError(sqlite3_extended_errcode(db_), db_, sql);
+  }
+
+  StatusOr<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) return it->second;
+    if (statements_.size() >= kMaxCachedStatements) {
+      for (auto& [text, stmt] : statements_) sqlite3_finalize(stmt);
+      statements_.clear();
+    }
+    const std::string rewritten = RewritePlaceholders(sql);
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, rewritten.data(), static_cast<int>(rewritten.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK) return MapError(sqlite3_extended_errcode(db_), db_, sql);
+    if (stmt == nullptr) return InvalidArgumentError("sqlite: empty statement");
+    for (const char* p = tail; p != nullptr && *p != '\0'; ++p) {
+      if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r' && *p != ';') {
+        sqlite3_finalize(stmt);
+        return InvalidArgumentError("sqlite: more than one statement in Query (use ExecScript): " +
+                                    SqlExcerpt(sql));
+      }
+    }
+    statements_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
+};
+
+using SqliteConnectionPtr = std::unique_ptr<SqliteConnection>;
+
+StatusOr<SqliteConnectionPtr> OpenConnection(const std::string& target, bool uri, bool create,
+                                             const DatabaseSettings& settings) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (create) flags |= SQLITE_OPEN_CREATE;
+  if (uri) flags |= SQLITE_OPEN_URI;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(target.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = UnavailableError(std::string("sqlite: cannot open ") + target + ": " +
+                                (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    sqlite3_close_v2(db);
+    return s;
+  }
+  auto conn = std::make_unique<SqliteConnection>(db);
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, settings.busy_timeout_ms);
+  RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
+  RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = NORMAL"));
+  RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
+  RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));
+  return conn;
+}
+
+std::atomic<uint64_t> next_instance{1};
+
+// The reader connection this thread used last, and the database it belongs to. Instances are
+// numbered, never reused, so a stale entry of a destroyed database can never match.
+struct ThreadReader {
+  uint64_t instance = 0;
+  SqliteConnection* conn = nullptr;
+};
+thread_local ThreadReader tl_reader;
+// The database whose Write() this thread is inside (0 = none).
+thread_local uint64_t tl_writing = 0;
+
+class SqliteDatabase;
+
+class SqliteBulkLoader final : public BulkLoader {
+ public:
+  SqliteBulkLoader(SqliteConnectionPtr conn, std::atomic<bool>* active)
+      : conn_(std::move(conn)), active_(active) {}
+  ~SqliteBulkLoader() override {
+    if (in_txn_) (void)conn_->Exec("ROLLBACK");
+    stmt_ = nullptr;
+    conn_.reset();
+    active_->store(false);
+  }
+
+  // store::BulkLoader
+  Status Begin(std::string_view table, std::vector<std::string> columns) override {
+    if (!IsIdentifier(table)) return InvalidArgumentError("bulk load: bad table name");
+    if (columns.empty()) return InvalidArgumentError("bulk load: no columns");
+    std::string sql = "INSERT INTO " + std::string(table) + " (";
+    std::string values;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (!IsIdentifier(columns[i])) {
+        return InvalidArgumentError("bulk load: bad column name '" + columns[i] + "'");
+      }
+      if (i > 0) {
+        sql += ", ";
+        values += ", ";
+      }
+      sql += columns[i];
+      values += "?" + std::to_string(i + 1);
+    }
+    sql += ") VALUES (" + values + ")";
+    stmt_ = nullptr;
+    ASSIGN_OR_RETURN(stmt_, conn_->Prepare(sql));
+    sql_ = std::move(sql);
+    ncols_ = columns.size();
+    return Status::Ok();
+  }
+
+  Status Append(std::span<const Value> row) override {
+    if (stmt_ == nullptr) return FailedPreconditionError("bulk load: Append before Begin");
+    if (row.size() != ncols_) {
+      return InvalidArgumentError("bulk load: row has " + std::to_string(row.size()) +
+                                  " values, table takes " + std::to_string(ncols_));
+    }
+    if (!in_txn_) {
+      RETURN_IF_ERROR(conn_->Exec("BEGIN IMMEDIATE"));
+      in_txn_ = true;
+    }
+    RETURN_IF_ERROR(BindAll(conn_->handle(), stmt_, row, sql_));
+    ASSIGN_OR_RETURN(ResultSet ignored, StepAll(conn_->handle(), stmt_, sql_));
+    if (++rows_in_txn_ >= kBulkBatchRows) return Commit();
+    return Status::Ok();
+  }
+
+  Status Finish() override { return in_txn_ ? Commit() : Status::Ok(); }
+
+ private:
+  Status Commit() {
+    Status s = conn_->Exec("COMMIT");
+    if (!s.ok()) (void)conn_->Exec("ROLLBACK");
+    in_txn_ = false;
+    rows_in_txn_ = 0;
+    return s;
+  }
+
+  SqliteConnectionPtr conn_;
+  std::atomic<bool>* active_;
+  sqlite3_stmt* stmt_ = nullptr;  // owned by conn_'s statement cache
+  std::string sql_;
+  size_t ncols_ = 0;
+  bool in_txn_ = false;
+  int64_t rows_in_txn_ = 0;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string target, bool uri, bool memory, DatabaseSettings settings,
+                 SqliteConnectionPtr writer)
+      : target_(std::move(target)),
+        uri_(uri),
+        memory_(memory),
+        settings_(std::move(settings)),
+        writer_(std::move(writer)),
+        instance_(next_instance.fetch_add(1)) {}
+
+  ~SqliteDatabase() override {
+    std::lock_guard lock(readers_mu_);
+    readers_.clear();
+  }
+
+  // store::Database
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Status Read(const std::function<Status(Connection&)>& fn) override {
+    if (memory_) {
+      if (tl_writing == instance_) return fn(*writer_);
+      std::unique_lock lock(writer_mu_, std::defer_lock);
+      RETURN_IF_ERROR(LockWriter(lock));
+      InUse guard(in_use_);
+      return fn(*writer_);
+    }
+    ASSIGN_OR_RETURN(SqliteConnection * conn, ThisThreadReader());
+    InUse guard(in_use_);
+    return fn(*conn);
+  }
+
+  Status Write(const std::function<Status(Connection&)>& fn) override {
+    if (tl_writing == instance_) {
+      return FailedPreconditionError("sqlite: Write() called inside Write() on the same thread");
+    }
+    std::unique_lock lock(writer_mu_, std::defer_lock);
+    RETURN_IF_ERROR(LockWriter(lock));
+    InUse guard(in_use_);
+    RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    // Rolls back if fn throws, so the writer is never left inside a transaction.
+    struct Txn {
+      SqliteConnection* conn;
+      bool done = false;
+      ~Txn() {
+        tl_writing = 0;
+        if (!done) (void)conn->Exec("ROLLBACK");
+      }
+    } txn{writer_.get()};
+    tl_writing = instance_;
+    Status s = fn(*writer_);
+    tl_writing = 0;
+    if (!s.ok()) return s;
+    Status c = writer_->Exec("COMMIT");
+    if (!c.ok()) return c.WithContext("commit");
+    txn.done = true;
+    return Status::Ok();
+  }
+
+  Status Ping() override {
+    return Read([](Connection& c) -> Status {
+      ASSIGN_OR_RETURN(ResultSet rs, c.Query("SELECT 1"));
+      if (rs.rows.size() != 1) return InternalError("sqlite: SELECT 1 returned no row");
+      return Status::Ok();
+    });
+  }
+
+  PoolStats Stats() const override {
+    PoolStats stats;
+    {
+      std::lock_guard lock(readers_mu_);
+      stats.size = 1 + static_cast<int>(readers_.size());
+    }
+    stats.in_use = in_use_.load(std::memory_order_relaxed);
+    return stats;
+  }
+
+  StatusOr<std::unique_ptr<BulkLoader>> NewBulkLoader() override {
+    if (memory_) {
+      return UnimplementedError("sqlite: bulk loading needs a file database, not :memory:");
+    }
+    bool expected = false;
+    if (!loader_active_.compare_exchange_strong(expected, true)) {
+      return FailedPreconditionError("sqlite: a bulk loader is already open");
+    }
+    auto conn = OpenConnection(target_, uri_, false, settings_);
+    if (!conn.ok()) {
+      loader_active_ = false;
+      return conn.status();
+    }
+    return std::unique_ptr<BulkLoader>(
+        std::make_unique<SqliteBulkLoader>(std::move(*conn), &loader_active_));
+  }
+
+ private:
+  struct InUse {
+    explicit InUse(std::atomic<int>& n) : n_(n) { n_.fetch_add(1, std::memory_order_relaxed); }
+    ~InUse() { n_.fetch_sub(1, std::memory_order_relaxed); }
+    std::atomic<int>& n_;
+  };
+
+  Status LockWriter(std::unique_lock<std::timed_mutex>& lock) {
+    if (lock.try_lock_for(std::chrono::milliseconds(settings_.acquire_timeout_ms))) {
+      return Status::Ok();
+    }
+    return UnavailableError("sqlite: the writer stayed busy for " +
+                            std::to_string(settings_.acquire_timeout_ms) + " ms");
+  }
+
+  StatusOr<SqliteConnection*> ThisThreadReader() {
+    if (tl_reader.instance == instance_) return tl_reader.conn;
+    const std::thread::id me = std::this_thread::get_id();
+    std::lock_guard lock(readers_mu_);
+    auto it = readers_.find(me);
+    if (it == readers_.end()) {
+      ASSIGN_OR_RETURN(SqliteConnectionPtr conn, OpenConnection(target_, uri_, false, settings_));
+      RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = 1"));
+      it = readers_.emplace(me, std::move(conn)).first;
+    }
+    tl_reader = {instance_, it->second.get()};
+    return it->second.get();
+  }
+
+  const std::string target_;
+  const bool uri_;
+  const bool memory_;
+  const DatabaseSettings settings_;
+  std::timed_mutex writer_mu_;
+  SqliteConnectionPtr writer_;  // GUARDED_BY(writer_mu_)
+  mutable std::mutex readers_mu_;
+  std::map<std::thread::id, SqliteConnectionPtr> readers_;  // GUARDED_BY(readers_mu_)
+  std::atomic<int> in_use_{0};
+  std::atomic<bool> loader_active_{false};
+  const uint64_t instance_;
+};
+
+}  // namespace
+
+std::string RewritePlaceholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  size_t i = 0;
+  const size_t n = sql.size();
+  auto copy_until = [&](std::string_view end) {
+    const size_t stop = sql.find(end, i);
+    const size_t to = stop == std::string_view::npos ? n : stop + end.size();
+    out.append(sql.substr(i, to - i));
+    i = to;
+  };
+  while (i < n) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"' || c == '`') {
+      // A doubled quote inside a literal is an escaped quote: the scan simply resumes there.
+      out += c;
+      ++i;
+      copy_until(std::string_view(&c, 1));
+    } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+      copy_until("\n");
+    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+      out += "/*";
+      i += 2;
+      copy_until("*/");
+    } else if (c == '$' && i + 1 < n && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+      out += '?';
+      ++i;
+      while (i < n && sql[i] >= '0' && sql[i] <= '9') out += sql[i++];
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+StatusOr<DatabasePtr> OpenSqliteDatabase(const DatabaseSettings& settings) {
+  constexpr std::string_view kScheme = "sqlite:";
+  std::string_view url = settings.url;
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return InvalidArgumentError("sqlite: URL must start with 'sqlite:'");
+  }
+  const std::string path(url.substr(kScheme.size()));
+  if (path.empty()) return InvalidArgumentError("sqlite: URL has no path (sqlite:/path/to/db)");
+  if (path.find('\0') != std::string::npos) return InvalidArgumentError("sqlite: NUL in path");
+  if (settings.busy_timeout_ms < 0 || settings.acquire_timeout_ms < 0) {
+    return InvalidArgumentError("sqlite: timeouts must not be negative");
+  }
+  if (sqlite3_threadsafe() == 0) return InternalError("sqlite: library built without threads");
+  const bool memory = path == ":memory:";
+  const bool uri = path.rfind("file:", 0) == 0;
+
+  ASSIGN_OR_RETURN(SqliteConnectionPtr writer, OpenConnection(path, uri, true, settings));
+  if (!memory) {
+    ASSIGN_OR_RETURN(ResultSet mode, writer->Query("PRAGMA journal_mode = WAL", {}));
+    if (mode.rows.empty() || mode.rows[0].Text(0) != "wal") {
+      return UnavailableError("sqlite: cannot switch " + path + " to WAL mode");
+    }
+  }
+  return DatabasePtr(
+      std::make_unique<SqliteDatabase>(path, uri, memory, settings, std::move(writer)));
+}
+
+}  // namespace hasivu::store::sqlite

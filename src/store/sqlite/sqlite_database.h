@@ -1,0 +1,54 @@
+// The SQLite backend of store::Database (the embedded default store).
+//
+// A file database runs in WAL mode with synchronous=NORMAL, foreign_keys=ON and a busy timeout.
+// Writes go through one writer connection behind a mutex: Write() takes it (waiting at most
+// settings.acquire_timeout_ms, then kUnavailable), runs BEGIN IMMEDIATE, `fn`, COMMIT or
+// ROLLBACK. Reads run on a reader connection of the calling thread (opened on the thread's first
+// Read(), PRAGMA query_only=1), so readers never wait for the writer or for each other. Reader
+// connections live until the Database is destroyed, one per thread that ever read: use it from a
+// fixed set of threads (the server's workers), not from a stream of short-lived ones.
+//
+// "sqlite::memory:" is one private in-memory database on a single connection: Read() and Write()
+// both use it, serialised by the writer mutex. Meant for tests and tools.
+//
+// Statements: `$N` placeholders are rewritten to `?N` (outside string literals, quoted
+// identifiers and comments), prepared once per connection with SQLITE_PREPARE_PERSISTENT and
+// cached keyed by the caller's SQL text. The number of parameters must equal the highest $N.
+// Binding: int64, double, text as given, bool as 0/1, monostate as NULL. Results: INTEGER as
+// decimal, REAL as SQLite prints it, TEXT/BLOB as stored, NULL as nullopt.
+//
+// Errors: SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY -> kAlreadyExists; other SQLITE_CONSTRAINT_* ->
+// kFailedPrecondition; SQLITE_BUSY/LOCKED (another process holds the lock beyond the busy
+// timeout) -> kUnavailable; I/O, CANTOPEN, FULL -> kUnavailable; NOMEM -> kResourceExhausted;
+// anything else (SQL errors, a write inside Read(), wrong parameter count) -> kInternal or
+// kInvalidArgument. Messages carry SQLite's message and the start of the SQL, never parameters.
+//
+// Nesting: Write() inside Write() on one thread answers kFailedPrecondition instead of
+// deadlocking; Read() inside Write() reads committed data through the thread's reader (on a
+// memory database: the writer's own connection).
+//
+// Thread-safety: the Database is thread-safe; see database.h for Connection and BulkLoader.
+#ifndef HASIVU_STORE_SQLITE_SQLITE_DATABASE_H_
+#define HASIVU_STORE_SQLITE_SQLITE_DATABASE_H_
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/database.h"
+
+namespace hasivu::store::sqlite {
+
+// Opens settings.url: "sqlite:<path>" (a file, created if missing; "sqlite:file:...?..." is
+// passed to SQLite as a URI) or "sqlite::memory:". Errors: kInvalidArgument for another scheme,
+// an empty path or settings out of range; kUnavailable if the file cannot be opened or put into
+// WAL mode.
+StatusOr<DatabasePtr> OpenSqliteDatabase(const DatabaseSettings& settings);
+
+// Exposed for tests: `sql` with every $N outside literals, quoted identifiers and comments
+// replaced by ?N.
+std::string RewritePlaceholders(std::string_view sql);
+
+}  // namespace hasivu::store::sqlite
+
+#endif  // HASIVU_STORE_SQLITE_SQLITE_DATABASE_H_

@@ -1,0 +1,160 @@
+// SQLite-only behaviour of the backend and the factory (the shared suite is store_suite.cc).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/ids.h"
+#include "store/migrations.h"
+#include "store/open_database.h"
+#include "store/sqlite/sqlite_database.h"
+#include "store/testing/test_backend.h"
+
+namespace hasivu::store {
+namespace {
+
+TEST(RewritePlaceholders, RewritesOnlyOutsideLiteralsAndComments) {
+  using sqlite::RewritePlaceholders;
+  EXPECT_EQ(RewritePlaceholders("SELECT $1, $12 FROM t WHERE a = $2"),
+            "SELECT ?1, ?12 FROM t WHERE a = ?2");
+  EXPECT_EQ(RewritePlaceholders("SELECT '$1', 'it''s $2', $3"), "SELECT '$1', 'it''s $2', ?3");
+  EXPECT_EQ(RewritePlaceholders("SELECT \"$1\" -- $2\n, $3 /* $4 */"),
+            "SELECT \"$1\" -- $2\n, ?3 /* $4 */");
+  EXPECT_EQ(RewritePlaceholders("SELECT $a, $"), "SELECT $a, $");
+  // Unterminated literal or comment: copied as is, no crash.
+  EXPECT_EQ(RewritePlaceholders("SELECT 'abc $1"), "SELECT 'abc $1");
+  EXPECT_EQ(RewritePlaceholders("SELECT /* $1"), "SELECT /* $1");
+  EXPECT_EQ(RewritePlaceholders(""), "");
+}
+
+TEST(OpenDatabase, RejectsBadUrls) {
+  for (const char* url : {"", "mysql://x", "sqlite:", "SQLITE:/tmp/x", "http://x"}) {
+    DatabaseSettings s;
+    s.url = url;
+    auto db = OpenDatabase(s);
+    ASSERT_FALSE(db.ok()) << url;
+    EXPECT_EQ(db.status().code(), StatusCode::kInvalidArgument) << url;
+    EXPECT_EQ(db.status().message().find('\n'), std::string::npos);
+  }
+}
+
+TEST(OpenDatabase, UnopenablePathIsUnavailable) {
+  DatabaseSettings s;
+  s.url = "sqlite:/nonexistent-dir-hasivu/sub/db.sqlite";
+  auto db = OpenDatabase(s);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kUnavailable) << db.status().ToString();
+}
+
+TEST(SqliteMemory, WorksForReadsAndWrites) {
+  ASSERT_TRUE(InitCrypto().ok());
+  DatabaseSettings s;
+  s.url = "sqlite::memory:";
+  auto db = OpenDatabase(s);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(Migrate(**db).ok());
+  ASSERT_TRUE((*db)
+                  ->Write([](Connection& c) -> Status {
+                    const Value p[] = {NewUuidV7()};
+                    return c.Query("INSERT INTO schools (id, name, code) VALUES ($1, 'n', 'M')", p)
+                        .status();
+                  })
+                  .ok());
+  int64_t count = -1;
+  std::thread t([&] {
+    (void)(*db)->Read([&](Connection& c) -> Status {
+      ASSIGN_OR_RETURN(ResultSet rs, c.Query("SELECT count(*) FROM schools"));
+      count = rs.rows[0].Int(0);
+      return Status::Ok();
+    });
+  });
+  t.join();
+  EXPECT_EQ(count, 1);
+  // Read inside Write on a memory database uses the writer's connection instead of deadlocking.
+  Status s2 = (*db)->Write([&](Connection&) -> Status {
+    return (*db)->Read([](Connection& c) { return c.Query("SELECT 1").status(); });
+  });
+  EXPECT_TRUE(s2.ok()) << s2.ToString();
+}
+
+class SqliteBackend : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(InitCrypto().ok());
+    auto t = testing::NewTestDatabase();
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    test_db_ = std::move(*t);
+    ASSERT_TRUE(Migrate(db()).ok());
+  }
+  Database& db() { return test_db_->db(); }
+  std::unique_ptr<testing::TestDatabase> test_db_;
+};
+
+TEST_F(SqliteBackend, NestedWriteIsRefusedNotDeadlocked) {
+  Status s = db().Write(
+      [&](Connection&) -> Status { return db().Write([](Connection&) { return Status::Ok(); }); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  // And the writer is free again.
+  EXPECT_TRUE(db().Write([](Connection& c) { return c.Query("SELECT 1").status(); }).ok());
+}
+
+TEST_F(SqliteBackend, ReadConnectionsCannotWrite) {
+  Status s = db().Read([](Connection& c) {
+    const Value p[] = {NewUuidV7()};
+    return c.Query("INSERT INTO schools (id, name, code) VALUES ($1, 'n', 'R')", p).status();
+  });
+  EXPECT_FALSE(s.ok());
+}
+
+TEST_F(SqliteBackend, InstantsOutsideTheFixedFormAreRejected) {
+  // Text order must equal time order, so the schema refuses other spellings of an instant.
+  for (const char* bad : {"2026-11-27 13:25:21", "2026-11-27T13:25:21Z", "2026-11-27T13:25:21.123Z",
+                          "2026-11-27T13:25:21.123456+05:30"}) {
+    Status s = db().Write([&](Connection& c) {
+      const Value p[] = {NewUuidV7(), std::string(bad)};
+      return c.Query("INSERT INTO schools (id, name, code, created_at) VALUES ($1, 'n', $1, $2)", p)
+          .status();
+    });
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << bad;
+  }
+  Status bad_date = db().Write([&](Connection& c) {
+    const Value p[] = {NewUuidV7()};
+    return c
+        .Query(
+            "INSERT INTO menu_plans (id, school_id, name, start_date, end_date)"
+            " VALUES ($1, NULL, 'n', '27/11/2026', '2026-11-28')",
+            p)
+        .status();
+  });
+  EXPECT_EQ(bad_date.code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteBackend, MoreThanOneStatementInQueryIsRefused) {
+  auto rs = db().Read([](Connection& c) { return c.Query("SELECT 1; SELECT 2").status(); });
+  EXPECT_EQ(rs.code(), StatusCode::kInvalidArgument) << rs.ToString();
+}
+
+TEST_F(SqliteBackend, OnlyOneBulkLoaderAtATime) {
+  auto first = db().NewBulkLoader();
+  ASSERT_TRUE(first.ok());
+  auto second = db().NewBulkLoader();
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*first)->Begin("users; DROP TABLE users", {"id"}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ((*first)->Begin("users", {"id", "email --"}).code(), StatusCode::kInvalidArgument);
+  first->reset();
+  EXPECT_TRUE(db().NewBulkLoader().ok());
+}
+
+TEST_F(SqliteBackend, WalModeAndForeignKeysAreOn) {
+  Status s = db().Read([](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(ResultSet j, c.Query("PRAGMA journal_mode"));
+    EXPECT_EQ(j.rows.at(0).Text(0), "wal");
+    ASSIGN_OR_RETURN(ResultSet f, c.Query("PRAGMA foreign_keys"));
+    EXPECT_EQ(f.rows.at(0).Text(0), "1");
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+}  // namespace
+}  // namespace hasivu::store
