@@ -562,7 +562,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Request request;
     request.remote_address = remote_;
     request.received_at = SteadyClock::now();
-    if (parser_ && parser_->is_header_done()) {
+    // Fields parsed before the failure are readable even when the head is incomplete (a
+    // Content-Length over the limit fails inside the head), so the id can still be echoed.
+    if (parser_) {
       const auto& header = parser_->get();
       request.method = std::string(header.method_string());
       request.target = std::string(header.target());
@@ -1222,7 +1224,7 @@ void ServerImpl::Record(const Pending& pending, const RouteMetrics& metrics,
   counter->Add();
   metrics.latency->Record(static_cast<double>(elapsed));
 
-  if (!access_log_) return;
+  if (!access_log_ || !access_log_->should_log(spdlog::level::info)) return;
   std::string line;
   line.reserve(256);
   line += R"({"ts":")";

@@ -6,8 +6,63 @@
 // requests, 503 over the connection cap, 500 from a throwing handler) are rendered by the
 // ErrorRenderer the owner supplies, so the wire envelope is defined in one place (api/).
 //
-// Thread-safety: Start(), Stop() and Wait() from one controlling thread. Handlers run on the
-// server's I/O threads (or its blocking pool) concurrently.
+// Thread-safety: Start(), Stop() and Wait() from one controlling thread (Stop() may also come
+// from a signal-handling thread). Handlers run on the server's I/O threads (or its blocking
+// pool) concurrently.
+//
+// Threads: one io_context per I/O thread; each connection is pinned to one of them
+// (round-robin at accept), so a connection's work is never concurrent with itself. Routes with
+// RouteOptions::blocking run on a separate pool of `blocking_threads` when that is > 0 and
+// their response is posted back to the connection's thread; other handlers run inline on the
+// I/O thread and must not block.
+//
+// Request handling, in order:
+//   1. Parse (Beast). Head over max_header_bytes -> 431 HEADERS_TOO_LARGE; Content-Length or
+//      chunked body over max_body_bytes -> 413 PAYLOAD_TOO_LARGE; unparsable -> 400
+//      BAD_REQUEST. All three end the connection after the answer.
+//   2. X-Request-Id: the client's if it is 1..64 chars of [A-Za-z0-9._-], else a generated one
+//      ("<16 hex>-<12 hex>", unique per process). Set on Request::request_id, sent back on
+//      every response, error answers included.
+//   3. Target: origin-form or absolute-form. The path is percent-decoded; a bad escape, NUL or
+//      an encoded '/' ("%2F") -> 400 BAD_REQUEST (the connection stays open). Query kept raw.
+//   4. Router: 404 NOT_FOUND, or 405 METHOD_NOT_ALLOWED with Allow.
+//   5. A non-empty body whose Content-Type is not application/json (parameters allowed,
+//      case-insensitive) -> 415 UNSUPPORTED_MEDIA_TYPE (the connection stays open).
+//   6. Handler. A throw, or a status outside 200..599, -> 500 INTERNAL (the exception text is
+//      logged, never sent) and hasivu_http_handler_exceptions_total counts throws.
+// The ErrorRenderer gets the Request as far as it was parsed: for a 400/413/431 method and
+// target may be empty, and for a 503 only remote_address and request_id are set. A renderer
+// that throws or returns an invalid status is replaced by a bare
+// {"success":false,"error":{"code","message"}} body.
+//
+// Responses: the server writes Server, Date, Content-Type (Response::content_type, omitted when
+// empty), Content-Length (not for 204/304, which never carry a body), X-Request-Id, and
+// "Connection: close" on the last response of a connection. Handler headers with those names
+// are dropped, as are headers with invalid names or CR/LF in values. HEAD answers carry the
+// GET's Content-Length and no body. After a final response the server half-closes and drains
+// input for up to 2 s before closing, so a client still uploading sees the answer, not a reset.
+//
+// Timeouts: idle_timeout runs while a keep-alive connection waits for the first byte of its next
+// request with nothing in flight; header_timeout from that byte to the end of the head;
+// body_timeout for the body, and also for writing each batch of responses (a client that stops
+// reading is cut). On any of them the connection is closed without an answer.
+//
+// Connection cap: a connection accepted while max_connections are open is answered
+// "503 UNAVAILABLE" with Retry-After: 1 and Connection: close, without reading its request,
+// and closed (hasivu_http_rejected_connections_total counts them).
+//
+// Metrics (resolved at Start()): hasivu_http_requests_total{route,method,class} where route is
+// RouteOptions::name (default the pattern) or "unmatched" for anything answered before a route
+// was found (400, 404, 405, 413, 431); class is 2xx..5xx; method for unmatched requests is one of
+// GET HEAD POST PUT PATCH DELETE OPTIONS OTHER. hasivu_http_request_duration_seconds{route}:
+// from the complete request head to the response being ready (recorded in microseconds).
+// hasivu_http_open_connections (gauge).
+//
+// Access log: when access_log is set, one JSON line per request at info level to the spdlog
+// logger "access" (created writing to stdout with pattern "%v" if the app has not registered
+// one; register an async or file logger of that name before Create() to send it elsewhere):
+// {"ts","request_id","method","path","status","bytes","duration_us","remote"}. Never bodies,
+// query strings or headers.
 #ifndef HASIVU_HTTP_SERVER_H_
 #define HASIVU_HTTP_SERVER_H_
 
@@ -31,10 +86,10 @@ struct ServerSettings {
   // Threads for RouteOptions::blocking handlers. 0 = run them inline on the I/O thread.
   int blocking_threads = 0;
   size_t max_body_bytes = 65536;    // larger -> 413
-  size_t max_header_bytes = 16384;  // larger -> 431 (rendered as 400 by ErrorRenderer)
+  size_t max_header_bytes = 16384;  // larger -> 431 HEADERS_TOO_LARGE (256 .. 16 MiB)
   int max_connections = 10000;      // further connections are closed after a 503
   std::chrono::milliseconds header_timeout{10000};  // to receive a complete request head
-  std::chrono::milliseconds body_timeout{30000};    // to receive the body after the head
+  std::chrono::milliseconds body_timeout{30000};    // to receive the body; also per write
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
   std::chrono::milliseconds shutdown_grace{8000};   // in-flight requests may finish within this
   size_t max_pipelined = 16;                        // requests read ahead of the one being answered
@@ -47,7 +102,9 @@ using ErrorRenderer = std::function<Response(unsigned status, std::string_view c
 
 class Server {
  public:
-  // `router` and `registry` must outlive the server.
+  // `router` and `registry` must outlive the server. `error_renderer` may be empty (a bare
+  // JSON envelope is used). kInvalidArgument for settings out of range. The destructor stops
+  // and waits if needed.
   static StatusOr<std::unique_ptr<Server>> Create(ServerSettings settings, const Router& router,
                                                   ErrorRenderer error_renderer,
                                                   metrics::Registry& registry);
@@ -57,8 +114,13 @@ class Server {
   virtual Status Start() = 0;
   // Stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
   // connections, then stops the threads. Safe to call from a signal-handling thread.
+  // Returns once the listening socket is closed (new connections are refused from then on);
+  // the rest happens in the background and Wait() returns when it is done. Requests already
+  // read are answered (the last with "Connection: close"); connections still open when the
+  // grace runs out are cut. Idempotent; before Start() it just marks the server stopped.
   virtual void Stop() = 0;
-  // Blocks until the server has stopped.
+  // Blocks until the server has stopped (after Stop(), from any thread). Returns at once if the
+  // server never started. Also waits for blocking-pool handlers that are still running.
   virtual void Wait() = 0;
   // The bound port (after Start()).
   virtual uint16_t port() const = 0;

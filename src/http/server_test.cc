@@ -352,13 +352,14 @@ TEST_F(ServerTest, BodyOverTheLimitByContentLength) {
   Client client(port());
   std::string request =
       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-      "Content-Length: 70000\r\n\r\n";
+      "X-Request-Id: big-1\r\nContent-Length: 70000\r\n\r\n";
   request += std::string(70000, 'x');
   ASSERT_TRUE(client.Send(request));
   Client::Response response = client.Read();
   EXPECT_EQ(response.status, 413);
   EXPECT_EQ(ErrorCode(response), "PAYLOAD_TOO_LARGE");
   EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_EQ(response.Header("x-request-id"), "big-1");
   EXPECT_TRUE(client.ClosedByPeer());
 }
 
