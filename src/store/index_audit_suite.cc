@@ -21,11 +21,11 @@
 namespace hasivu::store {
 namespace {
 
-constexpr int kSchools = 20;
+constexpr int kSchools = 100;
 constexpr int kParents = 2000;
 constexpr int kStudentsPerParent = 2;  // plus one more for every third parent
 constexpr int kOrdersPerStudent = 10;
-constexpr int kItemsPerSchool = 25;
+constexpr int kItemsPerSchool = 40;
 constexpr int kMenuDays = 60;
 constexpr int kSlotsPerMenu = 8;
 constexpr int kSampleDay = 57;  // 2026-11-27

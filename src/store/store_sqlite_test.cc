@@ -116,16 +116,28 @@ TEST_F(SqliteBackend, InstantsOutsideTheFixedFormAreRejected) {
     });
     EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << bad;
   }
-  Status bad_date = db().Write([&](Connection& c) {
-    const Value p[] = {NewUuidV7()};
-    return c
-        .Query(
-            "INSERT INTO menu_plans (id, school_id, name, start_date, end_date)"
-            " VALUES ($1, NULL, 'n', '27/11/2026', '2026-11-28')",
-            p)
-        .status();
+  const std::string school = NewUuidV7();
+  ASSERT_TRUE(db().Write([&](Connection& c) {
+                    const Value p[] = {school};
+                    return c.Query("INSERT INTO schools (id, name, code) VALUES ($1, 'n', 'D')", p)
+                        .status();
+                  })
+                  .ok());
+  const char* const sql =
+      "INSERT INTO menu_plans (id, school_id, name, start_date, end_date)"
+      " VALUES ($1, $2, 'n', $3, '2026-11-28')";
+  for (const char* date : {"27/11/2026", "2026-11-27T00:00:00.000000Z", "2026-1-27"}) {
+    Status bad = db().Write([&](Connection& c) {
+      const Value p[] = {NewUuidV7(), school, std::string(date)};
+      return c.Query(sql, p).status();
+    });
+    EXPECT_EQ(bad.code(), StatusCode::kFailedPrecondition) << date;
+  }
+  Status good = db().Write([&](Connection& c) {
+    const Value p[] = {NewUuidV7(), school, std::string("2026-11-27")};
+    return c.Query(sql, p).status();
   });
-  EXPECT_EQ(bad_date.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(good.ok()) << good.ToString();
 }
 
 TEST_F(SqliteBackend, MoreThanOneStatementInQueryIsRefused) {
