@@ -104,9 +104,13 @@ class PgConnection final : public Connection {
   static StatusOr<std::unique_ptr<PgConnection>> Open(const std::string& url,
                                                       int connect_timeout_s) {
     const std::string timeout = std::to_string(connect_timeout_s);
-    const char* keys[] = {"dbname", "connect_timeout", "fallback_application_name",
-                          "client_encoding", nullptr};
-    const char* values[] = {url.c_str(), timeout.c_str(), "hasivu", "UTF8", nullptr};
+    // Keywords before "dbname" are defaults the URL may override; those after it win. TCP
+    // keepalives notice a peer that vanished without closing the socket (about 60 s).
+    const char* keys[] = {
+        "keepalives_idle", "keepalives_interval",       "keepalives_count", "dbname",
+        "connect_timeout", "fallback_application_name", "client_encoding",  nullptr};
+    const char* values[] = {"30",     "10",   "3",    url.c_str(), timeout.c_str(),
+                            "hasivu", "UTF8", nullptr};
     PgConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
     if (conn == nullptr) return UnavailableError("postgres: out of memory opening a connection");
     if (PQstatus(conn.get()) != CONNECTION_OK) {
