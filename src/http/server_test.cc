@@ -533,6 +533,30 @@ TEST_F(ServerTest, ConnectionCloseRequestIsHonoured) {
   EXPECT_TRUE(client.ClosedByPeer());
 }
 
+TEST_F(ServerTest, NothingIsAnsweredAfterARequestThatAskedToClose) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.Send(Get("/hello", "Connection: close\r\n") + Get("/fast")));
+  Client::Response first = client.Read();
+  EXPECT_EQ(first.body, "hello");
+  EXPECT_EQ(first.Header("connection"), "close");
+  EXPECT_EQ(client.Read().status, 0);
+}
+
+TEST_F(ServerTest, ExpectContinueGetsAnInterimResponse) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n"));
+  Client::Response interim = client.Read();
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(client.Send("{}"));
+  Client::Response response = client.Read();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "{}");
+}
+
 TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
   settings_.max_connections = 2;
   StartServer();
