@@ -227,6 +227,8 @@ StatusOr<SqliteConnectionPtr> OpenConnection(const std::string& target, bool uri
   RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = NORMAL"));
   RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
   RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));
+  // Reads of a large file go through the page cache of the kernel instead of copies.
+  RETURN_IF_ERROR(conn->Exec("PRAGMA mmap_size = 268435456"));
   return conn;
 }
 
@@ -328,8 +330,13 @@ class SqliteDatabase final : public Database {
         instance_(next_instance.fetch_add(1)) {}
 
   ~SqliteDatabase() override {
-    std::lock_guard lock(readers_mu_);
-    readers_.clear();
+    {
+      std::lock_guard lock(readers_mu_);
+      readers_.clear();
+    }
+    // SQLite's advice for long-lived connections: refresh statistics the planner lacks on close.
+    std::lock_guard lock(writer_mu_);
+    (void)writer_->Exec("PRAGMA optimize");
   }
 
   // store::Database
@@ -402,6 +409,11 @@ class SqliteDatabase final : public Database {
       return FailedPreconditionError("sqlite: a bulk loader is already open");
     }
     auto conn = OpenConnection(target_, uri_, false, settings_);
+    // Index pages of the tables being filled stay in memory across a 50k-row batch.
+    if (conn.ok()) {
+      Status s = (*conn)->Exec("PRAGMA cache_size = -262144");
+      if (!s.ok()) conn = s;
+    }
     if (!conn.ok()) {
       loader_active_ = false;
       return conn.status();

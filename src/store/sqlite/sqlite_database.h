@@ -23,6 +23,9 @@
 // anything else (SQL errors, a write inside Read(), wrong parameter count) -> kInternal or
 // kInvalidArgument. Messages carry SQLite's message and the start of the SQL, never parameters.
 //
+// BulkLoader: its own connection with a large page cache, committing every 50 000 rows (and at
+// Finish()); it must not outlive the Database. Not available for "sqlite::memory:".
+//
 // Nesting: Write() inside Write() on one thread answers kFailedPrecondition instead of
 // deadlocking; Read() inside Write() reads committed data through the thread's reader (on a
 // memory database: the writer's own connection).
