@@ -17,8 +17,11 @@ cleanup() {
   if [ "$services_started" = 1 ]; then scripts/services.sh stop || true; fi
 }
 trap cleanup EXIT
-scripts/services.sh start
-services_started=1
+# Services another developer already runs are used and left running; ours are stopped on exit.
+if ! scripts/services.sh status >/dev/null 2>&1; then
+  scripts/services.sh start >/dev/null
+  services_started=1
+fi
 eval "$(scripts/services.sh env | sed 's/^/export /')"
 
 echo "== tests (all labels)"
