@@ -400,8 +400,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       pending->close = true;
       pending->request_id = request.request_id;
       pending->received_at = request.received_at;
-      pending->response =
-          server_.RenderError(503, "UNAVAILABLE", "server is at its connection limit", request);
+      pending->response = server_.RenderError(
+          503, "UNAVAILABLE", "The server is at its connection limit; retry shortly", request);
       pending->response.headers.Set("Retry-After", "1");
       pending->ready = true;
       queue_.push_back(std::move(pending));
@@ -545,15 +545,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == bhttp::error::body_limit) {
       status = 413;
       code = "PAYLOAD_TOO_LARGE";
-      message = "request body is too large";
+      message = "The request body is larger than the server accepts";
     } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
       status = 431;
       code = "HEADERS_TOO_LARGE";
-      message = "request header block is too large";
+      message = "The request header block is larger than the server accepts";
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
       status = 400;
       code = "BAD_REQUEST";
-      message = "malformed HTTP request";
+      message = "The request is not valid HTTP/1.1";
     } else {
       // Reset, aborted by our own timer, and other transport failures: nobody to answer.
       Close();
@@ -638,7 +638,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pending->path = std::string(raw_path);
     if (raw_path.empty() || raw_path.front() != '/' || !DecodePath(raw_path, request.path)) {
       Complete(pending,
-               server_.RenderError(400, "BAD_REQUEST", "malformed request target", request),
+               server_.RenderError(400, "BAD_REQUEST", "The request target is malformed", request),
                server_.unmatched_metrics());
       return;
     }
@@ -646,13 +646,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     MatchResult match = server_.router().Match(request.method, request.path);
     if (match.kind == MatchResult::Kind::kNotFound) {
-      Complete(pending, server_.RenderError(404, "NOT_FOUND", "no such resource", request),
+      Complete(pending, server_.RenderError(404, "NOT_FOUND", "No resource at this path", request),
                server_.unmatched_metrics());
       return;
     }
     if (match.kind == MatchResult::Kind::kMethodNotAllowed) {
       Response response =
-          server_.RenderError(405, "METHOD_NOT_ALLOWED", "method not allowed here", request);
+          server_.RenderError(405, "METHOD_NOT_ALLOWED",
+                              "This method is not allowed here; see the Allow header", request);
       response.headers.Set("Allow", match.allow);
       Complete(pending, std::move(response), server_.unmatched_metrics());
       return;
@@ -664,7 +665,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!request.body.empty() && !IsJsonContentType(request.headers.Get("Content-Type"))) {
       Complete(pending,
                server_.RenderError(415, "UNSUPPORTED_MEDIA_TYPE",
-                                   "request body must be application/json", request),
+                                   "The request body must be sent as application/json", request),
                metrics);
       return;
     }
@@ -1203,7 +1204,7 @@ Response ServerImpl::RunHandler(const Route& route, Request& request) {
     spdlog::error("http: route {} threw a non-exception (request {})", route.options.name,
                   request.request_id);
   }
-  return RenderError(500, "INTERNAL", "internal error", request);
+  return RenderError(500, "INTERNAL", "An internal error occurred", request);
 }
 
 const RouteMetrics& ServerImpl::MetricsFor(const Route* route) const {
