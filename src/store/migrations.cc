@@ -4,11 +4,15 @@
 #include <string_view>
 
 #include "store/embedded_migrations.h"
+#include "store/maintenance.h"
 
 namespace hasivu::store {
 namespace {
 
 using internal::EmbeddedMigration;
+
+// The migration that creates store_deferred_indexes (maintenance.h).
+constexpr int kDeferredIndexesVersion = 3;
 
 // Arbitrary but fixed: every hasivu process migrating one PostgreSQL database takes this lock.
 constexpr std::string_view kPgLockSql = "SELECT pg_advisory_xact_lock(7308604759475138131)";
@@ -133,7 +137,17 @@ Status Migrate(Database& db, std::vector<int>* applied_versions) {
     }
     if (applied && applied_versions != nullptr) applied_versions->push_back(m.version);
   }
-  return Status::Ok();
+
+  // A bulk load that died between DeferIndexes() and RestoreDeferredIndexes() left definitions
+  // behind; this start puts the indexes back.
+  bool has_deferred_table = false;
+  for (const EmbeddedMigration& m : migrations) {
+    if (m.version == kDeferredIndexesVersion) has_deferred_table = true;
+  }
+  if (!has_deferred_table) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<std::string> deferred, DeferredIndexes(db));
+  if (deferred.empty()) return Status::Ok();
+  return RestoreDeferredIndexes(db);
 }
 
 StatusOr<std::vector<AppliedMigration>> ListMigrations(Database& db) {

@@ -29,7 +29,8 @@ struct AppliedMigration {
   std::string applied_at;  // RFC 3339 UTC, as every instant of the store
 };
 
-// Applies every embedded migration the database lacks, in version order. If `applied_versions`
+// Applies every embedded migration the database lacks, in version order, then recreates any
+// index a crashed bulk load left deferred (maintenance.h). If `applied_versions`
 // is given it receives the versions this call applied (empty when the schema was up to date).
 // Errors: kFailedPrecondition if an applied version's SQL differs from the embedded one (the
 // file was edited after it shipped: write a new version instead); the backend's error, with the

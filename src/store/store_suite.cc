@@ -10,6 +10,7 @@
 
 #include "common/ids.h"
 #include "store/database.h"
+#include "store/maintenance.h"
 #include "store/migrations.h"
 #include "store/open_database.h"
 #include "store/testing/test_backend.h"
@@ -196,6 +197,86 @@ TEST_F(StoreSuite, AllOriginalIndexesExistUnderTheirNames) {
         "delivery_verifications_orderId_verified_key"}) {
     EXPECT_TRUE(names.count(name)) << name;
   }
+}
+
+// The names of the indexes on `table` in the current schema.
+std::set<std::string> IndexNames(Database& db, const std::string& table) {
+  std::set<std::string> names;
+  const std::string_view sql =
+      db.dialect() == Dialect::kSqlite
+          ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1"
+          : "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = $1";
+  Status s = db.Read([&](Connection& c) -> Status {
+    const Value p[] = {table};
+    ASSIGN_OR_RETURN(ResultSet rs, c.Query(sql, p));
+    for (const Row& r : rs.rows) names.insert(r.Text(0));
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return names;
+}
+
+TEST_F(StoreSuite, DeferredIndexesAreDroppedAndRestored) {
+  Migrated();
+  const std::set<std::string> before = IndexNames(db(), "orders");
+  const std::set<std::string> dv_before = IndexNames(db(), "delivery_verifications");
+  ASSERT_TRUE(before.count("orders_studentId_deliveryDate_desc_idx"));
+
+  std::vector<std::string> deferred;
+  const std::string_view tables[] = {"orders", "delivery_verifications"};
+  Status s = DeferIndexes(db(), tables, &deferred);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(std::count(deferred.begin(), deferred.end(), "orders_createdAt_id_desc_idx"));
+  const std::set<std::string> during = IndexNames(db(), "orders");
+  EXPECT_FALSE(during.count("orders_studentId_deliveryDate_desc_idx"));
+  EXPECT_FALSE(during.count("orders_createdAt_id_desc_idx"));
+  // Unique guards stay: the delivered-once index and the order number.
+  EXPECT_TRUE(IndexNames(db(), "delivery_verifications")
+                  .count("delivery_verifications_orderId_verified_key"));
+  EXPECT_LT(during.size(), before.size());
+  auto listed = DeferredIndexes(db());
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), deferred.size());
+
+  // Rows inserted meanwhile land in the rebuilt indexes.
+  const std::string school = InsertSchool("S1");
+  const std::string parent = InsertUser(school, "parent");
+  const std::string student = InsertUser(school, "student", parent);
+  ASSERT_TRUE(WriteQuery("INSERT INTO orders (id, order_number, user_id, student_id, school_id,"
+                         " total_amount_paise, delivery_date) VALUES ($1, 'O1', $2, $3, $4, 100,"
+                         " '2026-11-27')",
+                         {NewUuidV7(), parent, student, school})
+                  .ok());
+  auto dup = WriteQuery(
+      "INSERT INTO orders (id, order_number, user_id, student_id, school_id,"
+      " total_amount_paise, delivery_date) VALUES ($1, 'O1', $2, $3, $4, 100,"
+      " '2026-11-27')",
+      {NewUuidV7(), parent, student, school});
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+
+  s = RestoreDeferredIndexes(db());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(IndexNames(db(), "orders"), before);
+  EXPECT_EQ(IndexNames(db(), "delivery_verifications"), dv_before);
+  listed = DeferredIndexes(db());
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  // Restoring again is a no-op.
+  EXPECT_TRUE(RestoreDeferredIndexes(db()).ok());
+  EXPECT_EQ(DeferIndexes(db(), std::vector<std::string_view>{"orders; DROP TABLE x"}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreSuite, MigrateRestoresIndexesACrashedLoadLeftDeferred) {
+  Migrated();
+  const std::set<std::string> before = IndexNames(db(), "users");
+  const std::string_view tables[] = {"users"};
+  ASSERT_TRUE(DeferIndexes(db(), tables).ok());
+  ASSERT_NE(IndexNames(db(), "users"), before);
+  Status s = Migrate(db());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(IndexNames(db(), "users"), before);
 }
 
 TEST_F(StoreSuite, EveryValueTypeAndNullRoundTrips) {
