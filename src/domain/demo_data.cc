@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <random>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 
 namespace hasivu::domain {
@@ -33,12 +32,16 @@ struct SizeSpec {
   int64_t target_orders;
   int slots_per_menu;
   size_t fixture_parents_per_school;
+  // Payment rows and delivery verifications also for orders before the base date. The live
+  // flows only read those of the base date and later, so the big sizes skip the history to keep
+  // seeding fast.
+  bool full_history;
 };
 
 constexpr SizeSpec kSizes[] = {
-    {"demo", 2, 40, 30, 25, 600, 10, SIZE_MAX},
-    {"medium", 20, 10'000, 7'000, 40, 200'000, 12, 200},
-    {"large", 100, 100'000, 70'000, 40, 1'000'000, 12, 200},
+    {"demo", 2, 40, 30, 25, 600, 10, SIZE_MAX, true},
+    {"medium", 20, 10'000, 7'000, 40, 200'000, 12, 200, false},
+    {"large", 100, 100'000, 70'000, 40, 1'000'000, 12, 200, false},
 };
 
 // std::*_distribution are implementation-defined; these mappings keep a seed's data identical
@@ -65,6 +68,10 @@ class Rng {
 constexpr std::string_view kUpperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 constexpr std::string_view kAlnum =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view kDigitsUpper = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+// The same characters in ASCII order, so counters written with it sort as numbers.
+constexpr std::string_view kDigitsFirstAlnum =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 // UUIDv7-shaped ids: a 48-bit millisecond time from a fixed start (derived from the base date),
 // advanced by a counter that also fills rand_a, so ids are unique and ascending in generation
@@ -806,12 +813,22 @@ class Seeder {
     return {OrderStatus::kCancelled, PayStatus::kPending};
   }
 
+  // Appends `width` digits of `n` in base `alphabet.size()`, most significant first.
+  static void AppendCounter(std::string& out, uint64_t n, int width, std::string_view alphabet) {
+    const size_t at = out.size();
+    out.append(width, alphabet[0]);
+    for (int i = width - 1; i >= 0 && n > 0; --i) {
+      out[at + i] = alphabet[n % alphabet.size()];
+      n /= alphabet.size();
+    }
+  }
+
+  // "ORD-YYYYMMDD-" + 5 characters of a counter + 3 random ones: unique by construction, and
+  // ascending within a date, so the unique index is appended to rather than split at random.
   std::string NewOrderNumber(TimePoint created) {
-    std::string number;
-    do {
-      number = "ORD-" + CompactDate(LocalDateOf(created)) + "-";
-      rng_.Chars(number, 8, kUpperAlnum);
-    } while (!order_numbers_.insert(number).second);
+    std::string number = "ORD-" + CompactDate(LocalDateOf(created)) + "-";
+    AppendCounter(number, order_counter_++, 5, kDigitsUpper);
+    rng_.Chars(number, 3, kUpperAlnum);
     return number;
   }
 
@@ -856,14 +873,15 @@ class Seeder {
     // Lines: 1-3 distinct slots of that day's menu; sold-out limited slots are skipped.
     const bool consumes = o.status != OrderStatus::kCancelled;
     const int n_slots = static_cast<int>(day.slots.size());
-    const int want = static_cast<int>(rng_.Range(1, 3));
+    const uint64_t lr = rng_.Below(100);
+    const int want = lr < 55 ? 1 : (lr < 90 ? 2 : 3);
     uint64_t used = 0;  // bitmask of slots taken (menus have at most 12 slots)
     for (int attempt = 0; attempt < 6 && static_cast<int>(o.lines.size()) < want; ++attempt) {
       const int si = static_cast<int>(rng_.Below(n_slots));
       Slot& slot = day.slots[si];
       if ((used >> si) & 1) continue;
       const uint64_t qr = rng_.Below(100);
-      int64_t q = qr < 70 ? 1 : (qr < 95 ? 2 : 3);
+      int64_t q = qr < 75 ? 1 : (qr < 95 ? 2 : 3);
       if (slot.max_per_order > 0) q = std::min<int64_t>(q, slot.max_per_order);
       if (slot.limited && consumes) {
         if (slot.remaining <= 0) continue;
@@ -965,11 +983,15 @@ class Seeder {
     return Status::Ok();
   }
 
+  // Razorpay's shape (prefix + 14 alphanumerics): a 6-character counter, then 8 random ones.
   std::string GatewayId(std::string_view prefix) {
     std::string id(prefix);
-    rng_.Chars(id, 14, kAlnum);
+    AppendCounter(id, gateway_counter_++, 6, kDigitsFirstAlnum);
+    rng_.Chars(id, 8, kAlnum);
     return id;
   }
+
+  bool WithDetails(const Order& o) const { return spec_.full_history || o.day >= today_index_; }
 
   Status WriteOrders(const SchoolState& st, const std::vector<MenuDay>& menus,
                      const std::vector<Order>& orders) {
@@ -1022,8 +1044,8 @@ class Seeder {
         ++report_.counts.order_items;
       }
     }
-    // Payment orders and gateway payments of the simulated gateway, for every order that was
-    // paid (or refunded) or whose payment failed.
+    // Payment orders and gateway payments of the simulated gateway, for orders that were paid
+    // (or refunded) or whose payment failed (see SizeSpec::full_history).
     struct Payment {
       std::string order_row;
       std::string transaction_row;
@@ -1035,7 +1057,7 @@ class Seeder {
         {"id", "gateway_order_id", "gateway", "order_id", "user_id", "amount_paise", "currency",
          "status", "receipt", "expires_at", "paid_at", "created_at", "updated_at"}));
     for (const Order& o : orders) {
-      if (o.pay == PayStatus::kPending || o.total <= 0) continue;
+      if (o.pay == PayStatus::kPending || o.total <= 0 || !WithDetails(o)) continue;
       const Student& stu = st.students[o.student];
       Payment p{.order_row = ids_.Next(), .transaction_row = ids_.Next(), .order = &o};
       const TimePoint created = o.created + std::chrono::seconds(20);
@@ -1084,7 +1106,7 @@ class Seeder {
         w.Begin("delivery_verifications", {"id", "order_id", "student_id", "card_id", "reader_id",
                                            "verified_at", "status", "location", "created_at"}));
     for (const Order& o : orders) {
-      if (!o.delivered_at) continue;
+      if (!o.delivered_at || !WithDetails(o)) continue;
       const Student& stu = st.students[o.student];
       RETURN_IF_ERROR(w.Str(ids_.Next())
                           .Str(o.id)
@@ -1117,7 +1139,8 @@ class Seeder {
   std::vector<Date> day_dates_;
   std::vector<bool> day_weekend_;
   int today_index_ = 0;
-  std::unordered_set<std::string> order_numbers_;
+  uint64_t order_counter_ = 0;
+  uint64_t gateway_counter_ = 0;
 };
 
 Status CheckEmpty(store::Database& db) {
@@ -1154,6 +1177,10 @@ StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& setti
   const TimePoint real_now = clock.Now();
   ASSIGN_OR_RETURN(const Date today, LocalDate(real_now, kZone));
   const Date base = settings.base_date.value_or(today);
+  using std::chrono::year;
+  if (base < Date(year(2000) / 1 / 1) || base > Date(year(2999) / 12 / 31)) {
+    return InvalidArgumentError("seed: base date must be between 2000-01-01 and 2999-12-31");
+  }
   // Seeding around another day: "now" is that day's mid-morning, so orders of the base date are
   // still on their way to delivery.
   const TimePoint now = base == today ? real_now : LocalTime(base, 10, 0);

@@ -14,7 +14,11 @@
 // mostly delivered (with delivered_at and a delivery verification), future ones pending or
 // confirmed, and on the base date most students have a paid, undelivered order
 // (confirmed/preparing/ready/out_for_delivery) for RFID scans. Paid, failed and refunded orders
-// have matching payment_orders/payment_transactions rows of the simulated gateway.
+// have matching payment_orders/payment_transactions rows of the simulated gateway, and delivered
+// orders a delivery_verifications row: in "demo" for every order; in "medium" and "large" only
+// for orders of the base date and later (the only ones the live flows read), to keep seeding
+// fast. Order numbers are "ORD-YYYYMMDD-" + 5 counter characters + 3 random ones (unique by
+// construction, index-friendly); gateway ids are "order_"/"pay_" + 14 alphanumerics.
 //
 // The base date is "today" in the schools' zone (Asia/Kolkata) unless given. If it falls on a
 // weekend, it still gets a published menu (day_type WEEKEND) and today's orders, so the RFID and
