@@ -1,6 +1,7 @@
 // SQLite-only behaviour of the backend and the factory (the shared suite is store_suite.cc).
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "common/ids.h"
@@ -95,6 +96,30 @@ TEST_F(SqliteBackend, NestedWriteIsRefusedNotDeadlocked) {
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   // And the writer is free again.
   EXPECT_TRUE(db().Write([](Connection& c) { return c.Query("SELECT 1").status(); }).ok());
+}
+
+TEST_F(SqliteBackend, WriterBusyPastTheAcquireTimeoutIsUnavailable) {
+  DatabaseSettings settings;
+  settings.url = test_db_->url();
+  settings.acquire_timeout_ms = 50;
+  auto other = OpenDatabase(settings);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  std::promise<void> inside;
+  std::promise<void> release;
+  std::thread holder([&] {
+    (void)(*other)->Write([&](Connection&) {
+      inside.set_value();
+      release.get_future().wait();
+      return Status::Ok();
+    });
+  });
+  inside.get_future().wait();
+  Status s = (*other)->Write([](Connection&) { return Status::Ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_EQ((*other)->Stats().in_use, 1);
+  release.set_value();
+  holder.join();
+  EXPECT_TRUE((*other)->Write([](Connection&) { return Status::Ok(); }).ok());
 }
 
 TEST_F(SqliteBackend, ReadConnectionsCannotWrite) {

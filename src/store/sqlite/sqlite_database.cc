@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -335,8 +336,8 @@ class SqliteDatabase final : public Database {
       readers_.clear();
     }
     // SQLite's advice for long-lived connections: refresh statistics the planner lacks on close.
-    std::lock_guard lock(writer_mu_);
-    (void)writer_->Exec("PRAGMA optimize");
+    WriterLock lock(*this);
+    if (lock.Acquire().ok()) (void)writer_->Exec("PRAGMA optimize");
   }
 
   // store::Database
@@ -345,8 +346,8 @@ class SqliteDatabase final : public Database {
   Status Read(const std::function<Status(Connection&)>& fn) override {
     if (memory_) {
       if (tl_writing == instance_) return fn(*writer_);
-      std::unique_lock lock(writer_mu_, std::defer_lock);
-      RETURN_IF_ERROR(LockWriter(lock));
+      WriterLock lock(*this);
+      RETURN_IF_ERROR(lock.Acquire());
       InUse guard(in_use_);
       return fn(*writer_);
     }
@@ -359,8 +360,8 @@ class SqliteDatabase final : public Database {
     if (tl_writing == instance_) {
       return FailedPreconditionError("sqlite: Write() called inside Write() on the same thread");
     }
-    std::unique_lock lock(writer_mu_, std::defer_lock);
-    RETURN_IF_ERROR(LockWriter(lock));
+    WriterLock lock(*this);
+    RETURN_IF_ERROR(lock.Acquire());
     InUse guard(in_use_);
     RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     // Rolls back if fn throws, so the writer is never left inside a transaction.
@@ -429,13 +430,36 @@ class SqliteDatabase final : public Database {
     std::atomic<int>& n_;
   };
 
-  Status LockWriter(std::unique_lock<std::timed_mutex>& lock) {
-    if (lock.try_lock_for(std::chrono::milliseconds(settings_.acquire_timeout_ms))) {
+  // Ownership of the writer connection, waited for at most acquire_timeout_ms. A flag under a
+  // mutex and condition variable rather than std::timed_mutex, whose timed lock ThreadSanitizer
+  // (GCC 12) does not model.
+  class WriterLock {
+   public:
+    explicit WriterLock(SqliteDatabase& db) : db_(db) {}
+    ~WriterLock() {
+      if (!held_) return;
+      {
+        std::lock_guard lock(db_.writer_mu_);
+        db_.writer_busy_ = false;
+      }
+      db_.writer_cv_.notify_one();
+    }
+    Status Acquire() {
+      std::unique_lock lock(db_.writer_mu_);
+      const auto timeout = std::chrono::milliseconds(db_.settings_.acquire_timeout_ms);
+      if (!db_.writer_cv_.wait_for(lock, timeout, [&] { return !db_.writer_busy_; })) {
+        return UnavailableError("sqlite: the writer stayed busy for " +
+                                std::to_string(db_.settings_.acquire_timeout_ms) + " ms");
+      }
+      db_.writer_busy_ = true;
+      held_ = true;
       return Status::Ok();
     }
-    return UnavailableError("sqlite: the writer stayed busy for " +
-                            std::to_string(settings_.acquire_timeout_ms) + " ms");
-  }
+
+   private:
+    SqliteDatabase& db_;
+    bool held_ = false;
+  };
 
   StatusOr<SqliteConnection*> ThisThreadReader() {
     if (tl_reader.instance == instance_) return tl_reader.conn;
@@ -455,8 +479,10 @@ class SqliteDatabase final : public Database {
   const bool uri_;
   const bool memory_;
   const DatabaseSettings settings_;
-  std::timed_mutex writer_mu_;
-  SqliteConnectionPtr writer_;  // GUARDED_BY(writer_mu_)
+  std::mutex writer_mu_;
+  std::condition_variable writer_cv_;
+  bool writer_busy_ = false;    // GUARDED_BY(writer_mu_)
+  SqliteConnectionPtr writer_;  // used only by the holder of a WriterLock
   mutable std::mutex readers_mu_;
   std::map<std::thread::id, SqliteConnectionPtr> readers_;  // GUARDED_BY(readers_mu_)
   std::atomic<int> in_use_{0};
