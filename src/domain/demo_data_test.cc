@@ -15,6 +15,7 @@
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "domain/password.h"
+#include "store/maintenance.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
 
@@ -88,6 +89,10 @@ TEST_F(DemoDataTest, DemoHasTheDocumentedCounts) {
             1);
   EXPECT_EQ(report->counts.users, Count(db(), "SELECT COUNT(*) FROM users"));
   EXPECT_EQ(report->counts.orders, Count(db(), "SELECT COUNT(*) FROM orders"));
+  // The secondary indexes deferred for the load are all back.
+  auto deferred = store::DeferredIndexes(db());
+  ASSERT_TRUE(deferred.ok()) << deferred.status().ToString();
+  EXPECT_TRUE(deferred->empty());
 
   for (const SeedSchool& s : report->schools) {
     SCOPED_TRACE(s.name);
@@ -267,6 +272,16 @@ TEST_F(DemoDataTest, OrderTotalsAndLinesFollowTheMenus) {
   const std::regex number_re("^ORD-[0-9]{8}-[A-Z0-9]{8}$");
   for (const store::Row& r : Query(db(), "SELECT order_number FROM orders").rows) {
     EXPECT_TRUE(std::regex_match(r.Text(0), number_re)) << r.Text(0);
+  }
+  // Instants are canonical RFC 3339 (the seeder formats them itself, for speed).
+  for (const store::Row& r :
+       Query(db(), "SELECT created_at, updated_at, delivered_at FROM orders").rows) {
+    for (size_t c = 0; c < 3; ++c) {
+      if (r.IsNull(c)) continue;
+      auto t = ParseRfc3339(r.Text(c));
+      ASSERT_TRUE(t.ok()) << r.Text(c);
+      EXPECT_EQ(FormatRfc3339(*t), r.Text(c));
+    }
   }
   // The placing user is the student or their parent.
   EXPECT_EQ(Count(db(),
