@@ -234,7 +234,7 @@ class RowWriter {
     table_ = table;
     row_.assign(columns.size(), std::monostate{});
     next_ = 0;
-    return loader_.Begin(table, std::move(columns)).WithContext("seed " + table_);
+    return loader_.Begin(table, std::move(columns)).WithContext("load " + table_);
   }
   RowWriter& Str(std::string_view s) {
     Value& v = row_[next_++];
@@ -285,10 +285,10 @@ class RowWriter {
   }
   RowWriter& OptTime(const std::optional<TimePoint>& t) { return t ? Time(*t) : Null(); }
   Status End() {
-    if (next_ != row_.size()) return InternalError("seed " + table_ + ": row has wrong width");
+    if (next_ != row_.size()) return InternalError("load " + table_ + ": row has wrong width");
     next_ = 0;
     Status s = loader_.Append(row_);
-    if (!s.ok()) return s.WithContext("seed " + table_);
+    if (!s.ok()) return s.WithContext("load " + table_);
     return Status::Ok();
   }
 
@@ -400,7 +400,7 @@ class Seeder {
     RETURN_IF_ERROR(WriteReadersAndCards());
     RETURN_IF_ERROR(WriteMenuItems());
     for (size_t s = 0; s < schools_.size(); ++s) RETURN_IF_ERROR(WriteSchoolActivity(s));
-    RETURN_IF_ERROR(loader_->Finish().WithContext("seed: commit"));
+    RETURN_IF_ERROR(loader_->Finish().WithContext("commit the load"));
     return std::move(report_);
   }
 
@@ -1190,9 +1190,9 @@ Status CheckEmpty(store::Database& db) {
     for (const char* sql : {"SELECT 1 FROM users LIMIT 1", "SELECT 1 FROM schools LIMIT 1",
                             "SELECT 1 FROM orders LIMIT 1"}) {
       auto rs = c.Query(sql);
-      if (!rs.ok()) return rs.status().WithContext("seed: is the database migrated?");
+      if (!rs.ok()) return rs.status().WithContext("is the database migrated?");
       if (!rs->rows.empty()) {
-        return FailedPreconditionError("seed: the database is not empty; seed an empty one");
+        return FailedPreconditionError("the database is not empty; seeding needs an empty one");
       }
     }
     return Status::Ok();
@@ -1211,7 +1211,7 @@ StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& setti
     if (s.name == settings.size) spec = &s;
   }
   if (spec == nullptr) {
-    return InvalidArgumentError("seed: unknown size '" + settings.size.substr(0, 40) +
+    return InvalidArgumentError("unknown size '" + settings.size.substr(0, 40) +
                                 "' (demo, medium or large)");
   }
   RETURN_IF_ERROR(PasswordHasher::ValidateSettings(settings.password));
@@ -1221,7 +1221,7 @@ StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& setti
   const Date base = settings.base_date.value_or(today);
   using std::chrono::year;
   if (base < Date(year(2000) / 1 / 1) || base > Date(year(2999) / 12 / 31)) {
-    return InvalidArgumentError("seed: base date must be between 2000-01-01 and 2999-12-31");
+    return InvalidArgumentError("base date must be between 2000-01-01 and 2999-12-31");
   }
   // Seeding around another day: "now" is that day's mid-morning, so orders of the base date are
   // still on their way to delivery.
@@ -1232,18 +1232,18 @@ StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& setti
       "schools",     "users",          "rfid_readers",         "rfid_cards",
       "menu_items",  "daily_menus",    "menu_item_slots",      "orders",
       "order_items", "payment_orders", "payment_transactions", "delivery_verifications"};
-  RETURN_IF_ERROR(store::DeferIndexes(db, kLoadedTables).WithContext("seed"));
-  StatusOr<SeedReport> report = InternalError("seed: not run");
+  RETURN_IF_ERROR(store::DeferIndexes(db, kLoadedTables));
+  StatusOr<SeedReport> report = InternalError("seeding did not run");
   {
     // The seeder (and its loader connection) must be gone before the indexes are rebuilt.
     Seeder seeder(db, settings, *spec, base, now);
     report = seeder.Run();
   }
   // Rebuilt even after a failed load, so the database keeps its indexes.
-  Status restored = store::RestoreDeferredIndexes(db).WithContext("seed");
+  Status restored = store::RestoreDeferredIndexes(db);
   if (!report.ok()) return report.status();
   RETURN_IF_ERROR(restored);
-  RETURN_IF_ERROR(store::UpdatePlannerStatistics(db).WithContext("seed"));
+  RETURN_IF_ERROR(store::UpdatePlannerStatistics(db));
   return report;
 }
 

@@ -37,6 +37,12 @@
 // random password drawn from a cryptographic source at seeding time: nobody knows it, so those
 // accounts cannot log in.
 //
+// Loading: everything goes through the database's BulkLoader (SQLite: big transactions of one
+// prepared INSERT; PostgreSQL: COPY); the tables' non-unique secondary indexes are deferred
+// (store::DeferIndexes), rebuilt once after the load (also after a failed one) and the planner
+// statistics refreshed. Measured on the 2-core development machine, release build, SQLite:
+// demo 0.2 s, medium ~15 s, large ~80-90 s; PostgreSQL 15: medium ~23 s, large ~135 s.
+//
 // Thread-safety: SeedDemoData uses the database's bulk loader; run one at a time.
 #ifndef HASIVU_DOMAIN_DEMO_DATA_H_
 #define HASIVU_DOMAIN_DEMO_DATA_H_
