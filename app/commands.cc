@@ -11,7 +11,9 @@
 #include <fstream>
 #include <thread>
 
+#include "api/context.h"
 #include "api/envelope.h"
+#include "api/routes.h"
 #include "api/system_routes.h"
 #include "common/clock.h"
 #include "common/time_util.h"
@@ -22,8 +24,14 @@
 #include "store/migrations.h"
 #include "store/open_database.h"
 
+#ifndef HASIVU_VERSION
+#define HASIVU_VERSION "0.0.0"
+#endif
+
 namespace hasivu::app {
 namespace {
+
+constexpr const char* kVersion = HASIVU_VERSION;
 
 constexpr int kExitConfig = 2;
 constexpr int kExitRuntime = 1;
@@ -159,6 +167,23 @@ int RunServe(const Config& config) {
       {.readiness_probe = [database] { return database->Ping(); }, .registry = registry.get()});
   if (!routes.ok()) return RuntimeError("register routes", routes);
 
+  // The server is created after the routes, so the dashboard reads first_ok_response through
+  // this holder.
+  auto server_holder = std::make_shared<http::Server*>(nullptr);
+  api::ApiContext api_context;
+  api_context.db = database;
+  api_context.clock = &SystemClock();
+  api_context.registry = registry.get();
+  api_context.settings = cfg.domain;
+  api_context.service.version = kVersion;
+  api_context.service.store_backend = std::string(store::DialectName(database->dialect()));
+  api_context.service.cache_backend = cfg.cache_url == "memory" ? "memory" : "redis";
+  api_context.service.first_ok_response = [server_holder] {
+    return *server_holder ? (*server_holder)->first_ok_response() : std::nullopt;
+  };
+  routes = api::RegisterApiRoutes(router, api_context);
+  if (!routes.ok()) return RuntimeError("register routes", routes);
+
   http::ServerSettings settings;
   settings.host = cfg.listen.host;
   settings.port = cfg.listen.port;
@@ -168,6 +193,7 @@ int RunServe(const Config& config) {
   settings.access_log = cfg.access_log;
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());
+  *server_holder = server->get();
   Status started = (*server)->Start();
   if (!started.ok()) return RuntimeError("listen on " + config.listen, started);
 
@@ -184,6 +210,7 @@ int RunServe(const Config& config) {
   spdlog::info("received {}: shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->Stop();
   (*server)->Wait();
+  *server_holder = nullptr;
   spdlog::info("stopped");
   spdlog::shutdown();
   return 0;

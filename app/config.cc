@@ -115,6 +115,43 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     r.jwt_secret = RandomHex(32);
     r.jwt_secret_generated = true;
   }
+  domain::AuthSettings& auth = r.domain.auth;
+  auth.jwt_secret = r.jwt_secret;
+  auth.password.opslimit = c.argon2_opslimit;
+  auth.password.memlimit = static_cast<size_t>(c.argon2_memlimit_kib) * 1024;
+  RETURN_IF_ERROR(domain::PasswordHasher::ValidateSettings(auth.password)
+                      .WithContext("--argon2-opslimit/--argon2-memlimit-kib"));
+
+  domain::PaymentSettings& pay = r.domain.payments;
+  if (c.gateway == "simulated") {
+    pay.gateway = domain::GatewayKind::kSimulated;
+  } else if (c.gateway == "razorpay") {
+    pay.gateway = domain::GatewayKind::kRazorpay;
+  } else {
+    return InvalidArgumentError("--gateway: expected simulated or razorpay, got '" +
+                                c.gateway.substr(0, 20) + "'");
+  }
+  pay.key_id = c.razorpay_key_id;
+  pay.key_secret = c.razorpay_key_secret;
+  pay.webhook_secret = c.razorpay_webhook_secret;
+  pay.razorpay_base_url = c.razorpay_base_url;
+  if (pay.gateway == domain::GatewayKind::kRazorpay &&
+      (pay.key_id.empty() || pay.key_secret.empty() || pay.webhook_secret.empty())) {
+    return InvalidArgumentError(
+        "--gateway razorpay: needs HASIVU_RAZORPAY_KEY_ID, HASIVU_RAZORPAY_KEY_SECRET and "
+        "HASIVU_RAZORPAY_WEBHOOK_SECRET");
+  }
+  if (pay.razorpay_base_url.rfind("https://", 0) != 0 &&
+      pay.razorpay_base_url.rfind("http://127.", 0) != 0 &&
+      pay.razorpay_base_url.rfind("http://localhost", 0) != 0) {
+    return InvalidArgumentError(
+        "--razorpay-base-url: must be https:// (plain http only to a loopback stand-in)");
+  }
+  // The simulated gateway signs like Razorpay, with the key secret; without one configured a
+  // random per-run secret keeps development working.
+  if (pay.key_secret.empty()) pay.key_secret = RandomHex(24);
+  if (pay.webhook_secret.empty()) pay.webhook_secret = RandomHex(24);
+  r.domain.monitoring.monitoring_token = c.monitoring_token;
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "domain/settings.h"
 
 namespace hasivu::app {
 
@@ -23,15 +24,23 @@ StatusOr<ListenAddress> ParseListen(std::string_view text);
 
 struct Config {
   std::string listen = "127.0.0.1:8080";  // --listen / HASIVU_LISTEN
-  std::string store;                 // --store / HASIVU_STORE; empty = sqlite:<data dir>/hasivu.db
-  std::string cache = "memory";      // --cache / HASIVU_CACHE: memory | redis://host:port/db
-  std::string data_dir = "./data";   // --data-dir / HASIVU_DATA_DIR
-  int threads = 0;                   // --threads / HASIVU_THREADS; 0 = one per core
-  std::string jwt_secret;            // --jwt-secret / HASIVU_JWT_SECRET (>= 32 bytes)
-  std::string log_level = "info";    // --log-level / HASIVU_LOG_LEVEL
-  std::string mode = "development";  // --mode / HASIVU_MODE
-  bool access_log = true;            // --access-log / HASIVU_ACCESS_LOG
-  int db_pool_size = 8;              // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
+  std::string store;                  // --store / HASIVU_STORE; empty = sqlite:<data dir>/hasivu.db
+  std::string cache = "memory";       // --cache / HASIVU_CACHE: memory | redis://host:port/db
+  std::string data_dir = "./data";    // --data-dir / HASIVU_DATA_DIR
+  int threads = 0;                    // --threads / HASIVU_THREADS; 0 = one per core
+  std::string jwt_secret;             // --jwt-secret / HASIVU_JWT_SECRET (>= 32 bytes)
+  std::string log_level = "info";     // --log-level / HASIVU_LOG_LEVEL
+  std::string mode = "development";   // --mode / HASIVU_MODE
+  bool access_log = true;             // --access-log / HASIVU_ACCESS_LOG
+  int db_pool_size = 8;               // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
+  std::string gateway = "simulated";  // --gateway / HASIVU_GATEWAY: simulated | razorpay
+  std::string razorpay_key_id = "rzp_test_hasivu";             // HASIVU_RAZORPAY_KEY_ID
+  std::string razorpay_key_secret;                             // HASIVU_RAZORPAY_KEY_SECRET
+  std::string razorpay_webhook_secret;                         // HASIVU_RAZORPAY_WEBHOOK_SECRET
+  std::string razorpay_base_url = "https://api.razorpay.com";  // HASIVU_RAZORPAY_BASE_URL
+  std::string monitoring_token;                                // HASIVU_MONITORING_TOKEN
+  unsigned long long argon2_opslimit = 2;                      // HASIVU_ARGON2_OPSLIMIT
+  unsigned long long argon2_memlimit_kib = 65536;              // HASIVU_ARGON2_MEMLIMIT_KIB
 };
 
 // The configuration after validation, with defaults resolved.
@@ -48,6 +57,7 @@ struct ResolvedConfig {
   Mode mode = Mode::kDevelopment;
   bool access_log = true;
   int db_pool_size = 8;
+  domain::DomainSettings domain;  // auth, payments, monitoring
 };
 
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.

@@ -101,3 +101,35 @@ TEST_F(ConfigTest, ProductionRequiresASecret) {
 
 }  // namespace
 }  // namespace hasivu::app
+
+namespace hasivu::app {
+namespace {
+
+TEST_F(ConfigTest, GatewayAndPasswordCost) {
+  Config c;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->domain.payments.gateway, domain::GatewayKind::kSimulated);
+  EXPECT_FALSE(r->domain.payments.key_secret.empty());  // generated for the simulated gateway
+  EXPECT_EQ(r->domain.auth.jwt_secret, r->jwt_secret);
+  EXPECT_EQ(r->domain.auth.password.memlimit, size_t{65536} * 1024);
+
+  c.gateway = "paypal";
+  EXPECT_EQ(Resolve(c, 2).status().message().rfind("--gateway", 0), 0u);
+  c.gateway = "razorpay";
+  EXPECT_FALSE(Resolve(c, 2).ok());  // secrets missing
+  c.razorpay_key_secret = "ks";
+  c.razorpay_webhook_secret = "ws";
+  ASSERT_TRUE(Resolve(c, 2).ok());
+  c.razorpay_base_url = "http://api.razorpay.com";  // plain http off loopback
+  EXPECT_FALSE(Resolve(c, 2).ok());
+  c.razorpay_base_url = "http://127.0.0.1:9999";
+  EXPECT_TRUE(Resolve(c, 2).ok());
+
+  Config weak;
+  weak.argon2_memlimit_kib = 1;  // below libsodium's minimum
+  EXPECT_FALSE(Resolve(weak, 2).ok());
+}
+
+}  // namespace
+}  // namespace hasivu::app

@@ -63,6 +63,38 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_DB_POOL_SIZE")
       ->capture_default_str();
 
+  serve->add_option("--gateway", serve_config.gateway, "Payment gateway: simulated|razorpay")
+      ->envname("HASIVU_GATEWAY")
+      ->capture_default_str();
+  serve->add_option("--razorpay-key-id", serve_config.razorpay_key_id, "Razorpay key id")
+      ->envname("HASIVU_RAZORPAY_KEY_ID")
+      ->capture_default_str();
+  serve
+      ->add_option("--razorpay-key-secret", serve_config.razorpay_key_secret,
+                   "Razorpay key secret (also signs simulated payments)")
+      ->envname("HASIVU_RAZORPAY_KEY_SECRET");
+  serve
+      ->add_option("--razorpay-webhook-secret", serve_config.razorpay_webhook_secret,
+                   "Razorpay webhook secret")
+      ->envname("HASIVU_RAZORPAY_WEBHOOK_SECRET");
+  serve->add_option("--razorpay-base-url", serve_config.razorpay_base_url, "Razorpay API base URL")
+      ->envname("HASIVU_RAZORPAY_BASE_URL")
+      ->capture_default_str();
+  serve
+      ->add_option("--monitoring-token", serve_config.monitoring_token,
+                   "Bearer token that may read the monitoring dashboard")
+      ->envname("HASIVU_MONITORING_TOKEN");
+  serve
+      ->add_option("--argon2-opslimit", serve_config.argon2_opslimit,
+                   "argon2id passes for new password hashes")
+      ->envname("HASIVU_ARGON2_OPSLIMIT")
+      ->capture_default_str();
+  serve
+      ->add_option("--argon2-memlimit-kib", serve_config.argon2_memlimit_kib,
+                   "argon2id memory (KiB) for new password hashes")
+      ->envname("HASIVU_ARGON2_MEMLIMIT_KIB")
+      ->capture_default_str();
+
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
       app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");

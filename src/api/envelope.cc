@@ -57,12 +57,43 @@ http::Response Error(const http::Request& request, unsigned status, std::string_
   return r;
 }
 
+namespace {
+unsigned HttpStatusOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 422;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      return 503;
+    default:
+      return 500;
+  }
+}
+}  // namespace
+
 http::Response ErrorFromStatus(const http::Request& request, const Status& status) {
+  const unsigned http_status = HttpStatusOf(status.code());
+  if (!status.reason().empty() && http_status != 500) {
+    return Error(request, http_status, status.reason(), status.message(), status.details());
+  }
   switch (status.code()) {
     case StatusCode::kOk:
       break;
     case StatusCode::kInvalidArgument:
-      return Error(request, 400, "VALIDATION_ERROR", status.message());
+      return Error(request, 400, "VALIDATION_ERROR", status.message(), status.details());
     case StatusCode::kNotFound:
       return Error(request, 404, "NOT_FOUND", "The resource was not found");
     case StatusCode::kAlreadyExists:

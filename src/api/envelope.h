@@ -21,11 +21,7 @@
 
 namespace hasivu::api {
 
-// One field-level validation problem: {"field":"items[2].quantity","issue":"must be ..."}.
-struct FieldIssue {
-  std::string field;
-  std::string issue;
-};
+using hasivu::FieldIssue;
 
 // A success response carrying `data`.
 http::Response Success(const http::Request& request, boost::json::value data,
@@ -35,11 +31,13 @@ http::Response Success(const http::Request& request, boost::json::value data,
 http::Response Error(const http::Request& request, unsigned status, std::string_view code,
                      std::string_view message, const std::vector<FieldIssue>& details = {});
 
-// Maps a Status from the domain to the contract: kInvalidArgument → 400 VALIDATION_ERROR,
-// kNotFound → 404 NOT_FOUND, kAlreadyExists/kAborted → 409 CONFLICT, kFailedPrecondition → 422,
-// kPermissionDenied → 403 FORBIDDEN, kUnauthenticated → 401 UNAUTHENTICATED, kResourceExhausted
-// → 429 RATE_LIMITED, kUnavailable/kDeadlineExceeded → 503 UNAVAILABLE (+ Retry-After), anything
-// else → 500 INTERNAL whose message never carries the Status text (it is logged instead).
+// Maps a Status from the domain to the contract. A Status with a reason() sends that as the
+// error code (with the status's HTTP mapping below, message as given) and its details(); else:
+// kInvalidArgument → 400 VALIDATION_ERROR, kNotFound → 404 NOT_FOUND, kAlreadyExists/kAborted → 409
+// CONFLICT, kFailedPrecondition → 422, kPermissionDenied → 403 FORBIDDEN, kUnauthenticated → 401
+// UNAUTHENTICATED, kResourceExhausted → 429 RATE_LIMITED, kUnavailable/kDeadlineExceeded → 503
+// UNAVAILABLE (+ Retry-After), anything else → 500 INTERNAL whose message never carries the Status
+// text (it is logged instead).
 http::Response ErrorFromStatus(const http::Request& request, const Status& status);
 
 // The ErrorRenderer the HTTP server uses for the errors it produces itself (404, 405, 413, ...).

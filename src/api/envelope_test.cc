@@ -113,3 +113,33 @@ TEST(EnvelopeTest, ErrorRendererUsesTheEnvelope) {
 
 }  // namespace
 }  // namespace hasivu::api
+
+namespace hasivu::api {
+namespace {
+
+TEST(EnvelopeTest, ReasonAndDetailsBecomeTheErrorCode) {
+  const http::Request req = MakeRequest();
+  const http::Response sold =
+      ErrorFromStatus(req, Status(StatusCode::kAborted, "The slot is sold out", "SOLD_OUT"));
+  EXPECT_EQ(sold.status, 409u);
+  auto body = Body(sold);
+  EXPECT_EQ(body.at("error").at("code").as_string(), "SOLD_OUT");
+  EXPECT_EQ(body.at("error").at("message").as_string(), "The slot is sold out");
+
+  const http::Response invalid = ErrorFromStatus(
+      req, ValidationError("Invalid order", {{"items[1].quantity", "must be between 1 and 10"}}));
+  EXPECT_EQ(invalid.status, 400u);
+  auto v = Body(invalid);
+  EXPECT_EQ(v.at("error").at("code").as_string(), "VALIDATION_ERROR");
+  EXPECT_EQ(v.at("error").at("details").as_array()[0].at("field").as_string(), "items[1].quantity");
+
+  // A reason never lets an internal error's text out.
+  const http::Response internal =
+      ErrorFromStatus(req, Status(StatusCode::kInternal, "disk /var/x full", "DISK"));
+  EXPECT_EQ(internal.status, 500u);
+  EXPECT_EQ(internal.body.find("/var/x"), std::string::npos);
+  EXPECT_EQ(Body(internal).at("error").at("code").as_string(), "INTERNAL");
+}
+
+}  // namespace
+}  // namespace hasivu::api

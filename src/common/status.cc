@@ -42,12 +42,25 @@ std::string Status::ToString() const {
   return out;
 }
 
+const std::vector<FieldIssue>& Status::details() const {
+  static const std::vector<FieldIssue> kNone;
+  return details_ ? *details_ : kNone;
+}
+
+Status Status::WithDetails(std::vector<FieldIssue> details) const {
+  Status s = *this;
+  s.details_ = std::make_shared<const std::vector<FieldIssue>>(std::move(details));
+  return s;
+}
+
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  Status s = *this;
+  s.message_ = std::move(m);
+  return s;
 }
 
 }  // namespace hasivu

@@ -8,11 +8,13 @@
 #ifndef HASIVU_COMMON_STATUS_H_
 #define HASIVU_COMMON_STATUS_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace hasivu {
 
@@ -34,16 +36,32 @@ enum class StatusCode {
 
 std::string_view StatusCodeName(StatusCode code);
 
+// One field-level validation problem: {"field":"items[2].quantity","issue":"must be 1-10"}.
+struct FieldIssue {
+  std::string field;
+  std::string issue;
+  friend bool operator==(const FieldIssue&, const FieldIssue&) = default;
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // With a machine-readable reason: the API's UPPER_SNAKE error code for this failure
+  // ("SOLD_OUT", "EMAIL_TAKEN"); api/ sends it instead of the code's default.
+  Status(StatusCode code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
 
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Empty unless set; see the constructor above.
+  const std::string& reason() const { return reason_; }
+  // Field-level validation problems (empty unless set).
+  const std::vector<FieldIssue>& details() const;
+  Status WithDetails(std::vector<FieldIssue> details) const;
   // "NOT_FOUND: user 42" (or "OK").
   std::string ToString() const;
 
@@ -51,14 +69,21 @@ class [[nodiscard]] Status {
   Status WithContext(std::string_view context) const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.reason_ == b.reason_ &&
+           a.details() == b.details();
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
+  std::shared_ptr<const std::vector<FieldIssue>> details_;  // shared: copies stay cheap
 };
 
+// kInvalidArgument with field issues: 400 VALIDATION_ERROR with `details`.
+inline Status ValidationError(std::string m, std::vector<FieldIssue> details) {
+  return Status(StatusCode::kInvalidArgument, std::move(m)).WithDetails(std::move(details));
+}
 inline Status InvalidArgumentError(std::string m) {
   return {StatusCode::kInvalidArgument, std::move(m)};
 }

@@ -48,3 +48,24 @@ TEST(StatusTest, StatusOrFromOkStatusIsInternalError) {
 
 }  // namespace
 }  // namespace hasivu
+
+namespace hasivu {
+namespace {
+
+TEST(StatusTest, ReasonAndDetailsTravelWithTheStatus) {
+  Status s(StatusCode::kFailedPrecondition, "slot sold out", "SOLD_OUT");
+  EXPECT_EQ(s.reason(), "SOLD_OUT");
+  EXPECT_EQ(s.WithContext("create order").reason(), "SOLD_OUT");
+  EXPECT_TRUE(s.details().empty());
+  Status v = ValidationError("bad items", {{"items[0].quantity", "must be between 1 and 10"}});
+  EXPECT_EQ(v.code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(v.details().size(), 1u);
+  EXPECT_EQ(v.details()[0].field, "items[0].quantity");
+  Status copy = v.WithContext("orders");
+  EXPECT_EQ(copy.details(), v.details());
+  EXPECT_FALSE(copy == v);  // message differs
+  EXPECT_FALSE(Status(StatusCode::kNotFound, "x", "A") == Status(StatusCode::kNotFound, "x", "B"));
+}
+
+}  // namespace
+}  // namespace hasivu

@@ -58,7 +58,8 @@ TEST(AccessTest, OrderVisibilityAndActions) {
 }
 
 TEST(AccessTest, RoleNames) {
-  for (Role r : {Role::kParent, Role::kStudent, Role::kKitchenStaff, Role::kSchoolAdmin, Role::kAdmin}) {
+  for (Role r :
+       {Role::kParent, Role::kStudent, Role::kKitchenStaff, Role::kSchoolAdmin, Role::kAdmin}) {
     EXPECT_EQ(ParseRole(RoleName(r)), r);
   }
   EXPECT_FALSE(ParseRole("super_admin").has_value());

@@ -4,11 +4,16 @@ namespace hasivu::domain {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kParent: return "parent";
-    case Role::kStudent: return "student";
-    case Role::kKitchenStaff: return "kitchen_staff";
-    case Role::kSchoolAdmin: return "school_admin";
-    case Role::kAdmin: return "admin";
+    case Role::kParent:
+      return "parent";
+    case Role::kStudent:
+      return "student";
+    case Role::kKitchenStaff:
+      return "kitchen_staff";
+    case Role::kSchoolAdmin:
+      return "school_admin";
+    case Role::kAdmin:
+      return "admin";
   }
   return "parent";
 }

@@ -31,9 +31,9 @@ enum class GatewayKind { kSimulated, kRazorpay };
 
 struct PaymentSettings {
   GatewayKind gateway = GatewayKind::kSimulated;
-  std::string key_id = "rzp_test_hasivu";        // HASIVU_RAZORPAY_KEY_ID
-  std::string key_secret;                        // HASIVU_RAZORPAY_KEY_SECRET
-  std::string webhook_secret;                    // HASIVU_RAZORPAY_WEBHOOK_SECRET
+  std::string key_id = "rzp_test_hasivu";  // HASIVU_RAZORPAY_KEY_ID
+  std::string key_secret;                  // HASIVU_RAZORPAY_KEY_SECRET
+  std::string webhook_secret;              // HASIVU_RAZORPAY_WEBHOOK_SECRET
   std::string razorpay_base_url = "https://api.razorpay.com";
   std::chrono::milliseconds gateway_timeout{5000};
   int gateway_retries = 2;  // extra attempts on 5xx / connection failure, with backoff

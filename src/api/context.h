@@ -1,0 +1,56 @@
+// ApiContext: what every group of API routes is built from. app/ fills it once at start-up;
+// RegisterApiRoutes() (routes.h) hands it to each resource's Register*Routes function, which
+// builds its domain service(s) and registers its routes.
+//
+// Ownership: the context and everything it points to outlive the router and the server.
+// Thread-safety: the pointed-to objects are safe to use from any thread.
+#ifndef HASIVU_API_CONTEXT_H_
+#define HASIVU_API_CONTEXT_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "domain/principal.h"
+#include "domain/settings.h"
+#include "http/message.h"
+#include "metrics/metrics.h"
+#include "store/database.h"
+
+namespace hasivu::api {
+
+// Verifies the bearer token of a request and returns its principal. Errors:
+// kUnauthenticated (missing, malformed, bad signature, wrong alg/iss/aud, revoked session) with
+// a message; kDeadlineExceeded for an expired token (-> 401 TOKEN_EXPIRED).
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual StatusOr<domain::Principal> Authenticate(const http::Request& request) const = 0;
+};
+
+// Facts about the running service for the monitoring dashboard.
+struct ServiceInfo {
+  std::string version;
+  std::string store_backend;  // "sqlite" | "postgresql"
+  std::string cache_backend;  // "memory" | "redis"
+  // Steady instant of the first 200 response, once there is one (for cold start).
+  std::function<std::optional<std::chrono::steady_clock::time_point>()> first_ok_response;
+};
+
+struct ApiContext {
+  store::Database* db = nullptr;
+  Clock* clock = nullptr;
+  metrics::Registry* registry = nullptr;
+  domain::DomainSettings settings;
+  ServiceInfo service;
+  // Set by RegisterApiRoutes before any resource's routes are registered.
+  std::shared_ptr<Authenticator> authenticator;
+};
+
+}  // namespace hasivu::api
+
+#endif  // HASIVU_API_CONTEXT_H_
