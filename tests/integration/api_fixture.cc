@@ -1,0 +1,202 @@
+#include "tests/integration/api_fixture.h"
+
+#include <libpq-fe.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace hasivu::testing {
+namespace {
+
+std::vector<std::string>& PendingArgs() {
+  static std::vector<std::string> v;
+  return v;
+}
+std::map<std::string, std::string>& PendingEnv() {
+  static std::map<std::string, std::string> v;
+  return v;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Exec(const std::string& url, const std::string& sql, std::string* error) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    *error = std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(conn);
+    PQfinish(conn);
+    return false;
+  }
+  PGresult* res = PQexec(conn, sql.c_str());
+  const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  if (!ok) *error = std::string("PostgreSQL: ") + PQerrorMessage(conn);
+  PQclear(res);
+  PQfinish(conn);
+  return ok;
+}
+
+}  // namespace
+
+const boost::json::object& ApiResponse::Data() const {
+  static const boost::json::object kEmpty;
+  if (!json.is_object()) return kEmpty;
+  const auto* d = json.as_object().if_contains("data");
+  return d && d->is_object() ? d->as_object() : kEmpty;
+}
+
+std::string ApiResponse::ErrorCode() const {
+  if (!json.is_object()) return "";
+  const auto* e = json.as_object().if_contains("error");
+  if (!e || !e->is_object()) return "";
+  const auto* c = e->as_object().if_contains("code");
+  return c && c->is_string() ? std::string(c->as_string()) : "";
+}
+
+std::string ApiResponse::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? "" : it->second;
+}
+
+std::string Json(const boost::json::value& v) { return boost::json::serialize(v); }
+
+std::string Str(const boost::json::value& v, const char* key) {
+  const auto* f = v.as_object().if_contains(key);
+  return f && f->is_string() ? std::string(f->as_string()) : "";
+}
+
+std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
+                                            std::map<std::string, std::string> env,
+                                            std::string* error) {
+  std::unique_ptr<ApiServer> s(new ApiServer());
+  s->data_dir_ = MakeTempDir("hasivu-api");
+#ifdef HASIVU_TEST_BACKEND_POSTGRES
+  const char* url = std::getenv("HASIVU_TEST_POSTGRES_URL");
+  if (!url || !*url) {
+    *error = "HASIVU_TEST_POSTGRES_URL is not set (run scripts/services.sh start)";
+    return nullptr;
+  }
+  s->postgres_ = true;
+  s->admin_url_ = url;
+  std::random_device rd;
+  s->schema_ = "hasivu_it_" + std::to_string(rd()) + std::to_string(rd() % 100000);
+  if (!Exec(s->admin_url_, "CREATE SCHEMA " + s->schema_, error)) return nullptr;
+  s->store_url_ = s->admin_url_ + (s->admin_url_.find('?') == std::string::npos ? "?" : "&") +
+                  "options=-csearch_path%3D" + s->schema_;
+#else
+  s->store_url_ = "sqlite:" + s->data_dir_ + "/hasivu.db";
+#endif
+  std::vector<std::string> args = {"--data-dir", s->data_dir_, "--store", s->store_url_,
+                                   "--log-level", "warn", "--access-log", "false",
+                                   // Logins in tests should not each cost 64 MiB of argon2id.
+                                   "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  s->process_ = std::make_unique<ServerProcess>(args, env, std::chrono::seconds(120));
+  if (!s->process_->started()) {
+    *error = "hasivu serve did not start: " + s->process_->Stderr();
+    return nullptr;
+  }
+  boost::system::error_code ec;
+  auto fixtures = boost::json::parse(Slurp(s->data_dir_ + "/fixtures.json"), ec);
+  if (ec || !fixtures.is_object()) {
+    *error = "no fixtures.json in " + s->data_dir_;
+    return nullptr;
+  }
+  s->fixtures_ = std::move(fixtures.as_object());
+  return s;
+}
+
+ApiServer::~ApiServer() {
+  if (process_) process_->StopWith(SIGTERM);
+  process_.reset();
+  if (postgres_ && !schema_.empty()) {
+    std::string ignored;
+    Exec(admin_url_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE", &ignored);
+  }
+  if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+}
+
+ApiResponse ApiServer::Call(const std::string& method, const std::string& target,
+                            const std::string& token, const std::string& body,
+                            const std::vector<std::string>& extra_headers) const {
+  std::vector<std::string> headers = extra_headers;
+  if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
+  if (!body.empty()) headers.push_back("Content-Type: application/json");
+  HttpResponse raw = HttpRequest(port(), method, target, headers, body);
+  ApiResponse r;
+  r.status = raw.ok ? raw.status : 0;
+  r.headers = std::move(raw.headers);
+  r.body = std::move(raw.body);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  if (!ec) r.json = std::move(v);
+  return r;
+}
+
+std::unique_ptr<ApiServer>& ApiSuite::ServerSlot() {
+  static std::unique_ptr<ApiServer> s;
+  return s;
+}
+std::string& ApiSuite::StartError() {
+  static std::string e;
+  return e;
+}
+
+void ApiSuite::SetServerOptions(std::vector<std::string> args,
+                                std::map<std::string, std::string> env) {
+  PendingArgs() = std::move(args);
+  PendingEnv() = std::move(env);
+}
+
+void ApiSuite::SetUpTestSuite() {
+  ASSERT_FALSE(HasivuBinary().empty()) << "HASIVU_BINARY is not set";
+  StartError().clear();
+  ServerSlot() = ApiServer::Start(PendingArgs(), PendingEnv(), &StartError());
+  PendingArgs().clear();
+  PendingEnv().clear();
+}
+
+void ApiSuite::TearDownTestSuite() { ServerSlot().reset(); }
+
+void ApiSuite::SetUp() {
+  ASSERT_NE(ServerSlot(), nullptr) << "server did not start: " << StartError();
+}
+
+ApiServer& ApiSuite::Server() { return *ServerSlot(); }
+const boost::json::object& ApiSuite::Fixtures() { return ServerSlot()->fixtures(); }
+
+ApiResponse ApiSuite::Call(const std::string& method, const std::string& target,
+                           const std::string& token, const std::string& body,
+                           const std::vector<std::string>& extra_headers) {
+  return ServerSlot()->Call(method, target, token, body, extra_headers);
+}
+
+boost::json::value ApiSuite::LoginData(const std::string& email, const std::string& password) {
+  ApiResponse r = Call("POST", "/api/v1/auth/login", "",
+                       Json(boost::json::object{{"email", email}, {"password", password}}));
+  if (r.status != 200) {
+    ADD_FAILURE() << "login of " << email << " answered " << r.status << ": " << r.body;
+    return nullptr;
+  }
+  return r.Data();
+}
+
+std::string ApiSuite::Login(const std::string& email, const std::string& password) {
+  boost::json::value d = LoginData(email, password);
+  if (!d.is_object()) return "";
+  const auto* tokens = d.as_object().if_contains("tokens");
+  if (!tokens || !tokens->is_object()) return "";
+  return Str(*tokens, "accessToken");
+}
+
+std::string ApiSuite::Login(const boost::json::value& account) {
+  return Login(Str(account, "email"), Str(account, "password"));
+}
+
+}  // namespace hasivu::testing

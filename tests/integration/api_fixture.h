@@ -1,0 +1,117 @@
+// Black-box API tests: a seeded `hasivu serve` on loopback per test suite, on SQLite or on a real
+// PostgreSQL, and small helpers to call the JSON API.
+//
+// Each <resource>_api_test.cc is compiled twice (slice_api_tests.cmake): into
+// <resource>_api_test (SQLite, label integration) and <resource>_api_pgtest (PostgreSQL, label
+// postgres, which needs HASIVU_TEST_POSTGRES_URL from scripts/services.sh and fails without it).
+// The PostgreSQL variant runs the server in a fresh schema that is dropped afterwards.
+//
+// Usage:
+//   class OrdersApiTest : public ApiSuite {};   // one server for all tests of the suite
+//   TEST_F(OrdersApiTest, ListsMyOrders) {
+//     const auto& parent = Fixtures().at("schools").at(0).at("parents").at(0);
+//     std::string token = Login(parent);
+//     ApiResponse r = Call("GET", "/api/v1/orders?limit=5", token);
+//     ASSERT_EQ(r.status, 200) << r.body;
+//     EXPECT_EQ(r.Data().at("orders").as_array().size(), 5u);
+//   }
+#ifndef HASIVU_TESTS_INTEGRATION_API_FIXTURE_H_
+#define HASIVU_TESTS_INTEGRATION_API_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace hasivu::testing {
+
+struct ApiResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  boost::json::value json;  // null if the body is not JSON
+
+  // data of a success envelope ({} if absent).
+  const boost::json::object& Data() const;
+  // error.code of an error envelope ("" if absent).
+  std::string ErrorCode() const;
+  std::string Header(const std::string& lower_name) const;
+};
+
+// A seeded server. Start() runs `hasivu serve` on a fresh data folder (and, for PostgreSQL, a
+// fresh schema), which migrates, seeds the demo set and writes fixtures.json.
+class ApiServer {
+ public:
+  // `extra_args` go to `hasivu serve` (e.g. {"--gateway", "razorpay", ...}); `env` is added to
+  // the environment. Returns null (with the reason in *error) if the server did not start.
+  static std::unique_ptr<ApiServer> Start(std::vector<std::string> extra_args,
+                                          std::map<std::string, std::string> env,
+                                          std::string* error);
+  ~ApiServer();
+
+  int port() const { return process_->port(); }
+  const std::string& store_url() const { return store_url_; }
+  const boost::json::object& fixtures() const { return fixtures_; }
+  bool postgres() const { return postgres_; }
+  ServerProcess& process() { return *process_; }
+
+  // One request on a new connection. `body` is sent as application/json when not empty.
+  ApiResponse Call(const std::string& method, const std::string& target,
+                   const std::string& token = "", const std::string& body = "",
+                   const std::vector<std::string>& extra_headers = {}) const;
+
+ private:
+  ApiServer() = default;
+  std::unique_ptr<ServerProcess> process_;
+  std::string data_dir_;
+  std::string store_url_;
+  std::string schema_;  // PostgreSQL only
+  std::string admin_url_;
+  bool postgres_ = false;
+  boost::json::object fixtures_;
+};
+
+// gtest base: one ApiServer per test suite (started in SetUpTestSuite, stopped in
+// TearDownTestSuite). A suite that needs other server flags defines its own static
+// SetUpTestSuite() that calls SetServerOptions(...) and then ApiSuite::SetUpTestSuite().
+class ApiSuite : public ::testing::Test {
+ public:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+ protected:
+  void SetUp() override;
+
+  static void SetServerOptions(std::vector<std::string> args,
+                               std::map<std::string, std::string> env);
+  static ApiServer& Server();
+  static const boost::json::object& Fixtures();
+
+  static ApiResponse Call(const std::string& method, const std::string& target,
+                          const std::string& token = "", const std::string& body = "",
+                          const std::vector<std::string>& extra_headers = {});
+  // Logs in with a fixtures account ({"email","password",...}); returns the access token, or ""
+  // (with a test failure) if login did not answer 200.
+  static std::string Login(const boost::json::value& account);
+  static std::string Login(const std::string& email, const std::string& password);
+  // Full login data ({user, tokens}) or null.
+  static boost::json::value LoginData(const std::string& email, const std::string& password);
+
+ private:
+  static std::unique_ptr<ApiServer>& ServerSlot();
+  static std::string& StartError();
+};
+
+// Serialises a JSON value.
+std::string Json(const boost::json::value& v);
+// A fixtures account's string field.
+std::string Str(const boost::json::value& v, const char* key);
+
+}  // namespace hasivu::testing
+
+#endif  // HASIVU_TESTS_INTEGRATION_API_FIXTURE_H_
