@@ -1,0 +1,106 @@
+// payments::Gateway: the payment gateway as the domain sees it (Razorpay's Orders and Payments
+// APIs, reduced to what the platform needs), with two backends: simulated/ (embedded default, in
+// memory) and razorpay/ (HTTPS client). NewGateway() picks one from GatewaySettings.
+//
+// This folder sits beside store/ below domain/: it knows nothing of orders, users or settings of
+// the domain; api/ converts domain::PaymentSettings into GatewaySettings.
+//
+// Thread-safety: every Gateway implementation is safe to use from any number of threads.
+#ifndef HASIVU_PAYMENTS_GATEWAY_H_
+#define HASIVU_PAYMENTS_GATEWAY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace hasivu::payments {
+
+enum class GatewayKind { kSimulated, kRazorpay };
+
+struct GatewaySettings {
+  GatewayKind kind = GatewayKind::kSimulated;
+  std::string key_id;
+  std::string key_secret;  // signs checkout results (both backends) and authenticates (razorpay)
+  std::string webhook_secret;
+  // razorpay: "https://api.razorpay.com", or plain "http://127.x..."/"http://localhost..." for a
+  // loopback stand-in. Other http:// URLs are refused by NewGateway.
+  std::string base_url = "https://api.razorpay.com";
+  // razorpay: connect timeout and total time of one attempt (connect + send + receive).
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds timeout{5000};
+  // razorpay: extra attempts after a 5xx answer or a connection failure (never after a 4xx),
+  // waiting backoff, 2*backoff, 4*backoff... between attempts.
+  int retries = 2;
+  std::chrono::milliseconds backoff{100};
+};
+
+struct CreateOrderRequest {
+  int64_t amount_paise = 0;
+  std::string currency = "INR";
+  std::string receipt;  // ours: at most 40 characters (Razorpay's limit)
+  std::map<std::string, std::string> notes;
+};
+
+struct GatewayOrder {
+  std::string id;      // "order_" + 14 alphanumerics
+  std::string status;  // "created" | "attempted" | "paid"
+  int64_t amount_paise = 0;
+  std::string currency;
+};
+
+// A payment as the gateway reports it.
+struct GatewayPayment {
+  std::string id;  // "pay_" + 14 alphanumerics
+  std::string order_id;
+  int64_t amount_paise = 0;
+  std::string currency;
+  std::string status;  // "created" | "authorized" | "captured" | "refunded" | "failed"
+  std::string method;  // "card", "upi", ... (may be empty)
+  std::string error_code;
+  std::string error_description;
+};
+
+// What Razorpay's checkout hands the browser after a payment.
+struct CheckoutResult {
+  std::string order_id;
+  std::string payment_id;
+  std::string signature;
+};
+
+class Gateway {
+ public:
+  virtual ~Gateway() = default;
+
+  // "simulated" | "razorpay" (stored in payment_orders.gateway).
+  virtual std::string_view name() const = 0;
+
+  // Creates a gateway order. Errors: kInvalidArgument for a bad request (amount <= 0, currency),
+  // kFailedPrecondition when the gateway refuses it (4xx), kUnavailable when it cannot be
+  // reached or keeps failing (5xx, timeouts, unreadable answers).
+  virtual StatusOr<GatewayOrder> CreateOrder(const CreateOrderRequest& request) = 0;
+
+  // Fetches a payment. Errors: kNotFound for an unknown id, otherwise as CreateOrder.
+  virtual StatusOr<GatewayPayment> FetchPayment(std::string_view payment_id) = 0;
+
+  // Simulated gateway only: plays the customer's checkout for a gateway order — records a
+  // payment of the order's amount ("captured" on success, "failed" otherwise) and returns the
+  // signed checkout result. Other gateways: kUnimplemented. kNotFound for an unknown order.
+  virtual StatusOr<CheckoutResult> SimulateCheckout(std::string_view order_id, bool success) {
+    (void)order_id;
+    (void)success;
+    return UnimplementedError("checkout simulation exists only on the simulated gateway");
+  }
+};
+
+// Builds the gateway `settings` name. kInvalidArgument for unusable settings (empty key secret,
+// razorpay without key id, a base URL that is neither https:// nor loopback http://).
+StatusOr<std::unique_ptr<Gateway>> NewGateway(const GatewaySettings& settings);
+
+}  // namespace hasivu::payments
+
+#endif  // HASIVU_PAYMENTS_GATEWAY_H_

@@ -1,0 +1,289 @@
+#include "payments/razorpay/razorpay_gateway.h"
+
+#include <openssl/evp.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <thread>
+#include <utility>
+
+namespace hasivu::payments {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxAnswerBytes = 1 << 20;
+
+std::string Base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(n);
+  return out;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "[::1]" || host == "::1";
+}
+
+// Razorpay ids: a prefix, '_' and alphanumerics. Anything else never reaches a URL path.
+bool IsGatewayId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string StringField(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// Amounts are integers in Razorpay's answers; anything else is an unreadable answer.
+std::optional<int64_t> IntField(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= INT64_MAX) return static_cast<int64_t>(v->as_uint64());
+  return std::nullopt;
+}
+
+StatusOr<json::object> ParseObject(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return UnavailableError("razorpay answered with unreadable JSON");
+  return std::move(v.as_object());
+}
+
+Status RejectedStatus(const RazorpayGateway::HttpAnswer& a) {
+  std::string description;
+  boost::system::error_code ec;
+  json::value v = json::parse(a.body, ec);
+  if (!ec && v.is_object()) {
+    if (const json::value* e = v.as_object().if_contains("error"); e && e->is_object()) {
+      description = StringField(e->as_object(), "description").substr(0, 200);
+    }
+  }
+  return Status(StatusCode::kFailedPrecondition,
+                "razorpay refused the request (HTTP " + std::to_string(a.status) + ")" +
+                    (description.empty() ? "" : ": " + description),
+                "GATEWAY_REJECTED");
+}
+
+// Runs the queued asynchronous operation to completion; the stream's own expiry bounds it.
+void RunOne(asio::io_context& ioc) {
+  ioc.restart();
+  ioc.run();
+}
+
+template <class Stream>
+Status Exchange(asio::io_context& ioc, Stream& stream,
+                std::chrono::steady_clock::time_point deadline,
+                bhttp::request<bhttp::string_body>& req, RazorpayGateway::HttpAnswer* answer) {
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  bhttp::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
+  RunOne(ioc);
+  if (ec) return UnavailableError("razorpay: send failed: " + ec.message());
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kMaxAnswerBytes);
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+  RunOne(ioc);
+  if (ec) return UnavailableError("razorpay: receive failed: " + ec.message());
+  answer->status = parser.get().result_int();
+  answer->body = std::move(parser.get().body());
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RazorpayGateway>> RazorpayGateway::Create(const GatewaySettings& s) {
+  if (s.key_id.empty() || s.key_secret.empty()) {
+    return InvalidArgumentError("razorpay gateway needs a key id and a key secret");
+  }
+  auto url = boost::urls::parse_absolute_uri(s.base_url);
+  if (!url) return InvalidArgumentError("razorpay base URL is not an absolute URL");
+  const std::string scheme(url->scheme());
+  const std::string host(url->host());
+  bool tls;
+  if (scheme == "https") {
+    tls = true;
+  } else if (scheme == "http" && IsLoopbackHost(host)) {
+    tls = false;
+  } else {
+    return InvalidArgumentError("razorpay base URL must be https:// (http:// only on loopback)");
+  }
+  if (host.empty()) return InvalidArgumentError("razorpay base URL has no host");
+  std::unique_ptr<RazorpayGateway> g(new RazorpayGateway(s, tls));
+  g->host_ = host;
+  g->port_ = url->has_port() ? std::string(url->port()) : (tls ? "443" : "80");
+  g->path_prefix_ = std::string(url->path());
+  while (!g->path_prefix_.empty() && g->path_prefix_.back() == '/') g->path_prefix_.pop_back();
+  g->authorization_ = "Basic " + Base64(s.key_id + ":" + s.key_secret);
+  if (tls) {
+    g->ssl_ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    g->ssl_ctx_->set_default_verify_paths(ec);
+    if (ec) return InternalError("razorpay: cannot load the system CA store: " + ec.message());
+    g->ssl_ctx_->set_verify_mode(asio::ssl::verify_peer, ec);
+    if (ec) return InternalError("razorpay: cannot enable peer verification");
+  }
+  return g;
+}
+
+RazorpayGateway::RazorpayGateway(const GatewaySettings& settings, bool tls)
+    : settings_(settings), tls_(tls) {}
+
+StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view method,
+                                                                const std::string& target,
+                                                                const std::string& body) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = start + settings_.timeout;
+  const Clock::time_point connect_deadline = std::min(deadline, start + settings_.connect_timeout);
+
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  tcp::resolver::results_type endpoints = resolver.resolve(host_, port_, ec);
+  if (ec) return UnavailableError("razorpay: cannot resolve the host: " + ec.message());
+
+  bhttp::request<bhttp::string_body> req;
+  req.method(method == "POST" ? bhttp::verb::post : bhttp::verb::get);
+  req.target(target);
+  req.version(11);
+  req.set(bhttp::field::host, host_);
+  req.set(bhttp::field::authorization, authorization_);
+  req.set(bhttp::field::user_agent, "hasivu");
+  req.set(bhttp::field::accept, "application/json");
+  req.set(bhttp::field::connection, "close");
+  if (method == "POST") {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+
+  HttpAnswer answer;
+  if (!tls_) {
+    beast::tcp_stream stream(ioc);
+    stream.expires_at(connect_deadline);
+    stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    RunOne(ioc);
+    if (ec) return UnavailableError("razorpay: connect failed: " + ec.message());
+    RETURN_IF_ERROR(Exchange(ioc, stream, deadline, req, &answer));
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    return answer;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, *ssl_ctx_);
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), host_.c_str())) {
+    return InternalError("razorpay: cannot set SNI");
+  }
+  stream.set_verify_callback(asio::ssl::host_name_verification(host_));
+  beast::get_lowest_layer(stream).expires_at(connect_deadline);
+  beast::get_lowest_layer(stream).async_connect(
+      endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  RunOne(ioc);
+  if (ec) return UnavailableError("razorpay: connect failed: " + ec.message());
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+  RunOne(ioc);
+  if (ec) return UnavailableError("razorpay: TLS handshake failed: " + ec.message());
+  RETURN_IF_ERROR(Exchange(ioc, stream, deadline, req, &answer));
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+  return answer;
+}
+
+StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view method,
+                                                            std::string_view path,
+                                                            std::string body) {
+  const std::string target = path_prefix_ + std::string(path);
+  std::chrono::milliseconds backoff = settings_.backoff;
+  Status last;
+  for (int attempt = 0; attempt <= std::max(0, settings_.retries); ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    StatusOr<HttpAnswer> a = SendOnce(method, target, body);
+    if (!a.ok()) {
+      last = a.status();
+      continue;
+    }
+    if (a->status >= 500) {
+      last = UnavailableError("razorpay answered HTTP " + std::to_string(a->status));
+      continue;
+    }
+    return a;
+  }
+  return UnavailableError("razorpay unavailable after " +
+                          std::to_string(std::max(0, settings_.retries) + 1) +
+                          " attempts: " + last.message());
+}
+
+StatusOr<GatewayOrder> RazorpayGateway::CreateOrder(const CreateOrderRequest& request) {
+  if (request.amount_paise <= 0) return InvalidArgumentError("amount must be positive");
+  if (request.currency.size() != 3) return InvalidArgumentError("currency must be ISO 4217");
+  json::object body{{"amount", request.amount_paise},
+                    {"currency", request.currency},
+                    {"receipt", request.receipt.substr(0, 40)}};
+  json::object notes;
+  for (const auto& [k, v] : request.notes) notes[k] = v;
+  body["notes"] = std::move(notes);
+  ASSIGN_OR_RETURN(HttpAnswer a, Send("POST", "/v1/orders", json::serialize(body)));
+  if (a.status < 200 || a.status >= 300) return RejectedStatus(a);
+  ASSIGN_OR_RETURN(json::object o, ParseObject(a.body));
+  GatewayOrder order{.id = StringField(o, "id"),
+                     .status = StringField(o, "status"),
+                     .amount_paise = IntField(o, "amount").value_or(-1),
+                     .currency = StringField(o, "currency")};
+  if (!IsGatewayId(order.id) || order.id.rfind("order_", 0) != 0 || order.amount_paise < 0) {
+    return UnavailableError("razorpay answered an order without a usable id or amount");
+  }
+  if (order.amount_paise != request.amount_paise || order.currency != request.currency) {
+    return UnavailableError("razorpay answered an order with a different amount or currency");
+  }
+  return order;
+}
+
+StatusOr<GatewayPayment> RazorpayGateway::FetchPayment(std::string_view payment_id) {
+  if (!IsGatewayId(payment_id)) return NotFoundError("no such payment");
+  ASSIGN_OR_RETURN(HttpAnswer a, Send("GET", "/v1/payments/" + std::string(payment_id), ""));
+  if (a.status == 404 || a.status == 400) {
+    // Razorpay answers an unknown id with 400 BAD_REQUEST_ERROR "The id provided does not exist".
+    return NotFoundError("razorpay does not know the payment");
+  }
+  if (a.status < 200 || a.status >= 300) return RejectedStatus(a);
+  ASSIGN_OR_RETURN(json::object o, ParseObject(a.body));
+  GatewayPayment p{.id = StringField(o, "id"),
+                   .order_id = StringField(o, "order_id"),
+                   .amount_paise = IntField(o, "amount").value_or(-1),
+                   .currency = StringField(o, "currency"),
+                   .status = StringField(o, "status"),
+                   .method = StringField(o, "method"),
+                   .error_code = StringField(o, "error_code"),
+                   .error_description = StringField(o, "error_description")};
+  if (p.id != payment_id || p.amount_paise < 0 || p.status.empty()) {
+    return UnavailableError("razorpay answered a payment without a usable id, amount or status");
+  }
+  return p;
+}
+
+}  // namespace hasivu::payments

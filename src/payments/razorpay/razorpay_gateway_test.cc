@@ -1,0 +1,189 @@
+#include "payments/razorpay/razorpay_gateway.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <regex>
+
+#include "common/ids.h"
+#include "payments/testing/razorpay_standin.h"
+
+namespace hasivu::payments {
+namespace {
+
+CreateOrderRequest Req(int64_t amount, std::string currency = "INR") {
+  CreateOrderRequest r;
+  r.amount_paise = amount;
+  r.currency = std::move(currency);
+  return r;
+}
+
+using testing::RazorpayStandin;
+
+class RazorpayGatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(InitCrypto().ok()); }
+
+  GatewaySettings Settings() const {
+    return GatewaySettings{.kind = GatewayKind::kRazorpay,
+                           .key_id = "rzp_test_key",
+                           .key_secret = "rzp_secret",
+                           .webhook_secret = "wh",
+                           .base_url = standin_.base_url(),
+                           .connect_timeout = std::chrono::milliseconds(1000),
+                           .timeout = std::chrono::milliseconds(1000),
+                           .retries = 2,
+                           .backoff = std::chrono::milliseconds(10)};
+  }
+  std::unique_ptr<Gateway> Make(GatewaySettings s) {
+    auto g = NewGateway(s);
+    EXPECT_TRUE(g.ok()) << g.status().ToString();
+    return g.ok() ? std::move(g).value() : nullptr;
+  }
+
+  RazorpayStandin standin_{"rzp_test_key", "rzp_secret"};
+};
+
+TEST_F(RazorpayGatewayTest, CreatesOrderAndFetchesPayment) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  EXPECT_EQ(gateway->name(), "razorpay");
+  auto order = gateway->CreateOrder(
+      {.amount_paise = 4500, .currency = "INR", .receipt = "ORD-1", .notes = {{"orderId", "x"}}});
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  EXPECT_TRUE(std::regex_match(order->id, std::regex("^order_[A-Za-z0-9]{14}$")));
+  EXPECT_EQ(order->amount_paise, 4500);
+  EXPECT_EQ(order->status, "created");
+
+  auto requests = standin_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/v1/orders");
+  EXPECT_EQ(requests[0].authorization, "Basic cnpwX3Rlc3Rfa2V5OnJ6cF9zZWNyZXQ=");
+  boost::json::value sent = boost::json::parse(requests[0].body);
+  EXPECT_EQ(sent.at("amount").as_int64(), 4500);
+  EXPECT_EQ(sent.at("currency").as_string(), "INR");
+  EXPECT_EQ(sent.at("receipt").as_string(), "ORD-1");
+  EXPECT_EQ(sent.at("notes").at("orderId").as_string(), "x");
+
+  const std::string pay_id = standin_.Pay(order->id, "captured");
+  auto payment = gateway->FetchPayment(pay_id);
+  ASSERT_TRUE(payment.ok()) << payment.status().ToString();
+  EXPECT_EQ(payment->id, pay_id);
+  EXPECT_EQ(payment->order_id, order->id);
+  EXPECT_EQ(payment->amount_paise, 4500);
+  EXPECT_EQ(payment->currency, "INR");
+  EXPECT_EQ(payment->status, "captured");
+}
+
+TEST_F(RazorpayGatewayTest, UnknownPaymentIsNotFoundAndOddIdsNeverReachTheWire) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  EXPECT_EQ(gateway->FetchPayment("pay_ABCDEFGHIJKLMN").status().code(), StatusCode::kNotFound);
+  const size_t before = standin_.requests().size();
+  EXPECT_EQ(gateway->FetchPayment("../orders").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(gateway->FetchPayment("pay_1 HTTP/1.1\r\nX: y").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(standin_.requests().size(), before);
+}
+
+TEST_F(RazorpayGatewayTest, AuthFailureIsRejectedWithoutRetry) {
+  GatewaySettings s = Settings();
+  s.key_secret = "wrong";
+  auto gateway = Make(s);
+  ASSERT_TRUE(gateway);
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  ASSERT_FALSE(order.ok());
+  EXPECT_EQ(order.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(order.status().reason(), "GATEWAY_REJECTED");
+  EXPECT_EQ(order.status().message().find("wrong"), std::string::npos);  // no secret in text
+  EXPECT_EQ(standin_.requests().size(), 1u);
+}
+
+TEST_F(RazorpayGatewayTest, RetriesOn500ThenSucceeds) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  standin_.FailNext(2, 500);
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  EXPECT_EQ(standin_.requests().size(), 3u);
+}
+
+TEST_F(RazorpayGatewayTest, GivesUpAfterRetries) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  standin_.FailNext(10, 503);
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  ASSERT_FALSE(order.ok());
+  EXPECT_EQ(order.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(standin_.requests().size(), 3u);  // 1 + 2 retries
+}
+
+TEST_F(RazorpayGatewayTest, FourHundredIsNotRetried) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  standin_.FailNext(1, 400);
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  EXPECT_EQ(order.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(standin_.requests().size(), 1u);
+}
+
+TEST_F(RazorpayGatewayTest, TimeoutIsUnavailable) {
+  GatewaySettings s = Settings();
+  s.timeout = std::chrono::milliseconds(200);
+  s.retries = 1;
+  auto gateway = Make(s);
+  ASSERT_TRUE(gateway);
+  standin_.DelayNext(2, std::chrono::milliseconds(3000));
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  ASSERT_FALSE(order.ok());
+  EXPECT_EQ(order.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(standin_.requests().size(), 2u);
+}
+
+TEST_F(RazorpayGatewayTest, TimeoutThenSuccessOnRetry) {
+  GatewaySettings s = Settings();
+  s.timeout = std::chrono::milliseconds(200);
+  auto gateway = Make(s);
+  ASSERT_TRUE(gateway);
+  standin_.DelayNext(1, std::chrono::milliseconds(3000));
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  EXPECT_TRUE(order.ok()) << order.status().ToString();
+}
+
+TEST_F(RazorpayGatewayTest, BadJsonFromUpstreamIsUnavailable) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  standin_.BadJsonNext(1);
+  auto order = gateway->CreateOrder(Req(4500, "INR"));
+  ASSERT_FALSE(order.ok());
+  EXPECT_EQ(order.status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(RazorpayGatewayTest, ConnectionRefusedIsUnavailable) {
+  GatewaySettings s = Settings();
+  s.base_url = "http://127.0.0.1:1";  // nothing listens on port 1
+  s.retries = 1;
+  auto gateway = Make(s);
+  ASSERT_TRUE(gateway);
+  EXPECT_EQ(gateway->CreateOrder(Req(4500, "INR")).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(RazorpayGatewayTest, RefusesUnsafeSettings) {
+  GatewaySettings s = Settings();
+  s.base_url = "http://api.razorpay.com";
+  EXPECT_EQ(NewGateway(s).status().code(), StatusCode::kInvalidArgument);
+  s.base_url = "not a url";
+  EXPECT_EQ(NewGateway(s).status().code(), StatusCode::kInvalidArgument);
+  s = Settings();
+  s.key_id = "";
+  EXPECT_EQ(NewGateway(s).status().code(), StatusCode::kInvalidArgument);
+  s = Settings();
+  s.key_secret = "";
+  EXPECT_EQ(NewGateway(s).status().code(), StatusCode::kInvalidArgument);
+  s.base_url = "https://api.razorpay.com";
+  s.key_secret = "x";
+  EXPECT_TRUE(NewGateway(s).ok());  // TLS set up with the system CA store
+}
+
+}  // namespace
+}  // namespace hasivu::payments
