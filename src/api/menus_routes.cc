@@ -1,10 +1,244 @@
+// Menus: menus-daily (GET /menus/daily) and PUT /menus/daily. JSON in and out only; rules live
+// in domain/menu_service.h.
+#include <boost/json.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/auth.h"
+#include "api/envelope.h"
 #include "api/routes.h"
+#include "common/ids.h"
+#include "common/time_util.h"
+#include "domain/menu_service.h"
 
 namespace hasivu::api {
+namespace {
+
+namespace json = boost::json;
+using domain::Principal;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> FormDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+json::value OptString(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+json::value OptInt(const std::optional<int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::object MenuJson(const domain::DailyMenu& m) {
+  json::array items;
+  items.reserve(m.slots.size());
+  for (const store::MenuSlotRow& s : m.slots) {
+    boost::system::error_code ec;
+    json::value allergens = json::parse(s.allergens_json, ec);
+    if (ec || !allergens.is_array()) allergens = json::array();
+    items.push_back(json::object{{"slotId", s.slot_id},
+                                 {"menuItemId", s.menu_item_id},
+                                 {"name", s.name},
+                                 {"description", OptString(s.description)},
+                                 {"category", s.category},
+                                 {"price", s.price_paise},
+                                 {"currency", s.currency},
+                                 {"imageUrl", OptString(s.image_url)},
+                                 {"allergens", std::move(allergens)},
+                                 {"calories", OptInt(s.calories)},
+                                 {"availableQuantity", OptInt(s.available_quantity)},
+                                 {"maxPerOrder", OptInt(s.max_per_order)},
+                                 {"isSpecial", s.is_special},
+                                 {"displayOrder", s.display_order}});
+  }
+  return json::object{{"id", m.menu.id},
+                      {"schoolId", m.menu.school_id},
+                      {"date", m.menu.date},
+                      {"dayType", m.menu.day_type},
+                      {"isPublished", m.menu.is_published},
+                      {"items", std::move(items)}};
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Reads an optional field of type T into `out`; issues for wrong types.
+bool ReadInt(const json::object& o, std::string_view key, const std::string& field,
+             std::optional<int64_t>& out, std::vector<FieldIssue>& issues) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return true;
+  if (!v->is_int64()) {
+    issues.push_back({field, "must be an integer"});
+    return false;
+  }
+  out = v->as_int64();
+  return true;
+}
+
+domain::MenuReplacement ReadReplacement(const json::object& body, std::vector<FieldIssue>& issues) {
+  domain::MenuReplacement r;
+  auto str = [&](const json::object& o, std::string_view key, const std::string& field,
+                 bool required) -> std::optional<std::string> {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) issues.push_back({field, "is required"});
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      issues.push_back({field, "must be a string"});
+      return std::nullopt;
+    }
+    return std::string(v->as_string());
+  };
+  r.school_id = Lower(str(body, "schoolId", "schoolId", true).value_or(""));
+  r.date = str(body, "date", "date", true).value_or("");
+  if (auto t = str(body, "dayType", "dayType", false)) r.day_type = *t;
+  const json::value* publish = body.if_contains("publish");
+  if (publish == nullptr || !publish->is_bool()) {
+    issues.push_back({"publish", "is required (true or false)"});
+  } else {
+    r.publish = publish->as_bool();
+  }
+  const json::value* items = body.if_contains("items");
+  if (items == nullptr || !items->is_array()) {
+    issues.push_back({"items", "is required (an array)"});
+    return r;
+  }
+  if (items->as_array().size() > domain::kMaxMenuItems) {
+    issues.push_back({"items", "at most 100 items"});
+    return r;
+  }
+  size_t i = 0;
+  for (const json::value& v : items->as_array()) {
+    const std::string at = "items[" + std::to_string(i++) + "]";
+    if (!v.is_object()) {
+      issues.push_back({at, "must be an object"});
+      continue;
+    }
+    const json::object& o = v.as_object();
+    domain::MenuSlotInput s;
+    s.menu_item_id = Lower(str(o, "menuItemId", at + ".menuItemId", true).value_or(""));
+    s.category = str(o, "category", at + ".category", true).value_or("");
+    ReadInt(o, "customPrice", at + ".customPrice", s.custom_price_paise, issues);
+    ReadInt(o, "availableQuantity", at + ".availableQuantity", s.available_quantity, issues);
+    ReadInt(o, "maxPerOrder", at + ".maxPerOrder", s.max_per_order, issues);
+    ReadInt(o, "displayOrder", at + ".displayOrder", s.display_order, issues);
+    if (const json::value* special = o.if_contains("isSpecial");
+        special != nullptr && !special->is_null()) {
+      if (special->is_bool()) {
+        s.is_special = special->as_bool();
+      } else {
+        issues.push_back({at + ".isSpecial", "must be true or false"});
+      }
+    }
+    r.items.push_back(std::move(s));
+  }
+  return r;
+}
+
+class MenuRoutes {
+ public:
+  // The menu-changed hook is where cache invalidation attaches (cache issue).
+  explicit MenuRoutes(ApiContext& ctx) : ctx_(ctx), service_(*ctx.db, *ctx.clock) {}
+
+  http::Response GetDaily(http::Request& request) const {
+    Principal p;
+    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
+    std::optional<std::string> school_id;
+    std::optional<std::string> date;
+    std::vector<FieldIssue> issues;
+    std::string_view query = request.query;
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      std::string_view part = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+      if (part.empty()) continue;
+      const size_t eq = part.find('=');
+      std::optional<std::string> key = FormDecode(part.substr(0, eq));
+      std::optional<std::string> value =
+          FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+      if (!key || !value) {
+        issues.push_back({"query", "has a malformed percent escape"});
+      } else if (*key == "schoolId") {
+        school_id = std::move(*value);
+      } else if (*key == "date") {
+        date = std::move(*value);
+      } else {
+        issues.push_back({key->substr(0, 64), "is not a known parameter"});
+      }
+    }
+    if (!school_id) {
+      issues.push_back({"schoolId", "is required"});
+    } else if (!IsUuid(*school_id)) {
+      issues.push_back({"schoolId", "must be a UUID"});
+    }
+    if (date && !ParseDate(*date).ok()) issues.push_back({"date", "must be a date YYYY-MM-DD"});
+    if (!issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
+    }
+    StatusOr<domain::DailyMenu> menu = service_.GetDaily(
+        p, Lower(*school_id), date ? std::optional<std::string_view>(*date) : std::nullopt);
+    if (!menu.ok()) return ErrorFromStatus(request, menu.status());
+    return Success(request, MenuJson(*menu));
+  }
+
+  http::Response PutDaily(http::Request& request) const {
+    Principal p;
+    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
+    ParsedBody body = ParseJsonObject(request);
+    if (!body.ok) return body.error;
+    std::vector<FieldIssue> issues;
+    domain::MenuReplacement r = ReadReplacement(body.object, issues);
+    if (issues.empty()) issues = domain::ValidateMenuReplacement(r);
+    if (!issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "The menu is not valid", issues);
+    }
+    StatusOr<domain::DailyMenu> menu = service_.ReplaceDaily(p, r);
+    if (!menu.ok()) return ErrorFromStatus(request, menu.status());
+    return Success(request, MenuJson(*menu));
+  }
+
+ private:
+  ApiContext& ctx_;
+  domain::MenuService service_;
+};
+
+}  // namespace
 
 Status RegisterMenuRoutes(http::Router& router, ApiContext& ctx) {
-  (void)router;
-  (void)ctx;
+  auto routes = std::make_shared<MenuRoutes>(ctx);
+  RETURN_IF_ERROR(router.Add("GET", "/api/v1/menus/daily",
+                             [routes](http::Request& r) { return routes->GetDaily(r); },
+                             {.blocking = true, .name = "menus-daily"}));
+  RETURN_IF_ERROR(router.Add("PUT", "/api/v1/menus/daily",
+                             [routes](http::Request& r) { return routes->PutDaily(r); },
+                             {.blocking = true, .name = "menus-publish"}));
   return Status::Ok();
 }
 

@@ -1,10 +1,574 @@
+// Orders: orders-list, orders-create, GET /orders/{id}, PATCH /orders/{id}/status.
+// JSON in and out only; rules live in domain/order_service.h.
+#include <sodium.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/auth.h"
+#include "api/envelope.h"
 #include "api/routes.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/time_util.h"
+#include "domain/idempotency.h"
+#include "domain/order_service.h"
 
 namespace hasivu::api {
+namespace {
+
+namespace json = boost::json;
+using domain::Principal;
+
+// ---- query strings ----
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding; nullopt on a broken escape.
+std::optional<std::string> FormDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct QueryParams {
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<FieldIssue> issues;
+  const std::string* Find(std::string_view key) const {
+    for (const auto& [k, v] : items) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+};
+
+QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>& allowed) {
+  QueryParams out;
+  std::set<std::string> seen;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    std::optional<std::string> key = FormDecode(part.substr(0, eq));
+    std::optional<std::string> value =
+        FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    if (!key || !value) {
+      out.issues.push_back({"query", "has a malformed percent escape"});
+      continue;
+    }
+    if (!allowed.count(*key)) {
+      out.issues.push_back({key->substr(0, 64), "is not a known parameter"});
+      continue;
+    }
+    if (!seen.insert(*key).second) {
+      out.issues.push_back({*key, "is given more than once"});
+      continue;
+    }
+    out.items.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+// ---- conditional reads and field selection (api.md conventions) ----
+// TODO(orders): switch to api/read_helpers.h (ApplyFieldSelection, ConditionalResponse) when it
+// lands; these are private stand-ins with the same behaviour.
+
+// `fields=a,b,c` → the names, or field issues for unknown ones.
+std::optional<std::vector<std::string>> ParseFields(const std::string* fields,
+                                                    const std::set<std::string_view>& known,
+                                                    std::vector<FieldIssue>& issues) {
+  if (fields == nullptr) return std::nullopt;
+  std::vector<std::string> out;
+  std::string_view rest = *fields;
+  while (true) {
+    const size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    if (!known.count(name)) {
+      issues.push_back({"fields", "unknown field '" + std::string(name.substr(0, 64)) + "'"});
+      return std::nullopt;
+    }
+    out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  return out;
+}
+
+json::object SelectFields(json::object&& full, const std::vector<std::string>& keep) {
+  json::object out;
+  for (const std::string& k : keep) {
+    if (auto* v = full.if_contains(k)) out[k] = std::move(*v);
+  }
+  return out;
+}
+
+// A success response with a strong ETag over the data; 304 when If-None-Match matches it.
+http::Response SuccessWithEtag(const http::Request& request, const json::value& data) {
+  const std::string data_json = json::serialize(data);
+  unsigned char digest[16];
+  crypto_generichash(digest, sizeof(digest),
+                     reinterpret_cast<const unsigned char*>(data_json.data()), data_json.size(),
+                     nullptr, 0);
+  char hex[sizeof(digest) * 2 + 1];
+  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+  std::string etag = "\"";
+  etag += hex;
+  etag += '"';
+  const std::string_view inm = request.headers.Get("If-None-Match");
+  if (!inm.empty()) {
+    bool match = inm == "*";
+    std::string_view rest = inm;
+    while (!match && !rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view tag = rest.substr(0, comma);
+      while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+      while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+      if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+      match = tag == etag;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    if (match) {
+      http::Response r;
+      r.status = 304;
+      r.content_type.clear();
+      r.headers.Set("ETag", etag);
+      return r;
+    }
+  }
+  // The envelope of envelope.h, written around the data serialised once above.
+  http::Response r;
+  r.body.reserve(data_json.size() + 128);
+  r.body = "{\"success\":true,\"data\":";
+  r.body += data_json;
+  r.body += ",\"meta\":";
+  r.body += json::serialize(json::object{{"timestamp", FormatRfc3339(SystemClock().Now())},
+                                         {"requestId", request.request_id}});
+  r.body += '}';
+  r.headers.Set("ETag", std::move(etag));
+  return r;
+}
+
+// ---- JSON out ----
+
+json::value OptString(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+
+json::object OrderJson(const store::OrderRow& o, const store::OrderExtras& e) {
+  json::object j;
+  j.reserve(15);
+  j["id"] = o.id;
+  j["orderNumber"] = o.order_number;
+  j["studentId"] = o.student_id;
+  j["student"] = json::object{{"id", o.student_id},
+                              {"firstName", e.student_first_name},
+                              {"lastName", e.student_last_name},
+                              {"grade", OptString(e.grade)},
+                              {"section", OptString(e.section)}};
+  j["school"] = json::object{{"id", o.school_id}, {"name", e.school_name}};
+  j["deliveryDate"] = o.delivery_date;
+  j["status"] = o.status;
+  j["paymentStatus"] = o.payment_status;
+  j["totalAmount"] = o.total_amount_paise;
+  j["currency"] = o.currency;
+  j["itemCount"] = e.item_count;
+  j["createdAt"] = o.created_at;
+  j["updatedAt"] = o.updated_at;
+  return j;
+}
+
+json::object OrderDetailJson(const store::OrderDetailRow& d) {
+  json::object j = OrderJson(d.order, d.extras);
+  json::array items;
+  items.reserve(d.items.size());
+  for (const store::OrderItemRow& i : d.items) {
+    items.push_back(json::object{{"id", i.id},
+                                 {"menuItemId", i.menu_item_id},
+                                 {"name", i.name},
+                                 {"quantity", i.quantity},
+                                 {"unitPrice", i.unit_price_paise},
+                                 {"totalPrice", i.total_price_paise},
+                                 {"notes", OptString(i.notes)}});
+  }
+  j["items"] = std::move(items);
+  j["specialInstructions"] = OptString(d.special_instructions);
+  j["allergyInfo"] = OptString(d.allergy_info);
+  return j;
+}
+
+const std::set<std::string_view>& ListFieldNames() {
+  static const std::set<std::string_view> kNames = {
+      "id",           "orderNumber", "studentId",     "student",     "school",
+      "deliveryDate", "status",      "paymentStatus", "totalAmount", "currency",
+      "itemCount",    "createdAt",   "updatedAt"};
+  return kNames;
+}
+const std::set<std::string_view>& DetailFieldNames() {
+  static const std::set<std::string_view> kNames = [] {
+    std::set<std::string_view> n = ListFieldNames();
+    n.insert({"items", "specialInstructions", "allergyInfo"});
+    return n;
+  }();
+  return kNames;
+}
+
+// ---- JSON in ----
+
+// Canonical JSON (object keys sorted, recursively) so that formatting and key order do not
+// change an Idempotency-Key's request hash.
+void Canonical(const json::value& v, std::string& out) {
+  if (v.is_object()) {
+    std::vector<std::pair<std::string_view, const json::value*>> members;
+    for (const auto& kv : v.as_object()) members.emplace_back(kv.key(), &kv.value());
+    std::sort(members.begin(), members.end());
+    out += '{';
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i > 0) out += ',';
+      out += json::serialize(json::string(members[i].first));
+      out += ':';
+      Canonical(*members[i].second, out);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const json::value& e : v.as_array()) {
+      if (!first) out += ',';
+      first = false;
+      Canonical(e, out);
+    }
+    out += ']';
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+class BodyReader {
+ public:
+  explicit BodyReader(std::vector<FieldIssue>& issues) : issues_(issues) {}
+
+  std::optional<std::string> String(const json::object& o, std::string_view key,
+                                    const std::string& field, bool required) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) issues_.push_back({field, "is required"});
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      issues_.push_back({field, "must be a string"});
+      return std::nullopt;
+    }
+    return std::string(v->as_string());
+  }
+
+  std::optional<int64_t> Int(const json::object& o, std::string_view key, const std::string& field,
+                             bool required) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) issues_.push_back({field, "is required"});
+      return std::nullopt;
+    }
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64()) {
+      issues_.push_back({field, "is too large"});
+      return std::nullopt;
+    }
+    issues_.push_back({field, "must be an integer"});
+    return std::nullopt;
+  }
+
+  std::optional<bool> Bool(const json::object& o, std::string_view key, const std::string& field,
+                           bool required) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) issues_.push_back({field, "is required"});
+      return std::nullopt;
+    }
+    if (!v->is_bool()) {
+      issues_.push_back({field, "must be true or false"});
+      return std::nullopt;
+    }
+    return v->as_bool();
+  }
+
+ private:
+  std::vector<FieldIssue>& issues_;
+};
+
+// Parses an orders-create body; issues for wrong types and missing fields.
+domain::CreateOrderInput ReadCreateOrder(const json::object& body,
+                                         std::vector<FieldIssue>& issues) {
+  BodyReader r(issues);
+  domain::CreateOrderInput in;
+  in.student_id = r.String(body, "studentId", "studentId", true).value_or("");
+  in.delivery_date = r.String(body, "deliveryDate", "deliveryDate", true).value_or("");
+  in.special_instructions = r.String(body, "specialInstructions", "specialInstructions", false);
+  in.allergy_info = r.String(body, "allergyInfo", "allergyInfo", false);
+  const char* list_key = body.contains("items") ? "items" : "orderItems";
+  const json::value* items = body.if_contains(list_key);
+  if (items == nullptr || items->is_null()) {
+    issues.push_back({"items", "is required"});
+    return in;
+  }
+  if (!items->is_array()) {
+    issues.push_back({"items", "must be an array"});
+    return in;
+  }
+  const json::array& lines = items->as_array();
+  if (lines.empty() || lines.size() > domain::kMaxOrderLines) {
+    issues.push_back({"items", "must have 1-20 lines"});
+    return in;
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string at = "items[" + std::to_string(i) + "]";
+    if (!lines[i].is_object()) {
+      issues.push_back({at, "must be an object"});
+      continue;
+    }
+    const json::object& line = lines[i].as_object();
+    domain::OrderLineInput l;
+    l.menu_item_id = r.String(line, "menuItemId", at + ".menuItemId", true).value_or("");
+    l.quantity = r.Int(line, "quantity", at + ".quantity", true).value_or(1);
+    l.notes = r.String(line, "notes", at + ".notes", false);
+    in.items.push_back(std::move(l));
+  }
+  return in;
+}
+
+// ---- handlers ----
+
+class OrderRoutes {
+ public:
+  OrderRoutes(ApiContext& ctx) : ctx_(ctx), service_(*ctx.db, *ctx.clock) {}
+
+  http::Response List(http::Request& request) const {
+    Principal p;
+    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
+    static const std::set<std::string_view> kAllowed = {
+        "status", "paymentStatus", "studentId", "schoolId",     "dateFrom", "dateTo",
+        "sort",   "limit",         "cursor",    "includeTotal", "fields"};
+    QueryParams q = ParseQuery(request.query, kAllowed);
+    std::vector<FieldIssue>& issues = q.issues;
+    domain::ListOrdersInput in;
+    if (const std::string* v = q.Find("status")) {
+      if (domain::IsOrderStatus(*v)) {
+        in.status = *v;
+      } else {
+        issues.push_back({"status",
+                          "must be one of pending, confirmed, preparing, ready, "
+                          "out_for_delivery, delivered, cancelled"});
+      }
+    }
+    if (const std::string* v = q.Find("paymentStatus")) {
+      if (domain::IsPaymentStatus(*v)) {
+        in.payment_status = *v;
+      } else {
+        issues.push_back({"paymentStatus", "must be one of pending, paid, failed, refunded"});
+      }
+    }
+    auto uuid = [&](const char* name, std::optional<std::string>& out) {
+      if (const std::string* v = q.Find(name)) {
+        if (IsUuid(*v)) {
+          std::string lower = *v;
+          for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          out = std::move(lower);
+        } else {
+          issues.push_back({name, "must be a UUID"});
+        }
+      }
+    };
+    uuid("studentId", in.student_id);
+    uuid("schoolId", in.school_id);
+    auto date = [&](const char* name, std::optional<std::string>& out) {
+      if (const std::string* v = q.Find(name)) {
+        if (ParseDate(*v).ok()) {
+          out = *v;
+        } else {
+          issues.push_back({name, "must be a date YYYY-MM-DD"});
+        }
+      }
+    };
+    date("dateFrom", in.date_from);
+    date("dateTo", in.date_to);
+    if (in.date_from && in.date_to && *in.date_from > *in.date_to) {
+      issues.push_back({"dateTo", "must not be before dateFrom"});
+    }
+    if (const std::string* v = q.Find("sort")) {
+      StatusOr<domain::OrderSort> sort = domain::ParseOrderSort(*v);
+      if (sort.ok()) {
+        in.sort = *sort;
+      } else {
+        issues.push_back({"sort", sort.status().details().at(0).issue});
+      }
+    }
+    if (const std::string* v = q.Find("limit")) {
+      int64_t limit = 0;
+      bool digits = !v->empty() && v->size() <= 3;
+      for (char c : *v) {
+        digits = digits && c >= '0' && c <= '9';
+        if (digits) limit = limit * 10 + (c - '0');
+      }
+      if (digits && limit >= 1 && limit <= 100) {
+        in.limit = limit;
+      } else {
+        issues.push_back({"limit", "must be an integer between 1 and 100"});
+      }
+    }
+    if (const std::string* v = q.Find("cursor")) in.cursor = *v;
+    if (const std::string* v = q.Find("includeTotal")) {
+      if (*v == "true" || *v == "1") {
+        in.include_total = true;
+      } else if (*v != "false" && *v != "0") {
+        issues.push_back({"includeTotal", "must be true or false"});
+      }
+    }
+    std::optional<std::vector<std::string>> fields =
+        ParseFields(q.Find("fields"), ListFieldNames(), issues);
+    if (!issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
+    }
+    StatusOr<domain::OrderPage> page = service_.List(p, in);
+    if (!page.ok()) return ErrorFromStatus(request, page.status());
+    json::array orders;
+    orders.reserve(page->orders.size());
+    for (size_t i = 0; i < page->orders.size(); ++i) {
+      json::object o = OrderJson(page->orders[i], page->extras[i]);
+      orders.push_back(fields ? SelectFields(std::move(o), *fields) : std::move(o));
+    }
+    json::object pagination;
+    pagination["limit"] = in.limit;
+    pagination["nextCursor"] =
+        page->next_cursor ? json::value(*page->next_cursor) : json::value(nullptr);
+    pagination["hasMore"] = page->has_more;
+    if (page->total) pagination["total"] = *page->total;
+    json::object data;
+    data["orders"] = std::move(orders);
+    data["pagination"] = std::move(pagination);
+    return SuccessWithEtag(request, data);
+  }
+
+  http::Response Create(http::Request& request) const {
+    Principal p;
+    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
+    std::optional<domain::IdempotentRequest> idempotency;
+    if (const std::string* key = request.headers.Find("Idempotency-Key")) {
+      Status valid = domain::ValidateIdempotencyKey(*key);
+      if (!valid.ok()) return ErrorFromStatus(request, valid);
+      idempotency.emplace();
+      idempotency->user_id = p.user_id;
+      idempotency->key = *key;
+      idempotency->method = "POST";
+      idempotency->path = "/api/v1/orders";
+    }
+    ParsedBody body = ParseJsonObject(request);
+    if (!body.ok) return body.error;
+    std::vector<FieldIssue> issues;
+    domain::CreateOrderInput in = ReadCreateOrder(body.object, issues);
+    if (issues.empty()) issues = domain::ValidateCreateOrder(in);
+    if (!issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "The order is not valid", issues);
+    }
+    if (idempotency) {
+      std::string canonical;
+      Canonical(body.object, canonical);
+      idempotency->request_hash =
+          domain::IdempotencyRequestHash(idempotency->method, idempotency->path, canonical);
+    }
+    auto render = [](const store::OrderDetailRow& d) {
+      return json::serialize(json::object{{"order", OrderDetailJson(d)}});
+    };
+    StatusOr<domain::CreatedOrder> created = service_.Create(p, in, idempotency, render);
+    if (!created.ok()) return ErrorFromStatus(request, created.status());
+    boost::system::error_code ec;
+    json::value data = json::parse(created->body, ec);
+    if (ec) return ErrorFromStatus(request, InternalError("stored order response is not JSON"));
+    http::Response r = Success(request, std::move(data), static_cast<unsigned>(created->status));
+    r.headers.Set("Location", "/api/v1/orders/" + created->order_id);
+    if (created->replayed) r.headers.Set("Idempotent-Replayed", "true");
+    return r;
+  }
+
+  http::Response Get(http::Request& request) const {
+    Principal p;
+    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
+    QueryParams q = ParseQuery(request.query, {"fields"});
+    std::optional<std::vector<std::string>> fields =
+        ParseFields(q.Find("fields"), DetailFieldNames(), q.issues);
+    if (!q.issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
+    }
+    StatusOr<store::OrderDetailRow> order = service_.Get(p, request.PathParam("id"));
+    if (!order.ok()) return ErrorFromStatus(request, order.status());
+    json::object o = OrderDetailJson(*order);
+    if (fields) o = SelectFields(std::move(o), *fields);
+    return SuccessWithEtag(request, json::object{{"order", std::move(o)}});
+  }
+
+  http::Response UpdateStatus(http::Request& request) const {
+    Principal p;
+    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
+    ParsedBody body = ParseJsonObject(request);
+    if (!body.ok) return body.error;
+    std::vector<FieldIssue> issues;
+    BodyReader r(issues);
+    std::optional<std::string> status = r.String(body.object, "status", "status", true);
+    if (!issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "The status is not valid", issues);
+    }
+    StatusOr<store::OrderDetailRow> order =
+        service_.UpdateStatus(p, request.PathParam("id"), *status);
+    if (!order.ok()) return ErrorFromStatus(request, order.status());
+    return Success(request, json::object{{"order", OrderDetailJson(*order)}});
+  }
+
+ private:
+  ApiContext& ctx_;
+  domain::OrderService service_;
+};
+
+}  // namespace
 
 Status RegisterOrderRoutes(http::Router& router, ApiContext& ctx) {
-  (void)router;
-  (void)ctx;
+  auto routes = std::make_shared<OrderRoutes>(ctx);
+  RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders",
+                             [routes](http::Request& r) { return routes->List(r); },
+                             {.blocking = true, .name = "orders-list"}));
+  RETURN_IF_ERROR(router.Add("POST", "/api/v1/orders",
+                             [routes](http::Request& r) { return routes->Create(r); },
+                             {.blocking = true, .name = "orders-create"}));
+  RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders/{id}",
+                             [routes](http::Request& r) { return routes->Get(r); },
+                             {.blocking = true, .name = "orders-get"}));
+  RETURN_IF_ERROR(router.Add("PATCH", "/api/v1/orders/{id}/status",
+                             [routes](http::Request& r) { return routes->UpdateStatus(r); },
+                             {.blocking = true, .name = "orders-status"}));
   return Status::Ok();
 }
 

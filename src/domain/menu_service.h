@@ -1,0 +1,86 @@
+// Daily menus (api.md menus-daily and PUT /menus/daily).
+//
+// Visibility: members of the school see its menu: a parent with a child in it, a student of it,
+// its kitchen staff and school admin, and admins. Parents and students see only a published,
+// active menu; staff and admins also drafts. Anything else answers 404 MENU_NOT_FOUND, whether
+// the school or menu exists or not. Replacing a day's menu is for the school's admin and
+// platform admins (403 for other members, 404 for non-members), in one transaction.
+//
+// Thread-safety: safe to call concurrently; the referenced database and clock outlive it.
+#ifndef HASIVU_DOMAIN_MENU_SERVICE_H_
+#define HASIVU_DOMAIN_MENU_SERVICE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "domain/principal.h"
+#include "store/database.h"
+#include "store/menus_repo.h"
+
+namespace hasivu::domain {
+
+struct DailyMenu {
+  store::DailyMenuRow menu;
+  std::vector<store::MenuSlotRow> slots;  // in display order
+};
+
+struct MenuSlotInput {
+  std::string menu_item_id;
+  std::string category;
+  std::optional<int64_t> custom_price_paise;
+  std::optional<int64_t> available_quantity;  // nullopt = unlimited
+  std::optional<int64_t> max_per_order;
+  bool is_special = false;
+  std::optional<int64_t> display_order;  // default: the position in the list
+};
+
+struct MenuReplacement {
+  std::string school_id;
+  std::string date;                  // YYYY-MM-DD
+  std::string day_type = "WEEKDAY";  // WEEKDAY | WEEKEND | HOLIDAY | SPECIAL_EVENT
+  bool publish = false;
+  std::vector<MenuSlotInput> items;
+};
+
+inline constexpr size_t kMaxMenuItems = 100;
+
+// Field issues of a replacement (ids, date, ranges, duplicates); empty when valid. Fields are
+// named as in the request body ("items[2].customPrice").
+std::vector<FieldIssue> ValidateMenuReplacement(const MenuReplacement& r);
+
+class MenuService {
+ public:
+  // Called after a menu change commits: the one place cache invalidation hooks in.
+  using MenuChangedHook = std::function<void(std::string_view school_id, std::string_view date)>;
+
+  MenuService(store::Database& db, const Clock& clock, MenuChangedHook on_menu_changed = nullptr);
+
+  // The menu of `school_id` for `date` (default: today in the school's zone). REQUIRES: ids and
+  // dates well-formed (the api checks syntax).
+  StatusOr<DailyMenu> GetDaily(const Principal& p, std::string_view school_id,
+                               std::optional<std::string_view> date) const;
+
+  // Replaces the day's menu and answers it as GetDaily shows it to the caller.
+  StatusOr<DailyMenu> ReplaceDaily(const Principal& p, const MenuReplacement& r) const;
+
+ private:
+  void MenuChanged(std::string_view school_id, std::string_view date) const;
+
+  store::Database& db_;
+  const Clock& clock_;
+  MenuChangedHook on_menu_changed_;
+};
+
+// True if `p` is a member of the school (see the top of this file). Needs the database only for
+// parents (children's schools).
+StatusOr<bool> IsSchoolMember(store::Connection& conn, const Principal& p,
+                              std::string_view school_id);
+
+}  // namespace hasivu::domain
+
+#endif  // HASIVU_DOMAIN_MENU_SERVICE_H_
