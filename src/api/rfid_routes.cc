@@ -1,11 +1,144 @@
+// POST /api/v1/rfid/verify (rfid-verify-card). JSON in and out only; the rules are in
+// domain/rfid_service.h.
+//
+// 409 ALREADY_DELIVERED carries the first verification in the error object:
+//   {"success":false,"error":{"code":"ALREADY_DELIVERED","message":...,
+//     "verification":{id, verifiedAt, status, orderId, cardId, readerId, location}|null,
+//     "order":{id, orderNumber, status, deliveredAt}}, "meta":{...}}
+#include <boost/json.hpp>
+#include <memory>
+
+#include "api/auth.h"
+#include "api/envelope.h"
 #include "api/routes.h"
+#include "domain/monitoring_service.h"
+#include "domain/rfid_service.h"
 
 namespace hasivu::api {
+namespace {
+
+namespace json = boost::json;
+
+json::value OptString(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+
+json::object VerificationJson(const domain::DeliveryVerification& v) {
+  return json::object{{"id", v.id},
+                      {"verifiedAt", v.verified_at},
+                      {"status", v.status},
+                      {"orderId", OptString(v.order_id)},
+                      {"cardId", v.card_id},
+                      {"readerId", OptString(v.reader_id)},
+                      {"location", OptString(v.location)}};
+}
+
+json::object SuccessJson(const domain::RfidVerifyResult& r) {
+  json::array items;
+  for (const auto& line : r.order.items) {
+    items.push_back(json::object{{"name", line.name}, {"quantity", line.quantity}});
+  }
+  const domain::DeliveryVerification& v = *r.verification;
+  return json::object{
+      {"verification",
+       json::object{{"id", v.id}, {"verifiedAt", v.verified_at}, {"status", v.status}}},
+      {"student", json::object{{"id", r.student.id},
+                               {"firstName", r.student.first_name},
+                               {"lastName", r.student.last_name},
+                               {"grade", OptString(r.student.grade)},
+                               {"section", OptString(r.student.section)}}},
+      {"school", json::object{{"id", r.school_id}, {"name", r.school_name}}},
+      {"order", json::object{{"id", r.order.id},
+                             {"orderNumber", r.order.order_number},
+                             {"status", r.order.status},
+                             {"items", std::move(items)}}},
+      {"card", json::object{{"id", r.card_id}, {"cardNumber", r.card_number}}}};
+}
+
+http::Response AlreadyDelivered(const http::Request& request, const domain::RfidVerifyResult& r) {
+  http::Response response =
+      Error(request, 409, "ALREADY_DELIVERED", "The order has already been delivered");
+  boost::system::error_code ec;
+  json::value body = json::parse(response.body, ec);
+  if (ec || !body.is_object()) return response;
+  json::object* error =
+      body.as_object().if_contains("error") ? body.as_object()["error"].if_object() : nullptr;
+  if (error == nullptr) return response;
+  (*error)["verification"] =
+      r.verification ? json::value(VerificationJson(*r.verification)) : json::value(nullptr);
+  (*error)["order"] = json::object{{"id", r.order.id},
+                                   {"orderNumber", r.order.order_number},
+                                   {"status", r.order.status},
+                                   {"deliveredAt", OptString(r.order.delivered_at)}};
+  response.body = json::serialize(body);
+  return response;
+}
+
+// Reads an optional string member: absent and null are "not given"; other types are a field
+// issue.
+std::optional<std::string> OptionalString(const json::object& body, std::string_view key,
+                                          std::vector<FieldIssue>& issues) {
+  const json::value* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_string()) {
+    issues.push_back({std::string(key), "must be a string"});
+    return std::nullopt;
+  }
+  return std::string(v->as_string());
+}
+
+http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
+                      http::Request& request) {
+  domain::Principal principal;
+  if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
+  ParsedBody parsed = ParseJsonObject(request);
+  if (!parsed.ok) return parsed.error;
+
+  std::vector<FieldIssue> issues;
+  domain::RfidVerifyInput input;
+  const json::value* card = parsed.object.if_contains("cardNumber");
+  if (card == nullptr || card->is_null()) {
+    issues.push_back({"cardNumber", "is required"});
+  } else if (!card->is_string()) {
+    issues.push_back({"cardNumber", "must be a string"});
+  } else {
+    input.card_number = std::string(card->as_string());
+  }
+  input.reader_id = OptionalString(parsed.object, "readerId", issues);
+  input.order_id = OptionalString(parsed.object, "orderId", issues);
+  input.location = OptionalString(parsed.object, "location", issues);
+  if (!issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "The verification request is invalid", issues);
+  }
+
+  domain::RfidRequestInfo info{.request_id = request.request_id,
+                               .ip_address = request.remote_address,
+                               .user_agent = std::string(request.headers.Get("User-Agent"))};
+  StatusOr<domain::RfidVerifyResult> result = service.Verify(principal, input, info);
+  if (!result.ok()) return ErrorFromStatus(request, result.status());
+  if (result->kind == domain::RfidVerifyResult::Kind::kAlreadyDelivered) {
+    return AlreadyDelivered(request, *result);
+  }
+  return Success(request, SuccessJson(*result));
+}
+
+}  // namespace
 
 Status RegisterRfidRoutes(http::Router& router, ApiContext& ctx) {
-  (void)router;
-  (void)ctx;
-  return Status::Ok();
+  // Timed for the dashboard's database numbers unless the app already times every route.
+  std::shared_ptr<store::Database> timed;
+  store::Database* db = ctx.db;
+  if (ctx.registry != nullptr && dynamic_cast<domain::TimedDatabase*>(ctx.db) == nullptr) {
+    timed = std::make_shared<domain::TimedDatabase>(ctx.db, *ctx.registry);
+    db = timed.get();
+  }
+  auto service = std::make_shared<domain::RfidService>(db, ctx.clock);
+  const ApiContext* context = &ctx;
+  return router.Add("POST", "/api/v1/rfid/verify",
+                    [context, service, timed](http::Request& request) {
+                      return Verify(*context, *service, request);
+                    },
+                    {.blocking = true, .name = "rfid-verify-card"});
 }
 
 }  // namespace hasivu::api

@@ -1,0 +1,199 @@
+#include "domain/monitoring_service.h"
+
+#include <algorithm>
+
+namespace hasivu::domain {
+namespace {
+
+using std::chrono::steady_clock;
+
+// The HTTP server's series (http/server.h). Help texts are kept from the first registration,
+// so they are the server's words exactly.
+constexpr std::string_view kRequestsName = "hasivu_http_requests_total";
+constexpr std::string_view kRequestsHelp = "HTTP requests by route, method and status class";
+constexpr std::string_view kLatencyName = "hasivu_http_request_duration_seconds";
+constexpr std::string_view kLatencyHelp =
+    "HTTP request latency from complete head to response ready";
+constexpr std::string_view kClasses[4] = {"2xx", "3xx", "4xx", "5xx"};
+
+constexpr std::string_view kDbOpsName = "hasivu_db_operation_duration_seconds";
+constexpr std::string_view kDbOpsHelp =
+    "Database operations (one Read or Write callback, including the wait for a connection)";
+constexpr std::string_view kDbSlowName = "hasivu_db_slow_operations_total";
+constexpr std::string_view kDbSlowHelp = "Database operations slower than 100 ms";
+constexpr std::string_view kDbPingName = "hasivu_db_ping_duration_seconds";
+constexpr std::string_view kDbPingHelp = "Database ping round trips";
+
+// The seed's thresholds (../shared/reference/seed-performance-summary.md).
+constexpr double kApiP95ThresholdMs = 300;
+constexpr double kErrorRateThreshold = 0.001;
+constexpr double kDbP95ThresholdMs = 100;
+constexpr double kColdStartThresholdMs = 1000;
+
+double MicrosToMs(double us) { return us / 1000.0; }
+
+double MillisSince(steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
+}
+
+Alarm MakeAlarm(std::string name, std::optional<double> value, double threshold) {
+  Alarm a{.name = std::move(name),
+          .state = "insufficient_data",
+          .value = value,
+          .threshold = threshold};
+  if (value) a.state = *value > threshold ? "alarm" : "ok";
+  return a;
+}
+
+}  // namespace
+
+TimedDatabase::TimedDatabase(store::Database* inner, metrics::Registry& registry)
+    : inner_(inner),
+      operations_(registry.GetHistogram(kDbOpsName, kDbOpsHelp, {}, 1e-6)),
+      slow_(registry.GetCounter(kDbSlowName, kDbSlowHelp)) {}
+
+void TimedDatabase::Observe(steady_clock::time_point start) {
+  const auto elapsed = steady_clock::now() - start;
+  operations_.Record(
+      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+  if (elapsed > kSlowOperation) slow_.Add();
+}
+
+Status TimedDatabase::Read(const std::function<Status(store::Connection&)>& fn) {
+  const auto start = steady_clock::now();
+  Status s = inner_->Read(fn);
+  Observe(start);
+  return s;
+}
+
+Status TimedDatabase::Write(const std::function<Status(store::Connection&)>& fn) {
+  const auto start = steady_clock::now();
+  Status s = inner_->Write(fn);
+  Observe(start);
+  return s;
+}
+
+Status TimedDatabase::Ping() { return inner_->Ping(); }
+
+std::vector<MonitoredFunction> TenFunctions() {
+  return {{"auth-register", {}},         {"auth-login", {}},      {"users-get", {}},
+          {"menus-daily", {}},           {"orders-list", {}},     {"orders-create", {}},
+          {"payments-create-order", {}}, {"payments-verify", {}}, {"rfid-verify-card", {}},
+          {"monitoring-dashboard", {}}};
+}
+
+std::vector<Alarm> ComputeAlarms(const std::vector<EndpointStats>& endpoints,
+                                 std::optional<double> query_p95_ms,
+                                 std::optional<double> cold_start_ms) {
+  std::optional<double> worst_p95;
+  uint64_t requests = 0, server_errors = 0;
+  for (const EndpointStats& e : endpoints) {
+    if (e.p95_ms) worst_p95 = std::max(worst_p95.value_or(0), *e.p95_ms);
+    requests += e.count;
+    server_errors += e.server_errors;
+  }
+  std::optional<double> error_rate;
+  if (requests > 0) error_rate = static_cast<double>(server_errors) / requests;
+  return {MakeAlarm("api_p95_latency_ms", worst_p95, kApiP95ThresholdMs),
+          MakeAlarm("api_error_rate", error_rate, kErrorRateThreshold),
+          MakeAlarm("db_query_p95_ms", query_p95_ms, kDbP95ThresholdMs),
+          MakeAlarm("cold_start_ms", cold_start_ms, kColdStartThresholdMs)};
+}
+
+MonitoringService::MonitoringService(metrics::Registry& registry, store::Database* db,
+                                     MonitoringServiceInfo info,
+                                     std::vector<MonitoredFunction> functions)
+    : registry_(registry),
+      db_(db),
+      info_(std::move(info)),
+      db_operations_(registry.GetHistogram(kDbOpsName, kDbOpsHelp, {}, 1e-6)),
+      db_slow_(registry.GetCounter(kDbSlowName, kDbSlowHelp)),
+      db_ping_(registry.GetHistogram(kDbPingName, kDbPingHelp, {}, 1e-6)) {
+  for (MonitoredFunction& f : functions) {
+    Series s;
+    s.function = f;
+    std::vector<std::string> methods = f.methods;
+    // The server counts HEAD of a GET route under the route too.
+    if (std::find(methods.begin(), methods.end(), "GET") != methods.end() &&
+        std::find(methods.begin(), methods.end(), "HEAD") == methods.end()) {
+      methods.push_back("HEAD");
+    }
+    for (const std::string& method : methods) {
+      for (int c = 0; c < 4; ++c) {
+        s.by_class[c].push_back(&registry_.GetCounter(
+            kRequestsName, kRequestsHelp,
+            {{"route", f.name}, {"method", method}, {"class", std::string(kClasses[c])}}));
+      }
+    }
+    if (!methods.empty()) {
+      s.latency = &registry_.GetHistogram(kLatencyName, kLatencyHelp, {{"route", f.name}}, 1e-6);
+    }
+    series_.push_back(std::move(s));
+  }
+}
+
+std::vector<EndpointStats> MonitoringService::Endpoints() const {
+  std::vector<EndpointStats> out;
+  out.reserve(series_.size());
+  for (const Series& s : series_) {
+    EndpointStats e;
+    e.function = s.function.name;
+    e.routed = !s.function.methods.empty();
+    uint64_t by_class[4] = {0, 0, 0, 0};
+    for (int c = 0; c < 4; ++c) {
+      for (const metrics::Counter* counter : s.by_class[c]) by_class[c] += counter->Value();
+    }
+    e.count = by_class[0] + by_class[1] + by_class[2] + by_class[3];
+    e.client_errors = by_class[2];
+    e.server_errors = by_class[3];
+    if (e.count > 0) {
+      e.error_rate = static_cast<double>(e.server_errors) / e.count;
+      e.client_error_rate = static_cast<double>(e.client_errors) / e.count;
+    }
+    if (s.latency != nullptr) {
+      metrics::HistogramSnapshot snap = s.latency->Snapshot();
+      if (snap.count > 0) {
+        e.p50_ms = MicrosToMs(snap.Quantile(0.50));
+        e.p95_ms = MicrosToMs(snap.Quantile(0.95));
+        e.p99_ms = MicrosToMs(snap.Quantile(0.99));
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Dashboard MonitoringService::Build() const {
+  Dashboard d;
+  d.version = info_.version;
+  d.started_at = metrics::ProcessStartWall();
+  d.uptime_seconds =
+      std::chrono::duration<double>(steady_clock::now() - metrics::ProcessStartSteady()).count();
+  if (info_.first_ok_response) {
+    if (auto first = info_.first_ok_response()) {
+      d.cold_start_ms =
+          std::chrono::duration<double, std::milli>(*first - metrics::ProcessStartSteady()).count();
+    }
+  }
+  d.store_backend = info_.store_backend;
+  d.cache_backend = info_.cache_backend;
+  d.endpoints = Endpoints();
+
+  const auto ping_start = steady_clock::now();
+  const Status ping = db_->Ping();
+  d.database_latency_ms = MillisSince(ping_start);
+  d.database_status = ping.ok() ? "up" : "down";
+  db_ping_.Record(d.database_latency_ms * 1000.0);
+
+  const metrics::HistogramSnapshot ops = db_operations_.Snapshot();
+  d.query_count = ops.count;
+  if (ops.count > 0) d.query_p95_ms = MicrosToMs(ops.Quantile(0.95));
+  d.slow_queries = db_slow_.Value();
+  d.query_scope =
+      info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";
+  d.pool = db_->Stats();
+  d.alarms = ComputeAlarms(d.endpoints, d.query_p95_ms, d.cold_start_ms);
+  return d;
+}
+
+}  // namespace hasivu::domain

@@ -1,0 +1,156 @@
+// MonitoringService: the monitoring-dashboard's data (api.md), computed from the live metrics
+// registry, the database and facts about the running service. No JSON here; api/ renders it.
+//
+// Sources:
+//   endpoints  the HTTP server's series for each of the ten functions (route name = function
+//              name): hasivu_http_requests_total{route,method,class} summed over classes (and
+//              HEAD for GET routes) is `count`; errorRate = 5xx / count (server faults only:
+//              4xx are refusals the API is meant to give, reported apart as clientErrorRate);
+//              p50/p95/p99 from hasivu_http_request_duration_seconds{route} (all methods).
+//              Registry::Get* returns the series the server records into (same name and
+//              labels), so the numbers are live; functions not routed report `routed=false`.
+//   database   TimedDatabase (below) records every Read/Write it runs into
+//              hasivu_db_operation_duration_seconds (one callback = one operation, including the
+//              wait for a connection) and counts operations over kSlowOperation in
+//              hasivu_db_slow_operations_total. queryP95Ms is that histogram's p95 (nullopt
+//              before the first operation). Pool from Database::Stats().
+//   health     one Ping() of the database, timed.
+//   alarms     the seed's thresholds: api_p95_latency (the worst function p95 > 300 ms),
+//              api_error_rate (5xx / requests over the ten functions > 0.1 %), db_query_p95
+//              (> 100 ms), cold_start (> 1000 ms). State "ok" | "alarm" | "insufficient_data"
+//              (no samples yet).
+//
+// Thread-safety: Dashboard() is safe to call concurrently. The registry and database outlive
+// the service.
+#ifndef HASIVU_DOMAIN_MONITORING_SERVICE_H_
+#define HASIVU_DOMAIN_MONITORING_SERVICE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "metrics/metrics.h"
+#include "store/database.h"
+
+namespace hasivu::domain {
+
+// Database operations slower than this count as slow.
+inline constexpr std::chrono::milliseconds kSlowOperation{100};
+
+// A Database that times every Read/Write/Ping into the registry (see above) and forwards to
+// `inner`, which must outlive it. Thread-safe like the inner database.
+class TimedDatabase : public store::Database {
+ public:
+  TimedDatabase(store::Database* inner, metrics::Registry& registry);
+  store::Dialect dialect() const override { return inner_->dialect(); }
+  Status Read(const std::function<Status(store::Connection&)>& fn) override;
+  Status Write(const std::function<Status(store::Connection&)>& fn) override;
+  Status Ping() override;
+  store::PoolStats Stats() const override { return inner_->Stats(); }
+  StatusOr<std::unique_ptr<store::BulkLoader>> NewBulkLoader() override {
+    return inner_->NewBulkLoader();
+  }
+  store::Database* inner() const { return inner_; }
+
+ private:
+  void Observe(std::chrono::steady_clock::time_point start);
+  store::Database* inner_;
+  metrics::Histogram& operations_;
+  metrics::Counter& slow_;
+};
+
+// One of the ten functions and the HTTP methods its routes answer.
+struct MonitoredFunction {
+  std::string name;                  // "orders-list"
+  std::vector<std::string> methods;  // methods of the routes named so; empty = not routed
+};
+
+// The ten functions of api.md with their methods, in the api.md order.
+std::vector<MonitoredFunction> TenFunctions();
+
+struct MonitoringServiceInfo {
+  std::string version;
+  std::string store_backend;
+  std::string cache_backend;
+  std::function<std::optional<std::chrono::steady_clock::time_point>()> first_ok_response;
+  // Whether every route's database work is timed (the app wraps the database in a
+  // TimedDatabase) or only this service's and the RFID route's.
+  bool database_timed_globally = false;
+};
+
+struct EndpointStats {
+  std::string function;
+  bool routed = false;
+  uint64_t count = 0;
+  uint64_t client_errors = 0;  // 4xx
+  uint64_t server_errors = 0;  // 5xx
+  double error_rate = 0;       // server_errors / count, 0 when count == 0
+  double client_error_rate = 0;
+  std::optional<double> p50_ms, p95_ms, p99_ms;  // nullopt without samples
+};
+
+struct Alarm {
+  std::string name;
+  std::string state;  // "ok" | "alarm" | "insufficient_data"
+  std::optional<double> value;
+  double threshold = 0;
+};
+
+struct Dashboard {
+  std::string version;
+  std::chrono::system_clock::time_point started_at;
+  double uptime_seconds = 0;
+  std::optional<double> cold_start_ms;
+  std::string store_backend;
+  std::string cache_backend;
+  std::vector<EndpointStats> endpoints;
+  std::optional<double> query_p95_ms;
+  uint64_t query_count = 0;
+  uint64_t slow_queries = 0;
+  std::string query_scope;  // "all routes" | "rfid-verify-card and monitoring-dashboard"
+  store::PoolStats pool;
+  std::vector<Alarm> alarms;
+  std::string database_status;  // "up" | "down"
+  double database_latency_ms = 0;
+};
+
+// The alarms of a dashboard's numbers (pure; exposed for tests).
+std::vector<Alarm> ComputeAlarms(const std::vector<EndpointStats>& endpoints,
+                                 std::optional<double> query_p95_ms,
+                                 std::optional<double> cold_start_ms);
+
+class MonitoringService {
+ public:
+  // `functions` from TenFunctions() with `methods` filled from the router. The series are
+  // resolved here (call at wiring time).
+  MonitoringService(metrics::Registry& registry, store::Database* db, MonitoringServiceInfo info,
+                    std::vector<MonitoredFunction> functions);
+
+  Dashboard Build() const;
+  // The statistics of the ten functions alone (no database round trip).
+  std::vector<EndpointStats> Endpoints() const;
+
+ private:
+  struct Series {
+    MonitoredFunction function;
+    std::vector<metrics::Counter*> by_class[4];  // 2xx, 3xx, 4xx, 5xx
+    metrics::Histogram* latency = nullptr;
+  };
+  metrics::Registry& registry_;
+  store::Database* db_;
+  MonitoringServiceInfo info_;
+  std::vector<Series> series_;
+  metrics::Histogram& db_operations_;
+  metrics::Counter& db_slow_;
+  metrics::Histogram& db_ping_;
+};
+
+}  // namespace hasivu::domain
+
+#endif  // HASIVU_DOMAIN_MONITORING_SERVICE_H_
