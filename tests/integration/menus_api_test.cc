@@ -1,0 +1,234 @@
+// menus-daily and PUT /menus/daily through a seeded server, on both backends.
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "tests/integration/api_fixture.h"
+
+namespace hasivu::testing {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::days;
+using std::chrono::sys_days;
+
+sys_days ParseDay(const std::string& s) {
+  int y = 0, m = 0, d = 0;
+  std::sscanf(s.c_str(), "%d-%d-%d", &y, &m, &d);
+  return sys_days(std::chrono::year(y) / m / d);
+}
+std::string FormatDay(sys_days day) {
+  const std::chrono::year_month_day ymd(day);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+// The first Monday-Friday at least `offset` days after the base date.
+std::string Weekday(const std::string& base, int offset) {
+  sys_days d = ParseDay(base) + days(offset);
+  while (std::chrono::weekday(d).iso_encoding() > 5) d += days(1);
+  return FormatDay(d);
+}
+
+class MenusApiTest : public ApiSuite {
+ protected:
+  const json::value& School(size_t i) { return Fixtures().at("schools").at(i); }
+  std::string SchoolId(size_t i) { return Str(School(i), "id"); }
+  const json::value& Parent(size_t school) { return School(school).at("parents").at(0); }
+  std::string Base() { return std::string(Fixtures().at("baseDate").as_string()); }
+  std::string MenuPath(size_t school, const std::string& date) {
+    return "/api/v1/menus/daily?schoolId=" + SchoolId(school) + "&date=" + date;
+  }
+  std::string Item(size_t school, size_t i) {
+    return std::string(School(school).at("menuItemIds").at(i).as_string());
+  }
+};
+
+TEST_F(MenusApiTest, ParentSeesTheMenuOfTheirChildsSchool) {
+  const std::string token = Login(Parent(0));
+  const std::string date = Weekday(Base(), 1);
+  ApiResponse r = Call("GET", MenuPath(0, date), token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::object& menu = r.Data();
+  EXPECT_EQ(menu.at("schoolId").as_string(), SchoolId(0));
+  EXPECT_EQ(menu.at("date").as_string(), date);
+  EXPECT_TRUE(menu.at("isPublished").as_bool());
+  const json::array& items = menu.at("items").as_array();
+  ASSERT_FALSE(items.empty());
+  int64_t last_order = -1;
+  for (const json::value& v : items) {
+    const json::object& item = v.as_object();
+    for (const char* key : {"slotId", "menuItemId", "name", "description", "category", "price",
+                            "currency", "imageUrl", "allergens", "calories", "availableQuantity",
+                            "maxPerOrder", "isSpecial", "displayOrder"}) {
+      EXPECT_TRUE(item.contains(key)) << key;
+    }
+    EXPECT_TRUE(item.at("price").is_int64());
+    EXPECT_GT(item.at("price").as_int64(), 0);
+    EXPECT_EQ(item.at("currency").as_string(), "INR");
+    EXPECT_TRUE(item.at("allergens").is_array());
+    EXPECT_GE(item.at("displayOrder").as_int64(), last_order);
+    last_order = item.at("displayOrder").as_int64();
+  }
+}
+
+TEST_F(MenusApiTest, DateDefaultsToTodayInTheSchoolsZone) {
+  const std::string token = Login(Parent(0));
+  ApiResponse r = Call("GET", "/api/v1/menus/daily?schoolId=" + SchoolId(0), token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Data().at("date").as_string(), Base());
+}
+
+TEST_F(MenusApiTest, NonMembersGetMenuNotFound) {
+  const std::string other_parent = Login(Parent(1));
+  ApiResponse r = Call("GET", MenuPath(0, Weekday(Base(), 1)), other_parent);
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
+  const std::string kitchen_other = Login(School(1).at("kitchenStaff").at(0));
+  r = Call("GET", MenuPath(0, Weekday(Base(), 1)), kitchen_other);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
+  // An unknown school answers the same.
+  r = Call("GET",
+           "/api/v1/menus/daily?schoolId=0190f5a0-0000-7000-8000-0000000000ff&date=" + Base(),
+           Login(Fixtures().at("admin")));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
+  // No menu that far ahead.
+  r = Call("GET", MenuPath(0, Weekday(Base(), 60)), Login(Parent(0)));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
+}
+
+TEST_F(MenusApiTest, StudentAndStaffOfTheSchoolSeeIt) {
+  const json::value& child = Parent(0).at("children").at(0);
+  EXPECT_EQ(Call("GET", MenuPath(0, Base()), Login(child)).status, 200);
+  EXPECT_EQ(Call("GET", MenuPath(0, Base()), Login(School(0).at("kitchenStaff").at(0))).status,
+            200);
+  EXPECT_EQ(Call("GET", MenuPath(1, Base()), Login(Fixtures().at("admin"))).status, 200);
+}
+
+TEST_F(MenusApiTest, InvalidParametersAnswer400WithDetails) {
+  const std::string token = Login(Parent(0));
+  ApiResponse r = Call("GET", "/api/v1/menus/daily?schoolId=not-a-uuid&date=2026-02-30", token);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "VALIDATION_ERROR");
+  const json::array& details = r.json.at("error").at("details").as_array();
+  ASSERT_EQ(details.size(), 2u);
+  EXPECT_EQ(details[0].at("field").as_string(), "schoolId");
+  EXPECT_EQ(details[1].at("field").as_string(), "date");
+  EXPECT_EQ(Call("GET", "/api/v1/menus/daily", token).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/menus/daily?schoolId=" + SchoolId(0) + "&date=%ZZ", token).status,
+            400);
+  EXPECT_EQ(Call("GET", MenuPath(0, Base())).status, 401);
+}
+
+TEST_F(MenusApiTest, PutReplacesTheMenuAndDraftsStayHiddenFromParents) {
+  const std::string admin = Login(School(0).at("schoolAdmin"));
+  const std::string parent = Login(Parent(0));
+  const std::string date = Weekday(Base(), 25);
+  json::object body{
+      {"schoolId", SchoolId(0)},
+      {"date", date},
+      {"publish", false},
+      {"items", json::array{json::object{{"menuItemId", Item(0, 3)},
+                                         {"category", "LUNCH'; DROP TABLE menu_items;--"},
+                                         {"customPrice", 1234},
+                                         {"availableQuantity", 5},
+                                         {"maxPerOrder", 2},
+                                         {"isSpecial", true},
+                                         {"displayOrder", 2}},
+                            json::object{{"menuItemId", Item(0, 4)}, {"category", "SNACKS"}}}}};
+  ApiResponse put = Call("PUT", "/api/v1/menus/daily", admin, Json(body));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(put.Data().at("isPublished").as_bool());
+  const json::array& items = put.Data().at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  // displayOrder defaults to the position: SNACKS (1) before the special (2).
+  EXPECT_EQ(items[0].at("menuItemId").as_string(), Item(0, 4));
+  EXPECT_EQ(items[1].at("category").as_string(), "LUNCH'; DROP TABLE menu_items;--");
+  EXPECT_EQ(items[1].at("price").as_int64(), 1234);
+  EXPECT_EQ(items[1].at("availableQuantity").as_int64(), 5);
+  EXPECT_EQ(items[1].at("maxPerOrder").as_int64(), 2);
+  EXPECT_TRUE(items[1].at("isSpecial").as_bool());
+  EXPECT_TRUE(items[0].at("availableQuantity").is_null());
+
+  ApiResponse hidden = Call("GET", MenuPath(0, date), parent);
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.ErrorCode(), "MENU_NOT_FOUND");
+  ApiResponse draft = Call("GET", MenuPath(0, date), admin);
+  ASSERT_EQ(draft.status, 200) << draft.body;
+  EXPECT_EQ(draft.Data().at("items").as_array().size(), 2u);
+
+  body["publish"] = true;
+  body["items"] = json::array{json::object{{"menuItemId", Item(0, 5)}, {"category", "LUNCH"}}};
+  body["dayType"] = "SPECIAL_EVENT";
+  put = Call("PUT", "/api/v1/menus/daily", admin, Json(body));
+  ASSERT_EQ(put.status, 200) << put.body;
+  ApiResponse shown = Call("GET", MenuPath(0, date), parent);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_TRUE(shown.Data().at("isPublished").as_bool());
+  EXPECT_EQ(shown.Data().at("dayType").as_string(), "SPECIAL_EVENT");
+  ASSERT_EQ(shown.Data().at("items").as_array().size(), 1u);
+  EXPECT_EQ(shown.Data().at("items").at(0).at("menuItemId").as_string(), Item(0, 5));
+}
+
+TEST_F(MenusApiTest, PutIsForTheSchoolsAdminAndAdmins) {
+  const std::string date = Weekday(Base(), 26);
+  json::object body{
+      {"schoolId", SchoolId(0)},
+      {"date", date},
+      {"publish", true},
+      {"items", json::array{json::object{{"menuItemId", Item(0, 1)}, {"category", "LUNCH"}}}}};
+  ApiResponse r =
+      Call("PUT", "/api/v1/menus/daily", Login(School(0).at("kitchenStaff").at(0)), Json(body));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "FORBIDDEN");
+  r = Call("PUT", "/api/v1/menus/daily", Login(Parent(0)), Json(body));
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = Call("PUT", "/api/v1/menus/daily", Login(School(1).at("schoolAdmin")), Json(body));
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = Call("PUT", "/api/v1/menus/daily", Login(Fixtures().at("admin")), Json(body));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Call("PUT", "/api/v1/menus/daily", "", Json(body)).status, 401);
+}
+
+TEST_F(MenusApiTest, PutValidatesItsBody) {
+  const std::string admin = Login(School(0).at("schoolAdmin"));
+  const std::string date = Weekday(Base(), 27);
+  // An item of another school.
+  json::object body{
+      {"schoolId", SchoolId(0)},
+      {"date", date},
+      {"publish", true},
+      {"items", json::array{json::object{{"menuItemId", Item(1, 0)}, {"category", "LUNCH"}}}}};
+  ApiResponse r = Call("PUT", "/api/v1/menus/daily", admin, Json(body));
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json.at("error").at("details").at(0).at("field").as_string(), "items[0].menuItemId");
+  // Wrong types and ranges.
+  body = json::object{{"schoolId", SchoolId(0)},
+                      {"date", "tomorrow"},
+                      {"publish", "yes"},
+                      {"dayType", "PARTY"},
+                      {"items", json::array{json::object{{"menuItemId", Item(0, 0)},
+                                                         {"category", "LUNCH"},
+                                                         {"customPrice", "10"},
+                                                         {"maxPerOrder", 0}}}}};
+  r = Call("PUT", "/api/v1/menus/daily", admin, Json(body));
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "VALIDATION_ERROR");
+  std::string fields;
+  for (const json::value& d : r.json.at("error").at("details").as_array()) {
+    fields += std::string(d.at("field").as_string()) + " ";
+  }
+  EXPECT_NE(fields.find("publish"), std::string::npos) << fields;
+  EXPECT_NE(fields.find("items[0].customPrice"), std::string::npos) << fields;
+  EXPECT_EQ(Call("PUT", "/api/v1/menus/daily", admin, "{not json").ErrorCode(), "INVALID_JSON");
+  // Nothing was written: the parent sees no menu that day.
+  EXPECT_EQ(Call("GET", MenuPath(0, date), Login(Parent(0))).status, 404);
+}
+
+}  // namespace
+}  // namespace hasivu::testing
