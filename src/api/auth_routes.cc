@@ -1,21 +1,186 @@
+// auth-register, auth-login, POST /auth/refresh, POST /auth/logout (api.md "auth-login").
+#include <boost/json/object.hpp>
+#include <memory>
+#include <string>
+
+#include "api/auth.h"
+#include "api/envelope.h"
 #include "api/routes.h"
+#include "domain/auth_service.h"
 
 namespace hasivu::api {
-
-// Placeholder until the auth work lands: every token is refused.
 namespace {
-class RefuseAll : public Authenticator {
- public:
-  StatusOr<domain::Principal> Authenticate(const http::Request&) const override {
-    return UnauthenticatedError("authentication is not available yet");
+
+// Reads an optional string member. A present non-string value is a field issue.
+std::string StringField(const boost::json::object& body, std::string_view key,
+                        std::vector<FieldIssue>* issues) {
+  const boost::json::value* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return "";
+  if (!v->is_string()) {
+    issues->push_back({std::string(key), "must be a string"});
+    return "";
   }
-};
+  return std::string(v->as_string());
+}
+
+domain::ClientInfo ClientOf(const http::Request& request) {
+  return domain::ClientInfo{request.remote_address, std::string(request.headers.Get("User-Agent"))};
+}
+
+boost::json::object UserJson(const domain::AuthUser& u) {
+  boost::json::object o;
+  o["id"] = u.id;
+  o["email"] = u.email;
+  o["firstName"] = u.first_name;
+  o["lastName"] = u.last_name;
+  o["role"] = domain::RoleName(u.role);
+  if (u.school_id.empty()) {
+    o["schoolId"] = nullptr;
+  } else {
+    o["schoolId"] = u.school_id;
+  }
+  return o;
+}
+
+boost::json::object TokensJson(const domain::TokenPair& t) {
+  boost::json::object o;
+  o["accessToken"] = t.access_token;
+  o["refreshToken"] = t.refresh_token;
+  o["tokenType"] = "Bearer";
+  o["expiresIn"] = t.expires_in;
+  return o;
+}
+
+boost::json::object AuthResultJson(const domain::AuthResult& r) {
+  boost::json::object o;
+  o["user"] = UserJson(r.user);
+  o["tokens"] = TokensJson(r.tokens);
+  return o;
+}
+
+http::Response Login(domain::AuthService& auth, const http::Request& request) {
+  ParsedBody body = ParseJsonObject(request);
+  if (!body.ok) return body.error;
+  std::vector<FieldIssue> issues;
+  std::string email = StringField(body.object, "email", &issues);
+  std::string password = StringField(body.object, "password", &issues);
+  if (!issues.empty()) {
+    return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
+  }
+  std::chrono::seconds retry_after{0};
+  StatusOr<domain::AuthResult> result =
+      auth.Login(email, password, ClientOf(request), &retry_after);
+  if (!result.ok()) {
+    http::Response r = ErrorFromStatus(request, result.status());
+    if (result.status().code() == StatusCode::kResourceExhausted && retry_after.count() > 0) {
+      r.headers.Set("Retry-After", std::to_string(retry_after.count()));
+    }
+    return r;
+  }
+  http::Response r = Success(request, AuthResultJson(*result));
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response Register(domain::AuthService& auth, const http::Request& request) {
+  ParsedBody body = ParseJsonObject(request);
+  if (!body.ok) return body.error;
+  std::vector<FieldIssue> issues;
+  domain::Registration reg;
+  reg.email = StringField(body.object, "email", &issues);
+  reg.password = StringField(body.object, "password", &issues);
+  reg.first_name = StringField(body.object, "firstName", &issues);
+  reg.last_name = StringField(body.object, "lastName", &issues);
+  reg.phone = StringField(body.object, "phone", &issues);
+  reg.school_id = StringField(body.object, "schoolId", &issues);
+  // A body "role" is ignored on purpose: self-registration always makes a parent.
+  if (!issues.empty()) {
+    return ErrorFromStatus(request, ValidationError("The registration is invalid", issues));
+  }
+  StatusOr<domain::AuthResult> result = auth.Register(reg, ClientOf(request));
+  if (!result.ok()) return ErrorFromStatus(request, result.status());
+  http::Response r = Success(request, AuthResultJson(*result), 201);
+  r.headers.Set("Location", "/api/v1/users/" + result->user.id);
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response Refresh(domain::AuthService& auth, const http::Request& request) {
+  ParsedBody body = ParseJsonObject(request);
+  if (!body.ok) return body.error;
+  std::vector<FieldIssue> issues;
+  std::string token = StringField(body.object, "refreshToken", &issues);
+  if (token.empty() && issues.empty()) issues.push_back({"refreshToken", "is required"});
+  if (!issues.empty()) {
+    return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
+  }
+  StatusOr<domain::TokenPair> tokens = auth.Refresh(token, ClientOf(request));
+  if (!tokens.ok()) {
+    if (tokens.status().code() == StatusCode::kUnauthenticated) {
+      return Error(request, 401, "UNAUTHENTICATED",
+                   "The refresh token is invalid, expired or revoked");
+    }
+    return ErrorFromStatus(request, tokens.status());
+  }
+  boost::json::object data;
+  data["tokens"] = TokensJson(*tokens);
+  http::Response r = Success(request, std::move(data));
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response Logout(domain::AuthService& auth, const ApiContext& ctx,
+                      const http::Request& request) {
+  std::string refresh_token;
+  if (!request.body.empty()) {
+    ParsedBody body = ParseJsonObject(request);
+    if (!body.ok) return body.error;
+    std::vector<FieldIssue> issues;
+    refresh_token = StringField(body.object, "refreshToken", &issues);
+    if (!issues.empty()) {
+      return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
+    }
+  }
+  std::string session_id;
+  if (refresh_token.empty()) {
+    domain::Principal principal;
+    if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
+    session_id = principal.session_id;
+  }
+  Status s = auth.Logout(refresh_token, session_id);
+  if (!s.ok()) return ErrorFromStatus(request, s);
+  http::Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
 }  // namespace
 
 Status RegisterAuthRoutes(http::Router& router, ApiContext& ctx) {
-  (void)router;
-  (void)ctx;
-  ctx.authenticator = std::make_shared<RefuseAll>();
+  if (ctx.db == nullptr || ctx.clock == nullptr) {
+    return InvalidArgumentError("auth routes need a database and a clock");
+  }
+  if (ctx.settings.auth.jwt_secret.size() < 32) {
+    return InvalidArgumentError("the JWT secret must be at least 32 bytes");
+  }
+  auto auth = std::make_shared<domain::AuthService>(ctx.db, ctx.clock, ctx.settings.auth);
+  ctx.authenticator = std::make_shared<TokenAuthenticator>(auth);
+  const ApiContext* context = &ctx;
+
+  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/login",
+                             [auth](http::Request& request) { return Login(*auth, request); },
+                             {.blocking = true, .name = "auth-login"}));
+  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/register",
+                             [auth](http::Request& request) { return Register(*auth, request); },
+                             {.blocking = true, .name = "auth-register"}));
+  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/refresh",
+                             [auth](http::Request& request) { return Refresh(*auth, request); },
+                             {.blocking = true, .name = "auth-refresh"}));
+  RETURN_IF_ERROR(router.Add(
+      "POST", "/api/v1/auth/logout",
+      [auth, context](http::Request& request) { return Logout(*auth, *context, request); },
+      {.blocking = true, .name = "auth-logout"}));
   return Status::Ok();
 }
 

@@ -1,0 +1,65 @@
+#include "api/auth.h"
+
+#include "api/envelope.h"
+
+namespace hasivu::api {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string_view> BearerToken(const http::Request& request) {
+  const std::string* header = request.headers.Find("Authorization");
+  if (header == nullptr) return std::nullopt;
+  std::string_view value = *header;
+  if (value.size() < 8 || !EqualsIgnoreCase(value.substr(0, 6), "bearer") || value[6] != ' ') {
+    return std::nullopt;
+  }
+  std::string_view token = value.substr(7);
+  if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
+  return token;
+}
+
+TokenAuthenticator::TokenAuthenticator(std::shared_ptr<const domain::AuthService> auth)
+    : auth_(std::move(auth)) {}
+
+StatusOr<domain::Principal> TokenAuthenticator::Authenticate(const http::Request& request) const {
+  std::optional<std::string_view> token = BearerToken(request);
+  if (!token) return UnauthenticatedError("a bearer token is required");
+  return auth_->Authenticate(*token);
+}
+
+std::optional<http::Response> RequirePrincipal(const ApiContext& ctx, const http::Request& request,
+                                               domain::Principal* out) {
+  if (!ctx.authenticator) return ErrorFromStatus(request, InternalError("no authenticator"));
+  StatusOr<domain::Principal> principal = ctx.authenticator->Authenticate(request);
+  if (!principal.ok()) {
+    const Status& s = principal.status();
+    if (s.code() == StatusCode::kUnauthenticated && s.reason() == "TOKEN_EXPIRED") {
+      http::Response r = Error(request, 401, "TOKEN_EXPIRED", "The access token has expired");
+      r.headers.Set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return r;
+    }
+    if (s.code() == StatusCode::kUnauthenticated) {
+      // One answer for every bad token, so the reason is not an oracle for forgers.
+      http::Response r = Error(request, 401, "UNAUTHENTICATED", "A valid access token is required");
+      r.headers.Set("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    return ErrorFromStatus(request, s);
+  }
+  *out = std::move(principal).value();
+  return std::nullopt;
+}
+
+}  // namespace hasivu::api

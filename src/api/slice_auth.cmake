@@ -1,0 +1,2 @@
+# Auth and users slice: the bearer authenticator and the generic read helpers (fields=, ETag).
+target_sources(hasivu_api PRIVATE ${CMAKE_CURRENT_LIST_DIR}/auth.cc)
