@@ -1,2 +1,4 @@
 # Auth and users slice: the bearer authenticator and the generic read helpers (fields=, ETag).
-target_sources(hasivu_api PRIVATE ${CMAKE_CURRENT_LIST_DIR}/auth.cc)
+target_sources(hasivu_api PRIVATE ${CMAKE_CURRENT_LIST_DIR}/auth.cc
+                                  ${CMAKE_CURRENT_LIST_DIR}/read_helpers.cc)
+target_link_libraries(hasivu_api PUBLIC OpenSSL::Crypto)

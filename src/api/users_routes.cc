@@ -1,10 +1,85 @@
+// users-get: GET /api/v1/users/{id} and /api/v1/users/me (api.md "users-get").
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <memory>
+
+#include "api/auth.h"
+#include "api/envelope.h"
+#include "api/read_helpers.h"
 #include "api/routes.h"
+#include "domain/user_service.h"
 
 namespace hasivu::api {
+namespace {
+
+boost::json::value TextOrNull(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return boost::json::value(s);
+}
+
+boost::json::object UserJson(const domain::UserDetails& d) {
+  const store::UserRecord& u = d.user;
+  boost::json::object o;
+  o["id"] = u.id;
+  o["email"] = u.email;
+  o["firstName"] = u.first_name;
+  o["lastName"] = u.last_name;
+  o["role"] = u.role;
+  o["schoolId"] = TextOrNull(u.school_id);
+  if (d.school) {
+    o["school"] = boost::json::object{{"id", d.school->id}, {"name", d.school->name}};
+  } else {
+    o["school"] = nullptr;
+  }
+  o["parentId"] = TextOrNull(u.parent_id);
+  boost::json::array children;
+  for (const store::ChildRecord& c : d.children) {
+    children.push_back(boost::json::object{{"id", c.id},
+                                           {"firstName", c.first_name},
+                                           {"lastName", c.last_name},
+                                           {"grade", TextOrNull(c.grade)},
+                                           {"section", TextOrNull(c.section)}});
+  }
+  o["children"] = std::move(children);
+  o["isActive"] = u.is_active;
+  o["createdAt"] = u.created_at;
+  o["updatedAt"] = u.updated_at;
+  o["permissions"] = boost::json::object{{"canEdit", d.permissions.can_edit},
+                                         {"canDelete", d.permissions.can_delete},
+                                         {"canManageChildren", d.permissions.can_manage_children}};
+  return o;
+}
+
+http::Response GetUser(const ApiContext& ctx, const domain::UserService& users,
+                       const http::Request& request, std::string_view id) {
+  domain::Principal principal;
+  if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
+  StatusOr<domain::UserDetails> details = users.Get(principal, id);
+  if (!details.ok()) return ErrorFromStatus(request, details.status());
+  boost::json::object data = UserJson(*details);
+  std::optional<std::string> fields = QueryValue(request.query, "fields");
+  if (Status s = ApplyFieldSelection(data, fields.value_or("")); !s.ok()) {
+    return ErrorFromStatus(request, s);
+  }
+  http::Response r = Success(request, std::move(data));
+  r.headers.Set("Cache-Control", "private, no-cache");
+  return ConditionalResponse(request, std::move(r));
+}
+
+}  // namespace
 
 Status RegisterUserRoutes(http::Router& router, ApiContext& ctx) {
-  (void)router;
-  (void)ctx;
+  auto users = std::make_shared<domain::UserService>(ctx.db);
+  const ApiContext* context = &ctx;
+  RETURN_IF_ERROR(router.Add(
+      "GET", "/api/v1/users/me",
+      [users, context](http::Request& request) { return GetUser(*context, *users, request, "me"); },
+      {.blocking = true, .name = "users-get"}));
+  RETURN_IF_ERROR(router.Add("GET", "/api/v1/users/{id}",
+                             [users, context](http::Request& request) {
+                               return GetUser(*context, *users, request, request.PathParam("id"));
+                             },
+                             {.blocking = true, .name = "users-get"}));
   return Status::Ok();
 }
 

@@ -1,0 +1,146 @@
+#include "api/read_helpers.h"
+
+#include <openssl/evp.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <vector>
+
+namespace hasivu::api {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> Decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// Removes the W/ prefix: If-None-Match compares weakly.
+std::string_view Opaque(std::string_view tag) {
+  tag = Trim(tag);
+  if (tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/') tag.remove_prefix(2);
+  return tag;
+}
+
+bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
+  if (Trim(header) == "*") return true;
+  const std::string_view want = Opaque(etag);
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    if (Opaque(header.substr(0, comma)) == want) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_param) {
+  if (Trim(fields_param).empty()) return Status::Ok();
+  std::vector<std::string> names;
+  std::vector<FieldIssue> issues;
+  std::string_view rest = fields_param;
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string_view name = Trim(rest.substr(0, comma));
+    if (name.empty()) {
+      issues.push_back({"fields", "has an empty field name"});
+    } else if (!object.contains(name)) {
+      issues.push_back({"fields", "unknown field '" + std::string(name.substr(0, 64)) + "'"});
+    } else {
+      names.emplace_back(name);
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!issues.empty()) return ValidationError("The fields parameter is invalid", issues);
+  boost::json::object kept;
+  for (const std::string& name : names) {
+    if (!kept.contains(name)) kept[name] = std::move(object[name]);
+  }
+  object = std::move(kept);
+  return Status::Ok();
+}
+
+std::string StrongETag(const boost::json::value& data) {
+  const std::string text = boost::json::serialize(data);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  out.push_back('"');
+  return out;
+}
+
+http::Response ConditionalResponse(const http::Request& request, http::Response response) {
+  if (response.status != 200) return response;
+  boost::system::error_code ec;
+  boost::json::value body = boost::json::parse(response.body, ec);
+  if (ec || !body.is_object()) return response;
+  const boost::json::value* data = body.as_object().if_contains("data");
+  if (data == nullptr) return response;
+  std::string etag = StrongETag(*data);
+  const std::string* if_none_match = request.headers.Find("If-None-Match");
+  if (if_none_match != nullptr && IfNoneMatchMatches(*if_none_match, etag)) {
+    http::Response not_modified;
+    not_modified.status = 304;
+    not_modified.content_type.clear();
+    for (const auto& [name, value] : response.headers.items()) {
+      not_modified.headers.Add(name, value);
+    }
+    not_modified.headers.Set("ETag", std::move(etag));
+    return not_modified;
+  }
+  response.headers.Set("ETag", std::move(etag));
+  return response;
+}
+
+std::optional<std::string> QueryValue(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view part = query.substr(0, amp);
+    const size_t eq = part.find('=');
+    std::optional<std::string> key = Decode(part.substr(0, eq));
+    if (key && *key == name) {
+      return Decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace hasivu::api

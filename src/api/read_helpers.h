@@ -1,0 +1,45 @@
+// Helpers for read endpoints (api.md conventions): `?fields=` top-level field selection and
+// strong ETags with If-None-Match → 304. Generic: any route with a JSON object body uses them.
+//
+//   boost::json::object data = ...;
+//   if (Status s = ApplyFieldSelection(data, QueryValue(request.query, "fields").value_or(""));
+//       !s.ok()) return ErrorFromStatus(request, s);
+//   return ConditionalResponse(request, Success(request, std::move(data)));
+//
+// Thread-safety: free functions, safe concurrently.
+#ifndef HASIVU_API_READ_HELPERS_H_
+#define HASIVU_API_READ_HELPERS_H_
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "http/message.h"
+
+namespace hasivu::api {
+
+// Keeps only the top-level members of `object` named in `fields_param` ("id,email,role";
+// spaces around names are ignored). An empty parameter changes nothing. Errors:
+// kInvalidArgument with a {"fields", "unknown field 'x'"} detail for each name the object does
+// not have (or an empty name), and the object is left unchanged.
+Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_param);
+
+// The strong ETag of a JSON value: "\"" + hex SHA-256 of its serialisation + "\"".
+std::string StrongETag(const boost::json::value& data);
+
+// For a 200 success envelope: sets ETag from the envelope's `data` (so the varying meta does not
+// change it) and turns the response into 304 Not Modified (no body, ETag kept) when the
+// request's If-None-Match lists that tag or "*" (weak comparison, RFC 9110 13.1.2). Other
+// responses pass through unchanged.
+http::Response ConditionalResponse(const http::Request& request, http::Response response);
+
+// The percent-decoded value of query parameter `name` in a raw query string (first occurrence;
+// '+' is a space). nullopt when absent or malformed.
+std::optional<std::string> QueryValue(std::string_view query, std::string_view name);
+
+}  // namespace hasivu::api
+
+#endif  // HASIVU_API_READ_HELPERS_H_
