@@ -1,0 +1,90 @@
+#include "domain/login_throttle.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace hasivu::domain {
+namespace {
+
+using std::chrono::seconds;
+
+ThrottleTime T(int64_t s) { return ThrottleTime(seconds(1'800'000'000 + s)); }
+
+TEST(LoginThrottleTest, FiveEmailFailuresBlockForTheRestOfTheWindow) {
+  LoginThrottle throttle(ThrottleLimits{});
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(throttle.RetryAfter("a@x.test", "10.0.0.1", T(i * 10)), seconds(0)) << i;
+    throttle.RecordFailure("a@x.test", "10.0.0.1", T(i * 10));
+  }
+  // The first failure (t=0) leaves the 15-minute window at t=900.
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "10.0.0.2", T(41)), seconds(900 - 41));
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "10.0.0.2", T(899)), seconds(1));
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "10.0.0.2", T(900)), seconds(0));
+  // Other emails are not affected.
+  EXPECT_EQ(throttle.RetryAfter("b@x.test", "10.0.0.2", T(41)), seconds(0));
+}
+
+TEST(LoginThrottleTest, RetryAfterRoundsUpPartialSeconds) {
+  LoginThrottle throttle(ThrottleLimits{.max_failures_per_email = 1});
+  throttle.RecordFailure("a@x.test", "", T(0));
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "", T(0) + std::chrono::milliseconds(200)),
+            seconds(900));
+}
+
+TEST(LoginThrottleTest, SuccessClearsTheEmailButNotTheAddress) {
+  LoginThrottle throttle(
+      ThrottleLimits{.max_failures_per_email = 2, .max_failures_per_address = 3});
+  throttle.RecordFailure("a@x.test", "10.0.0.1", T(0));
+  throttle.RecordFailure("a@x.test", "10.0.0.1", T(1));
+  EXPECT_GT(throttle.RetryAfter("a@x.test", "", T(2)).count(), 0);
+  throttle.RecordSuccess("a@x.test");
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "", T(2)), seconds(0));
+  throttle.RecordFailure("c@x.test", "10.0.0.1", T(3));
+  // Three failures from the address within a minute: blocked until t=60 whatever the email.
+  EXPECT_EQ(throttle.RetryAfter("new@x.test", "10.0.0.1", T(4)), seconds(56));
+  EXPECT_EQ(throttle.RetryAfter("new@x.test", "10.0.0.9", T(4)), seconds(0));
+}
+
+TEST(LoginThrottleTest, AddressLimitIsThirtyAMinuteSliding) {
+  LoginThrottle throttle(ThrottleLimits{});
+  for (int i = 0; i < 30; ++i) {
+    throttle.RecordFailure("user" + std::to_string(i) + "@x.test", "10.0.0.1", T(i));
+  }
+  EXPECT_EQ(throttle.RetryAfter("fresh@x.test", "10.0.0.1", T(30)), seconds(30));
+  // At t=60 the t=0 failure has left the window: 29 remain, one more try is allowed.
+  EXPECT_EQ(throttle.RetryAfter("fresh@x.test", "10.0.0.1", T(60)), seconds(0));
+}
+
+TEST(LoginThrottleTest, OldFailuresSlideOut) {
+  LoginThrottle throttle(ThrottleLimits{});
+  for (int i = 0; i < 4; ++i) throttle.RecordFailure("a@x.test", "", T(i));
+  // The fifth failure comes after the first four left the window: not blocked.
+  throttle.RecordFailure("a@x.test", "", T(1000));
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "", T(1001)), seconds(0));
+}
+
+TEST(SlidingWindowCounterTest, MemoryStaysBoundedAndStaleKeysAreEvicted) {
+  SlidingWindowCounter counter(5, seconds(60), /*max_keys_per_shard=*/8);
+  for (int i = 0; i < 10'000; ++i) counter.Record("k" + std::to_string(i), T(i));
+  EXPECT_LE(counter.KeysForTest(), 16u * 8u);
+  // A key that is being hammered right now survives the eviction of stale ones.
+  SlidingWindowCounter c2(2, seconds(60), 4);
+  c2.Record("hot", T(100));
+  c2.Record("hot", T(100));
+  for (int i = 0; i < 200; ++i) c2.Record("old" + std::to_string(i), T(0));
+  c2.Record("newcomer", T(101));
+  EXPECT_GT(c2.RetryAfter("hot", T(101)).count(), 0);
+}
+
+TEST(SlidingWindowCounterTest, KeepsOnlyTheNewestMaxInstantsPerKey) {
+  SlidingWindowCounter counter(3, seconds(60));
+  for (int i = 0; i < 1000; ++i) counter.Record("k", T(0));
+  EXPECT_EQ(counter.RetryAfter("k", T(10)), seconds(50));
+  counter.Clear("k");
+  EXPECT_EQ(counter.RetryAfter("k", T(10)), seconds(0));
+  EXPECT_EQ(counter.KeysForTest(), 0u);
+}
+
+}  // namespace
+}  // namespace hasivu::domain
