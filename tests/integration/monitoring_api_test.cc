@@ -1,0 +1,144 @@
+// monitoring-dashboard through a seeded server started with a monitoring token, on both
+// backends.
+#include <boost/json.hpp>
+#include <set>
+#include <string>
+
+#include "tests/integration/api_fixture.h"
+
+namespace hasivu::testing {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kMonitoringToken[] = "monitoring-token-7f3c2a91d4e85b60";
+constexpr char kPath[] = "/api/v1/monitoring/dashboard";
+
+class MonitoringApiTest : public ApiSuite {
+ public:
+  static void SetUpTestSuite() {
+    SetServerOptions({"--monitoring-token", kMonitoringToken}, {});
+    ApiSuite::SetUpTestSuite();
+  }
+
+ protected:
+  static std::string AdminToken() { return Login(Fixtures().at("admin")); }
+  static json::object Dashboard(const std::string& token) {
+    ApiResponse r = Call("GET", kPath, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? r.Data() : json::object();
+  }
+  static const json::object& Endpoint(const json::object& dashboard, const std::string& name) {
+    for (const json::value& e : dashboard.at("endpoints").as_array()) {
+      if (e.at("function").as_string() == name) return e.as_object();
+    }
+    static const json::object kNone;
+    ADD_FAILURE() << "no endpoint " << name;
+    return kNone;
+  }
+};
+
+TEST_F(MonitoringApiTest, AdminSeesTheTenFunctionsAndTheService) {
+  const json::object d = Dashboard(AdminToken());
+  ASSERT_FALSE(d.empty());
+  std::set<std::string> names;
+  for (const json::value& e : d.at("endpoints").as_array()) {
+    names.insert(std::string(e.at("function").as_string()));
+    EXPECT_GE(e.at("count").as_int64(), 0);
+    EXPECT_TRUE(e.at("errorRate").is_number());
+  }
+  EXPECT_EQ(names,
+            (std::set<std::string>{"auth-register", "auth-login", "users-get", "menus-daily",
+                                   "orders-list", "orders-create", "payments-create-order",
+                                   "payments-verify", "rfid-verify-card", "monitoring-dashboard"}));
+  EXPECT_TRUE(Endpoint(d, "rfid-verify-card").at("routed").as_bool());
+  EXPECT_TRUE(Endpoint(d, "auth-login").at("routed").as_bool());
+  // The admin's login above was counted.
+  EXPECT_GE(Endpoint(d, "auth-login").at("count").as_int64(), 1);
+
+  const json::object& service = d.at("service").as_object();
+  EXPECT_FALSE(service.at("version").as_string().empty());
+  EXPECT_EQ(service.at("startedAt").as_string().size(), 27u);
+  EXPECT_GT(service.at("uptimeSeconds").to_number<double>(), 0);
+  // The harness waited for a 200 from /healthz before the tests.
+  ASSERT_TRUE(service.at("coldStartMs").is_number()) << json::serialize(service);
+  EXPECT_GT(service.at("coldStartMs").to_number<double>(), 0);
+  EXPECT_EQ(service.at("backend").at("store").as_string(),
+            Server().postgres() ? "postgresql" : "sqlite");
+
+  const json::object& db = d.at("database").as_object();
+  EXPECT_GT(db.at("pool").at("size").as_int64(), 0);
+  EXPECT_GE(db.at("slowQueries").as_int64(), 0);
+  const json::array& health = d.at("health").as_array();
+  ASSERT_EQ(health.size(), 1u);
+  EXPECT_EQ(health[0].at("service").as_string(), "database");
+  EXPECT_EQ(health[0].at("status").as_string(), "up");
+  EXPECT_GE(health[0].at("latencyMs").to_number<double>(), 0);
+  EXPECT_EQ(d.at("cache").at("status").as_string(), "not configured");
+  EXPECT_TRUE(d.at("cache").at("hitRate").is_null());
+  EXPECT_EQ(d.at("compression").at("responses").as_int64(), 0);
+  std::set<std::string> alarms;
+  for (const json::value& a : d.at("alarms").as_array()) {
+    alarms.insert(std::string(a.at("name").as_string()));
+    const std::string state(a.at("state").as_string());
+    EXPECT_TRUE(state == "ok" || state == "alarm" || state == "insufficient_data") << state;
+  }
+  EXPECT_TRUE(alarms.count("api_p95_latency_ms"));
+  EXPECT_TRUE(alarms.count("api_error_rate"));
+  ApiResponse r = Call("GET", kPath, AdminToken());
+  EXPECT_EQ(r.Header("cache-control"), "no-store");
+}
+
+TEST_F(MonitoringApiTest, CountsGrowWithRequests) {
+  const std::string admin = AdminToken();
+  const json::object before = Dashboard(admin);
+  const std::string kitchen = Login(Fixtures().at("schools").at(0).at("kitchenStaff").at(0));
+  for (int i = 0; i < 3; ++i) {
+    ApiResponse scan =
+        Call("POST", "/api/v1/rfid/verify", kitchen, R"({"cardNumber":"RFID-NOPE-0000"})");
+    EXPECT_EQ(scan.status, 404) << scan.body;
+  }
+  const json::object after = Dashboard(admin);
+  const json::object& rfid_before = Endpoint(before, "rfid-verify-card");
+  const json::object& rfid_after = Endpoint(after, "rfid-verify-card");
+  EXPECT_EQ(rfid_after.at("count").as_int64(), rfid_before.at("count").as_int64() + 3);
+  // 4xx answers are refusals, not server errors.
+  EXPECT_EQ(rfid_after.at("errorRate").to_number<double>(), 0.0);
+  EXPECT_GT(rfid_after.at("clientErrorRate").to_number<double>(), 0.0);
+  ASSERT_TRUE(rfid_after.at("p95Ms").is_number());
+  EXPECT_GE(rfid_after.at("p99Ms").to_number<double>(), rfid_after.at("p50Ms").to_number<double>());
+  // The first dashboard read is counted by the second.
+  EXPECT_GE(Endpoint(after, "monitoring-dashboard").at("count").as_int64(),
+            Endpoint(before, "monitoring-dashboard").at("count").as_int64() + 1);
+  EXPECT_GE(Endpoint(after, "auth-login").at("count").as_int64(),
+            Endpoint(before, "auth-login").at("count").as_int64() + 1);
+  // The scans read the database through the timed wrapper.
+  EXPECT_GE(after.at("database").at("queryCount").as_int64(),
+            before.at("database").at("queryCount").as_int64() + 3);
+  EXPECT_TRUE(after.at("database").at("queryP95Ms").is_number());
+}
+
+TEST_F(MonitoringApiTest, OnlyAdminsOrTheMonitoringToken) {
+  const auto& school = Fixtures().at("schools").at(0);
+  for (const json::value& account :
+       {school.at("kitchenStaff").at(0), school.at("schoolAdmin"), school.at("parents").at(0)}) {
+    ApiResponse r = Call("GET", kPath, Login(account));
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(r.ErrorCode(), "FORBIDDEN");
+  }
+  ApiResponse anonymous = Call("GET", kPath);
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  ApiResponse forged = Call("GET", kPath, "", "", {"X-User-Role: admin"});
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  ApiResponse near_miss = Call("GET", kPath, std::string(kMonitoringToken) + "x");
+  EXPECT_EQ(near_miss.status, 401) << near_miss.body;
+  ApiResponse prefix = Call("GET", kPath, std::string(kMonitoringToken).substr(0, 10));
+  EXPECT_EQ(prefix.status, 401) << prefix.body;
+
+  ApiResponse with_token = Call("GET", kPath, kMonitoringToken);
+  ASSERT_EQ(with_token.status, 200) << with_token.body;
+  EXPECT_EQ(with_token.Data().at("endpoints").as_array().size(), 10u);
+}
+
+}  // namespace
+}  // namespace hasivu::testing
