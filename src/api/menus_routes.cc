@@ -9,6 +9,7 @@
 
 #include "api/auth.h"
 #include "api/envelope.h"
+#include "api/read_helpers.h"
 #include "api/routes.h"
 #include "common/ids.h"
 #include "common/time_util.h"
@@ -172,6 +173,7 @@ class MenuRoutes {
     if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
     std::optional<std::string> school_id;
     std::optional<std::string> date;
+    std::optional<std::string> fields;
     std::vector<FieldIssue> issues;
     std::string_view query = request.query;
     while (!query.empty()) {
@@ -189,6 +191,8 @@ class MenuRoutes {
         school_id = std::move(*value);
       } else if (*key == "date") {
         date = std::move(*value);
+      } else if (*key == "fields") {
+        fields = std::move(*value);
       } else {
         issues.push_back({key->substr(0, 64), "is not a known parameter"});
       }
@@ -205,7 +209,12 @@ class MenuRoutes {
     StatusOr<domain::DailyMenu> menu = service_.GetDaily(
         p, Lower(*school_id), date ? std::optional<std::string_view>(*date) : std::nullopt);
     if (!menu.ok()) return ErrorFromStatus(request, menu.status());
-    return Success(request, MenuJson(*menu));
+    json::object data = MenuJson(*menu);
+    if (fields) {
+      Status selected = ApplyFieldSelection(data, *fields);
+      if (!selected.ok()) return ErrorFromStatus(request, selected);
+    }
+    return ConditionalResponse(request, Success(request, std::move(data)));
   }
 
   http::Response PutDaily(http::Request& request) const {

@@ -13,6 +13,7 @@
 
 #include "api/auth.h"
 #include "api/envelope.h"
+#include "api/read_helpers.h"
 #include "api/routes.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -97,9 +98,10 @@ QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>&
 }
 
 // ---- conditional reads and field selection (api.md conventions) ----
-// TODO(orders): switch to api/read_helpers.h (ApplyFieldSelection, ConditionalResponse) when it
-// lands; these are private stand-ins with the same behaviour.
-
+// orders-list keeps its own strong ETag (same form as api/read_helpers.h StrongETag: SHA-256
+// of the serialised data) so that its hot path serialises the page once; the other reads use
+// read_helpers.h. Field names are checked against the resource's names, so an unknown name is
+// refused even on an empty page.
 // `fields=a,b,c` → the names, or field issues for unknown ones.
 std::optional<std::vector<std::string>> ParseFields(const std::string* fields,
                                                     const std::set<std::string_view>& known,
@@ -121,21 +123,12 @@ std::optional<std::vector<std::string>> ParseFields(const std::string* fields,
   return out;
 }
 
-json::object SelectFields(json::object&& full, const std::vector<std::string>& keep) {
-  json::object out;
-  for (const std::string& k : keep) {
-    if (auto* v = full.if_contains(k)) out[k] = std::move(*v);
-  }
-  return out;
-}
-
 // A success response with a strong ETag over the data; 304 when If-None-Match matches it.
 http::Response SuccessWithEtag(const http::Request& request, const json::value& data) {
   const std::string data_json = json::serialize(data);
-  unsigned char digest[16];
-  crypto_generichash(digest, sizeof(digest),
-                     reinterpret_cast<const unsigned char*>(data_json.data()), data_json.size(),
-                     nullptr, 0);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data_json.data()),
+                     data_json.size());
   char hex[sizeof(digest) * 2 + 1];
   sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
   std::string etag = "\"";
@@ -460,7 +453,11 @@ class OrderRoutes {
     orders.reserve(page->orders.size());
     for (size_t i = 0; i < page->orders.size(); ++i) {
       json::object o = OrderJson(page->orders[i], page->extras[i]);
-      orders.push_back(fields ? SelectFields(std::move(o), *fields) : std::move(o));
+      if (fields) {
+        Status selected = ApplyFieldSelection(o, *q.Find("fields"));
+        if (!selected.ok()) return ErrorFromStatus(request, selected);
+      }
+      orders.push_back(std::move(o));
     }
     json::object pagination;
     pagination["limit"] = in.limit;
@@ -527,8 +524,11 @@ class OrderRoutes {
     StatusOr<store::OrderDetailRow> order = service_.Get(p, request.PathParam("id"));
     if (!order.ok()) return ErrorFromStatus(request, order.status());
     json::object o = OrderDetailJson(*order);
-    if (fields) o = SelectFields(std::move(o), *fields);
-    return SuccessWithEtag(request, json::object{{"order", std::move(o)}});
+    if (fields) {
+      Status selected = ApplyFieldSelection(o, *q.Find("fields"));
+      if (!selected.ok()) return ErrorFromStatus(request, selected);
+    }
+    return ConditionalResponse(request, Success(request, json::object{{"order", std::move(o)}}));
   }
 
   http::Response UpdateStatus(http::Request& request) const {

@@ -230,5 +230,18 @@ TEST_F(MenusApiTest, PutValidatesItsBody) {
   EXPECT_EQ(Call("GET", MenuPath(0, date), Login(Parent(0))).status, 404);
 }
 
+TEST_F(MenusApiTest, FieldSelectionAndConditionalReads) {
+  const std::string token = Login(Parent(0));
+  const std::string path = MenuPath(0, Weekday(Base(), 1));
+  ApiResponse r = Call("GET", path + "&fields=id,items", token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Data().size(), 2u);
+  EXPECT_TRUE(r.Data().contains("items"));
+  EXPECT_EQ(Call("GET", path + "&fields=id,secret", token).status, 400);
+  ApiResponse full = Call("GET", path, token);
+  ASSERT_FALSE(full.Header("etag").empty());
+  EXPECT_EQ(Call("GET", path, token, "", {"If-None-Match: " + full.Header("etag")}).status, 304);
+}
+
 }  // namespace
 }  // namespace hasivu::testing
