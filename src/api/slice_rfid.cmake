@@ -28,3 +28,8 @@ if(NOT hasivu_openapi_old STREQUAL hasivu_openapi_cc_content)
   file(WRITE ${HASIVU_OPENAPI_CC} "${hasivu_openapi_cc_content}")
 endif()
 target_sources(hasivu_api PRIVATE ${HASIVU_OPENAPI_CC})
+
+hasivu_cc_test(
+  NAME openapi_coverage_test
+  SRCS openapi_routes_test.cc ${PROJECT_SOURCE_DIR}/src/store/testing/sqlite_test_backend.cc
+  DEPS hasivu_api hasivu_store_backends)
