@@ -7,3 +7,7 @@ hasivu_cc_test(
   NAME rfid_service_test
   SRCS rfid_service_test.cc ${PROJECT_SOURCE_DIR}/src/store/testing/sqlite_test_backend.cc
   DEPS hasivu_domain hasivu_store_backends)
+hasivu_cc_test(
+  NAME monitoring_service_test
+  SRCS monitoring_service_test.cc ${PROJECT_SOURCE_DIR}/src/store/testing/sqlite_test_backend.cc
+  DEPS hasivu_domain hasivu_store_backends)

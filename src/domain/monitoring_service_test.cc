@@ -1,0 +1,180 @@
+// MonitoringService over a registry the test fills as the HTTP server would, and over a SQLite
+// test database.
+#include "domain/monitoring_service.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "store/migrations.h"
+#include "store/testing/test_backend.h"
+
+namespace hasivu::domain {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The series as http/server.cc registers them (labels in its order).
+metrics::Counter& Requests(metrics::Registry& r, const std::string& route,
+                           const std::string& method, const std::string& cls) {
+  return r.GetCounter("hasivu_http_requests_total", "server help",
+                      {{"route", route}, {"method", method}, {"class", cls}});
+}
+metrics::Histogram& Latency(metrics::Registry& r, const std::string& route) {
+  return r.GetHistogram("hasivu_http_request_duration_seconds", "server help", {{"route", route}},
+                        1e-6);
+}
+
+class MonitoringServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = store::testing::NewTestDatabase();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    registry_ = metrics::NewRegistry();
+  }
+  std::unique_ptr<MonitoringService> Service(MonitoringServiceInfo info = {}) {
+    std::vector<MonitoredFunction> functions = TenFunctions();
+    for (MonitoredFunction& f : functions) {
+      if (f.name == "orders-list") f.methods = {"GET"};
+      if (f.name == "orders-create") f.methods = {"POST"};
+    }
+    timed_ = std::make_unique<TimedDatabase>(&db_->db(), *registry_);
+    return std::make_unique<MonitoringService>(*registry_, timed_.get(), std::move(info),
+                                               std::move(functions));
+  }
+  static const EndpointStats& Find(const std::vector<EndpointStats>& all, const std::string& name) {
+    for (const EndpointStats& e : all) {
+      if (e.function == name) return e;
+    }
+    static const EndpointStats kNone;
+    ADD_FAILURE() << name;
+    return kNone;
+  }
+
+  std::unique_ptr<store::testing::TestDatabase> db_;
+  metrics::RegistryPtr registry_;
+  std::unique_ptr<TimedDatabase> timed_;
+};
+
+TEST_F(MonitoringServiceTest, EndpointsSumTheServersSeries) {
+  // Series recorded before and after the service resolves them are the same objects.
+  Requests(*registry_, "orders-list", "GET", "2xx").Add(80);
+  auto service = Service();
+  Requests(*registry_, "orders-list", "GET", "2xx").Add(10);
+  Requests(*registry_, "orders-list", "HEAD", "2xx").Add(10);
+  Requests(*registry_, "orders-list", "GET", "3xx").Add(5);
+  Requests(*registry_, "orders-list", "GET", "4xx").Add(20);
+  Requests(*registry_, "orders-list", "GET", "5xx").Add(5);
+  // Another route's numbers never leak in.
+  Requests(*registry_, "orders-get", "GET", "5xx").Add(1000);
+  for (int i = 1; i <= 100; ++i)
+    Latency(*registry_, "orders-list").Record(i * 1000.0);  // 1..100 ms
+
+  const std::vector<EndpointStats> all = service->Endpoints();
+  ASSERT_EQ(all.size(), 10u);
+  EXPECT_EQ(all.front().function, "auth-register");
+  EXPECT_EQ(all.back().function, "monitoring-dashboard");
+  const EndpointStats& list = Find(all, "orders-list");
+  EXPECT_TRUE(list.routed);
+  EXPECT_EQ(list.count, 130u);
+  EXPECT_EQ(list.server_errors, 5u);
+  EXPECT_EQ(list.client_errors, 20u);
+  EXPECT_DOUBLE_EQ(list.error_rate, 5.0 / 130.0);
+  EXPECT_DOUBLE_EQ(list.client_error_rate, 20.0 / 130.0);
+  ASSERT_TRUE(list.p50_ms && list.p95_ms && list.p99_ms);
+  // Bucket interpolation is within 1/16 of the value.
+  EXPECT_NEAR(*list.p50_ms, 50, 50.0 / 16 + 1);
+  EXPECT_NEAR(*list.p95_ms, 95, 95.0 / 16 + 1);
+  EXPECT_NEAR(*list.p99_ms, 99, 99.0 / 16 + 1);
+  EXPECT_LE(*list.p50_ms, *list.p95_ms);
+  EXPECT_LE(*list.p95_ms, *list.p99_ms);
+
+  const EndpointStats& create = Find(all, "orders-create");
+  EXPECT_TRUE(create.routed);
+  EXPECT_EQ(create.count, 0u);
+  EXPECT_EQ(create.error_rate, 0.0);
+  EXPECT_FALSE(create.p95_ms.has_value());
+  const EndpointStats& login = Find(all, "auth-login");
+  EXPECT_FALSE(login.routed);
+  EXPECT_EQ(login.count, 0u);
+}
+
+TEST(AlarmsTest, SeedThresholds) {
+  std::vector<EndpointStats> quiet(2);
+  std::vector<Alarm> none = ComputeAlarms(quiet, std::nullopt, std::nullopt);
+  ASSERT_EQ(none.size(), 4u);
+  for (const Alarm& a : none) EXPECT_EQ(a.state, "insufficient_data") << a.name;
+
+  std::vector<EndpointStats> busy(2);
+  busy[0].count = 1000;
+  busy[0].server_errors = 1;  // exactly 0.1 %: not over
+  busy[0].p95_ms = 120;
+  busy[1].count = 1000;
+  busy[1].p95_ms = 300;  // exactly the threshold: not over
+  std::vector<Alarm> fine = ComputeAlarms(busy, 99.0, 900.0);
+  EXPECT_EQ(fine[0].name, "api_p95_latency_ms");
+  EXPECT_EQ(fine[0].state, "ok");
+  EXPECT_EQ(*fine[0].value, 300);
+  EXPECT_EQ(fine[1].name, "api_error_rate");
+  EXPECT_EQ(fine[1].state, "ok");
+  EXPECT_DOUBLE_EQ(*fine[1].value, 1.0 / 2000);
+  EXPECT_EQ(fine[2].state, "ok");
+  EXPECT_EQ(fine[3].state, "ok");
+
+  busy[1].p95_ms = 301;
+  busy[1].server_errors = 3;
+  std::vector<Alarm> bad = ComputeAlarms(busy, 150.0, 1500.0);
+  for (const Alarm& a : bad) EXPECT_EQ(a.state, "alarm") << a.name;
+  EXPECT_EQ(bad[0].threshold, 300);
+  EXPECT_DOUBLE_EQ(bad[1].threshold, 0.001);
+}
+
+TEST_F(MonitoringServiceTest, DashboardReportsServiceDatabaseAndColdStart) {
+  MonitoringServiceInfo info{
+      .version = "9.9.9",
+      .store_backend = "sqlite",
+      .cache_backend = "memory",
+      .first_ok_response = [] { return metrics::ProcessStartSteady() + milliseconds(250); },
+      .database_timed_globally = false};
+  auto service = Service(std::move(info));
+  Dashboard before = service->Build();
+  EXPECT_EQ(before.version, "9.9.9");
+  EXPECT_EQ(before.store_backend, "sqlite");
+  EXPECT_EQ(before.started_at, metrics::ProcessStartWall());
+  EXPECT_GT(before.uptime_seconds, 0);
+  ASSERT_TRUE(before.cold_start_ms.has_value());
+  EXPECT_NEAR(*before.cold_start_ms, 250, 1e-6);
+  EXPECT_EQ(before.database_status, "up");
+  EXPECT_GE(before.database_latency_ms, 0);
+  EXPECT_GT(before.pool.size, 0);
+  EXPECT_EQ(before.query_count, 0u);
+  EXPECT_FALSE(before.query_p95_ms.has_value());
+  EXPECT_EQ(before.query_scope, "rfid-verify-card and monitoring-dashboard");
+  EXPECT_EQ(before.alarms.size(), 4u);
+
+  // Operations through the timed database show up; one over 100 ms counts as slow.
+  ASSERT_TRUE(timed_->Read([](store::Connection& c) { return c.Query("SELECT 1").status(); }).ok());
+  ASSERT_TRUE(timed_
+                  ->Read([](store::Connection&) {
+                    std::this_thread::sleep_for(milliseconds(120));
+                    return Status::Ok();
+                  })
+                  .ok());
+  Status failed = timed_->Write([](store::Connection&) { return InternalError("boom"); });
+  EXPECT_EQ(failed.code(), StatusCode::kInternal);  // passed through unchanged
+  Dashboard after = service->Build();
+  EXPECT_EQ(after.query_count, 3u);
+  EXPECT_EQ(after.slow_queries, 1u);
+  ASSERT_TRUE(after.query_p95_ms.has_value());
+  EXPECT_GE(*after.query_p95_ms, 100);
+}
+
+TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstOkResponse) {
+  MonitoringServiceInfo info;
+  info.first_ok_response = [] { return std::nullopt; };
+  EXPECT_FALSE(Service(std::move(info))->Build().cold_start_ms.has_value());
+}
+
+}  // namespace
+}  // namespace hasivu::domain
