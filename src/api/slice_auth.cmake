@@ -14,3 +14,8 @@ function(hasivu_auth_link_api_tests)
   endforeach()
 endfunction()
 cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL hasivu_auth_link_api_tests)
+
+hasivu_cc_test(
+  NAME read_helpers_test
+  SRCS read_helpers_test.cc
+  DEPS hasivu_api Boost::json)
