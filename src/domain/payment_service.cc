@@ -1,0 +1,545 @@
+#include "domain/payment_service.h"
+
+#include <boost/json.hpp>
+#include <utility>
+
+#include "common/ids.h"
+#include "common/time_util.h"
+#include "domain/access.h"
+#include "payments/signature.h"
+#include "store/payments_repo.h"
+
+namespace hasivu::domain {
+
+namespace json = boost::json;
+
+struct PaymentService::Applied {
+  VerificationView view;
+  bool changed = false;  // false: this payment was already recorded
+  bool failed = false;   // the recorded payment is a failed one
+};
+
+namespace {
+
+constexpr int kTransactionAttempts = 3;
+
+Status NotFound(std::string_view what, std::string reason) {
+  return Status(StatusCode::kNotFound, std::string(what) + " not found", std::move(reason));
+}
+Status Refused(std::string message, std::string reason) {
+  return Status(StatusCode::kFailedPrecondition, std::move(message), std::move(reason));
+}
+Status AlreadyPaid() {
+  return Status(StatusCode::kAlreadyExists, "the order has already been paid by another payment",
+                "ALREADY_PAID");
+}
+Status InvalidSignature() {
+  return Status(StatusCode::kInvalidArgument, "the signature does not match", "INVALID_SIGNATURE");
+}
+Status PaymentFailed() { return Refused("the payment failed at the gateway", "PAYMENT_FAILED"); }
+Status Expired() {
+  return Refused("the payment order has expired; create a new one", "PAYMENT_ORDER_EXPIRED");
+}
+// Gateway details (hosts, HTTP codes) are for logs, not for clients.
+Status GatewayTrouble(const Status& s) {
+  if (s.code() == StatusCode::kInvalidArgument) return InternalError(s.message());
+  return Status(StatusCode::kUnavailable, "the payment gateway is unavailable, try again later");
+}
+
+// "order_"/"pay_" + alphanumerics, as Razorpay issues them.
+bool IsGatewayId(std::string_view id, std::string_view prefix) {
+  if (id.size() <= prefix.size() || id.size() > 64 || id.substr(0, prefix.size()) != prefix) {
+    return false;
+  }
+  for (char c : id.substr(prefix.size())) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The user who placed the order or the student's parent.
+bool OwnsOrder(const Principal& p, const store::PayableOrder& o) {
+  return p.user_id == o.user_id || (p.role == Role::kParent && !o.student_parent_id.empty() &&
+                                    p.user_id == o.student_parent_id);
+}
+
+bool OwnsPaymentOrder(const Principal& p, const store::PaymentOrderRow& po,
+                      const store::PayableOrder& o) {
+  return p.IsAdmin() || p.user_id == po.user_id || OwnsOrder(p, o);
+}
+
+OrderRef RefOf(const store::PayableOrder& o) {
+  return OrderRef{.student_id = o.student_id,
+                  .student_parent_id = o.student_parent_id,
+                  .school_id = o.school_id};
+}
+
+PaymentOrderView ViewOf(const store::PaymentOrderRow& po) {
+  return PaymentOrderView{.id = po.id,
+                          .gateway_order_id = po.gateway_order_id,
+                          .order_id = po.order_id,
+                          .amount_paise = po.amount_paise,
+                          .currency = po.currency,
+                          .status = po.status,
+                          .expires_at = po.expires_at};
+}
+
+bool IsExpired(const store::PaymentOrderRow& po, TimePoint now) {
+  if (po.status == "expired") return true;
+  if (po.status != "created" && po.status != "attempted") return false;
+  StatusOr<TimePoint> expires = ParseRfc3339(po.expires_at);
+  return !expires.ok() || *expires <= now;
+}
+
+bool IsSuccess(std::string_view gateway_status) {
+  return gateway_status == "captured" || gateway_status == "authorized";
+}
+
+std::string StringAt(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace
+
+PaymentService::PaymentService(store::Database* db, Clock* clock, payments::Gateway* gateway,
+                               PaymentSettings settings,
+                               std::function<void(const std::string&)> on_order_changed)
+    : db_(db),
+      clock_(clock),
+      gateway_(gateway),
+      settings_(std::move(settings)),
+      on_order_changed_(std::move(on_order_changed)) {}
+
+StatusOr<CreatedPaymentOrder> PaymentService::CreatePaymentOrder(const Principal& caller,
+                                                                 std::string_view order_id,
+                                                                 std::optional<int64_t> amount) {
+  if (!IsUuid(order_id)) {
+    return ValidationError("invalid request", {{"orderId", "must be a UUID"}});
+  }
+  std::optional<store::PayableOrder> order;
+  std::optional<store::PaymentOrderRow> live;
+  const std::string now_text = FormatRfc3339(clock_->Now());
+  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(order, store::FindPayableOrder(c, order_id));
+    if (!order) return Status::Ok();
+    ASSIGN_OR_RETURN(live, store::FindLivePaymentOrder(c, order_id, now_text));
+    return Status::Ok();
+  }));
+  if (!order || !CanSeeOrder(caller, RefOf(*order))) return NotFound("order", "ORDER_NOT_FOUND");
+  const bool may_pay =
+      caller.IsAdmin() || OwnsOrder(caller, *order) ||
+      (caller.role == Role::kSchoolAdmin && ActsInSchool(caller, order->school_id));
+  if (!may_pay) {
+    return Status(StatusCode::kPermissionDenied,
+                  "only the order's owner, a school admin or an "
+                  "admin may pay for it",
+                  "FORBIDDEN");
+  }
+  auto check_payable = [](const store::PayableOrder& o) -> Status {
+    if (o.status != "pending" || (o.payment_status != "pending" && o.payment_status != "failed") ||
+        o.total_paise <= 0) {
+      return Refused("the order is " + o.status + " with payment " + o.payment_status +
+                         "; only pending, unpaid orders can be paid",
+                     "ORDER_NOT_PAYABLE");
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(check_payable(*order));
+  if (amount && *amount != order->total_paise) {
+    return Refused("amount " + std::to_string(*amount) + " differs from the order total " +
+                       std::to_string(order->total_paise),
+                   "AMOUNT_MISMATCH");
+  }
+  if (live) {
+    return CreatedPaymentOrder{
+        .payment_order = ViewOf(*live), .key_id = settings_.key_id, .created = false};
+  }
+
+  // The gateway call stays outside any transaction: it may take seconds.
+  payments::CreateOrderRequest request;
+  request.amount_paise = order->total_paise;
+  request.currency = order->currency;
+  request.receipt = order->order_number.substr(0, 40);
+  request.notes = {{"orderId", order->id}};
+  StatusOr<payments::GatewayOrder> gateway_order = gateway_->CreateOrder(request);
+  if (!gateway_order.ok()) return GatewayTrouble(gateway_order.status());
+
+  const TimePoint now = clock_->Now();
+  store::PaymentOrderRow row;
+  row.id = NewUuidV7(now);
+  row.gateway_order_id = gateway_order->id;
+  row.gateway = std::string(gateway_->name());
+  row.order_id = order->id;
+  row.user_id = caller.user_id;
+  row.amount_paise = order->total_paise;
+  row.currency = order->currency;
+  row.status = "created";
+  row.receipt = request.receipt;
+  row.expires_at = FormatRfc3339(now + settings_.payment_order_ttl);
+  row.created_at = FormatRfc3339(now);
+  CreatedPaymentOrder result{.payment_order = {}, .key_id = settings_.key_id, .created = true};
+  RETURN_IF_ERROR(db_->Write([&](store::Connection& c) -> Status {
+    // The order lock serialises concurrent creates for one order: the second one finds the
+    // first one's payment order and returns it (its own gateway order is simply never used).
+    ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order->id));
+    if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+    ASSIGN_OR_RETURN(std::optional<store::PayableOrder> current,
+                     store::FindPayableOrder(c, order->id));
+    if (!current) return NotFound("order", "ORDER_NOT_FOUND");
+    RETURN_IF_ERROR(check_payable(*current));
+    if (current->total_paise != row.amount_paise) {
+      return Refused("the order total changed; try again", "AMOUNT_MISMATCH");
+    }
+    RETURN_IF_ERROR(store::ExpireStalePaymentOrders(c, order->id, row.created_at));
+    ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> other,
+                     store::FindLivePaymentOrder(c, order->id, row.created_at));
+    if (other) {
+      result.payment_order = ViewOf(*other);
+      result.created = false;
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(store::InsertPaymentOrder(c, row));
+    result.payment_order = ViewOf(row);
+    return Status::Ok();
+  }));
+  return result;
+}
+
+StatusOr<payments::CheckoutResult> PaymentService::SimulateCheckout(
+    const Principal& caller, std::string_view gateway_order_id, bool success) {
+  if (!IsGatewayId(gateway_order_id, "order_")) {
+    return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+  }
+  std::optional<store::PaymentOrderRow> po;
+  std::optional<store::PayableOrder> order;
+  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(po, store::FindPaymentOrderByGatewayId(c, gateway_order_id));
+    if (!po || po->order_id.empty()) return Status::Ok();
+    ASSIGN_OR_RETURN(order, store::FindPayableOrder(c, po->order_id));
+    return Status::Ok();
+  }));
+  if (!po || !order || !OwnsPaymentOrder(caller, *po, *order)) {
+    return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+  }
+  StatusOr<payments::CheckoutResult> r = gateway_->SimulateCheckout(gateway_order_id, success);
+  if (r.ok() || r.status().code() == StatusCode::kUnimplemented) return r;
+  if (r.status().code() == StatusCode::kNotFound) {
+    // Created by an earlier process of the simulated gateway, whose memory is gone.
+    return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+  }
+  if (r.status().code() == StatusCode::kFailedPrecondition) return AlreadyPaid();
+  return GatewayTrouble(r.status());
+}
+
+StatusOr<VerificationView> PaymentService::Verify(const Principal& caller,
+                                                  const VerifyPaymentInput& in,
+                                                  std::string_view request_id) {
+  std::vector<FieldIssue> issues;
+  if (in.razorpay_order_id.empty()) {
+    issues.push_back({"razorpayOrderId", "is required"});
+  } else if (!IsGatewayId(in.razorpay_order_id, "order_")) {
+    issues.push_back({"razorpayOrderId", "must be order_ followed by letters and digits"});
+  }
+  if (in.razorpay_payment_id.empty()) {
+    issues.push_back({"razorpayPaymentId", "is required"});
+  } else if (!IsGatewayId(in.razorpay_payment_id, "pay_")) {
+    issues.push_back({"razorpayPaymentId", "must be pay_ followed by letters and digits"});
+  }
+  if (in.razorpay_signature.empty()) issues.push_back({"razorpaySignature", "is required"});
+  if (!issues.empty()) return ValidationError("invalid request", std::move(issues));
+  if (!payments::VerifyCheckoutSignature(settings_.key_secret, in.razorpay_order_id,
+                                         in.razorpay_payment_id, in.razorpay_signature)) {
+    return InvalidSignature();
+  }
+
+  std::optional<store::PaymentOrderRow> po;
+  std::optional<store::PayableOrder> order;
+  std::optional<store::PaymentTransactionRow> recorded;
+  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(po, store::FindPaymentOrderByGatewayId(c, in.razorpay_order_id));
+    if (!po || po->order_id.empty()) return Status::Ok();
+    ASSIGN_OR_RETURN(order, store::FindPayableOrder(c, po->order_id));
+    ASSIGN_OR_RETURN(recorded, store::FindTransactionByGatewayPaymentId(c, in.razorpay_payment_id));
+    return Status::Ok();
+  }));
+  if (!po || !order || !OwnsPaymentOrder(caller, *po, *order)) {
+    return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+  }
+  // Already recorded: answer as the first time, without asking the gateway again.
+  if (recorded) {
+    if (recorded->payment_order_id != po->id) return AlreadyPaid();
+    if (recorded->status == "failed") return PaymentFailed();
+    return VerificationView{.payment_id = recorded->gateway_payment_id,
+                            .order_id = po->order_id,
+                            .amount_paise = recorded->amount_paise,
+                            .currency = recorded->currency,
+                            .status = "captured",
+                            .verified_at = recorded->captured_at.value_or(recorded->created_at)};
+  }
+  if (order->payment_status == "paid" || po->status == "paid") return AlreadyPaid();
+  if (IsExpired(*po, clock_->Now())) return Expired();
+
+  StatusOr<payments::GatewayPayment> payment = gateway_->FetchPayment(in.razorpay_payment_id);
+  if (!payment.ok()) {
+    if (payment.status().code() == StatusCode::kNotFound) {
+      return Refused("the gateway does not know this payment", "PAYMENT_NOT_CAPTURED");
+    }
+    return GatewayTrouble(payment.status());
+  }
+  if (payment->order_id != in.razorpay_order_id) {
+    return Refused("the payment belongs to another gateway order", "PAYMENT_ORDER_MISMATCH");
+  }
+  if (payment->amount_paise != po->amount_paise || payment->currency != po->currency) {
+    return Refused("the payment's amount or currency differs from the payment order's",
+                   "AMOUNT_MISMATCH");
+  }
+  if (payment->status == "failed") {
+    RETURN_IF_ERROR(
+        ApplyFailed(in.razorpay_order_id, *payment, caller.user_id, request_id, "verify").status());
+    return PaymentFailed();
+  }
+  if (!IsSuccess(payment->status)) {
+    return Refused("the payment is " + payment->status + ", not captured", "PAYMENT_NOT_CAPTURED");
+  }
+  ASSIGN_OR_RETURN(Applied applied,
+                   ApplyCaptured(in.razorpay_order_id, *payment, in.razorpay_signature,
+                                 caller.user_id, /*enforce_expiry=*/true, request_id, "verify"));
+  if (applied.failed) return PaymentFailed();
+  return applied.view;
+}
+
+StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(
+    const std::string& gateway_order_id, const payments::GatewayPayment& payment,
+    const std::string& signature, const std::string& actor_id, bool enforce_expiry,
+    std::string_view request_id, std::string_view source) {
+  for (int attempt = 1;; ++attempt) {
+    const TimePoint now = clock_->Now();
+    const std::string now_text = FormatRfc3339(now);
+    Applied applied;
+    std::string order_id;
+    Status s = db_->Write([&](store::Connection& c) -> Status {
+      ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                       store::FindPaymentOrderByGatewayId(c, gateway_order_id));
+      if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+      order_id = po->order_id;
+      // Everything below happens under the order's row lock: a concurrent verification or
+      // webhook of this order waits here and then sees this one's committed rows.
+      ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
+      if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+      ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
+                       store::FindTransactionByGatewayPaymentId(c, payment.id));
+      if (recorded) {
+        if (recorded->payment_order_id != po->id) return AlreadyPaid();
+        applied.failed = recorded->status == "failed";
+        applied.view =
+            VerificationView{.payment_id = recorded->gateway_payment_id,
+                             .order_id = order_id,
+                             .amount_paise = recorded->amount_paise,
+                             .currency = recorded->currency,
+                             .status = "captured",
+                             .verified_at = recorded->captured_at.value_or(recorded->created_at)};
+        return Status::Ok();
+      }
+      ASSIGN_OR_RETURN(std::optional<store::PayableOrder> order,
+                       store::FindPayableOrder(c, order_id));
+      if (!order) return NotFound("order", "ORDER_NOT_FOUND");
+      if (order->payment_status == "paid" || po->status == "paid") return AlreadyPaid();
+      if (enforce_expiry && IsExpired(*po, now)) return Expired();
+      if (order->status != "pending" || order->payment_status == "refunded") {
+        return Refused("the order is " + order->status + "; it can no longer be paid",
+                       "ORDER_NOT_PAYABLE");
+      }
+      store::PaymentTransactionRow t;
+      t.id = NewUuidV7(now);
+      t.gateway_payment_id = payment.id;
+      t.payment_order_id = po->id;
+      t.amount_paise = payment.amount_paise;
+      t.currency = payment.currency;
+      t.status = "captured";
+      t.method = payment.method;
+      t.gateway = po->gateway;
+      t.signature = signature;
+      t.captured_at = now_text;
+      t.created_at = now_text;
+      ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
+      if (!inserted) return AbortedError("payment recorded concurrently");
+      ASSIGN_OR_RETURN(bool marked, store::MarkOrderPaid(c, order_id, now_text));
+      if (!marked) return AlreadyPaid();
+      RETURN_IF_ERROR(store::UpdatePaymentOrderStatus(c, po->id, "paid", now_text, now_text));
+      store::AuditRow audit;
+      audit.id = NewUuidV7(now);
+      audit.entity_type = "order";
+      audit.entity_id = order_id;
+      audit.action = "payment_captured";
+      audit.changes_json = json::serialize(json::object{
+          {"status", json::object{{"from", order->status}, {"to", "confirmed"}}},
+          {"paymentStatus", json::object{{"from", order->payment_status}, {"to", "paid"}}},
+          {"paymentOrderId", po->id},
+          {"gatewayOrderId", gateway_order_id},
+          {"gatewayPaymentId", payment.id},
+          {"amount", payment.amount_paise},
+          {"currency", payment.currency},
+          {"source", source}});
+      audit.user_id = actor_id;
+      audit.request_id = std::string(request_id);
+      audit.created_at = now_text;
+      RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
+      applied.changed = true;
+      applied.view = VerificationView{.payment_id = payment.id,
+                                      .order_id = order_id,
+                                      .amount_paise = payment.amount_paise,
+                                      .currency = payment.currency,
+                                      .status = "captured",
+                                      .verified_at = now_text};
+      return Status::Ok();
+    });
+    if (s.code() == StatusCode::kAborted && attempt < kTransactionAttempts) continue;
+    if (!s.ok()) return s;
+    if (applied.changed && on_order_changed_) on_order_changed_(order_id);
+    return applied;
+  }
+}
+
+StatusOr<PaymentService::Applied> PaymentService::ApplyFailed(
+    const std::string& gateway_order_id, const payments::GatewayPayment& payment,
+    const std::string& actor_id, std::string_view request_id, std::string_view source) {
+  for (int attempt = 1;; ++attempt) {
+    const TimePoint now = clock_->Now();
+    const std::string now_text = FormatRfc3339(now);
+    Applied applied;
+    applied.failed = true;
+    std::string order_id;
+    Status s = db_->Write([&](store::Connection& c) -> Status {
+      ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                       store::FindPaymentOrderByGatewayId(c, gateway_order_id));
+      if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+      order_id = po->order_id;
+      ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
+      if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+      ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
+                       store::FindTransactionByGatewayPaymentId(c, payment.id));
+      if (recorded) {
+        applied.failed = recorded->status == "failed";
+        return Status::Ok();
+      }
+      store::PaymentTransactionRow t;
+      t.id = NewUuidV7(now);
+      t.gateway_payment_id = payment.id;
+      t.payment_order_id = po->id;
+      t.amount_paise = payment.amount_paise;
+      t.currency = payment.currency.empty() ? po->currency : payment.currency;
+      t.status = "failed";
+      t.method = payment.method;
+      t.gateway = po->gateway;
+      t.error_code = payment.error_code.substr(0, 100);
+      t.error_description = payment.error_description.substr(0, 500);
+      t.created_at = now_text;
+      ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
+      if (!inserted) return AbortedError("payment recorded concurrently");
+      if (po->status == "created" || po->status == "attempted") {
+        RETURN_IF_ERROR(
+            store::UpdatePaymentOrderStatus(c, po->id, "failed", std::nullopt, now_text));
+      }
+      ASSIGN_OR_RETURN(bool marked, store::MarkOrderPaymentFailed(c, order_id, now_text));
+      store::AuditRow audit;
+      audit.id = NewUuidV7(now);
+      audit.entity_type = "order";
+      audit.entity_id = order_id;
+      audit.action = "payment_failed";
+      audit.changes_json = json::serialize(json::object{{"paymentStatusChanged", marked},
+                                                        {"paymentOrderId", po->id},
+                                                        {"gatewayOrderId", gateway_order_id},
+                                                        {"gatewayPaymentId", payment.id},
+                                                        {"errorCode", t.error_code},
+                                                        {"source", source}});
+      audit.user_id = actor_id;
+      audit.request_id = std::string(request_id);
+      audit.created_at = now_text;
+      RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
+      applied.changed = true;
+      return Status::Ok();
+    });
+    if (s.code() == StatusCode::kAborted && attempt < kTransactionAttempts) continue;
+    if (!s.ok()) return s;
+    if (applied.changed && on_order_changed_) on_order_changed_(order_id);
+    return applied;
+  }
+}
+
+StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body,
+                                                       std::string_view signature,
+                                                       std::string_view request_id) {
+  if (signature.empty() ||
+      !payments::VerifyWebhookSignature(settings_.webhook_secret, raw_body, signature)) {
+    return InvalidSignature();
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(raw_body, ec);
+  if (ec || !v.is_object()) {
+    return Status(StatusCode::kInvalidArgument, "the body is not a JSON object", "INVALID_JSON");
+  }
+  WebhookOutcome out{.event = StringAt(v.as_object(), "event"), .result = "ignored"};
+  if (out.event != "payment.captured" && out.event != "order.paid" &&
+      out.event != "payment.authorized" && out.event != "payment.failed") {
+    return out;
+  }
+  // payload.payment.entity is present in all four events.
+  const json::value* entity = nullptr;
+  if (const json::value* payload = v.as_object().if_contains("payload");
+      payload && payload->is_object()) {
+    if (const json::value* p = payload->as_object().if_contains("payment"); p && p->is_object()) {
+      entity = p->as_object().if_contains("entity");
+    }
+  }
+  if (!entity || !entity->is_object()) return out;
+  const json::object& e = entity->as_object();
+  payments::GatewayPayment payment;
+  payment.id = StringAt(e, "id");
+  payment.order_id = StringAt(e, "order_id");
+  payment.currency = StringAt(e, "currency");
+  payment.status = StringAt(e, "status");
+  payment.method = StringAt(e, "method");
+  payment.error_code = StringAt(e, "error_code");
+  payment.error_description = StringAt(e, "error_description");
+  if (const json::value* a = e.if_contains("amount"); a && a->is_int64()) {
+    payment.amount_paise = a->as_int64();
+  } else {
+    payment.amount_paise = -1;
+  }
+  if (!IsGatewayId(payment.id, "pay_") || !IsGatewayId(payment.order_id, "order_")) return out;
+
+  std::optional<store::PaymentOrderRow> po;
+  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(po, store::FindPaymentOrderByGatewayId(c, payment.order_id));
+    return Status::Ok();
+  }));
+  if (!po || po->order_id.empty()) return out;
+
+  StatusOr<Applied> applied = Status(StatusCode::kInternal, "unset");
+  if (out.event == "payment.failed" || payment.status == "failed") {
+    applied = ApplyFailed(payment.order_id, payment, "", request_id, "webhook");
+  } else {
+    if (!IsSuccess(payment.status) || payment.amount_paise != po->amount_paise ||
+        payment.currency != po->currency) {
+      return out;  // not a settled payment of this payment order's amount: nothing to record
+    }
+    applied = ApplyCaptured(payment.order_id, payment, "", "", /*enforce_expiry=*/false, request_id,
+                            "webhook");
+  }
+  if (!applied.ok()) {
+    const StatusCode code = applied.status().code();
+    // Business refusals are final for the gateway too: acknowledge so it stops retrying.
+    if (code == StatusCode::kAlreadyExists || code == StatusCode::kFailedPrecondition ||
+        code == StatusCode::kNotFound) {
+      return out;
+    }
+    return applied.status();
+  }
+  out.result = applied->changed ? "applied" : "duplicate";
+  return out;
+}
+
+}  // namespace hasivu::domain
