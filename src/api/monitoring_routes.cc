@@ -2,9 +2,11 @@
 // "Authorization: Bearer <monitoring token>" when one is configured (compared in constant time).
 // An authenticated non-admin gets 403 FORBIDDEN; no or a bad token 401. The numbers and their
 // sources are described in domain/monitoring_service.h. Until the cache and compression issues
-// land, `cache` reports status "not configured" and `compression` zeros.
+// land, `cache` reports status "not configured" and `compression` zeros. Also GET /dashboard,
+// the page that draws the same data.
 #include <sodium.h>
 
+#include <array>
 #include <boost/json.hpp>
 #include <cmath>
 #include <memory>
@@ -82,6 +84,86 @@ json::object DashboardJson(const domain::Dashboard& d) {
                                           {"latencyMs", Ms(d.database_latency_ms)}}}}};
 }
 
+// GET /dashboard: a self-contained page that polls the JSON above every 5 s with a token the
+// operator pastes (kept in sessionStorage only) and draws it: tables, and a line chart of each
+// function's p95 over the last five minutes. Values reach the DOM through textContent only.
+constexpr std::string_view kDashboardPage = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>HASIVU monitoring</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.alarm{color:#b00;font-weight:bold}
+#err{color:#b00}canvas{border:1px solid #ccc}
+</style></head><body>
+<h1>HASIVU monitoring</h1>
+<form id="auth">Token (admin access JWT or monitoring token):
+<input id="token" type="password" size="60" autocomplete="off"> <button>Use</button></form>
+<p id="err"></p><p id="svc"></p>
+<h2>p95 latency (ms), last 5 minutes</h2><canvas id="chart" width="900" height="260"></canvas>
+<h2>Functions</h2><table id="endpoints"></table>
+<h2>Database</h2><table id="database"></table>
+<h2>Alarms</h2><table id="alarms"></table>
+<h2>Health</h2><table id="health"></table>
+<script>
+"use strict";
+const history = {}; const colors = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd",
+  "#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];
+const $ = (id) => document.getElementById(id);
+$("token").value = sessionStorage.getItem("hasivuToken") || "";
+$("auth").addEventListener("submit", (e) => { e.preventDefault();
+  sessionStorage.setItem("hasivuToken", $("token").value.trim()); poll(); });
+function fmt(v) { return v === null || v === undefined ? "-" :
+  (typeof v === "number" ? String(Math.round(v * 1000) / 1000) : String(v)); }
+function table(el, head, rows, alarmCol) {
+  el.replaceChildren(); const tr = document.createElement("tr");
+  for (const h of head) { const th = document.createElement("th"); th.textContent = h; tr.append(th); }
+  el.append(tr);
+  for (const r of rows) { const row = document.createElement("tr");
+    r.forEach((v, i) => { const td = document.createElement("td"); td.textContent = fmt(v);
+      if (i === alarmCol && v === "alarm") td.className = "alarm"; row.append(td); });
+    el.append(row); }
+}
+function chart() {
+  const c = $("chart"), g = c.getContext("2d"); g.clearRect(0, 0, c.width, c.height);
+  let max = 1; for (const k in history) for (const v of history[k]) if (v !== null) max = Math.max(max, v);
+  g.fillStyle = "#222"; g.fillText(fmt(max) + " ms", 4, 12);
+  Object.keys(history).forEach((k, i) => { const pts = history[k]; g.strokeStyle = colors[i % 10];
+    g.beginPath(); let started = false;
+    pts.forEach((v, j) => { if (v === null) return; const x = 60 + j * (c.width - 70) / 59;
+      const y = c.height - 10 - v / max * (c.height - 30);
+      if (started) g.lineTo(x, y); else { g.moveTo(x, y); started = true; } });
+    g.stroke(); g.fillStyle = colors[i % 10]; g.fillText(k, 4, 28 + i * 14); });
+}
+async function poll() {
+  const token = sessionStorage.getItem("hasivuToken") || "";
+  if (!token) { $("err").textContent = "Paste a token to start."; return; }
+  try {
+    const res = await fetch("/api/v1/monitoring/dashboard", {headers: {Authorization: "Bearer " + token}});
+    const body = await res.json();
+    if (!body.success) { $("err").textContent = res.status + " " + body.error.code; return; }
+    $("err").textContent = ""; const d = body.data, s = d.service;
+    $("svc").textContent = "version " + s.version + ", store " + s.backend.store + ", cache " +
+      s.backend.cache + ", started " + s.startedAt + ", up " + fmt(s.uptimeSeconds) + " s, cold start " +
+      fmt(s.coldStartMs) + " ms";
+    table($("endpoints"), ["function","count","error rate","4xx rate","p50 ms","p95 ms","p99 ms"],
+      d.endpoints.map((e) => [e.function, e.count, e.errorRate, e.clientErrorRate, e.p50Ms, e.p95Ms, e.p99Ms]));
+    table($("database"), ["query p95 ms","operations","slow","scope","pool size","in use"],
+      [[d.database.queryP95Ms, d.database.queryCount, d.database.slowQueries, d.database.scope,
+        d.database.pool.size, d.database.pool.inUse]]);
+    table($("alarms"), ["alarm","state","value","threshold"],
+      d.alarms.map((a) => [a.name, a.state, a.value, a.threshold]), 1);
+    table($("health"), ["service","status","latency ms"],
+      d.health.map((h) => [h.service, h.status, h.latencyMs]));
+    for (const e of d.endpoints) { const h = history[e.function] || (history[e.function] = []);
+      h.push(e.p95Ms); if (h.length > 60) h.shift(); }
+    chart();
+  } catch (e) { $("err").textContent = "Cannot reach the dashboard API."; }
+}
+poll(); setInterval(poll, 5000);
+</script></body></html>
+)html";
+
 }  // namespace
 
 Status RegisterMonitoringRoutes(http::Router& router, ApiContext& ctx) {
@@ -119,6 +201,20 @@ Status RegisterMonitoringRoutes(http::Router& router, ApiContext& ctx) {
   if (!ctx.settings.monitoring.monitoring_token.empty()) {
     monitoring_token = Digest(ctx.settings.monitoring.monitoring_token);
   }
+  RETURN_IF_ERROR(router.Add("GET", "/dashboard",
+                             [](http::Request&) {
+                               http::Response page;
+                               page.content_type = "text/html; charset=utf-8";
+                               page.body = std::string(kDashboardPage);
+                               page.headers.Set("Content-Security-Policy",
+                                                "default-src 'none'; script-src 'unsafe-inline'; "
+                                                "style-src 'unsafe-inline'; connect-src 'self'");
+                               page.headers.Set("X-Content-Type-Options", "nosniff");
+                               page.headers.Set("X-Frame-Options", "DENY");
+                               return page;
+                             },
+                             {.blocking = false, .name = "dashboard-page"}));
+
   const ApiContext* context = &ctx;
   return router.Add(
       "GET", "/api/v1/monitoring/dashboard",

@@ -140,5 +140,15 @@ TEST_F(MonitoringApiTest, OnlyAdminsOrTheMonitoringToken) {
   EXPECT_EQ(with_token.Data().at("endpoints").as_array().size(), 10u);
 }
 
+TEST_F(MonitoringApiTest, DashboardPageDrawsTheSameData) {
+  ApiResponse page = Call("GET", "/dashboard");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("/api/v1/monitoring/dashboard"), std::string::npos);
+  EXPECT_NE(page.Header("content-security-policy").find("default-src 'none'"), std::string::npos);
+  // The page itself carries no data: the token stays with the operator.
+  EXPECT_EQ(page.body.find(kMonitoringToken), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasivu::testing
