@@ -25,7 +25,7 @@ namespace hasivu::api {
 
 // Verifies the bearer token of a request and returns its principal. Errors:
 // kUnauthenticated (missing, malformed, bad signature, wrong alg/iss/aud, revoked session) with
-// a message; kDeadlineExceeded for an expired token (-> 401 TOKEN_EXPIRED).
+// a message; an expired token is kUnauthenticated with reason TOKEN_EXPIRED.
 class Authenticator {
  public:
   virtual ~Authenticator() = default;

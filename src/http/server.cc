@@ -671,7 +671,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     asio::thread_pool* pool = server_.pool();
-    if (route->options.blocking && pool != nullptr) {
+    const bool offload = route->options.cpu_heavy ||
+                         (route->options.blocking && server_.settings().blocking_threads > 0);
+    if (offload && pool != nullptr) {
       asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending,
                          route, &metrics, request = std::move(request)]() mutable {
         Response response = self->server_.RunHandler(*route, request);
@@ -1025,7 +1027,14 @@ Status ServerImpl::Start() {
   accept_backoff_.emplace(workers_[0]->context);
   grace_timer_.emplace(workers_[0]->context);
 
-  if (settings_.blocking_threads > 0) pool_.emplace(settings_.blocking_threads);
+  bool any_cpu_heavy = false;
+  for (const Route* route : router_.Routes())
+    any_cpu_heavy = any_cpu_heavy || route->options.cpu_heavy;
+  if (settings_.blocking_threads > 0) {
+    pool_.emplace(settings_.blocking_threads);
+  } else if (any_cpu_heavy && settings_.cpu_threads > 0) {
+    pool_.emplace(settings_.cpu_threads);
+  }
 
   {
     std::lock_guard lock(state_mu_);
@@ -1262,6 +1271,7 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerSettings settings, const 
                                                  metrics::Registry& registry) {
   if (settings.io_threads < 0) return InvalidArgumentError("io_threads must be >= 0");
   if (settings.blocking_threads < 0) return InvalidArgumentError("blocking_threads must be >= 0");
+  if (settings.cpu_threads < 0) return InvalidArgumentError("cpu_threads must be >= 0");
   if (settings.max_body_bytes == 0) return InvalidArgumentError("max_body_bytes must be > 0");
   if (settings.max_header_bytes < 256 || settings.max_header_bytes > (1u << 24)) {
     return InvalidArgumentError("max_header_bytes must be between 256 and 16 MiB");

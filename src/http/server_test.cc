@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -737,6 +738,39 @@ TEST_F(ServerTest, ManyConcurrentClients) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(ok.load(), 200);
+}
+
+}  // namespace
+}  // namespace hasivu::http
+
+namespace hasivu::http {
+namespace {
+
+std::string ThisThread() {
+  std::ostringstream id;
+  id << std::this_thread::get_id();
+  return id.str();
+}
+
+// Without a blocking pool (SQLite), blocking routes run inline on the I/O thread, but a
+// cpu_heavy route (password hashing) still runs on a pool of its own.
+TEST_F(ServerTest, CpuHeavyRoutesLeaveTheIoThreadEvenWithoutABlockingPool) {
+  settings_.io_threads = 1;
+  settings_.blocking_threads = 0;
+  settings_.cpu_threads = 1;
+  Add("GET", "/inline-thread", [](Request&) { return Text(ThisThread()); },
+      {.blocking = true, .name = "inline-thread"});
+  Add("GET", "/heavy-thread", [](Request&) { return Text(ThisThread()); },
+      {.blocking = true, .name = "heavy-thread", .cpu_heavy = true});
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.connected());
+  const std::string io_thread = client.Request(Get("/inline-thread")).body;
+  const std::string heavy_thread = client.Request(Get("/heavy-thread")).body;
+  ASSERT_FALSE(io_thread.empty());
+  ASSERT_FALSE(heavy_thread.empty());
+  EXPECT_NE(io_thread, heavy_thread);
+  EXPECT_EQ(client.Request(Get("/inline-thread")).body, io_thread);  // one I/O thread
 }
 
 }  // namespace
