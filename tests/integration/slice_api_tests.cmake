@@ -14,7 +14,7 @@ foreach(test_file ${HASIVU_API_TEST_FILES})
     hasivu_cc_test(
       NAME ${variant}
       SRCS ${test_file} harness.cc api_fixture.cc
-      DEPS Boost::json PkgConfig::LIBPQ Threads::Threads
+      DEPS Boost::json PkgConfig::LIBPQ OpenSSL::Crypto Threads::Threads
       LABELS ${labels}
       TIMEOUT 900)
     if(TARGET ${variant})
