@@ -1,0 +1,75 @@
+-- wrk script: POST /api/v1/rfid/verify {"cardNumber": ...} as kitchen staff, counting the
+-- answers by status. rfid-verify delivers an order once: the first scan of a card whose student
+-- has a paid order today answers 200, every later scan of it 409 ALREADY_DELIVERED (a correct
+-- business answer that wrk counts as "Non-2xx"); cards without an order today answer 404
+-- NO_ORDER_TODAY, inactive/expired cards 422. The status counts printed at the end say which
+-- paths the latency figures cover.
+--   BENCH_TOKEN   access token of a kitchen_staff (or school_admin) of the cards' school
+--   BENCH_CARDS   comma-separated card numbers, scanned in rotation (each connection starts at
+--                 a different offset); or BENCH_CARD for a single card
+--   BENCH_READER  optional readerId sent with every scan
+-- usage: BENCH_TOKEN=... BENCH_CARDS=RFID-A,RFID-B wrk -t1 -c32 -d10s --latency \
+--          -s bench/lua/rfid.lua http://127.0.0.1:PORT
+local token = os.getenv("BENCH_TOKEN")
+if token == nil or token == "" then
+  error("rfid.lua: set BENCH_TOKEN to a kitchen staff access token")
+end
+local cards = {}
+for card in string.gmatch(os.getenv("BENCH_CARDS") or os.getenv("BENCH_CARD") or "", "[^,]+") do
+  table.insert(cards, card)
+end
+if #cards == 0 then
+  error("rfid.lua: set BENCH_CARDS (comma-separated) or BENCH_CARD")
+end
+local reader = os.getenv("BENCH_READER")
+
+wrk.method = "POST"
+wrk.path = "/api/v1/rfid/verify"
+wrk.headers["Authorization"] = "Bearer " .. token
+wrk.headers["Content-Type"] = "application/json"
+
+-- Bodies built once; card numbers match ^RFID-[A-Z0-9-]+$ so need no JSON escaping.
+local bodies = {}
+for i, card in ipairs(cards) do
+  if reader ~= nil and reader ~= "" then
+    bodies[i] = '{"cardNumber":"' .. card .. '","readerId":"' .. reader .. '"}'
+  else
+    bodies[i] = '{"cardNumber":"' .. card .. '"}'
+  end
+end
+
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+-- One rotation per wrk thread, shared by its connections (each thread has its own Lua state).
+local next_index = 1
+function init(args)
+  counts = {}
+end
+
+function request()
+  local body = bodies[next_index]
+  next_index = next_index % #bodies + 1
+  return wrk.format(nil, nil, nil, body)
+end
+
+function response(status, headers, body)
+  counts[status] = (counts[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for status, n in pairs(t:get("counts")) do
+      total[status] = (total[status] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(total) do
+    table.insert(parts, status .. ": " .. n)
+  end
+  table.sort(parts)
+  io.write("Status counts: " .. table.concat(parts, ", ") .. " (" .. #cards .. " cards)\n")
+end
