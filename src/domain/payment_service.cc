@@ -1,5 +1,7 @@
 #include "domain/payment_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
 #include <utility>
 
@@ -42,6 +44,7 @@ Status Expired() {
 }
 // Gateway details (hosts, HTTP codes) are for logs, not for clients.
 Status GatewayTrouble(const Status& s) {
+  spdlog::warn("payment gateway: {}", s.ToString());
   if (s.code() == StatusCode::kInvalidArgument) return InternalError(s.message());
   return Status(StatusCode::kUnavailable, "the payment gateway is unavailable, try again later");
 }
@@ -524,6 +527,9 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
   } else {
     if (!IsSuccess(payment.status) || payment.amount_paise != po->amount_paise ||
         payment.currency != po->currency) {
+      spdlog::warn("webhook {} for payment {} of {} ignored: status {}, amount {} {}", out.event,
+                   payment.id, payment.order_id, payment.status, payment.amount_paise,
+                   payment.currency);
       return out;  // not a settled payment of this payment order's amount: nothing to record
     }
     applied = ApplyCaptured(payment.order_id, payment, "", "", /*enforce_expiry=*/false, request_id,
@@ -534,6 +540,10 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
     // Business refusals are final for the gateway too: acknowledge so it stops retrying.
     if (code == StatusCode::kAlreadyExists || code == StatusCode::kFailedPrecondition ||
         code == StatusCode::kNotFound) {
+      // A captured payment that cannot be applied (e.g. a second payment of a paid order) needs
+      // an operator (refund): say so loudly.
+      spdlog::warn("webhook {} for payment {} of {} not applied: {}", out.event, payment.id,
+                   payment.order_id, applied.status().ToString());
       return out;
     }
     return applied.status();

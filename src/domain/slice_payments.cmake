@@ -5,7 +5,7 @@ if(NOT TARGET hasivu_payments)
 endif()
 
 target_sources(hasivu_domain PRIVATE ${CMAKE_CURRENT_LIST_DIR}/payment_service.cc)
-target_link_libraries(hasivu_domain PUBLIC hasivu_payments)
+target_link_libraries(hasivu_domain PUBLIC hasivu_payments spdlog::spdlog)
 
 # The service suite against SQLite (unit) and PostgreSQL (postgres; needs
 # HASIVU_TEST_POSTGRES_URL, see scripts/services.sh).

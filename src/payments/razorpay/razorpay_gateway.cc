@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -225,13 +226,13 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view met
     StatusOr<HttpAnswer> a = SendOnce(method, target, body);
     if (!a.ok()) {
       last = a.status();
-      continue;
-    }
-    if (a->status >= 500) {
+    } else if (a->status >= 500) {
       last = UnavailableError("razorpay answered HTTP " + std::to_string(a->status));
-      continue;
+    } else {
+      return a;
     }
-    return a;
+    spdlog::warn("razorpay {} {}: attempt {} failed: {}", method, path, attempt + 1,
+                 last.message());
   }
   return UnavailableError("razorpay unavailable after " +
                           std::to_string(std::max(0, settings_.retries) + 1) +
