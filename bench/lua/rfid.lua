@@ -5,8 +5,9 @@
 -- NO_ORDER_TODAY, inactive/expired cards 422. The status counts printed at the end say which
 -- paths the latency figures cover.
 --   BENCH_TOKEN   access token of a kitchen_staff (or school_admin) of the cards' school
---   BENCH_CARDS   comma-separated card numbers, scanned in rotation (each connection starts at
---                 a different offset); or BENCH_CARD for a single card
+--   BENCH_CARDS   comma-separated card numbers, scanned in rotation by the connections of a
+--                 wrk thread; or BENCH_CARDS_FILE, a file of them (comma- or newline-separated:
+--                 an environment variable holds at most 128 KiB); or BENCH_CARD, one card
 --   BENCH_READER  optional readerId sent with every scan
 -- usage: BENCH_TOKEN=... BENCH_CARDS=RFID-A,RFID-B wrk -t1 -c32 -d10s --latency \
 --          -s bench/lua/rfid.lua http://127.0.0.1:PORT
@@ -14,12 +15,25 @@ local token = os.getenv("BENCH_TOKEN")
 if token == nil or token == "" then
   error("rfid.lua: set BENCH_TOKEN to a kitchen staff access token")
 end
+local list = os.getenv("BENCH_CARDS") or os.getenv("BENCH_CARD") or ""
+local cards_file = os.getenv("BENCH_CARDS_FILE")
+if cards_file ~= nil and cards_file ~= "" then
+  local f = io.open(cards_file, "r")
+  if f == nil then
+    error("rfid.lua: cannot read BENCH_CARDS_FILE " .. cards_file)
+  end
+  list = f:read("*a")
+  f:close()
+end
 local cards = {}
-for card in string.gmatch(os.getenv("BENCH_CARDS") or os.getenv("BENCH_CARD") or "", "[^,]+") do
+for card in string.gmatch(list, "[^,%s]+") do
+  if not card:match("^RFID%-[A-Z0-9-]+$") then
+    error("rfid.lua: not a card number: " .. card:sub(1, 80))
+  end
   table.insert(cards, card)
 end
 if #cards == 0 then
-  error("rfid.lua: set BENCH_CARDS (comma-separated) or BENCH_CARD")
+  error("rfid.lua: set BENCH_CARDS (comma-separated), BENCH_CARDS_FILE or BENCH_CARD")
 end
 local reader = os.getenv("BENCH_READER")
 
@@ -28,7 +42,7 @@ wrk.path = "/api/v1/rfid/verify"
 wrk.headers["Authorization"] = "Bearer " .. token
 wrk.headers["Content-Type"] = "application/json"
 
--- Bodies built once; card numbers match ^RFID-[A-Z0-9-]+$ so need no JSON escaping.
+-- Bodies built once; card numbers were checked above, so they need no JSON escaping.
 local bodies = {}
 for i, card in ipairs(cards) do
   if reader ~= nil and reader ~= "" then
