@@ -149,6 +149,12 @@ for _ in 1 2 3; do
   menu_date=$(date -d "$menu_date + 1 day" +%F)
 done
 
+# Server CPU time (user + system, all threads) in clock ticks: CPU per request is steadier than
+# requests/s on a shared machine, where the server rarely has a core to itself.
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+measured_pid="$server_pid"
+
 summary="$work/out/summary.md"
 : >"$summary"
 commands="$work/out/commands.md"
@@ -165,7 +171,10 @@ bench() {
   echo "### $label, $kind"
   echo "\$ $shown"
   echo "- $label, $kind: \`$shown\`" >>"$commands"
+  local ticks_before ticks_after
+  ticks_before=$(cpu_ticks "$measured_pid")
   env "$@" >"$file" 2>&1 || { cat "$file"; echo "wrk failed" >&2; return 1; }
+  ticks_after=$(cpu_ticks "$measured_pid")
   grep -E "Requests/sec|Latency |  (50|90|99)%|Non-2xx|Socket errors|Status counts|requests in" "$file"
   local rps p50 p99 non2xx counts errors
   rps=$(awk '/Requests\/sec/{print $2}' "$file")
@@ -174,10 +183,20 @@ bench() {
   non2xx=$(awk -F': *' '/Non-2xx/{print $2}' "$file")
   errors=$(sed -n 's/^ *Socket errors: //p' "$file")
   counts=$(sed -n 's/^Status counts: //p' "$file")
+  local requests cpu_us per_core
+  requests=$(awk '/requests in/{print $1}' "$file")
+  read -r cpu_us per_core <<<"$(python3 -c "
+import sys
+ticks, hz, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3] or 0)
+us = ticks / hz * 1e6 / n if n else 0
+print(f'{us:.0f}', f'{1e6 / us:.0f}' if us else '-')" "$((ticks_after - ticks_before))" "$clk_tck" "$requests")"
+  echo "server CPU: $(((ticks_after - ticks_before) * 1000 / clk_tck)) ms for $requests requests = $cpu_us us/request (one fully available core: ~$per_core requests/s)"
+  last_rps="$rps"
+  last_cpu_us="$cpu_us"
   local extra="$note"
   [ -n "$counts" ] && extra="$extra${extra:+; }statuses $counts"
   [ -n "$errors" ] && extra="$extra${extra:+; }socket errors: $errors"
-  echo "| $label | $kind | $rps | $p50 | $p99 | ${non2xx:-0} | $extra |" >>"$summary"
+  echo "| $label | $kind | $rps | $p50 | $p99 | ${non2xx:-0} | $cpu_us | $per_core | $extra |" >>"$summary"
 }
 
 lua="$repo/bench/lua"
@@ -192,6 +211,8 @@ bench "rfid-verify first scans (admin, every fixture card)" paced "deliveries; 5
 
 url="$base/api/v1/orders?limit=20"
 bench "orders-list (parent, limit=20)" peak "" -- BENCH_TOKEN="$parent_token" "${peak[@]}" -s "$lua/bearer.lua" "$url"
+hasivu_orders_rps="$last_rps"
+hasivu_orders_cpu="$last_cpu_us"
 bench "orders-list (parent, limit=20)" paced "" -- BENCH_TOKEN="$parent_token" "${paced[@]}" "$url"
 
 url="$base/api/v1/menus/daily?schoolId=$school_id&date=$menu_date"
@@ -221,6 +242,7 @@ fi
 HASIVU_JWT_SECRET="$secret" node bench/node-baseline/server.js "$node_port" "$work/run/hasivu.db" \
   >"$work/out/node.log" 2>&1 &
 node_pid=$!
+measured_pid="$node_pid"
 wait_up "$node_base/healthz"
 etag_of() {
   curl -s --max-time 10 -D - -o /dev/null -H "Authorization: Bearer $parent_token" "$1/api/v1/orders?limit=20" |
@@ -236,6 +258,8 @@ fi
 url="$node_base/api/v1/orders?limit=20"
 bench "baseline: Node.js $(node --version) orders-list" peak "Fastify + better-sqlite3" -- \
   BENCH_TOKEN="$parent_token" "${peak[@]}" -s "$lua/bearer.lua" "$url"
+node_orders_rps="$last_rps"
+node_orders_cpu="$last_cpu_us"
 bench "baseline: Node.js $(node --version) orders-list" paced "Fastify + better-sqlite3" -- \
   BENCH_TOKEN="$parent_token" "${paced[@]}" "$url"
 kill -TERM "$node_pid"; wait "$node_pid" 2>/dev/null || true
@@ -280,8 +304,8 @@ server_pid=""
 echo
 echo "## summary (medium SQLite database, no cache, loopback; the machine was shared and loaded)"
 echo
-echo "| function | run | requests/s | p50 | p99 | non-2xx | notes |"
-echo "|---|---|---|---|---|---|---|"
+echo "| function | run | requests/s | p50 | p99 | non-2xx | server CPU us/request | requests/s per free core (1e6 / CPU us) | notes |"
+echo "|---|---|---|---|---|---|---|---|---|"
 cat "$summary"
 echo
 echo "peak = \`wrk -t1 -c32 -d10s --latency\` against \`hasivu serve --threads 1\`;" \
@@ -289,6 +313,18 @@ echo "peak = \`wrk -t1 -c32 -d10s --latency\` against \`hasivu serve --threads 1
   "sharing one schedule of 1 000 requests/s: the requests/s column shows what was achieved)." \
   "rfid-verify answers non-2xx by design after the first scan of a card (409 ALREADY_DELIVERED)," \
   "404 NO_ORDER_TODAY, 422 CARD_INACTIVE/CARD_EXPIRED: the status counts say which paths a row covers."
+echo
+echo "orders-list, hasivu vs the Node.js baseline: $(python3 -c "
+import sys
+hr, hc, nr, nc = (float(x) if x not in ('', '-') else 0 for x in sys.argv[1:])
+r = f'{hr / nr:.1f}x' if nr else '-'
+c = f'{nc / hc:.1f}x' if hc else '-'
+print(f'{r} the peak requests/s (wrk -t1 -c32), the Node.js server spends {c} the CPU per request')" \
+  "$hasivu_orders_rps" "$hasivu_orders_cpu" "$node_orders_rps" "$node_orders_cpu")."
+echo
+echo "server CPU = user + system time of the server process (all its threads) from /proc over the" \
+  "run, divided by the requests wrk completed; the next column is what one core the server had to" \
+  "itself would give at that cost (wrk and other tenants excluded), an estimate, not a measurement."
 echo
 echo "login (argon2id opslimit $opslimit, memlimit $memlimit_kib KiB, stored as $stored): $logins sequential" \
   "successful logins: $login_stats; unknown e-mail: $bad_stats."
