@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "domain/demo_data.h"
+#include "domain/monitoring_service.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
@@ -170,8 +171,10 @@ int RunServe(const Config& config) {
   // The server is created after the routes, so the dashboard reads first_ok_response through
   // this holder.
   auto server_holder = std::make_shared<http::Server*>(nullptr);
+  // Every database call of the API is timed for the dashboard's query percentiles.
+  domain::TimedDatabase timed_database(database, *registry);
   api::ApiContext api_context;
-  api_context.db = database;
+  api_context.db = &timed_database;
   api_context.clock = &SystemClock();
   api_context.registry = registry.get();
   api_context.settings = cfg.domain;

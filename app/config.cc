@@ -135,6 +135,10 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   pay.key_secret = c.razorpay_key_secret;
   pay.webhook_secret = c.razorpay_webhook_secret;
   pay.razorpay_base_url = c.razorpay_base_url;
+  if (c.payment_order_ttl_seconds < 1 || c.payment_order_ttl_seconds > 24 * 3600) {
+    return InvalidArgumentError("--payment-order-ttl: must be 1 to 86400 seconds");
+  }
+  pay.payment_order_ttl = std::chrono::seconds(c.payment_order_ttl_seconds);
   if (pay.gateway == domain::GatewayKind::kRazorpay &&
       (pay.key_id.empty() || pay.key_secret.empty() || pay.webhook_secret.empty())) {
     return InvalidArgumentError(

@@ -39,8 +39,9 @@ struct Config {
   std::string razorpay_webhook_secret;                         // HASIVU_RAZORPAY_WEBHOOK_SECRET
   std::string razorpay_base_url = "https://api.razorpay.com";  // HASIVU_RAZORPAY_BASE_URL
   std::string monitoring_token;                                // HASIVU_MONITORING_TOKEN
-  unsigned long long argon2_opslimit = 2;                      // HASIVU_ARGON2_OPSLIMIT
-  unsigned long long argon2_memlimit_kib = 65536;              // HASIVU_ARGON2_MEMLIMIT_KIB
+  int payment_order_ttl_seconds = 1800;    // --payment-order-ttl / HASIVU_PAYMENT_ORDER_TTL_SECONDS
+  unsigned long long argon2_opslimit = 2;  // HASIVU_ARGON2_OPSLIMIT
+  unsigned long long argon2_memlimit_kib = 65536;  // HASIVU_ARGON2_MEMLIMIT_KIB
 };
 
 // The configuration after validation, with defaults resolved.

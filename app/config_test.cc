@@ -126,6 +126,12 @@ TEST_F(ConfigTest, GatewayAndPasswordCost) {
   c.razorpay_base_url = "http://127.0.0.1:9999";
   EXPECT_TRUE(Resolve(c, 2).ok());
 
+  Config ttl;
+  ttl.payment_order_ttl_seconds = 0;
+  EXPECT_EQ(Resolve(ttl, 2).status().message().rfind("--payment-order-ttl", 0), 0u);
+  ttl.payment_order_ttl_seconds = 5;
+  EXPECT_EQ(Resolve(ttl, 2)->domain.payments.payment_order_ttl, std::chrono::seconds(5));
+
   Config weak;
   weak.argon2_memlimit_kib = 1;  // below libsodium's minimum
   EXPECT_FALSE(Resolve(weak, 2).ok());

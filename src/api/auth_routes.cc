@@ -170,10 +170,10 @@ Status RegisterAuthRoutes(http::Router& router, ApiContext& ctx) {
 
   RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/login",
                              [auth](http::Request& request) { return Login(*auth, request); },
-                             {.blocking = true, .name = "auth-login", .cpu_heavy = true}));
+                             {.blocking = true, .name = "auth-login", .offload = true}));
   RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/register",
                              [auth](http::Request& request) { return Register(*auth, request); },
-                             {.blocking = true, .name = "auth-register", .cpu_heavy = true}));
+                             {.blocking = true, .name = "auth-register", .offload = true}));
   RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/refresh",
                              [auth](http::Request& request) { return Refresh(*auth, request); },
                              {.blocking = true, .name = "auth-refresh"}));

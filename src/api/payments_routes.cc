@@ -64,6 +64,8 @@ json::object PaymentOrderJson(const domain::PaymentOrderView& po) {
 }  // namespace
 
 Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
+  // A call to Razorpay can take seconds: keep it off the I/O threads even on SQLite.
+  const bool remote_gateway = ctx.settings.payments.gateway == domain::GatewayKind::kRazorpay;
   ASSIGN_OR_RETURN(std::shared_ptr<payments::Gateway> gateway,
                    payments::NewGateway(GatewaySettingsOf(ctx.settings.payments)));
   // No cache layer yet: when one exists, its invalidation of the order's keys goes into the
@@ -103,7 +105,7 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
         // A new payment order is 201; the still-valid one returned again is 200.
         return Success(request, std::move(data), r->created ? 201 : 200);
       },
-      {.blocking = true, .name = "payments-create-order"}));
+      {.blocking = true, .name = "payments-create-order", .offload = remote_gateway}));
 
   RETURN_IF_ERROR(router.Add(
       "POST", "/api/v1/payments/verify",
@@ -132,7 +134,7 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
                        {"verifiedAt", r->verified_at}};
         return Success(request, json::object{{"verification", std::move(v)}});
       },
-      {.blocking = true, .name = "payments-verify"}));
+      {.blocking = true, .name = "payments-verify", .offload = remote_gateway}));
 
   RETURN_IF_ERROR(router.Add(
       "POST", "/api/v1/payments/webhook",
@@ -144,7 +146,7 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
         return Success(
             request, json::object{{"received", true}, {"event", r->event}, {"result", r->result}});
       },
-      {.blocking = true, .name = "payments-webhook"}));
+      {.blocking = true, .name = "payments-webhook", .offload = remote_gateway}));
 
   // The checkout simulation exists only with the simulated gateway; with Razorpay the path is
   // not registered at all (404).

@@ -36,9 +36,10 @@ struct RouteOptions {
   bool blocking = false;
   // Name used for metrics labels and logs (e.g. "orders-list"). Default: the pattern.
   std::string name;
-  // The handler spends long on the CPU (password hashing): it always runs off the I/O threads,
-  // on the blocking pool, or on a pool of ServerSettings::cpu_threads when there is none.
-  bool cpu_heavy = false;
+  // The handler spends long on the CPU (password hashing) or waits on another service (a payment
+  // gateway): it always runs off the I/O threads, on the blocking pool, or on a pool of
+  // ServerSettings::cpu_threads when there is none.
+  bool offload = false;
 };
 
 struct Route {

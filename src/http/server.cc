@@ -671,7 +671,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     asio::thread_pool* pool = server_.pool();
-    const bool offload = route->options.cpu_heavy ||
+    const bool offload = route->options.offload ||
                          (route->options.blocking && server_.settings().blocking_threads > 0);
     if (offload && pool != nullptr) {
       asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending,
@@ -1027,12 +1027,11 @@ Status ServerImpl::Start() {
   accept_backoff_.emplace(workers_[0]->context);
   grace_timer_.emplace(workers_[0]->context);
 
-  bool any_cpu_heavy = false;
-  for (const Route* route : router_.Routes())
-    any_cpu_heavy = any_cpu_heavy || route->options.cpu_heavy;
+  bool any_offload = false;
+  for (const Route* route : router_.Routes()) any_offload = any_offload || route->options.offload;
   if (settings_.blocking_threads > 0) {
     pool_.emplace(settings_.blocking_threads);
-  } else if (any_cpu_heavy && settings_.cpu_threads > 0) {
+  } else if (any_offload && settings_.cpu_threads > 0) {
     pool_.emplace(settings_.cpu_threads);
   }
 

@@ -85,8 +85,8 @@ struct ServerSettings {
   int io_threads = 0;    // 0 = one per core
   // Threads for RouteOptions::blocking handlers. 0 = run them inline on the I/O thread.
   int blocking_threads = 0;
-  // Threads for RouteOptions::cpu_heavy handlers when blocking_threads is 0 (SQLite), so a
-  // password hash never stalls an event loop. Default: 2.
+  // Threads for RouteOptions::offload handlers when blocking_threads is 0 (SQLite), so a
+  // password hash or a gateway call never stalls an event loop. Default: 2.
   int cpu_threads = 2;
   size_t max_body_bytes = 65536;    // larger -> 413
   size_t max_header_bytes = 16384;  // larger -> 431 HEADERS_TOO_LARGE (256 .. 16 MiB)

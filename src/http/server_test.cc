@@ -753,15 +753,15 @@ std::string ThisThread() {
 }
 
 // Without a blocking pool (SQLite), blocking routes run inline on the I/O thread, but a
-// cpu_heavy route (password hashing) still runs on a pool of its own.
-TEST_F(ServerTest, CpuHeavyRoutesLeaveTheIoThreadEvenWithoutABlockingPool) {
+// offload route (password hashing) still runs on a pool of its own.
+TEST_F(ServerTest, OffloadedRoutesLeaveTheIoThreadEvenWithoutABlockingPool) {
   settings_.io_threads = 1;
   settings_.blocking_threads = 0;
   settings_.cpu_threads = 1;
   Add("GET", "/inline-thread", [](Request&) { return Text(ThisThread()); },
       {.blocking = true, .name = "inline-thread"});
   Add("GET", "/heavy-thread", [](Request&) { return Text(ThisThread()); },
-      {.blocking = true, .name = "heavy-thread", .cpu_heavy = true});
+      {.blocking = true, .name = "heavy-thread", .offload = true});
   StartServer();
   Client client(port());
   ASSERT_TRUE(client.connected());
