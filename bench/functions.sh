@@ -66,7 +66,7 @@ wait_up() {
 
 echo "## machine"
 echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src app 2>/dev/null || echo ' (+ uncommitted changes in src/app)'), binary $bin"
+  "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src app 2>/dev/null || echo ' (+ uncommitted changes in src/app)'), binary $bin built $(date -r "$bin" '+%F %T')"
 
 echo "## database: medium, SQLite"
 fixtures="$work/seed/fixtures.json"
