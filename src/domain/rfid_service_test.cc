@@ -78,7 +78,8 @@ class RfidServiceTest : public ::testing::Test {
                           .order_id = std::move(order_id),
                           .location = "Hall"};
     if (p.school_id != report_.schools[0].id) input.reader_id.reset();
-    return service_->Verify(p, input, {.request_id = "req-1", .ip_address = "127.0.0.1"});
+    return service_->Verify(p, input,
+                            {.request_id = "req-1", .ip_address = "127.0.0.1", .user_agent = ""});
   }
   std::string One(std::string_view sql, const std::string& param) {
     std::string out;
@@ -157,7 +158,10 @@ TEST_F(RfidServiceTest, ExpiryIsJudgedByTheInjectedClock) {
 
 TEST_F(RfidServiceTest, ChecksAndTheirOrder) {
   const SeedChild& student = Student(0, 2);
-  Principal parent{.user_id = report_.schools[0].parents[0].account.id, .role = Role::kParent};
+  Principal parent{.user_id = report_.schools[0].parents[0].account.id,
+                   .role = Role::kParent,
+                   .school_id = "",
+                   .session_id = ""};
   auto forbidden = Scan(parent, "not even a card number");
   EXPECT_EQ(forbidden.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(forbidden.status().reason(), "FORBIDDEN");
@@ -177,14 +181,17 @@ TEST_F(RfidServiceTest, ChecksAndTheirOrder) {
   EXPECT_EQ(other.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(other.status().reason(), "CARD_NOT_FOUND");
   // Admins act everywhere.
-  Principal admin{.user_id = report_.admin.id, .role = Role::kAdmin};
+  Principal admin{
+      .user_id = report_.admin.id, .role = Role::kAdmin, .school_id = "", .session_id = ""};
   auto by_admin = Scan(admin, Student(1, 2).card_number);
   EXPECT_TRUE(by_admin.ok()) << by_admin.status().ToString();
 
   EXPECT_EQ(Scan(Kitchen(0), Student(0, 0).card_number).status().reason(), "CARD_INACTIVE");
   // A reader of another school.
   RfidVerifyInput wrong_reader{.card_number = student.card_number,
-                               .reader_id = report_.schools[1].readers[0].id};
+                               .reader_id = report_.schools[1].readers[0].id,
+                               .order_id = std::nullopt,
+                               .location = std::nullopt};
   EXPECT_EQ(service_->Verify(Kitchen(0), wrong_reader, {}).status().reason(), "READER_MISMATCH");
   // Someone else's order.
   auto theirs = Scan(admin, Student(1, 3).card_number);

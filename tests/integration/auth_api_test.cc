@@ -476,7 +476,7 @@ TEST_F(AuthApiTest, BearerSchemeParsing) {
 
 TEST_F(AuthApiTest, UserIdHeadersAreIgnored) {
   const std::string admin_id = Str(Fixtures().at("admin"), "id");
-  for (const std::string name : std::vector<std::string>{"X-User-Id", "x-user-id", "X-USER-ID"}) {
+  for (const std::string& name : std::vector<std::string>{"X-User-Id", "x-user-id", "X-USER-ID"}) {
     ApiResponse anonymous =
         Call("GET", "/api/v1/users/" + admin_id, "", "", {name + ": " + admin_id});
     EXPECT_EQ(anonymous.status, 401) << name;

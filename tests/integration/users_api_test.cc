@@ -132,7 +132,7 @@ TEST_F(UsersApiTest, AdminSeesEveryone) {
 
 TEST_F(UsersApiTest, UnknownAndMalformedIdsAnswerNotFound) {
   const std::string admin = Login(Fixtures().at("admin"));
-  for (const std::string id :
+  for (const std::string& id :
        std::vector<std::string>{"0190f5a0-0000-7000-8000-0000000000ff", "not-a-uuid", "1",
                                 "%27%20OR%20%271%27%3D%271", std::string(300, 'a')}) {
     ApiResponse r = Get(id, admin);
