@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/hasivu-bench}"
-bin=build/release/app/hasivu
-coldstart=build/release/bench/hasivu-coldstart
+build_dir="${HASIVU_BUILD_DIR:-build/release}"
+bin="$build_dir/app/hasivu"
+coldstart="$build_dir/bench/hasivu-coldstart"
 port=18089
 mkdir -p "$work"
 
