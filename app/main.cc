@@ -81,6 +81,11 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_RAZORPAY_BASE_URL")
       ->capture_default_str();
   serve
+      ->add_option("--payment-order-ttl", serve_config.payment_order_ttl_seconds,
+                   "Seconds before an unpaid payment order expires")
+      ->envname("HASIVU_PAYMENT_ORDER_TTL_SECONDS")
+      ->capture_default_str();
+  serve
       ->add_option("--monitoring-token", serve_config.monitoring_token,
                    "Bearer token that may read the monitoring dashboard")
       ->envname("HASIVU_MONITORING_TOKEN");

@@ -594,5 +594,37 @@ TYPED_TEST(PaymentsApiTest, RazorpayAmountMustMatchAndOutagesAre503) {
   EXPECT_EQ(r.status, 201) << r.body;
 }
 
+// Expiry through the API: a server whose payment orders live one second.
+class PaymentExpiryApiTest : public PaymentsApiTest<SimulatedBackend> {
+ public:
+  static void SetUpTestSuite() {
+    SetServerOptions({"--payment-order-ttl", "1"},
+                     {{"HASIVU_RAZORPAY_KEY_ID", kKeyId},
+                      {"HASIVU_RAZORPAY_KEY_SECRET", kKeySecret},
+                      {"HASIVU_RAZORPAY_WEBHOOK_SECRET", kWebhookSecret}});
+    ApiSuite::SetUpTestSuite();
+  }
+};
+
+TEST_F(PaymentExpiryApiTest, VerifyAfterExpiryIs410AndANewPaymentOrderCanBePaid) {
+  PoolOrder o = TakeOrder();
+  const std::string expired_gid = NewGatewayOrder(o);
+  ASSERT_FALSE(expired_gid.empty());
+  const Checkout paid_too_late = Pay(o.token, expired_gid);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ApiResponse r = Verify(o.token, paid_too_late);
+  EXPECT_EQ(r.status, 410) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "PAYMENT_ORDER_EXPIRED");
+  ExpectCleanError(r);
+
+  // The expired payment order is not handed out again; a fresh one is, and it can be paid.
+  const std::string fresh_gid = NewGatewayOrder(o);
+  ASSERT_FALSE(fresh_gid.empty());
+  EXPECT_NE(fresh_gid, expired_gid);
+  ApiResponse ok = Verify(o.token, Pay(o.token, fresh_gid));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(GetOrder(o.token, o.id).at("paymentStatus").as_string(), "paid");
+}
+
 }  // namespace
 }  // namespace hasivu::testing

@@ -8,21 +8,20 @@ foreach(test_file ${HASIVU_API_TEST_FILES})
   foreach(variant ${test_name} ${pg_name})
     if(variant STREQUAL pg_name)
       set(labels postgres)
+      set(fixture hasivu_it_api_postgres)
     else()
       set(labels integration)
+      set(fixture hasivu_it_api_sqlite)
     endif()
     hasivu_cc_test(
       NAME ${variant}
-      SRCS ${test_file} harness.cc api_fixture.cc
-      DEPS Boost::json PkgConfig::LIBPQ OpenSSL::Crypto Threads::Threads
+      SRCS ${test_file}
+      DEPS ${fixture} Boost::json OpenSSL::Crypto Threads::Threads
       LABELS ${labels}
       TIMEOUT 900)
     if(TARGET ${variant})
       add_dependencies(${variant} hasivu)
       set_property(TEST ${variant} APPEND PROPERTY ENVIRONMENT "HASIVU_BINARY=$<TARGET_FILE:hasivu>")
-      if(variant STREQUAL pg_name)
-        target_compile_definitions(${variant} PRIVATE HASIVU_TEST_BACKEND_POSTGRES=1)
-      endif()
     endif()
   endforeach()
 endforeach()
