@@ -134,7 +134,7 @@ int RunServe(const Config& config) {
     spdlog::warn("no --jwt-secret given: using a random one for this run (development mode)");
   }
   if (cfg.cache_url != "memory") {
-    spdlog::warn("--cache {}: the Redis tier is not built yet; using the in-process cache",
+    spdlog::warn("--cache {}: the cache layer is not built yet; reads go to the database",
                  cfg.cache_url);
   }
   const sigset_t signals = BlockShutdownSignals();
