@@ -5,6 +5,8 @@
 #                                     started on loopback for the tests and stopped afterwards
 set -euo pipefail
 cd "$(dirname "$0")"
+# ccache keys on paths relative to the checkout, so another clone of the repo reuses the cache.
+export CCACHE_BASEDIR="$PWD"
 
 usage() {
   echo "usage: $0 run [hasivu serve flags...] | test" >&2
