@@ -1,5 +1,7 @@
 #include "tests/integration/api_fixture.h"
 
+#include "common/time_util.h"
+
 #include <libpq-fe.h>
 #include <signal.h>
 
@@ -62,6 +64,27 @@ std::string ApiResponse::ErrorCode() const {
 std::string ApiResponse::Header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? "" : it->second;
+}
+
+std::string AddDays(const std::string& date, int offset_days) {
+  auto d = ParseDate(date);
+  if (!d.ok()) {
+    ADD_FAILURE() << "not a date: " << date;
+    return date;
+  }
+  return FormatDate(*d + std::chrono::days(offset_days));
+}
+
+std::string NextWeekday(const std::string& date, int offset_days) {
+  std::string d = AddDays(date, offset_days);
+  while (IsoWeekday(*ParseDate(d)) > 5) d = AddDays(d, 1);
+  return d;
+}
+
+std::string NextWeekend(const std::string& date) {
+  std::string d = AddDays(date, 1);
+  while (IsoWeekday(*ParseDate(d)) < 6) d = AddDays(d, 1);
+  return d;
 }
 
 std::string Json(const boost::json::value& v) { return boost::json::serialize(v); }

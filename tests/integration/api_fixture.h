@@ -107,6 +107,14 @@ class ApiSuite : public ::testing::Test {
   static std::string& StartError();
 };
 
+// Calendar arithmetic on "YYYY-MM-DD" texts (the fixtures' baseDate), through common/time_util.
+// The day `offset_days` after `date` (negative: before).
+std::string AddDays(const std::string& date, int offset_days);
+// The first Monday-Friday at least `offset_days` after `date`.
+std::string NextWeekday(const std::string& date, int offset_days);
+// The first Saturday or Sunday after `date`.
+std::string NextWeekend(const std::string& date);
+
 // Serialises a JSON value.
 std::string Json(const boost::json::value& v);
 // A fixtures account's string field.

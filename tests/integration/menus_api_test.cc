@@ -10,27 +10,6 @@ namespace hasivu::testing {
 namespace {
 
 namespace json = boost::json;
-using std::chrono::days;
-using std::chrono::sys_days;
-
-sys_days ParseDay(const std::string& s) {
-  int y = 0, m = 0, d = 0;
-  std::sscanf(s.c_str(), "%d-%d-%d", &y, &m, &d);
-  return sys_days(std::chrono::year(y) / m / d);
-}
-std::string FormatDay(sys_days day) {
-  const std::chrono::year_month_day ymd(day);
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-// The first Monday-Friday at least `offset` days after the base date.
-std::string Weekday(const std::string& base, int offset) {
-  sys_days d = ParseDay(base) + days(offset);
-  while (std::chrono::weekday(d).iso_encoding() > 5) d += days(1);
-  return FormatDay(d);
-}
 
 class MenusApiTest : public ApiSuite {
  protected:
@@ -48,7 +27,7 @@ class MenusApiTest : public ApiSuite {
 
 TEST_F(MenusApiTest, ParentSeesTheMenuOfTheirChildsSchool) {
   const std::string token = Login(Parent(0));
-  const std::string date = Weekday(Base(), 1);
+  const std::string date = NextWeekday(Base(), 1);
   ApiResponse r = Call("GET", MenuPath(0, date), token);
   ASSERT_EQ(r.status, 200) << r.body;
   const json::object& menu = r.Data();
@@ -83,11 +62,11 @@ TEST_F(MenusApiTest, DateDefaultsToTodayInTheSchoolsZone) {
 
 TEST_F(MenusApiTest, NonMembersGetMenuNotFound) {
   const std::string other_parent = Login(Parent(1));
-  ApiResponse r = Call("GET", MenuPath(0, Weekday(Base(), 1)), other_parent);
+  ApiResponse r = Call("GET", MenuPath(0, NextWeekday(Base(), 1)), other_parent);
   EXPECT_EQ(r.status, 404) << r.body;
   EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
   const std::string kitchen_other = Login(School(1).at("kitchenStaff").at(0));
-  r = Call("GET", MenuPath(0, Weekday(Base(), 1)), kitchen_other);
+  r = Call("GET", MenuPath(0, NextWeekday(Base(), 1)), kitchen_other);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
   // An unknown school answers the same.
@@ -97,7 +76,7 @@ TEST_F(MenusApiTest, NonMembersGetMenuNotFound) {
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
   // No menu that far ahead.
-  r = Call("GET", MenuPath(0, Weekday(Base(), 60)), Login(Parent(0)));
+  r = Call("GET", MenuPath(0, NextWeekday(Base(), 60)), Login(Parent(0)));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.ErrorCode(), "MENU_NOT_FOUND");
 }
@@ -128,7 +107,7 @@ TEST_F(MenusApiTest, InvalidParametersAnswer400WithDetails) {
 TEST_F(MenusApiTest, PutReplacesTheMenuAndDraftsStayHiddenFromParents) {
   const std::string admin = Login(School(0).at("schoolAdmin"));
   const std::string parent = Login(Parent(0));
-  const std::string date = Weekday(Base(), 25);
+  const std::string date = NextWeekday(Base(), 25);
   json::object body{
       {"schoolId", SchoolId(0)},
       {"date", date},
@@ -176,7 +155,7 @@ TEST_F(MenusApiTest, PutReplacesTheMenuAndDraftsStayHiddenFromParents) {
 }
 
 TEST_F(MenusApiTest, PutIsForTheSchoolsAdminAndAdmins) {
-  const std::string date = Weekday(Base(), 26);
+  const std::string date = NextWeekday(Base(), 26);
   json::object body{
       {"schoolId", SchoolId(0)},
       {"date", date},
@@ -197,7 +176,7 @@ TEST_F(MenusApiTest, PutIsForTheSchoolsAdminAndAdmins) {
 
 TEST_F(MenusApiTest, PutValidatesItsBody) {
   const std::string admin = Login(School(0).at("schoolAdmin"));
-  const std::string date = Weekday(Base(), 27);
+  const std::string date = NextWeekday(Base(), 27);
   // An item of another school.
   json::object body{
       {"schoolId", SchoolId(0)},
@@ -232,7 +211,7 @@ TEST_F(MenusApiTest, PutValidatesItsBody) {
 
 TEST_F(MenusApiTest, FieldSelectionAndConditionalReads) {
   const std::string token = Login(Parent(0));
-  const std::string path = MenuPath(0, Weekday(Base(), 1));
+  const std::string path = MenuPath(0, NextWeekday(Base(), 1));
   ApiResponse r = Call("GET", path + "&fields=id,items", token);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Data().size(), 2u);

@@ -16,32 +16,6 @@ namespace hasivu::testing {
 namespace {
 
 namespace json = boost::json;
-using std::chrono::days;
-using std::chrono::sys_days;
-
-sys_days ParseDay(const std::string& s) {
-  int y = 0, m = 0, d = 0;
-  std::sscanf(s.c_str(), "%d-%d-%d", &y, &m, &d);
-  return sys_days(std::chrono::year(y) / m / d);
-}
-std::string FormatDay(sys_days day) {
-  const std::chrono::year_month_day ymd(day);
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-// The first Monday-Friday at least `offset` days after `base`.
-std::string Weekday(const std::string& base, int offset) {
-  sys_days d = ParseDay(base) + days(offset);
-  while (std::chrono::weekday(d).iso_encoding() > 5) d += days(1);
-  return FormatDay(d);
-}
-std::string Weekend(const std::string& base) {
-  sys_days d = ParseDay(base) + days(1);
-  while (std::chrono::weekday(d).iso_encoding() < 6) d += days(1);
-  return FormatDay(d);
-}
 
 std::string Fields(const ApiResponse& r) {
   std::string out;
@@ -96,7 +70,7 @@ class OrdersApiTest : public ApiSuite {
 
 TEST_F(OrdersApiTest, CreatesAnOrderPricedByTheServer) {
   const std::string token = Login(Parent(0));
-  const std::string date = Weekday(Base(), 2);
+  const std::string date = NextWeekday(Base(), 2);
   json::array menu = MenuItems(0, date, token);
   ASSERT_GE(menu.size(), 2u);
   // Pick two items without a per-order limit below 2.
@@ -160,7 +134,7 @@ TEST_F(OrdersApiTest, CreatesAnOrderPricedByTheServer) {
 TEST_F(OrdersApiTest, OrderItemsAliasAndStudentOrderingForThemself) {
   const json::value& child = Parent(0, 1).at("children").at(0);
   const std::string token = Login(child);
-  const std::string date = Weekday(Base(), 3);
+  const std::string date = NextWeekday(Base(), 3);
   json::array menu = MenuItems(0, date, token);
   ASSERT_FALSE(menu.empty());
   json::object body{
@@ -175,7 +149,7 @@ TEST_F(OrdersApiTest, OrderItemsAliasAndStudentOrderingForThemself) {
 
 TEST_F(OrdersApiTest, ValidationErrorsNameTheirFields) {
   const std::string token = Login(Parent(0));
-  const std::string date = Weekday(Base(), 2);
+  const std::string date = NextWeekday(Base(), 2);
   const std::string item = Item(0, 0);
   struct Case {
     std::string body;
@@ -234,9 +208,8 @@ TEST_F(OrdersApiTest, ValidationErrorsNameTheirFields) {
 TEST_F(OrdersApiTest, DeliveryDateMustBeAWeekdayFromTomorrowToThirtyDays) {
   const std::string token = Login(Parent(0));
   const std::string item = Item(0, 0);
-  for (const std::string& date :
-       {Base(), FormatDay(ParseDay(Base()) - days(3)), Weekend(Base()),
-        FormatDay(ParseDay(Base()) + days(31)), FormatDay(ParseDay(Base()) + days(120))}) {
+  for (const std::string& date : {Base(), AddDays(Base(), -3), NextWeekend(Base()),
+                                  AddDays(Base(), 31), AddDays(Base(), 120)}) {
     ApiResponse r =
         Call("POST", "/api/v1/orders", token,
              Json(OrderBody(ChildId(0), date,
@@ -249,7 +222,7 @@ TEST_F(OrdersApiTest, DeliveryDateMustBeAWeekdayFromTomorrowToThirtyDays) {
 
 TEST_F(OrdersApiTest, ItemsMustBeOnThatDaysPublishedMenu) {
   const std::string token = Login(Parent(0));
-  const std::string date = Weekday(Base(), 2);
+  const std::string date = NextWeekday(Base(), 2);
   json::array menu = MenuItems(0, date, token);
   std::set<std::string> on_menu;
   for (const json::value& v : menu) on_menu.insert(std::string(v.at("menuItemId").as_string()));
@@ -271,14 +244,14 @@ TEST_F(OrdersApiTest, ItemsMustBeOnThatDaysPublishedMenu) {
     EXPECT_EQ(Fields(r), "items[1].menuItemId ");
   }
   // No menu at all that day (the demo menus end 20 days ahead), and a draft menu.
-  const std::string no_menu = Weekday(Base(), 23);
+  const std::string no_menu = NextWeekday(Base(), 23);
   ApiResponse r =
       Call("POST", "/api/v1/orders", token,
            Json(OrderBody(ChildId(0), no_menu,
                           json::array{json::object{{"menuItemId", Item(0, 0)}, {"quantity", 1}}})));
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(r.ErrorCode(), "MENU_NOT_AVAILABLE");
-  const std::string draft_day = Weekday(Base(), 24);
+  const std::string draft_day = NextWeekday(Base(), 24);
   PutMenu(draft_day, json::array{json::object{{"menuItemId", Item(0, 0)}, {"category", "LUNCH"}}},
           /*publish=*/false);
   r = Call("POST", "/api/v1/orders", token,
@@ -289,7 +262,7 @@ TEST_F(OrdersApiTest, ItemsMustBeOnThatDaysPublishedMenu) {
 }
 
 TEST_F(OrdersApiTest, WhoMayOrderForAStudent) {
-  const std::string date = Weekday(Base(), 2);
+  const std::string date = NextWeekday(Base(), 2);
   const std::string item =
       std::string(MenuItems(0, date, Login(Parent(0)))[0].at("menuItemId").as_string());
   const std::string body = Json(OrderBody(
@@ -317,7 +290,7 @@ TEST_F(OrdersApiTest, WhoMayOrderForAStudent) {
 }
 
 TEST_F(OrdersApiTest, LastUnitOfALimitedSlotGoesToExactlyOneOrder) {
-  const std::string date = Weekday(Base(), 22);
+  const std::string date = NextWeekday(Base(), 22);
   PutMenu(
       date,
       json::array{
@@ -380,7 +353,7 @@ TEST_F(OrdersApiTest, LastUnitOfALimitedSlotGoesToExactlyOneOrder) {
 TEST_F(OrdersApiTest, OneIdempotencyKeyMakesOneOrder) {
   const std::string token = Login(Parent(0, 2));
   const std::string student = ChildId(0, 2);
-  const std::string date = Weekday(Base(), 4);
+  const std::string date = NextWeekday(Base(), 4);
   json::array menu = MenuItems(0, date, token);
   ASSERT_FALSE(menu.empty());
   const std::string body = Json(OrderBody(
@@ -488,8 +461,8 @@ TEST_F(OrdersApiTest, FiltersNarrowAndInvalidFiltersAnswer400) {
     EXPECT_EQ(o.at("status").as_string(), "confirmed");
     EXPECT_EQ(o.at("school").at("id").as_string(), SchoolId(1));
   }
-  const std::string from = Weekday(Base(), 1);
-  const std::string to = Weekday(Base(), 5);
+  const std::string from = NextWeekday(Base(), 1);
+  const std::string to = NextWeekday(Base(), 5);
   r = Call("GET", "/api/v1/orders?limit=100&dateFrom=" + from + "&dateTo=" + to, admin);
   ASSERT_EQ(r.status, 200) << r.body;
   for (const json::value& o : r.Data().at("orders").as_array()) {
