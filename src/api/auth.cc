@@ -3,26 +3,13 @@
 #include "api/envelope.h"
 
 namespace hasivu::api {
-namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<std::string_view> BearerToken(const http::Request& request) {
   const std::string* header = request.headers.Find("Authorization");
   if (header == nullptr) return std::nullopt;
   std::string_view value = *header;
-  if (value.size() < 8 || !EqualsIgnoreCase(value.substr(0, 6), "bearer") || value[6] != ' ') {
+  if (value.size() < 8 || !http::EqualsIgnoreCase(value.substr(0, 6), "bearer") ||
+      value[6] != ' ') {
     return std::nullopt;
   }
   std::string_view token = value.substr(7);

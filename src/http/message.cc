@@ -4,7 +4,6 @@
 #include <cctype>
 
 namespace hasivu::http {
-namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -12,8 +11,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
            return std::tolower(x) == std::tolower(y);
          });
 }
-
-}  // namespace
 
 void Headers::Set(std::string_view name, std::string value) {
   std::erase_if(items_, [&](const auto& item) { return EqualsIgnoreCase(item.first, name); });

@@ -13,6 +13,9 @@
 
 namespace hasivu::http {
 
+// ASCII case-insensitive equality, as HTTP header names and tokens compare.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // Header list with case-insensitive lookup, in arrival order.
 class Headers {
  public:
