@@ -1,0 +1,54 @@
+// Compression policy of HTTP responses: the settings the server runs with (filled by app/ from
+// flags) and the checks that decide whether a response is compressed at all.
+//
+// Policy (applied by http/server.cc, after the handler):
+//   - only when `enabled`, a codec is negotiated from Accept-Encoding among `codecs`, the method
+//     is not HEAD, the status carries a body (not 204/304), the body has at least `min_bytes`,
+//     and its Content-Type is compressible (IsCompressibleContentType);
+//   - an encoded body is sent only when it is smaller than the identity one;
+//   - on a codec error the identity body is sent and the error counted.
+//
+// Thread-safety: plain values and pure functions.
+#ifndef HASIVU_COMPRESS_SETTINGS_H_
+#define HASIVU_COMPRESS_SETTINGS_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include "common/status.h"
+#include "compress/negotiation.h"
+
+namespace hasivu::compress {
+
+// Default levels, chosen by measurement (docs/decisions.md, docs/performance.md).
+inline constexpr int kDefaultBrotliLevel = 5;
+inline constexpr int kDefaultZstdLevel = 3;
+inline constexpr int kDefaultGzipLevel = 6;
+
+struct Settings {
+  bool enabled = true;
+  // Bodies smaller than this are sent as they are. Default: 1024 (the seed's 1 KiB).
+  size_t min_bytes = 1024;
+  int brotli_level = kDefaultBrotliLevel;  // 0..11
+  int zstd_level = kDefaultZstdLevel;      // 1..19
+  int gzip_level = kDefaultGzipLevel;      // 1..9
+  // Codecs the server offers. Default: all three.
+  EncodingSet codecs = EncodingSet::All();
+};
+
+// kInvalidArgument naming the setting for a level out of its codec's range or an empty codec
+// set while enabled.
+Status ValidateSettings(const Settings& settings);
+
+// The configured level of a codec (0 for identity).
+int LevelFor(const Settings& settings, Encoding encoding);
+
+// Whether a Content-Type is worth compressing: text/*, JSON and XML types (including +json and
+// +xml suffixes), JavaScript, SVG, NDJSON, WebAssembly. Everything else (images, audio, video,
+// archives, fonts, octet-stream, and an empty type) is already compressed or unknown and is
+// sent as it is. Parameters (charset) are ignored; case-insensitive.
+bool IsCompressibleContentType(std::string_view content_type);
+
+}  // namespace hasivu::compress
+
+#endif  // HASIVU_COMPRESS_SETTINGS_H_
