@@ -1,6 +1,15 @@
 #include "compress/codec.h"
 
+#include <atomic>
+
 namespace hasivu::compress {
+namespace {
+
+std::atomic<int> fail_encodes_for_test{0};
+
+}  // namespace
+
+void FailEncodesForTest(int count) { fail_encodes_for_test.store(count); }
 
 const Codec* CodecFor(Encoding encoding) {
   switch (encoding) {
@@ -19,6 +28,10 @@ const Codec* CodecFor(Encoding encoding) {
 StatusOr<std::string> Encode(Encoding encoding, std::string_view body, int level) {
   const Codec* codec = CodecFor(encoding);
   if (codec == nullptr) return std::string(body);
+  if (fail_encodes_for_test.load(std::memory_order_relaxed) > 0 &&
+      fail_encodes_for_test.fetch_sub(1) > 0) {
+    return InternalError(std::string(EncodingName(encoding)) + ": failure injected for a test");
+  }
   return codec->Compress(body, level);
 }
 

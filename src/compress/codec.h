@@ -55,6 +55,10 @@ StatusOr<std::string> Encode(Encoding encoding, std::string_view body, int level
 StatusOr<std::string> Decode(Encoding encoding, std::string_view data,
                              size_t max_bytes = size_t{64} << 20);
 
+// Makes the next `count` calls of Encode (any codec, any thread) fail with kInternal, so tests
+// can check the fallback to identity. Costs Encode one relaxed atomic load.
+void FailEncodesForTest(int count);
+
 // Whether an encoded body is worth sending instead of the identity one: it must be smaller.
 inline bool IsWorthSending(size_t identity_bytes, size_t encoded_bytes) {
   return encoded_bytes < identity_bytes;

@@ -55,8 +55,17 @@ struct Request {
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
-  Headers headers;  // extra headers; Content-Type, Content-Length, X-Request-Id are set by server
+  // Extra headers. Content-Type, Content-Length, Content-Encoding, X-Request-Id (and a few more,
+  // see server.h) are set by the server; a handler's copies of them are dropped.
+  Headers headers;
   std::string body;
+  // Empty (the default): `body` is the identity representation and the server may compress it
+  // (server.h, "Compression"). "br", "zstd" or "gzip": `body` is ALREADY encoded that way (a
+  // cache's ready-compressed variant, see compress/codec.h); the server sends it unchanged with
+  // Content-Encoding and Vary: Accept-Encoding, and turns the identity ETag "X" the handler set
+  // into "X-br" etc. REQUIRES: the request accepts that encoding (compress::Negotiate). Any
+  // other value is a handler bug and is answered 500.
+  std::string content_encoding;
 };
 
 }  // namespace hasivu::http

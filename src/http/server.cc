@@ -31,6 +31,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "compress/codec.h"
+#include "compress/negotiation.h"
+
 // Thread model: one io_context per I/O thread, and the acceptor hands each new connection to the
 // next context round-robin. A connection then lives on exactly one thread for its whole life, so
 // its handlers need no strand and no locks, and the hot path never touches a scheduler shared by
@@ -153,8 +156,9 @@ bool IsValidHeader(std::string_view name, std::string_view value) {
 
 // Headers the server writes itself; a handler's copy of them is dropped.
 bool IsServerOwnedHeader(std::string_view name) {
-  for (std::string_view owned : {"content-length", "content-type", "transfer-encoding",
-                                 "connection", "x-request-id", "server", "date", "keep-alive"}) {
+  for (std::string_view owned :
+       {"content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
+        "x-request-id", "server", "date", "keep-alive"}) {
     if (EqualsIgnoreCase(name, owned)) return true;
   }
   return false;
@@ -240,6 +244,43 @@ struct RouteMetrics {
 
 constexpr std::string_view kUnmatchedRoute = "unmatched";
 
+// Compression series, indexed by compress::Encoding (slot 0, identity, stays empty).
+struct CompressionMetrics {
+  std::array<metrics::Counter*, 4> responses{};
+  std::array<metrics::Counter*, 4> bytes_in{};
+  std::array<metrics::Counter*, 4> bytes_out{};
+  std::array<metrics::Counter*, 4> errors{};
+  std::array<metrics::Counter*, 4> precompressed{};
+  std::array<metrics::Histogram*, 4> seconds{};
+};
+
+// Whether a comma-separated header value lists `token` (case-insensitive).
+bool ListsToken(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    if (EqualsIgnoreCase(Trim(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void AddVaryAcceptEncoding(Response& response) {
+  const std::string* vary = response.headers.Find("Vary");
+  if (vary == nullptr) {
+    response.headers.Add("Vary", "Accept-Encoding");
+  } else if (Trim(*vary) != "*" && !ListsToken(*vary, "Accept-Encoding")) {
+    response.headers.Set("Vary", *vary + ", Accept-Encoding");
+  }
+}
+
+// Renames the identity ETag "X" of a response to its encoded variant's "X-br" etc.
+void TagEncodedVariant(Response& response, compress::Encoding encoding) {
+  if (const std::string* etag = response.headers.Find("ETag")) {
+    response.headers.Set("ETag", compress::TagForEncoding(*etag, encoding));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 class ServerImpl;
@@ -262,6 +303,10 @@ struct Pending {
   bool head = false;   // HEAD: send headers only
   bool close = false;  // end the connection after this response
   bool http10_keep_alive = false;
+  // Negotiated from Accept-Encoding before the handler; identity when compression is off.
+  compress::Encoding encoding = compress::Encoding::kIdentity;
+  // The client's If-None-Match, kept only when the server rewrote it for the handler.
+  std::string if_none_match;
   std::string request_id;
   std::string method;  // for the access log
   std::string path;    // decoded path, or the raw target when decoding failed
@@ -294,6 +339,10 @@ class ServerImpl final : public Server {
   Response RenderError(unsigned status, std::string_view code, std::string_view message,
                        const Request& request) const;
   Response RunHandler(const Route& route, Request& request);
+  // Negotiates the response encoding and rewrites If-None-Match for the handler (server.h).
+  void PrepareEncoding(Pending& pending, Request& request) const;
+  // Applies the compression policy to a finished response (server.h, "Compression").
+  void EncodeResponse(const Pending& pending, Response& response);
   const RouteMetrics& MetricsFor(const Route* route) const;
   const RouteMetrics& unmatched_metrics() const { return unmatched_; }
   void Record(const Pending& pending, const RouteMetrics& metrics, const std::string& remote,
@@ -318,6 +367,7 @@ class ServerImpl final : public Server {
   metrics::Gauge& open_gauge_;
   metrics::Counter& rejected_connections_;
   metrics::Counter& handler_exceptions_;
+  CompressionMetrics compression_metrics_;
 
   std::atomic<uint16_t> port_{0};
   std::atomic<int64_t> first_ok_ns_{0};
@@ -611,6 +661,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Dispatch(const std::shared_ptr<Pending>& pending, Request request) {
+    server_.PrepareEncoding(*pending, request);
     std::string_view target = request.target;
     const size_t question = target.find('?');
     std::string_view raw_path = target.substr(0, question);
@@ -666,8 +717,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending,
                          route, &metrics, request = std::move(request)]() mutable {
         Response response = self->server_.RunHandler(*route, request);
+        self->server_.EncodeResponse(*pending, response);
         asio::post(executor, [self, pending, &metrics, response = std::move(response)]() mutable {
-          self->Complete(pending, std::move(response), metrics);
+          self->Complete(pending, std::move(response), metrics, /*encoded=*/true);
         });
       });
       return;
@@ -675,8 +727,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Complete(pending, server_.RunHandler(*route, request), metrics);
   }
 
+  // `encoded`: EncodeResponse already ran (on the pool thread that ran the handler).
   void Complete(const std::shared_ptr<Pending>& pending, Response response,
-                const RouteMetrics& metrics) {
+                const RouteMetrics& metrics, bool encoded = false) {
+    if (!encoded) server_.EncodeResponse(*pending, response);
     pending->response = std::move(response);
     pending->ready = true;
     const bool bodiless =
@@ -706,6 +760,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (response.status != 204 && response.status != 304) {
       out += "Content-Length: ";
       out += std::to_string(response.body.size());
+      out += "\r\n";
+    }
+    if (!response.content_encoding.empty()) {
+      out += "Content-Encoding: ";
+      out += response.content_encoding;
       out += "\r\n";
     }
     out += "X-Request-Id: ";
@@ -909,6 +968,26 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
                               "Connections answered 503 because max_connections was reached")),
       handler_exceptions_(registry.GetCounter("hasivu_http_handler_exceptions_total",
                                               "Route handlers that threw (answered 500)")) {
+  for (compress::Encoding e : compress::kCodecs) {
+    const size_t i = static_cast<size_t>(e);
+    const metrics::Labels labels = {{"encoding", std::string(compress::EncodingName(e))}};
+    CompressionMetrics& m = compression_metrics_;
+    m.responses[i] = &registry.GetCounter("hasivu_http_compressed_responses_total",
+                                          "Responses the server sent compressed", labels);
+    m.bytes_in[i] =
+        &registry.GetCounter("hasivu_http_compression_bytes_in_total",
+                             "Body bytes before compression, of responses sent compressed", labels);
+    m.bytes_out[i] =
+        &registry.GetCounter("hasivu_http_compression_bytes_out_total",
+                             "Body bytes after compression, of responses sent compressed", labels);
+    m.errors[i] = &registry.GetCounter("hasivu_http_compression_errors_total",
+                                       "Codec failures (the identity body was sent)", labels);
+    m.precompressed[i] =
+        &registry.GetCounter("hasivu_http_precompressed_responses_total",
+                             "Responses whose handler supplied an already encoded body", labels);
+    m.seconds[i] = &registry.GetHistogram("hasivu_http_compression_seconds",
+                                          "Time to compress one response body", labels, 1e-6);
+  }
   if (settings_.access_log) {
     access_log_ = spdlog::get("access");
     if (!access_log_) {
@@ -1204,6 +1283,90 @@ Response ServerImpl::RunHandler(const Route& route, Request& request) {
   return RenderError(500, "INTERNAL", "An internal error occurred", request);
 }
 
+void ServerImpl::PrepareEncoding(Pending& pending, Request& request) const {
+  const compress::Settings& cs = settings_.compression;
+  if (!cs.enabled) return;
+  const std::string* accept = request.headers.Find("Accept-Encoding");
+  if (accept == nullptr) return;
+  pending.encoding = compress::Negotiate(*accept, cs.codecs);
+  if (pending.encoding == compress::Encoding::kIdentity) return;
+  const std::string* if_none_match = request.headers.Find("If-None-Match");
+  if (if_none_match == nullptr) return;
+  std::optional<std::string> rewritten =
+      compress::IfNoneMatchForHandler(*if_none_match, pending.encoding);
+  if (!rewritten) return;
+  pending.if_none_match = *if_none_match;
+  request.headers.Set("If-None-Match", std::move(*rewritten));
+}
+
+void ServerImpl::EncodeResponse(const Pending& pending, Response& response) {
+  const compress::Settings& cs = settings_.compression;
+  const bool bodiless = response.status == 204 || response.status == 304;
+  if (!response.content_encoding.empty()) {
+    const std::optional<compress::Encoding> given =
+        compress::EncodingFromName(response.content_encoding);
+    if (!given || *given == compress::Encoding::kIdentity) {
+      spdlog::error("http: handler set content_encoding '{}' (request {}); answering 500",
+                    response.content_encoding.substr(0, 32), pending.request_id);
+      Request request;
+      request.method = pending.method;
+      request.path = pending.path;
+      request.request_id = pending.request_id;
+      response = RenderError(500, "INTERNAL", "An internal error occurred", request);
+      response.content_encoding.clear();
+      return;
+    }
+    response.content_encoding = std::string(compress::EncodingName(*given));
+    AddVaryAcceptEncoding(response);
+    TagEncodedVariant(response, *given);
+    compression_metrics_.precompressed[static_cast<size_t>(*given)]->Add();
+    if (bodiless) response.content_encoding.clear();
+    return;
+  }
+  if (!cs.enabled) return;
+  if (!(response.status == 304 || compress::IsCompressibleContentType(response.content_type)))
+    return;
+  AddVaryAcceptEncoding(response);
+  const compress::Encoding encoding = pending.encoding;
+  if (encoding == compress::Encoding::kIdentity) return;
+  if (response.status == 304) {
+    // The handler matched the identity tag; answer with the variant tag the client listed.
+    if (pending.if_none_match.empty()) return;
+    if (const std::string* etag = response.headers.Find("ETag")) {
+      std::string variant = compress::TagForEncoding(*etag, encoding);
+      if (compress::IfNoneMatchLists(pending.if_none_match, variant)) {
+        response.headers.Set("ETag", std::move(variant));
+      }
+    }
+    return;
+  }
+  if (pending.head || bodiless || response.body.size() < cs.min_bytes) return;
+
+  const size_t slot = static_cast<size_t>(encoding);
+  const auto start = SteadyClock::now();
+  StatusOr<std::string> encoded = InternalError("not run");
+  try {
+    encoded = compress::Encode(encoding, response.body, compress::LevelFor(cs, encoding));
+  } catch (const std::exception& e) {
+    encoded = InternalError(e.what());
+  }
+  compression_metrics_.seconds[slot]->Record(
+      std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count());
+  if (!encoded.ok()) {
+    compression_metrics_.errors[slot]->Add();
+    spdlog::warn("http: {} compression failed, sending identity (request {}): {}",
+                 compress::EncodingName(encoding), pending.request_id, encoded.status().ToString());
+    return;
+  }
+  if (!compress::IsWorthSending(response.body.size(), encoded->size())) return;
+  compression_metrics_.responses[slot]->Add();
+  compression_metrics_.bytes_in[slot]->Add(response.body.size());
+  compression_metrics_.bytes_out[slot]->Add(encoded->size());
+  response.body = std::move(*encoded);
+  response.content_encoding = std::string(compress::EncodingName(encoding));
+  TagEncodedVariant(response, encoding);
+}
+
 const RouteMetrics& ServerImpl::MetricsFor(const Route* route) const {
   auto it = route_metrics_.find(route);
   return it != route_metrics_.end() ? it->second : unmatched_;
@@ -1274,6 +1437,7 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerSettings settings, const 
   if (settings.shutdown_grace < milliseconds::zero()) {
     return InvalidArgumentError("shutdown_grace must be >= 0");
   }
+  RETURN_IF_ERROR(compress::ValidateSettings(settings.compression).WithContext("compression"));
   return std::unique_ptr<Server>(
       new ServerImpl(std::move(settings), router, std::move(error_renderer), registry));
 }

@@ -36,11 +36,29 @@
 // {"success":false,"error":{"code","message"}} body.
 //
 // Responses: the server writes Server, Date, Content-Type (Response::content_type, omitted when
-// empty), Content-Length (not for 204/304, which never carry a body), X-Request-Id, and
-// "Connection: close" on the last response of a connection. Handler headers with those names
-// are dropped, as are headers with invalid names or CR/LF in values. HEAD answers carry the
+// empty), Content-Length (not for 204/304, which never carry a body), Content-Encoding (from
+// Response::content_encoding), X-Request-Id, and "Connection: close" on the last response of a
+// connection. Handler headers with those names are dropped, as are headers with invalid names
+// or CR/LF in values. HEAD answers carry the
 // GET's Content-Length and no body. After a final response the server half-closes and drains
 // input for up to 2 s before closing, so a client still uploading sees the answer, not a reset.
+//
+// Compression (ServerSettings::compression, policy in compress/settings.h): before routing, the
+// encoding is negotiated from Accept-Encoding among the offered codecs (compress/negotiation.h;
+// never 406). After the handler (on the thread that ran it, so blocking and offloaded routes
+// compress off the I/O threads), a response whose Content-Type is compressible, whose status
+// carries a body, that is not for HEAD and whose body has at least min_bytes is encoded; the
+// encoded body is sent only when smaller, with Content-Encoding and the matching Content-Length.
+// Every response with a compressible Content-Type (and every 304) gets Vary: Accept-Encoding
+// (merged into a handler's Vary) while compression is enabled. A codec failure sends identity
+// and counts an error. A body a handler hands over already encoded (Response::content_encoding)
+// is never compressed again.
+// ETags per encoding: an encoded response's strong ETag "X" becomes "X-br" / "X-zstd" / "X-gzip"
+// (W/"X" likewise). So that handlers that only know identity tags still answer 304, the server
+// appends to If-None-Match, before the handler runs, each listed tag ending in the negotiated
+// encoding's suffix without that suffix ("X-br" -> "X-br", "X"); when the handler then answers
+// 304 with ETag "X" and the client had listed "X-br", the 304 carries "X-br". Handler ETags must
+// therefore not themselves end in -br, -zstd or -gzip.
 //
 // Timeouts: idle_timeout runs while a keep-alive connection waits for the first byte of its next
 // request with nothing in flight; header_timeout from that byte to the end of the head;
@@ -56,7 +74,12 @@
 // was found (400, 404, 405, 413, 431); class is 2xx..5xx; method for unmatched requests is one of
 // GET HEAD POST PUT PATCH DELETE OPTIONS OTHER. hasivu_http_request_duration_seconds{route}:
 // from the complete request head to the response being ready (recorded in microseconds).
-// hasivu_http_open_connections (gauge).
+// hasivu_http_open_connections (gauge). Compression, each with label encoding = br|zstd|gzip:
+// hasivu_http_compressed_responses_total (bodies the server encoded and sent encoded),
+// hasivu_http_compression_bytes_in_total / _out_total (their sizes before and after),
+// hasivu_http_compression_seconds (histogram of every encoding attempt, microseconds recorded),
+// hasivu_http_compression_errors_total (codec failures, answered identity),
+// hasivu_http_precompressed_responses_total (bodies handlers handed over already encoded).
 //
 // Access log: when access_log is set, one JSON line per request at info level to the spdlog
 // logger "access" (created writing to stdout with pattern "%v" if the app has not registered
@@ -73,6 +96,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "compress/settings.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
@@ -96,7 +120,8 @@ struct ServerSettings {
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
   std::chrono::milliseconds shutdown_grace{8000};   // in-flight requests may finish within this
   size_t max_pipelined = 16;                        // requests read ahead of the one being answered
-  bool access_log = true;  // one JSON line per request to the "access" spdlog logger
+  bool access_log = true;          // one JSON line per request to the "access" spdlog logger
+  compress::Settings compression;  // response compression; validated by Create()
 };
 
 // Renders an error response in the API's envelope. `code` is UPPER_SNAKE ("NOT_FOUND").
