@@ -1,0 +1,85 @@
+// The cache suite against a real Redis: HASIVU_TEST_REDIS_URL (e.g. redis://127.0.0.1:56379/0,
+// from `scripts/services.sh start`); skipped when it is unset. Each test works under its own key
+// prefix and removes it afterwards.
+#include <hiredis/hiredis.h>
+
+#include <cstdlib>
+
+#include "cache/memory/memory_cache.h"
+#include "cache/redis/redis_cache.h"
+#include "cache/testing/cache_suite.h"
+#include "cache/tiered_cache.h"
+
+namespace hasivu::cache::testing {
+namespace {
+
+std::optional<RedisCacheSettings> TestRedis(const std::string& prefix) {
+  const char* url = std::getenv("HASIVU_TEST_REDIS_URL");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  auto s = ParseRedisUrl(url);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return std::nullopt;
+  s->key_prefix = prefix;
+  s->ping_interval = std::chrono::milliseconds(100);
+  s->generation_ttl = std::chrono::minutes(5);
+  return *s;
+}
+
+CachePtr MakeRedis(const std::string& prefix) {
+  auto s = TestRedis(prefix);
+  if (!s) return nullptr;
+  return std::move(NewRedisCache(*s).value());
+}
+
+CachePtr MakeTiered(const std::string& prefix) {
+  auto s = TestRedis(prefix);
+  if (!s) return nullptr;
+  // L1 copies live a minute: any cross-process miss within a test comes from a message.
+  return std::move(NewTieredRedisCache({}, *s, {.l1_ttl = std::chrono::seconds(60)}).value());
+}
+
+// Removes every key under `prefix` (SCAN + DEL), so test runs leave the shared server clean.
+void Cleanup(const std::string& prefix) {
+  auto s = TestRedis(prefix);
+  if (!s) return;
+  timeval tv{2, 0};
+  redisContext* c = redisConnectWithTimeout(s->host.c_str(), s->port, tv);
+  if (c == nullptr) return;
+  if (c->err == 0) {
+    if (s->db != 0) freeReplyObject(redisCommand(c, "SELECT %d", s->db));
+    std::string cursor = "0";
+    std::string match = prefix + "*";
+    do {
+      auto* r = static_cast<redisReply*>(redisCommand(c, "SCAN %s MATCH %b COUNT 1000",
+                                                      cursor.c_str(), match.data(), match.size()));
+      if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        if (r) freeReplyObject(r);
+        break;
+      }
+      cursor.assign(r->element[0]->str, r->element[0]->len);
+      for (size_t i = 0; i < r->element[1]->elements; ++i) {
+        const redisReply* k = r->element[1]->element[i];
+        freeReplyObject(redisCommand(c, "DEL %b", k->str, k->len));
+      }
+      freeReplyObject(r);
+    } while (cursor != "0");
+  }
+  redisFree(c);
+}
+
+constexpr const char* kUnset =
+    "HASIVU_TEST_REDIS_URL is not set; run `export $(scripts/services.sh start)`";
+
+INSTANTIATE_TEST_SUITE_P(
+    Shared, CacheSuite,
+    ::testing::Values(CacheFactory{"memory",
+                                   [](const std::string&) {
+                                     return std::move(NewMemoryCache({}).value());
+                                   },
+                                   nullptr, nullptr, ""},
+                      CacheFactory{"redis", MakeRedis, MakeRedis, Cleanup, kUnset},
+                      CacheFactory{"tiered", MakeTiered, MakeTiered, Cleanup, kUnset}),
+    FactoryName);
+
+}  // namespace
+}  // namespace hasivu::cache::testing
