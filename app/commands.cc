@@ -5,8 +5,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "api/system_routes.h"
 #include "common/clock.h"
 #include "common/time_util.h"
+#include "compress/estimate.h"
 #include "domain/demo_data.h"
 #include "domain/monitoring_service.h"
 #include "http/router.h"
@@ -194,6 +197,7 @@ int RunServe(const Config& config) {
   // SQLite calls are short and run inline; a PostgreSQL round trip goes to the blocking pool.
   settings.blocking_threads = cfg.store_is_sqlite ? 0 : cfg.db_pool_size;
   settings.access_log = cfg.access_log;
+  settings.compression = cfg.compression;
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());
   *server_holder = server->get();
@@ -249,6 +253,31 @@ int RunSeed(const SeedOptions& options) {
   std::printf("seeded %s (seed %llu) in %.2f s: %s\n", options.size.c_str(),
               static_cast<unsigned long long>(options.seed), seconds,
               domain::SeedSummary(*report).c_str());
+  return 0;
+}
+
+int RunEstimateCompression(const std::string& file) {
+  constexpr size_t kMaxBytes = size_t{256} << 20;
+  std::string body;
+  std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+  if (in == nullptr) {
+    return RuntimeError("read " + file, UnavailableError(std::strerror(errno)));
+  }
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), in)) > 0) {
+    body.append(buffer, n);
+    if (body.size() > kMaxBytes) break;
+  }
+  const bool failed = std::ferror(in) != 0;
+  if (in != stdin) std::fclose(in);
+  if (failed) return RuntimeError("read " + file, UnavailableError("read error"));
+  if (body.size() > kMaxBytes) {
+    return RuntimeError("read " + file, ResourceExhaustedError("larger than 256 MiB"));
+  }
+  std::printf("%s: %zu bytes; compress_us is the median of repeated runs on one core\n",
+              file == "-" ? "stdin" : file.c_str(), body.size());
+  std::printf("%s", compress::FormatEstimate(compress::EstimateAll(body)).c_str());
   return 0;
 }
 

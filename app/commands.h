@@ -29,6 +29,11 @@ struct SeedOptions {
 };
 int RunSeed(const SeedOptions& options);
 
+// `hasivu estimate-compression [FILE|-]`: reads a body from FILE (or standard input for "-"),
+// compresses it with every codec at every level and prints size, ratio and time per row.
+// Exit 1 when the file cannot be read or is larger than 256 MiB.
+int RunEstimateCompression(const std::string& file);
+
 }  // namespace hasivu::app
 
 #endif  // HASIVU_APP_COMMANDS_H_

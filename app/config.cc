@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/ids.h"
+#include "compress/codec.h"
 
 namespace hasivu::app {
 namespace {
@@ -156,6 +157,42 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   if (pay.key_secret.empty()) pay.key_secret = RandomHex(24);
   if (pay.webhook_secret.empty()) pay.webhook_secret = RandomHex(24);
   r.domain.monitoring.monitoring_token = c.monitoring_token;
+
+  compress::Settings& z = r.compression;
+  z.enabled = c.compression;
+  if (c.compression_min_bytes < 0 || c.compression_min_bytes > (1ll << 30)) {
+    return InvalidArgumentError("--compression-min-bytes: must be 0 to 1073741824");
+  }
+  z.min_bytes = static_cast<size_t>(c.compression_min_bytes);
+  std::string bad;
+  std::optional<compress::EncodingSet> codecs =
+      compress::ParseEncodingList(c.compression_codecs, &bad);
+  if (!codecs) {
+    return InvalidArgumentError("--compression-codecs: expected a list of br, zstd, gzip, got '" +
+                                bad + "'");
+  }
+  z.codecs = *codecs;
+  struct LevelFlag {
+    const char* flag;
+    compress::Encoding encoding;
+    int value;
+    int* target;
+  };
+  for (const LevelFlag& f : {LevelFlag{"--compression-brotli-level", compress::Encoding::kBrotli,
+                                       c.compression_brotli_level, &z.brotli_level},
+                             LevelFlag{"--compression-zstd-level", compress::Encoding::kZstd,
+                                       c.compression_zstd_level, &z.zstd_level},
+                             LevelFlag{"--compression-gzip-level", compress::Encoding::kGzip,
+                                       c.compression_gzip_level, &z.gzip_level}}) {
+    const compress::Codec& codec = *compress::CodecFor(f.encoding);
+    if (f.value < codec.min_level() || f.value > codec.max_level()) {
+      return InvalidArgumentError(std::string(f.flag) + ": must be " +
+                                  std::to_string(codec.min_level()) + " to " +
+                                  std::to_string(codec.max_level()));
+    }
+    *f.target = f.value;
+  }
+  RETURN_IF_ERROR(compress::ValidateSettings(z).WithContext("--compression"));
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "compress/settings.h"
 #include "domain/settings.h"
 
 namespace hasivu::app {
@@ -41,7 +42,13 @@ struct Config {
   std::string monitoring_token;                                // HASIVU_MONITORING_TOKEN
   int payment_order_ttl_seconds = 1800;    // --payment-order-ttl / HASIVU_PAYMENT_ORDER_TTL_SECONDS
   unsigned long long argon2_opslimit = 2;  // HASIVU_ARGON2_OPSLIMIT
-  unsigned long long argon2_memlimit_kib = 65536;  // HASIVU_ARGON2_MEMLIMIT_KIB
+  unsigned long long argon2_memlimit_kib = 65536;   // HASIVU_ARGON2_MEMLIMIT_KIB
+  bool compression = true;                          // --compression / HASIVU_COMPRESSION
+  long long compression_min_bytes = 1024;           // HASIVU_COMPRESSION_MIN_BYTES
+  std::string compression_codecs = "br,zstd,gzip";  // HASIVU_COMPRESSION_CODECS
+  int compression_brotli_level = compress::kDefaultBrotliLevel;  // HASIVU_COMPRESSION_BROTLI_LEVEL
+  int compression_zstd_level = compress::kDefaultZstdLevel;      // HASIVU_COMPRESSION_ZSTD_LEVEL
+  int compression_gzip_level = compress::kDefaultGzipLevel;      // HASIVU_COMPRESSION_GZIP_LEVEL
 };
 
 // The configuration after validation, with defaults resolved.
@@ -58,7 +65,8 @@ struct ResolvedConfig {
   Mode mode = Mode::kDevelopment;
   bool access_log = true;
   int db_pool_size = 8;
-  domain::DomainSettings domain;  // auth, payments, monitoring
+  domain::DomainSettings domain;   // auth, payments, monitoring
+  compress::Settings compression;  // response compression (http::ServerSettings::compression)
 };
 
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.

@@ -88,6 +88,55 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
   }
 }
 
+TEST_F(ConfigTest, CompressionFlags) {
+  Config c;
+  auto defaults = Resolve(c, 2);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_TRUE(defaults->compression.enabled);
+  EXPECT_EQ(defaults->compression.min_bytes, 1024u);
+  EXPECT_EQ(defaults->compression.codecs, compress::EncodingSet::All());
+  EXPECT_EQ(defaults->compression.brotli_level, compress::kDefaultBrotliLevel);
+
+  c.compression = false;
+  c.compression_min_bytes = 0;
+  c.compression_codecs = "gzip, zstd";
+  c.compression_brotli_level = 11;
+  c.compression_zstd_level = 19;
+  c.compression_gzip_level = 1;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->compression.enabled);
+  EXPECT_EQ(r->compression.min_bytes, 0u);
+  EXPECT_FALSE(r->compression.codecs.Has(compress::Encoding::kBrotli));
+  EXPECT_TRUE(r->compression.codecs.Has(compress::Encoding::kZstd));
+  EXPECT_EQ(r->compression.brotli_level, 11);
+  EXPECT_EQ(r->compression.zstd_level, 19);
+  EXPECT_EQ(r->compression.gzip_level, 1);
+
+  auto expect_bad = [](Config bad, const std::string& flag) {
+    auto result = Resolve(bad, 2);
+    ASSERT_FALSE(result.ok()) << flag;
+    EXPECT_EQ(result.status().message().rfind(flag, 0), 0u) << result.status().message();
+  };
+  Config bad;
+  bad.compression_min_bytes = -1;
+  expect_bad(bad, "--compression-min-bytes");
+  bad = Config();
+  bad.compression_codecs = "br,deflate";
+  expect_bad(bad, "--compression-codecs");
+  bad.compression_codecs = "";
+  expect_bad(bad, "--compression-codecs");
+  bad = Config();
+  bad.compression_brotli_level = 12;
+  expect_bad(bad, "--compression-brotli-level");
+  bad = Config();
+  bad.compression_zstd_level = 0;
+  expect_bad(bad, "--compression-zstd-level");
+  bad = Config();
+  bad.compression_gzip_level = 10;
+  expect_bad(bad, "--compression-gzip-level");
+}
+
 TEST_F(ConfigTest, ProductionRequiresASecret) {
   Config c;
   c.mode = "production";

@@ -100,6 +100,36 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_ARGON2_MEMLIMIT_KIB")
       ->capture_default_str();
 
+  serve
+      ->add_option("--compression", serve_config.compression, "Compress responses (br, zstd, gzip)")
+      ->envname("HASIVU_COMPRESSION")
+      ->capture_default_str();
+  serve
+      ->add_option("--compression-min-bytes", serve_config.compression_min_bytes,
+                   "Smallest response body that is compressed")
+      ->envname("HASIVU_COMPRESSION_MIN_BYTES")
+      ->capture_default_str();
+  serve
+      ->add_option("--compression-codecs", serve_config.compression_codecs,
+                   "Codecs offered, comma-separated: br, zstd, gzip")
+      ->envname("HASIVU_COMPRESSION_CODECS")
+      ->capture_default_str();
+  serve
+      ->add_option("--compression-brotli-level", serve_config.compression_brotli_level,
+                   "Brotli quality 0..11")
+      ->envname("HASIVU_COMPRESSION_BROTLI_LEVEL")
+      ->capture_default_str();
+  serve
+      ->add_option("--compression-zstd-level", serve_config.compression_zstd_level,
+                   "zstd level 1..19")
+      ->envname("HASIVU_COMPRESSION_ZSTD_LEVEL")
+      ->capture_default_str();
+  serve
+      ->add_option("--compression-gzip-level", serve_config.compression_gzip_level,
+                   "gzip level 1..9")
+      ->envname("HASIVU_COMPRESSION_GZIP_LEVEL")
+      ->capture_default_str();
+
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
       app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");
@@ -124,6 +154,13 @@ int main(int argc, char** argv) {
   seed->add_option("--fixtures-out", seed_options.fixtures_out,
                    "Write the fixtures JSON (logins, ids) here");
 
+  std::string estimate_file = "-";
+  CLI::App* estimate = app.add_subcommand(
+      "estimate-compression",
+      "Print size, ratio and time of every codec and level on a body (FILE, or - for stdin)");
+  estimate->add_option("file", estimate_file, "The body to measure; - reads standard input")
+      ->capture_default_str();
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -138,6 +175,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return hasivu::app::RunServe(serve_config);
   if (migrate->parsed()) return hasivu::app::RunMigrate(migrate_options);
   if (seed->parsed()) return hasivu::app::RunSeed(seed_options);
+  if (estimate->parsed()) return hasivu::app::RunEstimateCompression(estimate_file);
   std::printf("hasivu %s\n", HASIVU_VERSION);
   return 0;
 }
