@@ -3,6 +3,7 @@
 // mid-test, and stops it by PID at the end. Label redis; skipped when HASIVU_TEST_REDIS_URL is
 // unset, like the rest of the label. HASIVU_REDIS_SERVER overrides /usr/bin/redis-server.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
@@ -80,6 +81,12 @@ class OwnRedis {
     std::string port = std::to_string(port_);
     pid_ = fork();
     if (pid_ == 0) {
+      // Its start-up chatter would drown the test output.
+      int devnull = open("/dev/null", O_WRONLY);
+      if (devnull >= 0) {
+        dup2(devnull, STDOUT_FILENO);
+        dup2(devnull, STDERR_FILENO);
+      }
       execl(server.c_str(), server.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
             "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", "--dir", "/tmp",
             static_cast<char*>(nullptr));
@@ -267,6 +274,35 @@ TEST_F(RedisFaultTest, BlackHoledRedisTimesOutTripsAndComesBackWithoutStaleValue
   for (int n = 0; n < 20; ++n) {
     for (int i = 0; i < Db::kKeys; ++i) EXPECT_TRUE(db.Read(ab, i));
   }
+}
+
+// Redis stays up but drops the subscriber connections: invalidations published before the
+// resubscription are lost to B, so B must neither serve from L1 meanwhile nor keep the old L1.
+TEST_F(RedisFaultTest, LostSubscriptionNeverLeavesStaleL1Copies) {
+  metrics::RegistryPtr ra = metrics::NewRegistry(), rb = metrics::NewRegistry();
+  CachePtr a = MakeTiered(ra.get());
+  CachePtr b = MakeTiered(rb.get());
+  CacheAside aa(*a), ab(*b);
+  Db db;
+  ASSERT_TRUE(db.Read(ab, 0));  // in B's L1 (and Redis)
+  ASSERT_TRUE(db.Read(ab, 0));
+
+  timeval tv{1, 0};
+  redisContext* admin = redisConnectWithTimeout("127.0.0.1", redis_->port(), tv);
+  ASSERT_TRUE(admin != nullptr && admin->err == 0);
+  auto* killed = static_cast<redisReply*>(redisCommand(admin, "CLIENT KILL TYPE pubsub"));
+  ASSERT_NE(killed, nullptr);
+  EXPECT_EQ(killed->type, REDIS_REPLY_INTEGER);
+  EXPECT_GE(killed->integer, 2);
+  freeReplyObject(killed);
+  redisFree(admin);
+  // Published while B is not subscribed: B never hears of it.
+  ASSERT_TRUE(db.Write(aa, 0));
+  ASSERT_TRUE(db.Read(ab, 0));
+  ASSERT_TRUE(Eventually([&] { return b->Health().subscribed; }, seconds(5)));
+  for (int n = 0; n < 10; ++n) EXPECT_TRUE(db.Read(ab, 0));
+  EXPECT_TRUE(a->Health().ok);
+  EXPECT_EQ(CounterValue(*rb, "hasivu_cache_redis_faults_total"), 0u);
 }
 
 }  // namespace
