@@ -1,8 +1,8 @@
 // GET /api/v1/monitoring/dashboard (monitoring-dashboard): admins, or a caller presenting
 // "Authorization: Bearer <monitoring token>" when one is configured (compared in constant time).
 // An authenticated non-admin gets 403 FORBIDDEN; no or a bad token 401. The numbers and their
-// sources are described in domain/monitoring_service.h. Until the cache and compression issues
-// land, `cache` reports status "not configured" and `compression` zeros. Also GET /dashboard,
+// sources are described in domain/monitoring_service.h. Until the cache issue lands, `cache`
+// reports status "not configured". Also GET /dashboard,
 // the page that draws the same data.
 #include <sodium.h>
 
@@ -35,6 +35,23 @@ TokenDigest Digest(std::string_view token) {
 json::value Ms(std::optional<double> ms) {
   if (!ms) return nullptr;
   return std::round(*ms * 1000.0) / 1000.0;
+}
+
+json::object CompressionJson(const domain::CompressionSummary& c) {
+  json::object by_encoding;
+  for (const domain::EncodingStats& e : c.by_encoding) {
+    by_encoding[e.encoding] = json::object{
+        {"responses", e.responses}, {"bytesIn", e.bytes_in}, {"bytesOut", e.bytes_out}};
+  }
+  return json::object{
+      {"responses", c.responses},
+      {"ratio", c.ratio ? json::value(std::round(*c.ratio * 10000.0) / 10000.0) : json::value()},
+      {"bytesSaved", c.bytes_saved},
+      {"bytesIn", c.bytes_in},
+      {"bytesOut", c.bytes_out},
+      {"errors", c.errors},
+      {"precompressed", c.precompressed},
+      {"byEncoding", std::move(by_encoding)}};
 }
 
 json::object DashboardJson(const domain::Dashboard& d) {
@@ -77,7 +94,7 @@ json::object DashboardJson(const domain::Dashboard& d) {
                              {"keys", 0},
                              {"memoryBytes", 0},
                              {"status", "not configured"}}},
-      {"compression", json::object{{"responses", 0}, {"ratio", nullptr}, {"bytesSaved", 0}}},
+      {"compression", CompressionJson(d.compression)},
       {"alarms", std::move(alarms)},
       {"health", json::array{json::object{{"service", "database"},
                                           {"status", d.database_status},
@@ -103,6 +120,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.alarm{color
 <h2>p95 latency (ms), last 5 minutes</h2><canvas id="chart" width="900" height="260"></canvas>
 <h2>Functions</h2><table id="endpoints"></table>
 <h2>Database</h2><table id="database"></table>
+<h2>Compression</h2><table id="compression"></table>
 <h2>Alarms</h2><table id="alarms"></table>
 <h2>Health</h2><table id="health"></table>
 <script>
@@ -151,6 +169,12 @@ async function poll() {
     table($("database"), ["query p95 ms","operations","slow","scope","pool size","in use"],
       [[d.database.queryP95Ms, d.database.queryCount, d.database.slowQueries, d.database.scope,
         d.database.pool.size, d.database.pool.inUse]]);
+    const z = d.compression;
+    table($("compression"), ["encoding","responses","bytes in","bytes out","ratio"],
+      Object.keys(z.byEncoding).map((k) => { const e = z.byEncoding[k];
+        return [k, e.responses, e.bytesIn, e.bytesOut, e.bytesIn ? e.bytesOut / e.bytesIn : null]; })
+        .concat([["all (saved " + z.bytesSaved + " B, " + z.errors + " errors, " + z.precompressed +
+          " pre-encoded)", z.responses, z.bytesIn, z.bytesOut, z.ratio]]));
     table($("alarms"), ["alarm","state","value","threshold"],
       d.alarms.map((a) => [a.name, a.state, a.value, a.threshold]), 1);
     table($("health"), ["service","status","latency ms"],

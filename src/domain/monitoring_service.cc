@@ -24,6 +24,22 @@ constexpr std::string_view kDbSlowHelp = "Database operations slower than 100 ms
 constexpr std::string_view kDbPingName = "hasivu_db_ping_duration_seconds";
 constexpr std::string_view kDbPingHelp = "Database ping round trips";
 
+// The server's compression series (http/server.h), one per encoding label.
+constexpr std::string_view kCompressionEncodings[] = {"br", "zstd", "gzip"};
+constexpr std::string_view kCompressedName = "hasivu_http_compressed_responses_total";
+constexpr std::string_view kCompressedHelp = "Responses the server sent compressed";
+constexpr std::string_view kBytesInName = "hasivu_http_compression_bytes_in_total";
+constexpr std::string_view kBytesInHelp =
+    "Body bytes before compression, of responses sent compressed";
+constexpr std::string_view kBytesOutName = "hasivu_http_compression_bytes_out_total";
+constexpr std::string_view kBytesOutHelp =
+    "Body bytes after compression, of responses sent compressed";
+constexpr std::string_view kCompressionErrorsName = "hasivu_http_compression_errors_total";
+constexpr std::string_view kCompressionErrorsHelp = "Codec failures (the identity body was sent)";
+constexpr std::string_view kPrecompressedName = "hasivu_http_precompressed_responses_total";
+constexpr std::string_view kPrecompressedHelp =
+    "Responses whose handler supplied an already encoded body";
+
 // The seed's thresholds (../shared/reference/seed-performance-summary.md).
 constexpr double kApiP95ThresholdMs = 300;
 constexpr double kErrorRateThreshold = 0.001;
@@ -130,6 +146,35 @@ MonitoringService::MonitoringService(metrics::Registry& registry, store::Databas
     }
     series_.push_back(std::move(s));
   }
+  for (std::string_view encoding : kCompressionEncodings) {
+    const metrics::Labels labels = {{"encoding", std::string(encoding)}};
+    compression_.push_back(CompressionSeries{
+        .encoding = std::string(encoding),
+        .responses = &registry_.GetCounter(kCompressedName, kCompressedHelp, labels),
+        .bytes_in = &registry_.GetCounter(kBytesInName, kBytesInHelp, labels),
+        .bytes_out = &registry_.GetCounter(kBytesOutName, kBytesOutHelp, labels),
+        .errors = &registry_.GetCounter(kCompressionErrorsName, kCompressionErrorsHelp, labels),
+        .precompressed = &registry_.GetCounter(kPrecompressedName, kPrecompressedHelp, labels)});
+  }
+}
+
+CompressionSummary MonitoringService::Compression() const {
+  CompressionSummary c;
+  for (const CompressionSeries& s : compression_) {
+    EncodingStats e{.encoding = s.encoding,
+                    .responses = s.responses->Value(),
+                    .bytes_in = s.bytes_in->Value(),
+                    .bytes_out = s.bytes_out->Value()};
+    c.responses += e.responses;
+    c.bytes_in += e.bytes_in;
+    c.bytes_out += e.bytes_out;
+    c.errors += s.errors->Value();
+    c.precompressed += s.precompressed->Value();
+    c.by_encoding.push_back(std::move(e));
+  }
+  if (c.bytes_in > 0) c.ratio = static_cast<double>(c.bytes_out) / c.bytes_in;
+  c.bytes_saved = c.bytes_in > c.bytes_out ? c.bytes_in - c.bytes_out : 0;
+  return c;
 }
 
 std::vector<EndpointStats> MonitoringService::Endpoints() const {
@@ -193,6 +238,7 @@ Dashboard MonitoringService::Build() const {
       info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";
   d.pool = db_->Stats();
   d.alarms = ComputeAlarms(d.endpoints, d.query_p95_ms, d.cold_start_ms);
+  d.compression = Compression();
   return d;
 }
 

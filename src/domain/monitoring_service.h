@@ -14,6 +14,10 @@
 //              wait for a connection) and counts operations over kSlowOperation in
 //              hasivu_db_slow_operations_total. queryP95Ms is that histogram's p95 (nullopt
 //              before the first operation). Pool from Database::Stats().
+//   compression the HTTP server's compression series (http/server.h), summed over br, zstd and
+//              gzip: responses it compressed, bytes before/after, errors, and bodies handlers
+//              supplied already encoded. ratio = bytes out / bytes in (nullopt before the first
+//              compressed response); bytesSaved = bytes in - bytes out.
 //   health     one Ping() of the database, timed.
 //   alarms     the seed's thresholds: api_p95_latency (the worst function p95 > 300 ms),
 //              api_error_rate (5xx / requests over the ten functions > 0.1 %), db_query_p95
@@ -102,6 +106,24 @@ struct Alarm {
   double threshold = 0;
 };
 
+struct EncodingStats {
+  std::string encoding;  // "br" | "zstd" | "gzip"
+  uint64_t responses = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+};
+
+struct CompressionSummary {
+  uint64_t responses = 0;  // compressed by the server
+  uint64_t precompressed = 0;
+  uint64_t errors = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::optional<double> ratio;  // bytes_out / bytes_in
+  uint64_t bytes_saved = 0;
+  std::vector<EncodingStats> by_encoding;  // br, zstd, gzip
+};
+
 struct Dashboard {
   std::string version;
   std::chrono::system_clock::time_point started_at;
@@ -118,6 +140,7 @@ struct Dashboard {
   std::vector<Alarm> alarms;
   std::string database_status;  // "up" | "down"
   double database_latency_ms = 0;
+  CompressionSummary compression;
 };
 
 // The alarms of a dashboard's numbers (pure; exposed for tests).
@@ -135,6 +158,8 @@ class MonitoringService {
   Dashboard Build() const;
   // The statistics of the ten functions alone (no database round trip).
   std::vector<EndpointStats> Endpoints() const;
+  // The compression summary alone.
+  CompressionSummary Compression() const;
 
  private:
   struct Series {
@@ -149,6 +174,15 @@ class MonitoringService {
   metrics::Histogram& db_operations_;
   metrics::Counter& db_slow_;
   metrics::Histogram& db_ping_;
+  struct CompressionSeries {
+    std::string encoding;
+    metrics::Counter* responses = nullptr;
+    metrics::Counter* bytes_in = nullptr;
+    metrics::Counter* bytes_out = nullptr;
+    metrics::Counter* errors = nullptr;
+    metrics::Counter* precompressed = nullptr;
+  };
+  std::vector<CompressionSeries> compression_;
 };
 
 }  // namespace hasivu::domain

@@ -178,3 +178,47 @@ TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstOkResponse) {
 
 }  // namespace
 }  // namespace hasivu::domain
+
+namespace hasivu::domain {
+namespace {
+
+TEST(MonitoringCompressionTest, SummarisesTheServersCompressionSeries) {
+  auto db = store::testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto registry = metrics::NewRegistry();
+  MonitoringService service(*registry, &(*db)->db(), {}, TenFunctions());
+  CompressionSummary empty = service.Compression();
+  EXPECT_EQ(empty.responses, 0u);
+  EXPECT_FALSE(empty.ratio.has_value());
+  ASSERT_EQ(empty.by_encoding.size(), 3u);
+
+  // As http/server.cc records them.
+  auto counter = [&](const char* name, const char* encoding) -> metrics::Counter& {
+    return registry->GetCounter(name, "server help", {{"encoding", encoding}});
+  };
+  counter("hasivu_http_compressed_responses_total", "br").Add(3);
+  counter("hasivu_http_compression_bytes_in_total", "br").Add(30000);
+  counter("hasivu_http_compression_bytes_out_total", "br").Add(3000);
+  counter("hasivu_http_compressed_responses_total", "gzip").Add(1);
+  counter("hasivu_http_compression_bytes_in_total", "gzip").Add(10000);
+  counter("hasivu_http_compression_bytes_out_total", "gzip").Add(2000);
+  counter("hasivu_http_compression_errors_total", "zstd").Add(2);
+  counter("hasivu_http_precompressed_responses_total", "br").Add(5);
+
+  const CompressionSummary c = service.Build().compression;
+  EXPECT_EQ(c.responses, 4u);
+  EXPECT_EQ(c.bytes_in, 40000u);
+  EXPECT_EQ(c.bytes_out, 5000u);
+  EXPECT_EQ(c.bytes_saved, 35000u);
+  ASSERT_TRUE(c.ratio.has_value());
+  EXPECT_DOUBLE_EQ(*c.ratio, 5000.0 / 40000.0);
+  EXPECT_EQ(c.errors, 2u);
+  EXPECT_EQ(c.precompressed, 5u);
+  EXPECT_EQ(c.by_encoding[0].encoding, "br");
+  EXPECT_EQ(c.by_encoding[0].responses, 3u);
+  EXPECT_EQ(c.by_encoding[2].encoding, "gzip");
+  EXPECT_EQ(c.by_encoding[2].bytes_out, 2000u);
+}
+
+}  // namespace
+}  // namespace hasivu::domain
