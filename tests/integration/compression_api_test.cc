@@ -109,6 +109,12 @@ TEST_F(CompressionApiTest, SmallAnswersAndHeadAreNotCompressed) {
   const ApiResponse health = Call("GET", "/healthz", "", "", {"Accept-Encoding: br"});
   ASSERT_EQ(health.status, 200);
   EXPECT_EQ(health.Header("content-encoding"), "");
+  const ApiResponse identity = Get(kOrders, {});
+  const ApiResponse head = Call("HEAD", kOrders, AdminToken(), "", {"Accept-Encoding: br"});
+  ASSERT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-encoding"), "");
+  EXPECT_EQ(head.Header("content-length"), std::to_string(identity.body.size()));
+  EXPECT_EQ(head.Header("etag"), identity.Header("etag"));
   const ApiResponse missing = Get("/api/v1/nope", {"Accept-Encoding: br"});
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.Header("content-encoding"), "");
