@@ -137,6 +137,9 @@ class RedisCache final : public Cache {
                                                    {{"tier", s_.tier}})),
         rng_(std::random_device{}()) {
     channel_ = s_.key_prefix + "inval";
+    // spdlog creates its default logger lazily inside the (uninstrumented) shared library; doing
+    // it before our threads start gives ThreadSanitizer the ordering it cannot see there.
+    spdlog::default_logger_raw();
     ping_us_.Set(-1);
     breaker_gauge_.Set(0);
     monitor_ = std::thread([this] { MonitorLoop(); });
@@ -349,6 +352,8 @@ class RedisCache final : public Cache {
   void SetInvalidationListener(InvalidationListener* listener) override {
     std::lock_guard lock(listener_mu_);
     listener_ = listener;
+    // The subscriber may have subscribed before anyone listened.
+    if (listener_ != nullptr && subscribed_) listener_->OnSubscription(true);
   }
 
  private:
@@ -562,6 +567,7 @@ class RedisCache final : public Cache {
 
   void NotifySubscription(bool live) {
     std::lock_guard lock(listener_mu_);
+    subscribed_ = live;
     if (listener_ != nullptr) listener_->OnSubscription(live);
   }
 
@@ -882,6 +888,7 @@ class RedisCache final : public Cache {
 
   std::mutex listener_mu_;
   InvalidationListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
+  bool subscribed_ = false;                   // GUARDED_BY(listener_mu_)
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // GUARDED_BY(rng_mu_)
