@@ -22,6 +22,18 @@
 //   returns, no later Get on this Cache object returns a value written before it (per-backend
 //   and cross-process guarantees are stated in the backend headers).
 //
+// Wiring (app/ and api/)
+//   --cache memory:           NewMemoryCache({.registry = &registry})
+//   --cache redis://h:p/db:   ParseRedisUrl(url) -> set .registry (and .key_prefix per
+//                             deployment) -> NewTieredRedisCache({.registry = &registry}, redis)
+//   One CacheAside over it per process (cache_aside.h). A read endpoint caches
+//   EncodeCachedBody(etag, body) (cached_body.h) under a key naming the route, its canonical
+//   query and the caller's scope, e.g. "orders:list:u=7:page=1:limit=20", with the tags of
+//   everything it shows ("user:7:orders", "school:3:orders", "order:<id>" ...) and the TTL of
+//   its kind (ttl.h). Compressed variants: DerivedKey(key, "br") with the same tags. A write
+//   endpoint, after its transaction commits, calls InvalidateTags with the tags of what it
+//   changed. Health() and Stats() feed the monitoring dashboard; /metrics gets hasivu_cache_*.
+//
 // Errors: every failure is a Status (kInvalidArgument for bad keys/tags/ttl, kUnavailable or
 // kDeadlineExceeded for a backend that cannot be reached); nothing throws and no call blocks
 // longer than the backend's configured timeouts.

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
+#include <signal.h>
 
 #include <atomic>
 #include <cerrno>
@@ -981,6 +982,12 @@ StatusOr<CachePtr> NewRedisCache(RedisCacheSettings settings) {
   }
   if (settings.key_prefix.find_first_of("\n") != std::string::npos) {
     return InvalidArgumentError("redis cache: key_prefix contains a newline");
+  }
+  // hiredis writes with write(2): a write to a connection Redis has reset would raise SIGPIPE,
+  // whose default action kills the process. Failures must become a Status instead.
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    signal(SIGPIPE, SIG_IGN);
   }
   return CachePtr(std::make_unique<RedisCache>(std::move(settings)));
 }

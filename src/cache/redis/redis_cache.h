@@ -2,9 +2,11 @@
 // NewTieredCache; usable alone).
 //
 // Connections: a pool of `pool_size` synchronous hiredis connections, opened lazily, each with a
-// connect timeout and a command timeout (SO_RCVTIMEO/SO_SNDTIMEO), so no call blocks longer than
-// connect_timeout + command_timeout (a pipelined GET+PTTL is one round trip). A broken connection
-// is dropped and reopened on next use.
+// connect timeout and a command timeout (SO_RCVTIMEO/SO_SNDTIMEO). One round trip (Get is a
+// pipelined GET+PTTL; Set, Delete and InvalidateTags are one Lua script each) blocks at most
+// command_timeout waiting for a free connection + connect_timeout (if it must connect) +
+// command_timeout; InvalidatePattern makes one round trip per SCAN page. Once the breaker is
+// open, calls return at once. A broken connection is dropped and reopened on next use.
 //
 // Circuit breaker: `breaker_failures` consecutive failures (connect, I/O, timeout) open it; a
 // failed invalidation opens it at once. While open every call fails fast with kUnavailable and
@@ -86,7 +88,8 @@ StatusOr<RedisCacheSettings> ParseRedisUrl(std::string_view url);
 
 // Starts the monitor (and subscriber) threads and returns at once: an unreachable Redis is not
 // an error here (calls fail until it answers; the breaker opens and probing starts).
-// kInvalidArgument for bad settings.
+// kInvalidArgument for bad settings. Side effect: if SIGPIPE still has its default action
+// (terminate), it is set to ignored, so a write to a connection Redis reset becomes an error.
 StatusOr<CachePtr> NewRedisCache(RedisCacheSettings settings);
 
 }  // namespace hasivu::cache

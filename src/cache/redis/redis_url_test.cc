@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "cache/redis/redis_cache.h"
 
@@ -64,6 +65,10 @@ TEST(NewRedisCacheTest, UnreachableServerFailsWithStatusAndOpensTheBreaker) {
   EXPECT_FALSE(c.Health().ok);
   EXPECT_NE(c.Health().detail.find("breaker"), std::string::npos) << c.Health().detail;
   EXPECT_GT(c.Stats().tiers[0].errors, 0u);
+  // A reset connection must not kill the process.
+  struct sigaction current {};
+  ASSERT_EQ(sigaction(SIGPIPE, nullptr, &current), 0);
+  EXPECT_EQ(current.sa_handler, SIG_IGN);
 }
 
 }  // namespace
