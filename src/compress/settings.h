@@ -20,10 +20,11 @@
 
 namespace hasivu::compress {
 
-// Default levels, chosen by measurement (docs/decisions.md, docs/performance.md).
-inline constexpr int kDefaultBrotliLevel = 5;
-inline constexpr int kDefaultZstdLevel = 3;
-inline constexpr int kDefaultGzipLevel = 6;
+// Default levels, chosen by measurement on the API's bodies (docs/decisions.md D15,
+// docs/performance.md "Response compression").
+inline constexpr int kDefaultBrotliLevel = 4;
+inline constexpr int kDefaultZstdLevel = 1;
+inline constexpr int kDefaultGzipLevel = 5;
 
 struct Settings {
   bool enabled = true;
