@@ -13,6 +13,8 @@
 //    invalidation of the key or its tags happened since that load was stamped; otherwise it
 //    starts its own, so a read that begins after a write's invalidation returned never gets a
 //    value loaded before it.
+//  * Waiters wait as long as the leader's loader runs (loaders bound their own I/O: database
+//    and Redis calls have timeouts).
 //  * A failing loader's Status is returned to the caller and every waiter of that load; it is
 //    not cached and the loader is not retried within the call. The next GetOrLoad tries again.
 //  * Cache failures never fail a read: a Get error counts as a miss, a Set error is counted and

@@ -9,9 +9,12 @@
 //
 // Generations: a fixed table of `generation_slots` counters; a key or tag maps to a slot by hash.
 // Two tags sharing a slot only cause extra misses, never a stale read, and memory stays bounded
-// however many tags are used. Guarantees (single process): once Delete / InvalidateTags /
-// InvalidatePattern / Clear returns, no Get returns a value stored before it, and no
-// SetIfCurrent whose stamp was taken before it stores anything.
+// however many tags are used (with T tags in use, an invalidation also drops entries of about
+// T / generation_slots other tags). InvalidateTags is O(number of tags): invalidated entries stay
+// charged until a Get meets them or eviction takes them (stale ones are never returned). Guarantees
+// (single process): once Delete / InvalidateTags / InvalidatePattern / Clear returns, no Get
+// returns a value stored before it, and no SetIfCurrent whose stamp was taken before it stores
+// anything.
 //
 // Thread-safety: all methods may be called concurrently. Get copies a shared_ptr under the shard
 // lock; no value bytes are copied.
