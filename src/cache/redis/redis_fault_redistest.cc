@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,8 @@ class OwnRedis {
     std::string port = std::to_string(port_);
     pid_ = fork();
     if (pid_ == 0) {
+      // Dies with the test even if the test is killed before its destructor runs.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       // Its start-up chatter would drown the test output.
       int devnull = open("/dev/null", O_WRONLY);
       if (devnull >= 0) {
