@@ -36,6 +36,20 @@ http::Response Success(const http::Request& request, boost::json::value data, un
   return Make(status, std::move(body));
 }
 
+http::Response SuccessSerialized(const http::Request& request, std::string_view data_json,
+                                 unsigned status) {
+  const std::string meta = boost::json::serialize(Meta(request));
+  http::Response r;
+  r.status = status;
+  r.body.reserve(data_json.size() + meta.size() + 40);
+  r.body = "{\"success\":true,\"data\":";
+  r.body += data_json;
+  r.body += ",\"meta\":";
+  r.body += meta;
+  r.body += '}';
+  return r;
+}
+
 http::Response Error(const http::Request& request, unsigned status, std::string_view code,
                      std::string_view message, const std::vector<FieldIssue>& details) {
   boost::json::object error;

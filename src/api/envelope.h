@@ -26,6 +26,9 @@ using hasivu::FieldIssue;
 // A success response carrying `data`.
 http::Response Success(const http::Request& request, boost::json::value data,
                        unsigned status = 200);
+// The same envelope around data already serialised. REQUIRES: `data_json` is one JSON value.
+http::Response SuccessSerialized(const http::Request& request, std::string_view data_json,
+                                 unsigned status = 200);
 
 // An error response. `details` is omitted from the body when empty.
 http::Response Error(const http::Request& request, unsigned status, std::string_view code,

@@ -214,7 +214,7 @@ class MenuRoutes {
       Status selected = ApplyFieldSelection(data, *fields);
       if (!selected.ok()) return ErrorFromStatus(request, selected);
     }
-    return ConditionalResponse(request, Success(request, std::move(data)));
+    return ConditionalSuccess(request, data);
   }
 
   http::Response PutDaily(http::Request& request) const {

@@ -1,10 +1,11 @@
 #include "api/read_helpers.h"
 
-#include <openssl/evp.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <vector>
+
+#include "api/envelope.h"
+#include "common/digest.h"
 
 namespace hasivu::api {
 namespace {
@@ -90,42 +91,32 @@ Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_
   return Status::Ok();
 }
 
-std::string StrongETag(const boost::json::value& data) {
-  const std::string text = boost::json::serialize(data);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
+std::string StrongETag(std::string_view data_json) {
+  const Sha256Digest digest = Sha256(data_json);
   std::string out = "\"";
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  out.push_back('"');
+  out += HexLower(digest.data(), digest.size());
+  out += '"';
   return out;
 }
 
-http::Response ConditionalResponse(const http::Request& request, http::Response response) {
-  if (response.status != 200) return response;
-  boost::system::error_code ec;
-  boost::json::value body = boost::json::parse(response.body, ec);
-  if (ec || !body.is_object()) return response;
-  const boost::json::value* data = body.as_object().if_contains("data");
-  if (data == nullptr) return response;
-  std::string etag = StrongETag(*data);
+http::Response ConditionalSuccess(const http::Request& request, const boost::json::value& data) {
+  return ConditionalSuccessSerialized(request, boost::json::serialize(data));
+}
+
+http::Response ConditionalSuccessSerialized(const http::Request& request,
+                                            std::string_view data_json) {
+  std::string etag = StrongETag(data_json);
   const std::string* if_none_match = request.headers.Find("If-None-Match");
   if (if_none_match != nullptr && IfNoneMatchMatches(*if_none_match, etag)) {
     http::Response not_modified;
     not_modified.status = 304;
     not_modified.content_type.clear();
-    for (const auto& [name, value] : response.headers.items()) {
-      not_modified.headers.Add(name, value);
-    }
     not_modified.headers.Set("ETag", std::move(etag));
     return not_modified;
   }
-  response.headers.Set("ETag", std::move(etag));
-  return response;
+  http::Response r = SuccessSerialized(request, data_json);
+  r.headers.Set("ETag", std::move(etag));
+  return r;
 }
 
 std::optional<std::string> QueryValue(std::string_view query, std::string_view name) {

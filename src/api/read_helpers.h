@@ -4,7 +4,7 @@
 //   boost::json::object data = ...;
 //   if (Status s = ApplyFieldSelection(data, QueryValue(request.query, "fields").value_or(""));
 //       !s.ok()) return ErrorFromStatus(request, s);
-//   return ConditionalResponse(request, Success(request, std::move(data)));
+//   return ConditionalSuccess(request, data);
 //
 // Thread-safety: free functions, safe concurrently.
 #ifndef HASIVU_API_READ_HELPERS_H_
@@ -27,14 +27,17 @@ namespace hasivu::api {
 // not have (or an empty name), and the object is left unchanged.
 Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_param);
 
-// The strong ETag of a JSON value: "\"" + hex SHA-256 of its serialisation + "\"".
-std::string StrongETag(const boost::json::value& data);
+// The strong ETag of serialised data: "\"" + hex SHA-256 of the text + "\"".
+std::string StrongETag(std::string_view data_json);
 
-// For a 200 success envelope: sets ETag from the envelope's `data` (so the varying meta does not
-// change it) and turns the response into 304 Not Modified (no body, ETag kept) when the
-// request's If-None-Match lists that tag or "*" (weak comparison, RFC 9110 13.1.2). Other
-// responses pass through unchanged.
-http::Response ConditionalResponse(const http::Request& request, http::Response response);
+// A 200 success envelope (envelope.h) around `data`, with the strong ETag of data's
+// serialisation (so the varying meta does not change it), or 304 Not Modified (no body, the ETag)
+// when the request's If-None-Match lists that tag or "*" (weak comparison, RFC 9110 13.1.2).
+// `data` is serialised once.
+http::Response ConditionalSuccess(const http::Request& request, const boost::json::value& data);
+// The same for data already serialised. REQUIRES: `data_json` is one JSON value.
+http::Response ConditionalSuccessSerialized(const http::Request& request,
+                                            std::string_view data_json);
 
 // The percent-decoded value of query parameter `name` in a raw query string (first occurrence;
 // '+' is a space). nullopt when absent or malformed.

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/digest.h"
+
 namespace hasivu::api {
 namespace {
 
@@ -36,50 +38,40 @@ TEST(ApplyFieldSelectionTest, UnknownOrEmptyNamesAreValidationErrors) {
   EXPECT_EQ(o, Sample());  // unchanged on error
 }
 
-http::Response Ok(std::string data_json) {
-  http::Response r;
-  r.body = R"({"success":true,"data":)" + data_json + R"(,"meta":{"requestId":"x"}})";
-  return r;
-}
-
-TEST(ConditionalResponseTest, ETagCoversDataOnlyAndIfNoneMatchGives304) {
+TEST(ConditionalSuccessTest, ETagCoversDataOnlyAndIfNoneMatchGives304) {
   http::Request request;
-  http::Response a = ConditionalResponse(request, Ok(R"({"id":1})"));
-  http::Response b = ConditionalResponse(
-      request, http::Response{200,
-                              "application/json",
-                              {},
-                              R"({"success":true,"data":{"id":1},"meta":{"requestId":"y"}})"});
+  request.request_id = "req-a";
+  const boost::json::value data = boost::json::parse(R"({"id":1,"name":"x"})");
+  http::Response a = ConditionalSuccess(request, data);
+  EXPECT_EQ(a.status, 200u);
+  // The envelope around the data, with the meta of the request.
+  const boost::json::value body = boost::json::parse(a.body);
+  EXPECT_EQ(body.at("success"), true);
+  EXPECT_EQ(body.at("data"), data);
+  EXPECT_EQ(body.at("meta").at("requestId"), "req-a");
   const std::string etag(a.headers.Get("ETag"));
-  EXPECT_EQ(etag.size(), 66u);
-  EXPECT_EQ(b.headers.Get("ETag"), etag);
-  EXPECT_NE(ConditionalResponse(request, Ok(R"({"id":2})")).headers.Get("ETag"), etag);
+  EXPECT_EQ(etag,
+            "\"" + Sha256Hex(boost::json::serialize(data)) + "\"");  // strong: no W/ prefix
+  http::Request other_request;
+  other_request.request_id = "req-b";
+  EXPECT_EQ(ConditionalSuccess(other_request, data).headers.Get("ETag"), etag);
+  EXPECT_EQ(
+      ConditionalSuccessSerialized(other_request, R"({"id":1,"name":"x"})").headers.Get("ETag"),
+      etag);
+  EXPECT_NE(ConditionalSuccess(request, boost::json::parse(R"({"id":2})")).headers.Get("ETag"),
+            etag);
 
   for (std::string header : {etag, "W/" + etag, "\"x\", " + etag, std::string("*")}) {
     http::Request conditional;
     conditional.headers.Add("If-None-Match", header);
-    http::Response r = ConditionalResponse(conditional, Ok(R"({"id":1})"));
+    http::Response r = ConditionalSuccess(conditional, data);
     EXPECT_EQ(r.status, 304u) << header;
     EXPECT_TRUE(r.body.empty());
     EXPECT_EQ(r.headers.Get("ETag"), etag);
   }
   http::Request other;
   other.headers.Add("If-None-Match", "\"nope\"");
-  EXPECT_EQ(ConditionalResponse(other, Ok(R"({"id":1})")).status, 200u);
-}
-
-TEST(ConditionalResponseTest, NonSuccessResponsesPassThrough) {
-  http::Request request;
-  request.headers.Add("If-None-Match", "*");
-  http::Response error;
-  error.status = 404;
-  error.body = R"({"success":false})";
-  http::Response r = ConditionalResponse(request, error);
-  EXPECT_EQ(r.status, 404u);
-  EXPECT_EQ(r.headers.Find("ETag"), nullptr);
-  http::Response not_json;
-  not_json.body = "plain";
-  EXPECT_EQ(ConditionalResponse(request, not_json).status, 200u);
+  EXPECT_EQ(ConditionalSuccess(other, data).status, 200u);
 }
 
 TEST(QueryValueTest, DecodesTheFirstOccurrence) {

@@ -61,9 +61,9 @@ http::Response GetUser(const ApiContext& ctx, const domain::UserService& users,
   if (Status s = ApplyFieldSelection(data, fields.value_or("")); !s.ok()) {
     return ErrorFromStatus(request, s);
   }
-  http::Response r = Success(request, std::move(data));
+  http::Response r = ConditionalSuccess(request, data);
   r.headers.Set("Cache-Control", "private, no-cache");
-  return ConditionalResponse(request, std::move(r));
+  return r;
 }
 
 }  // namespace

@@ -1038,10 +1038,10 @@ class Seeder {
   Status WriteOrders(const SchoolState& st, const std::vector<MenuDay>& menus,
                      const std::vector<Order>& orders) {
     RowWriter& w = *writer_;
-    RETURN_IF_ERROR(
-        w.Begin("orders", {"id", "order_number", "user_id", "student_id", "school_id", "status",
-                           "payment_status", "total_amount_paise", "currency", "delivery_date",
-                           "delivered_at", "cancelled_at", "created_at", "updated_at"}));
+    RETURN_IF_ERROR(w.Begin(
+        "orders", {"id", "order_number", "user_id", "student_id", "school_id", "status",
+                   "payment_status", "total_amount_paise", "currency", "delivery_date",
+                   "delivered_at", "cancelled_at", "created_at", "updated_at", "item_count"}));
     for (const Order& o : orders) {
       const Student& stu = st.students[o.student];
       RETURN_IF_ERROR(w.Str(o.id)
@@ -1058,6 +1058,7 @@ class Seeder {
                           .OptTime(o.cancelled_at)
                           .Time(o.created)
                           .Time(o.updated)
+                          .Int(static_cast<int64_t>(o.lines.size()))
                           .End());
       ++report_.counts.orders;
       if (o.day == today_index_ && o.pay == PayStatus::kPaid &&

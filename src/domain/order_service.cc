@@ -341,6 +341,7 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
       order.total_amount_paise += item.total_price_paise;
       detail.items.push_back(std::move(item));
     }
+    order.item_count = static_cast<int64_t>(detail.items.size());
     bool inserted = false;
     for (int tries = 0; tries < 5 && !inserted; ++tries) {
       order.order_number = NewOrderNumber(today);
@@ -353,14 +354,11 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
     detail.order = store::OrderRow{order.id,         order.order_number, order.user_id,
                                    order.student_id, order.school_id,    order.delivery_date,
                                    "pending",        "pending",          order.total_amount_paise,
-                                   order.currency,   now_text,           now_text};
-    detail.extras = store::OrderExtras{student->first_name,
-                                       student->last_name,
-                                       student->grade,
-                                       student->section,
-                                       student->parent_id,
-                                       student->school_name,
-                                       static_cast<int64_t>(detail.items.size())};
+                                   order.currency,   now_text,           now_text,
+                                   order.item_count};
+    detail.extras =
+        store::OrderExtras{student->first_name, student->last_name, student->grade,
+                           student->section,    student->parent_id, student->school_name};
     detail.special_instructions = in.special_instructions;
     detail.allergy_info = in.allergy_info;
     result = CreatedOrder{201, render(detail), order.id, false};

@@ -1,13 +1,16 @@
 #include "domain/token_service.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sodium.h>
+
+#include <atomic>
+#include <unordered_map>
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "common/digest.h"
 
 namespace hasivu::domain {
 namespace {
@@ -77,32 +80,29 @@ StatusOr<std::string> Base64UrlDecode(std::string_view text) {
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
-           &mac_len) == nullptr) {
-    return {};
-  }
-  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+  const Sha256Digest mac = hasivu::HmacSha256(key, data);
+  return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
-}
+std::string Sha256Hex(std::string_view data) { return hasivu::Sha256Hex(data); }
+
+namespace {
+
+std::atomic<uint64_t> next_token_service{1};
+
+// Tokens this thread verified lately, with their claims. Bounded: cleared when full (the
+// entries of active clients come back on their next request).
+constexpr size_t kVerifiedMemoEntries = 512;
+struct VerifiedMemo {
+  uint64_t service = 0;
+  std::unordered_map<std::string, AccessClaims> claims;
+};
+thread_local VerifiedMemo tl_verified;
+
+}  // namespace
 
 TokenService::TokenService(TokenSettings settings, const Clock* clock)
-    : settings_(std::move(settings)), clock_(clock) {}
+    : settings_(std::move(settings)), clock_(clock), instance_(next_token_service.fetch_add(1)) {}
 
 std::string TokenService::SignRawForTest(std::string_view header_json,
                                          std::string_view payload_json, std::string_view secret) {
@@ -130,6 +130,27 @@ StatusOr<std::string> TokenService::Issue(const Principal& principal) const {
 }
 
 StatusOr<AccessClaims> TokenService::Verify(std::string_view token) const {
+  VerifiedMemo& memo = tl_verified;
+  if (memo.service != instance_) {
+    memo.claims.clear();
+    memo.service = instance_;
+  }
+  const std::string key(token);
+  auto it = memo.claims.find(key);
+  if (it == memo.claims.end()) {
+    ASSIGN_OR_RETURN(AccessClaims verified, VerifySignedClaims(token));
+    if (memo.claims.size() >= kVerifiedMemoEntries) memo.claims.clear();
+    it = memo.claims.emplace(key, std::move(verified)).first;
+  }
+  const int64_t now = UnixSeconds(clock_->Now());
+  if (it->second.issued_at > now + kIatLeewaySeconds) return Bad("token issued in the future");
+  if (now >= it->second.expires_at) {
+    return Status(StatusCode::kUnauthenticated, "The access token has expired", "TOKEN_EXPIRED");
+  }
+  return it->second;
+}
+
+StatusOr<AccessClaims> TokenService::VerifySignedClaims(std::string_view token) const {
   if (token.empty()) return Bad("empty token");
   if (token.size() > kMaxTokenBytes) return Bad("token too long");
   const size_t dot1 = token.find('.');
@@ -147,16 +168,21 @@ StatusOr<AccessClaims> TokenService::Verify(std::string_view token) const {
 
   // The header is checked before the signature so that a token naming another algorithm is
   // refused for what it is; the key is never used with anything but HMAC-SHA256.
-  StatusOr<std::string> header_json = Base64UrlDecode(header_b64);
-  if (!header_json.ok()) return Bad("malformed token header");
-  ASSIGN_OR_RETURN(boost::json::object header, ParseObject(*header_json));
-  const boost::json::string* alg = StringMember(header, "alg");
-  if (alg == nullptr || *alg != "HS256") return Bad("unsupported token algorithm");
-  for (const auto& member : header) {
-    if (member.key() == "alg") continue;
-    if (member.key() == "typ" && member.value().is_string() && member.value().as_string() == "JWT")
-      continue;
-    return Bad("unsupported token header");
+  // Tokens this service issued carry exactly kHeaderJson, so that one needs no parsing.
+  static const std::string kIssuedHeader = Base64UrlEncode(kHeaderJson);
+  if (header_b64 != kIssuedHeader) {
+    StatusOr<std::string> header_json = Base64UrlDecode(header_b64);
+    if (!header_json.ok()) return Bad("malformed token header");
+    ASSIGN_OR_RETURN(boost::json::object header, ParseObject(*header_json));
+    const boost::json::string* alg = StringMember(header, "alg");
+    if (alg == nullptr || *alg != "HS256") return Bad("unsupported token algorithm");
+    for (const auto& member : header) {
+      if (member.key() == "alg") continue;
+      if (member.key() == "typ" && member.value().is_string() &&
+          member.value().as_string() == "JWT")
+        continue;
+      return Bad("unsupported token header");
+    }
   }
 
   StatusOr<std::string> signature = Base64UrlDecode(signature_b64);
@@ -187,11 +213,6 @@ StatusOr<AccessClaims> TokenService::Verify(std::string_view token) const {
   }
   std::optional<Role> parsed_role = ParseRole(*role);
   if (!parsed_role) return Bad("unknown role in token");
-  const int64_t now = UnixSeconds(clock_->Now());
-  if (claims.issued_at > now + kIatLeewaySeconds) return Bad("token issued in the future");
-  if (now >= claims.expires_at) {
-    return Status(StatusCode::kUnauthenticated, "The access token has expired", "TOKEN_EXPIRED");
-  }
   claims.principal.user_id = std::string(*sub);
   claims.principal.role = *parsed_role;
   claims.principal.school_id = school ? std::string(*school) : std::string();

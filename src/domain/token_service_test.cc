@@ -207,5 +207,28 @@ TEST(Sha256Test, KnownVector) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_F(TokenServiceTest, ARememberedTokenStillExpiresOnTime) {
+  auto token = service_.Issue(Someone());
+  ASSERT_TRUE(token.ok());
+  ASSERT_TRUE(service_.Verify(*token).ok());  // verified once: remembered on this thread
+  ASSERT_TRUE(service_.Verify(*token).ok());
+  clock_.Advance(seconds(900));
+  auto expired = service_.Verify(*token);
+  EXPECT_EQ(expired.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(expired.status().reason(), "TOKEN_EXPIRED");
+}
+
+TEST_F(TokenServiceTest, ATokenRememberedByOneServiceIsNotTrustedByAnother) {
+  auto token = service_.Issue(Someone());
+  ASSERT_TRUE(token.ok());
+  ASSERT_TRUE(service_.Verify(*token).ok());
+  // Same thread, another key: the token must be checked afresh, and fail.
+  TokenService other(TokenSettings{kSecret + "-other", "hasivu", "hasivu-api", seconds(900)},
+                     &clock_);
+  EXPECT_EQ(other.Verify(*token).status().code(), StatusCode::kUnauthenticated);
+  // And back: the first service still accepts it.
+  EXPECT_TRUE(service_.Verify(*token).ok());
+}
+
 }  // namespace
 }  // namespace hasivu::domain

@@ -55,6 +55,20 @@ class Row {
   std::vector<std::optional<std::string>> cells_;
 };
 
+// A row seen through Connection::QueryEach: the cells are views valid only until the callback
+// returns (the same text forms as Row). Getters REQUIRE col < size().
+class RowView {
+ public:
+  virtual ~RowView() = default;
+  virtual size_t size() const = 0;
+  virtual bool IsNull(size_t col) const = 0;
+  // "" for NULL.
+  virtual std::string_view Text(size_t col) const = 0;
+  std::optional<std::string> OptText(size_t col) const;
+  // 0 for NULL or non-numeric text.
+  int64_t Int(size_t col) const;
+};
+
 struct ResultSet {
   std::vector<std::string> columns;
   std::vector<Row> rows;
@@ -71,6 +85,12 @@ class Connection {
   // other constraint violations, kAborted on a serialization failure or deadlock (retryable),
   // kUnavailable when the server cannot be reached, kInternal otherwise.
   virtual StatusOr<ResultSet> Query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  // Runs one statement like Query() and hands each row to `fn` in turn without collecting a
+  // ResultSet (hot reads build their own structures straight from the cells). `fn` returns false
+  // to stop early; the rest of the rows are then never produced. The default implementation
+  // runs Query() and walks its rows; a backend may stream.
+  virtual Status QueryEach(std::string_view sql, std::span<const Value> params,
+                           const std::function<bool(const RowView&)>& fn);
   // Runs a script of several statements without parameters (migrations). Not prepared.
   virtual Status ExecScript(std::string_view sql) = 0;
 };

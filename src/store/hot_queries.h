@@ -20,7 +20,8 @@ namespace hasivu::store {
 // The columns the order queries return, in this order.
 #define HASIVU_ORDER_COLUMNS                                                                \
   "o.id, o.order_number, o.user_id, o.student_id, o.school_id, o.delivery_date, o.status, " \
-  "o.payment_status, o.total_amount_paise, o.currency, o.created_at, o.updated_at"
+  "o.payment_status, o.total_amount_paise, o.currency, o.created_at, o.updated_at, "        \
+  "o.item_count"
 
 // (1) Orders of a parent's children, newest first. $1 parent id, $2 limit.
 inline constexpr std::string_view kOrdersOfParentFirstPage =
@@ -41,6 +42,16 @@ inline constexpr std::string_view kOrdersOfStudentAfter =
     " FROM orders o"
     " WHERE o.student_id = $1 AND (o.created_at, o.id) < ($2, $3)"
     " ORDER BY o.created_at DESC, o.id DESC LIMIT $4";
+// The children of a parent (orders-list of a parent on SQLite reads each child's page along its
+// own index and merges them; see orders_repo.cc). $1 parent id.
+inline constexpr std::string_view kChildrenOfParent =
+    "SELECT u.id FROM users u WHERE u.parent_id = $1";
+// Orders of one student, newest first. $1 student id, $2 limit.
+inline constexpr std::string_view kOrdersOfStudentFirstPage =
+    "SELECT " HASIVU_ORDER_COLUMNS
+    " FROM orders o"
+    " WHERE o.student_id = $1"
+    " ORDER BY o.created_at DESC, o.id DESC LIMIT $2";
 // Orders of a school (kitchen staff, school admin) after (created_at, id) = ($2, $3).
 // $1 school id, $4 limit.
 inline constexpr std::string_view kOrdersOfSchoolAfter =

@@ -1,5 +1,7 @@
 #include "store/orders_repo.h"
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -11,10 +13,20 @@ namespace {
 
 constexpr std::string_view kOrderColumns =
     "o.id, o.order_number, o.user_id, o.student_id, o.school_id, o.delivery_date, o.status, "
-    "o.payment_status, o.total_amount_paise, o.currency, o.created_at, o.updated_at";
-constexpr size_t kOrderColumnCount = 12;
+    "o.payment_status, o.total_amount_paise, o.currency, o.created_at, o.updated_at, "
+    "o.item_count";
+constexpr size_t kOrderColumnCount = 13;
+// A parent with more children than this gets the single-statement page (see ListOrderPage).
+constexpr size_t kMaxMergedChildren = 8;
 
-OrderRow ReadOrder(const Row& r) {
+// Columns of kOrderColumns that the page order uses.
+constexpr size_t kIdColumn = 0;
+constexpr size_t kDeliveryDateColumn = 5;
+constexpr size_t kCreatedAtColumn = 10;
+
+// R is Row or RowView.
+template <typename R>
+OrderRow ReadOrder(const R& r) {
   OrderRow o;
   o.id = r.Text(0);
   o.order_number = r.Text(1);
@@ -28,6 +40,7 @@ OrderRow ReadOrder(const Row& r) {
   o.currency = r.Text(9);
   o.created_at = r.Text(10);
   o.updated_at = r.Text(11);
+  o.item_count = r.Int(12);
   return o;
 }
 
@@ -71,9 +84,84 @@ bool NoFilters(const OrderPageQuery& q) {
          !q.date_to;
 }
 
-}  // namespace
+Status ForEachPageRow(Connection& conn, const OrderPageQuery& q,
+                      const std::function<bool(const RowView&)>& fn);
 
-StatusOr<std::vector<OrderRow>> ListOrderPage(Connection& conn, const OrderPageQuery& q) {
+bool ByCreated(OrderSort sort) {
+  return sort == OrderSort::kCreatedDesc || sort == OrderSort::kCreatedAsc;
+}
+
+// True if the row with sort key `key_a` and id `id_a` comes before the one with (`key_b`, `id_b`)
+// in the order of `sort`. Instants are fixed-width UTC text and ids lowercase UUIDs, so text
+// order is the order the SQL sorts by.
+bool Before(std::string_view key_a, std::string_view id_a, std::string_view key_b,
+            std::string_view id_b, OrderSort sort) {
+  const bool desc = sort == OrderSort::kCreatedDesc || sort == OrderSort::kDeliveryDesc;
+  const int c = key_a.compare(key_b);
+  if (c != 0) return desc ? c > 0 : c < 0;
+  return desc ? id_a > id_b : id_a < id_b;
+}
+
+std::string_view SortKey(const OrderRow& o, OrderSort sort) {
+  return ByCreated(sort) ? o.created_at : o.delivery_date;
+}
+
+// A parent's page as the merge of each child's page: every child's first `limit` rows (after the
+// cursor, under the filters) hold the parent's first `limit` rows. Each child's rows arrive in
+// page order, so a child's scan stops at its first row that would not make the page, and only
+// rows that do are copied out. nullopt when the parent has so many children that one statement
+// is cheaper.
+StatusOr<std::optional<std::vector<OrderRow>>> ListParentPageByChild(Connection& conn,
+                                                                     const OrderPageQuery& q) {
+  const Value parent[] = {q.scope_id};
+  ASSIGN_OR_RETURN(ResultSet children, conn.Query(kChildrenOfParent, parent));
+  if (children.rows.size() > kMaxMergedChildren) {
+    return std::optional<std::vector<OrderRow>>();
+  }
+  const size_t limit = static_cast<size_t>(std::max<int64_t>(q.limit, 0));
+  const size_t key_column = ByCreated(q.sort) ? kCreatedAtColumn : kDeliveryDateColumn;
+  OrderPageQuery per_child = q;
+  per_child.scope = OrderScope::kStudent;
+  per_child.student_id.reset();
+  std::vector<OrderRow> merged;  // in page order, at most `limit`
+  merged.reserve(limit + 1);
+  for (const Row& child : children.rows) {
+    if (q.student_id && *q.student_id != child.Text(0)) continue;
+    per_child.scope_id = child.Text(0);
+    RETURN_IF_ERROR(ForEachPageRow(conn, per_child, [&](const RowView& r) {
+      const std::string_view key = r.Text(key_column);
+      const std::string_view id = r.Text(kIdColumn);
+      if (merged.size() >= limit &&
+          !Before(key, id, SortKey(merged.back(), q.sort), merged.back().id, q.sort)) {
+        return false;
+      }
+      auto at = std::upper_bound(
+          merged.begin(), merged.end(), std::pair(key, id),
+          [&](const std::pair<std::string_view, std::string_view>& row, const OrderRow& o) {
+            return Before(row.first, row.second, SortKey(o, q.sort), o.id, q.sort);
+          });
+      merged.insert(at, ReadOrder(r));
+      if (merged.size() > limit) merged.pop_back();
+      return true;
+    }));
+  }
+  return std::optional<std::vector<OrderRow>>(std::move(merged));
+}
+
+StatusOr<std::vector<OrderRow>> ListOrderPageOneStatement(Connection& conn,
+                                                          const OrderPageQuery& q) {
+  std::vector<OrderRow> out;
+  out.reserve(static_cast<size_t>(std::clamp<int64_t>(q.limit, 0, 1000)));
+  RETURN_IF_ERROR(ForEachPageRow(conn, q, [&](const RowView& r) {
+    out.push_back(ReadOrder(r));
+    return true;
+  }));
+  return out;
+}
+
+// Runs the one statement of q's page, handing each row to fn (false stops).
+Status ForEachPageRow(Connection& conn, const OrderPageQuery& q,
+                      const std::function<bool(const RowView&)>& fn) {
   std::vector<Value> params;
   std::string built;
   std::string_view sql;
@@ -85,7 +173,10 @@ StatusOr<std::vector<OrderRow>> ListOrderPage(Connection& conn, const OrderPageQ
   } else if (hot && q.scope == OrderScope::kParent) {
     params = {q.scope_id, *q.after_key, *q.after_id, q.limit};
     sql = kOrdersOfParentAfter;
-  } else if (hot && q.scope == OrderScope::kStudent && q.after_key) {
+  } else if (hot && q.scope == OrderScope::kStudent && !q.after_key) {
+    params = {q.scope_id, q.limit};
+    sql = kOrdersOfStudentFirstPage;
+  } else if (hot && q.scope == OrderScope::kStudent) {
     params = {q.scope_id, *q.after_key, *q.after_id, q.limit};
     sql = kOrdersOfStudentAfter;
   } else if (hot && q.scope == OrderScope::kSchool && q.after_key) {
@@ -111,14 +202,28 @@ StatusOr<std::vector<OrderRow>> ListOrderPage(Connection& conn, const OrderPageQ
     built += " LIMIT " + Placeholder(params, q.limit);
     sql = built;
   }
-  ASSIGN_OR_RETURN(ResultSet rs, conn.Query(sql, params));
-  std::vector<OrderRow> out;
-  out.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) {
-    if (r.size() < kOrderColumnCount) return InternalError("order page: short row");
-    out.push_back(ReadOrder(r));
+  bool short_row = false;
+  RETURN_IF_ERROR(conn.QueryEach(sql, params, [&](const RowView& r) {
+    if (r.size() < kOrderColumnCount) {
+      short_row = true;
+      return false;
+    }
+    return fn(r);
+  }));
+  if (short_row) return InternalError("order page: short row");
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::vector<OrderRow>> ListOrderPage(Connection& conn, const OrderPageQuery& q) {
+  // In-process SQLite makes a few index walks cheaper than one statement that sorts; on
+  // PostgreSQL each would be a round trip, and its planner merges the children's index scans.
+  if (q.scope == OrderScope::kParent && conn.dialect() == Dialect::kSqlite) {
+    ASSIGN_OR_RETURN(std::optional<std::vector<OrderRow>> page, ListParentPageByChild(conn, q));
+    if (page) return std::move(*page);
   }
-  return out;
+  return ListOrderPageOneStatement(conn, q);
 }
 
 StatusOr<int64_t> CountOrders(Connection& conn, const OrderPageQuery& q) {
@@ -132,6 +237,42 @@ StatusOr<std::vector<OrderExtras>> LoadOrderExtras(Connection& conn,
                                                    const std::vector<OrderRow>& orders) {
   std::vector<OrderExtras> out(orders.size());
   if (orders.empty()) return out;
+  if (conn.dialect() == Dialect::kSqlite) {
+    // A page names few distinct students and schools (a parent's children, one school); point
+    // lookups by primary key on prepared statements are cheaper than an IN list, which SQLite
+    // builds into a temporary b-tree on every run.
+    std::unordered_map<std::string_view, OrderExtras> students;
+    std::unordered_map<std::string_view, std::string> schools;
+    for (const OrderRow& o : orders) {
+      if (!students.contains(o.student_id)) {
+        const Value id[] = {o.student_id};
+        ASSIGN_OR_RETURN(ResultSet rs,
+                         conn.Query("SELECT first_name, last_name, grade, section, parent_id"
+                                    " FROM users WHERE id = $1",
+                                    id));
+        OrderExtras e;
+        if (!rs.empty()) {
+          const Row& r = rs.rows[0];
+          e.student_first_name = r.Text(0);
+          e.student_last_name = r.Text(1);
+          e.grade = r.OptText(2);
+          e.section = r.OptText(3);
+          e.student_parent_id = r.Text(4);
+        }
+        students.emplace(o.student_id, std::move(e));
+      }
+      if (!schools.contains(o.school_id)) {
+        const Value id[] = {o.school_id};
+        ASSIGN_OR_RETURN(ResultSet rs, conn.Query("SELECT name FROM schools WHERE id = $1", id));
+        schools.emplace(o.school_id, rs.empty() ? std::string() : rs.rows[0].Text(0));
+      }
+    }
+    for (size_t i = 0; i < orders.size(); ++i) {
+      out[i] = students.at(orders[i].student_id);
+      out[i].school_name = schools.at(orders[i].school_id);
+    }
+    return out;
+  }
   // The IN list is padded to a few fixed sizes so that only a handful of statements get
   // prepared, whatever the page sizes asked for.
   size_t width = 1;
@@ -141,8 +282,7 @@ StatusOr<std::vector<OrderExtras>> LoadOrderExtras(Connection& conn,
   }
   if (orders.size() > width) width = orders.size();
   std::string sql =
-      "SELECT o.id, s.first_name, s.last_name, s.grade, s.section, s.parent_id, sc.name,"
-      " (SELECT COUNT(*) FROM order_items oi WHERE oi.order_id = o.id)"
+      "SELECT o.id, s.first_name, s.last_name, s.grade, s.section, s.parent_id, sc.name"
       " FROM orders o JOIN users s ON s.id = o.student_id JOIN schools sc ON sc.id = o.school_id"
       " WHERE o.id IN (";
   std::vector<Value> params;
@@ -166,7 +306,6 @@ StatusOr<std::vector<OrderExtras>> LoadOrderExtras(Connection& conn,
     e.section = r.OptText(4);
     e.student_parent_id = r.Text(5);
     e.school_name = r.Text(6);
-    e.item_count = r.Int(7);
   }
   return out;
 }
@@ -214,14 +353,14 @@ StatusOr<std::optional<OrderDetailRow>> FindOrderDetail(Connection& conn,
   const Row& r = rs.rows[0];
   OrderDetailRow d;
   d.order = ReadOrder(r);
-  d.special_instructions = r.OptText(12);
-  d.allergy_info = r.OptText(13);
-  d.extras.student_first_name = r.Text(14);
-  d.extras.student_last_name = r.Text(15);
-  d.extras.grade = r.OptText(16);
-  d.extras.section = r.OptText(17);
-  d.extras.student_parent_id = r.Text(18);
-  d.extras.school_name = r.Text(19);
+  d.special_instructions = r.OptText(13);
+  d.allergy_info = r.OptText(14);
+  d.extras.student_first_name = r.Text(15);
+  d.extras.student_last_name = r.Text(16);
+  d.extras.grade = r.OptText(17);
+  d.extras.section = r.OptText(18);
+  d.extras.student_parent_id = r.Text(19);
+  d.extras.school_name = r.Text(20);
   // Line ids are UUIDv7 minted in line order (order_service.cc), so id order is line order.
   ASSIGN_OR_RETURN(ResultSet items, conn.Query("SELECT id, menu_item_id, slot_id, name, quantity,"
                                                " unit_price_paise, total_price_paise, notes"
@@ -231,7 +370,6 @@ StatusOr<std::optional<OrderDetailRow>> FindOrderDetail(Connection& conn,
     d.items.push_back(OrderItemRow{i.Text(0), i.Text(1), i.OptText(2), i.Text(3), i.Int(4),
                                    i.Int(5), i.Int(6), i.OptText(7)});
   }
-  d.extras.item_count = static_cast<int64_t>(d.items.size());
   return std::optional<OrderDetailRow>(std::move(d));
 }
 
@@ -250,16 +388,17 @@ StatusOr<bool> InsertOrder(Connection& conn, const NewOrder& o) {
                           o.delivery_date,
                           opt(o.special_instructions),
                           opt(o.allergy_info),
-                          o.now};
+                          o.now,
+                          o.item_count};
   // ON CONFLICT: a failed INSERT would abort a PostgreSQL transaction; the caller retries
   // with a fresh number instead.
   ASSIGN_OR_RETURN(
       ResultSet rs,
       conn.Query("INSERT INTO orders (id, order_number, user_id, student_id, school_id, status,"
                  " payment_status, total_amount_paise, currency, delivery_date,"
-                 " special_instructions, allergy_info, created_at, updated_at)"
+                 " special_instructions, allergy_info, created_at, updated_at, item_count)"
                  " VALUES ($1, $2, $3, $4, $5, 'pending', 'pending', $6, $7, $8, $9, $10, $11,"
-                 " $11) ON CONFLICT (order_number) DO NOTHING",
+                 " $11, $12) ON CONFLICT (order_number) DO NOTHING",
                  params));
   return rs.rows_affected == 1;
 }

@@ -32,9 +32,10 @@ struct OrderRow {
   std::string currency;
   std::string created_at;
   std::string updated_at;
+  int64_t item_count = 0;  // number of lines (kept on the row, see migration 0005)
 };
 
-// What the list shows beside an order: its student, school and number of lines.
+// What the list shows beside an order: its student and school.
 struct OrderExtras {
   std::string student_first_name;
   std::string student_last_name;
@@ -42,7 +43,6 @@ struct OrderExtras {
   std::optional<std::string> section;
   std::string student_parent_id;
   std::string school_name;
-  int64_t item_count = 0;
 };
 
 struct OrderItemRow {
@@ -102,11 +102,14 @@ struct OrderPageQuery {
   int64_t limit = 20;  // rows to fetch
 };
 
-// Up to query.limit orders in the order of query.sort.
+// Up to query.limit orders in the order of query.sort. On SQLite a parent's page is read child by
+// child along the (student_id, key, id) indexes and merged, which beats one statement that has
+// to sort the union of the children's orders in a temporary b-tree.
 StatusOr<std::vector<OrderRow>> ListOrderPage(Connection& conn, const OrderPageQuery& query);
 // The number of orders matching the scope and filters (cursor ignored).
 StatusOr<int64_t> CountOrders(Connection& conn, const OrderPageQuery& query);
-// Students, schools and line counts of `orders`, in the same order (one round trip).
+// Students and schools of `orders`, in the same order. SQLite: one point lookup per distinct
+// student and school; PostgreSQL: one round trip.
 StatusOr<std::vector<OrderExtras>> LoadOrderExtras(Connection& conn,
                                                    const std::vector<OrderRow>& orders);
 
@@ -126,6 +129,7 @@ struct NewOrder {
   std::string school_id;
   std::string delivery_date;
   int64_t total_amount_paise = 0;
+  int64_t item_count = 0;  // the lines inserted with it (InsertOrderItem)
   std::string currency;
   std::optional<std::string> special_instructions;
   std::optional<std::string> allergy_info;

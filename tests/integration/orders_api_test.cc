@@ -402,13 +402,26 @@ TEST_F(OrdersApiTest, OneIdempotencyKeyMakesOneOrder) {
 }
 
 TEST_F(OrdersApiTest, PagesWalkEveryOrderOnceInEachSort) {
-  const std::string token = Login(Parent(0));
+  // A parent with several children: their orders are merged into one page order.
+  size_t parent = 0;
+  while (Parent(0, parent).at("children").as_array().size() < 2) {
+    ++parent;
+    ASSERT_LT(parent, School(0).at("parents").as_array().size()) << "no parent with 2 children";
+  }
+  const std::string token = Login(Parent(0, parent));
   for (const std::string sort : {"-createdAt", "createdAt", "deliveryDate", "-deliveryDate"}) {
     ApiResponse first =
         Call("GET", "/api/v1/orders?limit=100&includeTotal=true&sort=" + sort, token);
     ASSERT_EQ(first.status, 200) << first.body;
     const int64_t total = first.Data().at("pagination").at("total").as_int64();
     ASSERT_GT(total, 3);
+    ASSERT_LE(total, 100);
+    // The parent's children's orders in one page: the order every walk below must reproduce.
+    std::vector<std::string> one_page;
+    for (const json::value& o : first.Data().at("orders").as_array()) {
+      one_page.emplace_back(o.at("id").as_string());
+    }
+    std::vector<std::string> walked;
     std::set<std::string> seen;
     std::string cursor;
     std::string last_key;
@@ -424,6 +437,7 @@ TEST_F(OrdersApiTest, PagesWalkEveryOrderOnceInEachSort) {
       EXPECT_FALSE(pg.contains("total"));
       for (const json::value& o : r.Data().at("orders").as_array()) {
         EXPECT_TRUE(seen.insert(std::string(o.at("id").as_string())).second) << "duplicate";
+        walked.emplace_back(o.at("id").as_string());
         const std::string key(
             o.at(sort.find("created") != std::string::npos ? "createdAt" : "deliveryDate")
                 .as_string());
@@ -446,6 +460,18 @@ TEST_F(OrdersApiTest, PagesWalkEveryOrderOnceInEachSort) {
       ASSERT_LT(pages, 1000);
     }
     EXPECT_EQ(static_cast<int64_t>(seen.size()), total) << sort;
+    EXPECT_EQ(walked, one_page) << sort;
+  }
+  // itemCount (kept on the order row) agrees with the order's lines.
+  ApiResponse list = Call("GET", "/api/v1/orders?limit=5", token);
+  ASSERT_EQ(list.status, 200) << list.body;
+  for (const json::value& o : list.Data().at("orders").as_array()) {
+    ApiResponse detail =
+        Call("GET", "/api/v1/orders/" + std::string(o.at("id").as_string()), token);
+    ASSERT_EQ(detail.status, 200) << detail.body;
+    EXPECT_EQ(static_cast<int64_t>(detail.Data().at("order").at("items").as_array().size()),
+              o.at("itemCount").as_int64());
+    EXPECT_EQ(detail.Data().at("order").at("itemCount"), o.at("itemCount"));
   }
 }
 

@@ -21,6 +21,9 @@ namespace {
 constexpr int64_t kBulkBatchRows = 50000;
 // Past this many cached statements a connection drops its cache; constant SQL never gets there.
 constexpr size_t kMaxCachedStatements = 512;
+// WAL pages after which the background checkpointer copies the log into the database (SQLite's
+// own automatic checkpoint uses the same size, but runs it inside the COMMIT that crosses it).
+constexpr int kCheckpointPages = 1000;
 
 std::string SqlExcerpt(std::string_view sql) {
   std::string s(sql.substr(0, 80));
@@ -134,6 +137,25 @@ StatusOr<ResultSet> StepAll(sqlite3* db, sqlite3_stmt* stmt, std::string_view sq
   return rs;
 }
 
+class StatementRowView final : public RowView {
+ public:
+  StatementRowView(sqlite3_stmt* stmt, int ncols) : stmt_(stmt), ncols_(ncols) {}
+  size_t size() const override { return static_cast<size_t>(ncols_); }
+  bool IsNull(size_t col) const override {
+    return sqlite3_column_type(stmt_, static_cast<int>(col)) == SQLITE_NULL;
+  }
+  std::string_view Text(size_t col) const override {
+    const int i = static_cast<int>(col);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    if (text == nullptr) return {};
+    return std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+  int ncols_;
+};
+
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
@@ -155,6 +177,32 @@ class SqliteConnection final : public Connection {
     return StepAll(db_, stmt, sql);
   }
 
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<bool(const RowView&)>& fn) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    // Leaves the cached statement reset and unbound however this ends (fn may throw).
+    struct Reset {
+      sqlite3_stmt* stmt;
+      ~Reset() {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+      }
+    } reset{stmt};
+    Status status = BindAll(db_, stmt, params, sql);
+    if (status.ok()) {
+      const StatementRowView row(stmt, sqlite3_column_count(stmt));
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (!fn(row)) {
+          rc = SQLITE_DONE;
+          break;
+        }
+      }
+      if (rc != SQLITE_DONE) status = MapError(sqlite3_extended_errcode(db_), db_, sql);
+    }
+    return status;
+  }
+
   Status ExecScript(std::string_view sql) override {
     // sqlite3_exec needs a NUL-terminated string.
     const std::string script(sql);
@@ -164,6 +212,18 @@ class SqliteConnection final : public Connection {
     Status s = MapError(sqlite3_extended_errcode(db_), db_, {});
     sqlite3_free(err);
     return s.WithContext("script");
+  }
+
+  // Runs a parameterless statement through the statement cache (BEGIN, COMMIT on hot paths).
+  Status Run(std::string_view sql) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    Status status;
+    if (rc != SQLITE_DONE) status = MapError(sqlite3_extended_errcode(db_), db_, sql);
+    sqlite3_reset(stmt);
+    return status;
   }
 
   Status Exec(const char* sql) {
@@ -321,16 +381,33 @@ class SqliteBulkLoader final : public BulkLoader {
 
 class SqliteDatabase final : public Database {
  public:
+  // `checkpoint_conn`: a connection of its own for the checkpointer (null for :memory:).
   SqliteDatabase(std::string target, bool uri, bool memory, DatabaseSettings settings,
-                 SqliteConnectionPtr writer)
+                 SqliteConnectionPtr writer, SqliteConnectionPtr checkpoint_conn)
       : target_(std::move(target)),
         uri_(uri),
         memory_(memory),
         settings_(std::move(settings)),
         writer_(std::move(writer)),
-        instance_(next_instance.fetch_add(1)) {}
+        instance_(next_instance.fetch_add(1)),
+        checkpoint_conn_(std::move(checkpoint_conn)) {
+    if (checkpoint_conn_ != nullptr) {
+      // Checkpoints (page copies and an fsync, easily 100 ms on a busy disk) move off the
+      // committing request to a thread of their own: the writer's hook only signals it.
+      sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::OnWalCommit, this);
+      checkpointer_ = std::thread([this] { RunCheckpointer(); });
+    }
+  }
 
   ~SqliteDatabase() override {
+    if (checkpointer_.joinable()) {
+      {
+        std::lock_guard lock(checkpoint_mu_);
+        checkpoint_stop_ = true;
+      }
+      checkpoint_cv_.notify_one();
+      checkpointer_.join();
+    }
     {
       std::lock_guard lock(readers_mu_);
       readers_.clear();
@@ -353,6 +430,19 @@ class SqliteDatabase final : public Database {
     }
     ASSIGN_OR_RETURN(SqliteConnection * conn, ThisThreadReader());
     InUse guard(in_use_);
+    // One read transaction around the callback: all its statements see one snapshot (a page and
+    // the rows it refers to agree), and the WAL read lock is taken once instead of per statement.
+    // A Read() nested in a Read() on this thread simply joins the outer transaction.
+    if (sqlite3_get_autocommit(conn->handle()) == 0) return fn(*conn);
+    RETURN_IF_ERROR(conn->Run("BEGIN"));
+    // Ends the transaction even if fn throws, so no later Read() joins a stale snapshot. A
+    // read-only transaction: COMMIT only releases the snapshot; should it fail, ROLLBACK does.
+    struct Snapshot {
+      SqliteConnection* conn;
+      ~Snapshot() {
+        if (!conn->Run("COMMIT").ok()) (void)conn->Exec("ROLLBACK");
+      }
+    } snapshot{conn};
     return fn(*conn);
   }
 
@@ -461,6 +551,38 @@ class SqliteDatabase final : public Database {
     bool held_ = false;
   };
 
+  // sqlite3_wal_hook callback, on the writer's thread right after a commit.
+  static int OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int wal_pages) {
+    auto* db = static_cast<SqliteDatabase*>(self);
+    if (wal_pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(db->checkpoint_mu_);
+        db->checkpoint_wanted_ = true;
+      }
+      db->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  // PASSIVE checkpoints never wait for readers or the writer; what they cannot copy yet the next
+  // one does. On its own connection, so no request's connection is ever busy with one.
+  void RunCheckpointer() {
+    std::unique_lock lock(checkpoint_mu_);
+    while (true) {
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+      if (checkpoint_stop_) return;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      int log_pages = 0;
+      int copied_pages = 0;
+      // An error (SQLITE_BUSY from a cross-process lock, I/O) leaves the WAL as it was; the
+      // next commit over the threshold asks again.
+      (void)sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr,
+                                      SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied_pages);
+      lock.lock();
+    }
+  }
+
   StatusOr<SqliteConnection*> ThisThreadReader() {
     if (tl_reader.instance == instance_) return tl_reader.conn;
     const std::thread::id me = std::this_thread::get_id();
@@ -488,6 +610,12 @@ class SqliteDatabase final : public Database {
   std::atomic<int> in_use_{0};
   std::atomic<bool> loader_active_{false};
   const uint64_t instance_;
+  const SqliteConnectionPtr checkpoint_conn_;  // used only by checkpointer_
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;  // GUARDED_BY(checkpoint_mu_)
+  bool checkpoint_stop_ = false;    // GUARDED_BY(checkpoint_mu_)
+  std::thread checkpointer_;
 };
 
 }  // namespace
@@ -551,8 +679,12 @@ StatusOr<DatabasePtr> OpenSqliteDatabase(const DatabaseSettings& settings) {
       return UnavailableError("sqlite: cannot switch " + path + " to WAL mode");
     }
   }
-  return DatabasePtr(
-      std::make_unique<SqliteDatabase>(path, uri, memory, settings, std::move(writer)));
+  SqliteConnectionPtr checkpoint_conn;
+  if (!memory) {
+    ASSIGN_OR_RETURN(checkpoint_conn, OpenConnection(path, uri, false, settings));
+  }
+  return DatabasePtr(std::make_unique<SqliteDatabase>(
+      path, uri, memory, settings, std::move(writer), std::move(checkpoint_conn)));
 }
 
 }  // namespace hasivu::store::sqlite
