@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (Encoding e : hasivu::compress::kCodecs) {
     const std::string tagged = hasivu::compress::TagForEncoding(input, e);
-    Check(tagged == input || tagged.size() == input.size() + 1 +
-                                                 hasivu::compress::EncodingName(e).size());
+    Check(tagged == input ||
+          tagged.size() == input.size() + 1 + hasivu::compress::EncodingName(e).size());
     if (auto rewritten = hasivu::compress::IfNoneMatchForHandler(input, e)) {
       Check(rewritten->size() > input.size());
       Check(std::string_view(*rewritten).substr(0, input.size()) == input);
