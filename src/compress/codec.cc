@@ -11,6 +11,13 @@ std::atomic<int> fail_encodes_for_test{0};
 
 void FailEncodesForTest(int count) { fail_encodes_for_test.store(count); }
 
+namespace internal {
+bool TakeInjectedEncodeFailure() {
+  return fail_encodes_for_test.load(std::memory_order_relaxed) > 0 &&
+         fail_encodes_for_test.fetch_sub(1) > 0;
+}
+}  // namespace internal
+
 const Codec* CodecFor(Encoding encoding) {
   switch (encoding) {
     case Encoding::kBrotli:
@@ -28,8 +35,7 @@ const Codec* CodecFor(Encoding encoding) {
 StatusOr<std::string> Encode(Encoding encoding, std::string_view body, int level) {
   const Codec* codec = CodecFor(encoding);
   if (codec == nullptr) return std::string(body);
-  if (fail_encodes_for_test.load(std::memory_order_relaxed) > 0 &&
-      fail_encodes_for_test.fetch_sub(1) > 0) {
+  if (internal::TakeInjectedEncodeFailure()) {
     return InternalError(std::string(EncodingName(encoding)) + ": failure injected for a test");
   }
   return codec->Compress(body, level);
