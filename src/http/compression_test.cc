@@ -7,12 +7,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
 
 #include "compress/codec.h"
 #include "compress/negotiation.h"
+#include "compress/open_encoded.h"
 #include "http/server.h"
 
 namespace hasivu::http {
@@ -141,6 +144,18 @@ bool Lists(std::string_view inm, std::string_view tag) {
   return false;
 }
 
+std::string OpenPrefix() {
+  std::string out = "{\"success\":true,\"data\":[";
+  for (int i = 0; i < 400; ++i) out += "{\"id\":\"ord_" + std::to_string(1000 + i) + "\"},";
+  out.back() = ']';
+  return out;
+}
+
+std::string OpenTail(int n) {
+  return ",\"meta\":{\"timestamp\":\"2026-11-27T17:00:00.000Z\",\"requestId\":\"req-" +
+         std::to_string(n) + "\"}}";
+}
+
 class CompressionTest : public ::testing::Test {
  protected:
   CompressionTest() : registry_(metrics::NewRegistry()) {
@@ -195,6 +210,19 @@ class CompressionTest : public ::testing::Test {
       const Encoding e = *compress::EncodingFromName(request.PathParam("encoding"));
       Response r;
       r.body = *compress::Encode(e, big_, 1);
+      r.content_encoding = std::string(request.PathParam("encoding"));
+      r.headers.Set("ETag", kETag);
+      return r;
+    });
+    // What the cache does (compress/open_encoded.h): the prefix is encoded once, each request
+    // only appends its own tail.
+    for (Encoding e : compress::kCodecs) {
+      open_[static_cast<size_t>(e)] = *compress::EncodeOpen(e, OpenPrefix(), 1);
+    }
+    Add("GET", "/open/{encoding}", [this](Request& request) {
+      const Encoding e = *compress::EncodingFromName(request.PathParam("encoding"));
+      Response r;
+      r.body = compress::FinishEncoded(open_[static_cast<size_t>(e)], OpenTail(++open_served_));
       r.content_encoding = std::string(request.PathParam("encoding"));
       r.headers.Set("ETag", kETag);
       return r;
@@ -256,6 +284,8 @@ class CompressionTest : public ::testing::Test {
   ServerSettings settings_;
   std::unique_ptr<Server> server_;
   std::string big_;
+  compress::OpenEncoded open_[4];
+  std::atomic<int> open_served_{0};
 };
 
 TEST_F(CompressionTest, EachCodecDecodesToTheIdentityBody) {
@@ -413,6 +443,55 @@ TEST_F(CompressionTest, PrecompressedBodiesAreSentAsTheyAre) {
   const WireResponse bad = Exchange(Raw("GET", "/pre-bad", "Accept-Encoding: br\r\n"));
   EXPECT_EQ(bad.status, 500);
   EXPECT_FALSE(bad.Has("content-encoding"));
+}
+
+TEST_F(CompressionTest, OpenEncodedBodiesFinishedPerRequestAreSentAsTheyAre) {
+  StartServer();
+  int served = 0;
+  for (Encoding e : compress::kCodecs) {
+    const std::string name(compress::EncodingName(e));
+    SCOPED_TRACE(name);
+    for (int i = 0; i < 2; ++i) {
+      const WireResponse r =
+          Exchange(Raw("GET", "/open/" + name, "Accept-Encoding: " + name + "\r\n"));
+      ++served;
+      ASSERT_EQ(r.status, 200);
+      EXPECT_EQ(r.Header("content-encoding"), name);
+      EXPECT_EQ(r.Header("vary"), "Accept-Encoding");
+      EXPECT_EQ(r.Header("etag"), compress::TagForEncoding(kETag, e));
+      EXPECT_EQ(r.Header("content-length"), std::to_string(r.body.size()));
+      EXPECT_EQ(r.body, compress::FinishEncoded(open_[static_cast<size_t>(e)], OpenTail(served)));
+      StatusOr<std::string> decoded = compress::Decode(e, r.body);
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+      EXPECT_EQ(*decoded, OpenPrefix() + OpenTail(served));
+    }
+    EXPECT_EQ(CounterValue("hasivu_http_precompressed_responses_total", name), 2u);
+    EXPECT_EQ(CounterValue("hasivu_http_compressed_responses_total", name), 0u);
+  }
+}
+
+// curl's own decoders (libcurl with zlib, brotli and zstd) accept the finished bodies.
+TEST_F(CompressionTest, CurlDecodesOpenEncodedBodies) {
+  if (::access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/curl";
+  StartServer();
+  int served = 0;
+  for (Encoding e : compress::kCodecs) {
+    const std::string name(compress::EncodingName(e));
+    SCOPED_TRACE(name);
+    const std::string command =
+        "/usr/bin/curl -sS --compressed --max-time 10 -H 'Accept-Encoding: " + name +
+        "' http://127.0.0.1:" + std::to_string(server_->port()) + "/open/" + name + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string out;
+    char buffer[4096];
+    size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+    const int rc = ::pclose(pipe);  // waits for curl
+    ++served;
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_EQ(out, OpenPrefix() + OpenTail(served));
+  }
 }
 
 TEST_F(CompressionTest, CodecErrorSendsIdentityAndIsCounted) {
