@@ -4,6 +4,11 @@
 // per iteration is the compression of one body. Decompression is timed at each codec's default
 // level for reference.
 //
+// finish/<body>/<codec>/<level> times compress::FinishEncoded (open_encoded.h): the body split
+// before its `,"meta":` envelope tail, the prefix encoded once with EncodeOpen, the tail
+// appended per iteration -- what a cache hit costs, to compare with compress/ of the same body
+// and level. Counters: bytes = finished size, extra = bytes over a full compression's size.
+//
 // usage: compress_bench [--benchmark_filter=orders_list_100] (a release build; see
 //        docs/performance.md). HASIVU_BENCH_DATA overrides the fixture folder.
 #include <benchmark/benchmark.h>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "compress/codec.h"
+#include "compress/open_encoded.h"
 #include "compress/settings.h"
 
 #ifndef HASIVU_BENCH_DATA_DIR
@@ -64,6 +70,30 @@ void Decompress(benchmark::State& state, const std::string* body, Encoding e, in
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body->size()));
 }
 
+void Finish(benchmark::State& state, const std::string* body, Encoding e, int level) {
+  const size_t split = body->rfind(",\"meta\":");
+  if (split == std::string::npos) {
+    state.SkipWithError("body has no \",\"meta\":\" tail");
+    return;
+  }
+  const std::string tail = body->substr(split);
+  auto open = hasivu::compress::EncodeOpen(e, std::string_view(*body).substr(0, split), level);
+  auto full = hasivu::compress::Encode(e, *body, level);
+  if (!open.ok() || !full.ok()) {
+    state.SkipWithError("encoding failed");
+    return;
+  }
+  size_t finished_size = 0;
+  for (auto _ : state) {
+    std::string finished = hasivu::compress::FinishEncoded(*open, tail);
+    finished_size = finished.size();
+    benchmark::DoNotOptimize(finished.data());
+  }
+  state.counters["bytes"] = static_cast<double>(finished_size);
+  state.counters["extra"] = static_cast<double>(finished_size) - static_cast<double>(full->size());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body->size()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,6 +124,12 @@ int main(int argc, char** argv) {
               .c_str(),
           Decompress, &body, e, level)
           ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(
+          ("finish/" + name + "/" + std::string(hasivu::compress::EncodingName(e)) + "/" +
+           std::to_string(level))
+              .c_str(),
+          Finish, &body, e, level)
+          ->Unit(benchmark::kNanosecond);
     }
   }
   benchmark::Initialize(&argc, argv);
