@@ -17,11 +17,16 @@
 #include "api/envelope.h"
 #include "api/routes.h"
 #include "api/system_routes.h"
+#include "cache/cache_aside.h"
+#include "cache/memory/memory_cache.h"
+#include "cache/tiered_cache.h"
+#include "cache/ttl.h"
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "compress/estimate.h"
 #include "domain/demo_data.h"
 #include "domain/monitoring_service.h"
+#include "domain/read_cache.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
@@ -136,10 +141,6 @@ int RunServe(const Config& config) {
   if (cfg.jwt_secret_generated) {
     spdlog::warn("no --jwt-secret given: using a random one for this run (development mode)");
   }
-  if (cfg.cache_url != "memory") {
-    spdlog::warn("--cache {}: the cache layer is not built yet; reads go to the database",
-                 cfg.cache_url);
-  }
   const sigset_t signals = BlockShutdownSignals();
 
   std::error_code ec;
@@ -183,7 +184,23 @@ int RunServe(const Config& config) {
   api_context.settings = cfg.domain;
   api_context.service.version = kVersion;
   api_context.service.store_backend = std::string(store::DialectName(database->dialect()));
-  api_context.service.cache_backend = cfg.cache_url == "memory" ? "memory" : "redis";
+  api_context.service.cache_backend = cfg.redis ? "redis" : "memory";
+
+  // The cache: in-process, or in-process L1 in front of Redis L2 (never fails a request: a Redis
+  // fault degrades to L1 and the database, see cache/redis/redis_cache.h).
+  cache::MemoryCacheSettings memory_settings{.max_bytes = cfg.cache_memory_bytes,
+                                             .registry = registry.get()};
+  StatusOr<cache::CachePtr> cache_backend = [&]() -> StatusOr<cache::CachePtr> {
+    if (!cfg.redis) return cache::NewMemoryCache(memory_settings);
+    cache::RedisCacheSettings redis = *cfg.redis;
+    redis.registry = registry.get();
+    return cache::NewTieredRedisCache(memory_settings, redis);
+  }();
+  if (!cache_backend.ok()) return RuntimeError("create cache", cache_backend.status());
+  cache::CacheAside cache_aside(**cache_backend, {.registry = registry.get()});
+  domain::ReadCache read_cache(&cache_aside, cache::TtlSettings{}, &timed_database);
+  api_context.read_cache = &read_cache;
+  api_context.cache = cache_backend->get();
   api_context.service.first_ok_response = [server_holder] {
     return *server_holder ? (*server_holder)->first_ok_response() : std::nullopt;
   };
@@ -212,11 +229,23 @@ int RunServe(const Config& config) {
   if (!first_logins.empty()) std::printf("%s", first_logins.c_str());
   std::fflush(stdout);
 
+  // Warm-up after the server listens, so readiness never waits for it.
+  std::thread warm_up([&api_context, &cache_aside] {
+    size_t loaded = 0, failed = 0;
+    for (const auto& items_of : api_context.warm_ups) {
+      cache::WarmUpResult r = cache_aside.WarmUp(items_of());
+      loaded += r.loaded;
+      failed += r.failed;
+    }
+    spdlog::info("cache warm-up: {} entries loaded, {} not available", loaded, failed);
+  });
+
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}: shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->Stop();
   (*server)->Wait();
+  warm_up.join();
   *server_holder = nullptr;
   spdlog::info("stopped");
   spdlog::shutdown();

@@ -74,6 +74,21 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
                                 c.cache.substr(0, 40) + "'");
   }
   r.cache_url = c.cache;
+  if (c.cache != "memory") {
+    StatusOr<cache::RedisCacheSettings> redis = cache::ParseRedisUrl(c.cache);
+    if (!redis.ok()) return InvalidArgumentError("--cache: " + redis.status().message());
+    r.redis = std::move(*redis);
+    if (c.cache_prefix.empty() || c.cache_prefix.size() > 64 ||
+        c.cache_prefix.find_first_of(" \t\r\n*?[]") != std::string::npos) {
+      return InvalidArgumentError(
+          "--cache-prefix: 1-64 characters without spaces or glob characters (*?[])");
+    }
+    r.redis->key_prefix = c.cache_prefix;
+  }
+  if (c.cache_memory_mb < 1 || c.cache_memory_mb > 65536) {
+    return InvalidArgumentError("--cache-memory-mb: must be 1 to 65536");
+  }
+  r.cache_memory_bytes = static_cast<size_t>(c.cache_memory_mb) << 20;
 
   if (c.threads < 0 || c.threads > 256) {
     return InvalidArgumentError("--threads: must be 0 (one per core) to 256");

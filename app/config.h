@@ -5,8 +5,10 @@
 #define HASIVU_APP_CONFIG_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "cache/redis/redis_cache.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "domain/settings.h"
@@ -25,15 +27,17 @@ StatusOr<ListenAddress> ParseListen(std::string_view text);
 
 struct Config {
   std::string listen = "127.0.0.1:8080";  // --listen / HASIVU_LISTEN
-  std::string store;                  // --store / HASIVU_STORE; empty = sqlite:<data dir>/hasivu.db
-  std::string cache = "memory";       // --cache / HASIVU_CACHE: memory | redis://host:port/db
-  std::string data_dir = "./data";    // --data-dir / HASIVU_DATA_DIR
-  int threads = 0;                    // --threads / HASIVU_THREADS; 0 = one per core
-  std::string jwt_secret;             // --jwt-secret / HASIVU_JWT_SECRET (>= 32 bytes)
-  std::string log_level = "info";     // --log-level / HASIVU_LOG_LEVEL
-  std::string mode = "development";   // --mode / HASIVU_MODE
-  bool access_log = true;             // --access-log / HASIVU_ACCESS_LOG
-  int db_pool_size = 8;               // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
+  std::string store;             // --store / HASIVU_STORE; empty = sqlite:<data dir>/hasivu.db
+  std::string cache = "memory";  // --cache / HASIVU_CACHE: memory | redis://host:port/db
+  std::string cache_prefix = "hasivu:";  // --cache-prefix / HASIVU_CACHE_PREFIX (Redis keys)
+  int cache_memory_mb = 64;          // --cache-memory-mb / HASIVU_CACHE_MEMORY_MB (in-process tier)
+  std::string data_dir = "./data";   // --data-dir / HASIVU_DATA_DIR
+  int threads = 0;                   // --threads / HASIVU_THREADS; 0 = one per core
+  std::string jwt_secret;            // --jwt-secret / HASIVU_JWT_SECRET (>= 32 bytes)
+  std::string log_level = "info";    // --log-level / HASIVU_LOG_LEVEL
+  std::string mode = "development";  // --mode / HASIVU_MODE
+  bool access_log = true;            // --access-log / HASIVU_ACCESS_LOG
+  int db_pool_size = 8;              // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
   std::string gateway = "simulated";  // --gateway / HASIVU_GATEWAY: simulated | razorpay
   std::string razorpay_key_id = "rzp_test_hasivu";             // HASIVU_RAZORPAY_KEY_ID
   std::string razorpay_key_secret;                             // HASIVU_RAZORPAY_KEY_SECRET
@@ -57,6 +61,9 @@ struct ResolvedConfig {
   std::string store_url;  // "sqlite:/abs/or/rel/path.db" or "postgresql://..."
   bool store_is_sqlite = true;
   std::string cache_url;
+  // Set when cache_url is redis://...: the tiered cache's L2 (registry filled by the caller).
+  std::optional<cache::RedisCacheSettings> redis;
+  size_t cache_memory_bytes = size_t{64} << 20;
   std::string data_dir;
   int threads = 1;
   std::string jwt_secret;

@@ -36,6 +36,16 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_CACHE")
       ->capture_default_str();
   serve
+      ->add_option("--cache-prefix", serve_config.cache_prefix,
+                   "Prefix of this deployment's Redis keys and channel")
+      ->envname("HASIVU_CACHE_PREFIX")
+      ->capture_default_str();
+  serve
+      ->add_option("--cache-memory-mb", serve_config.cache_memory_mb,
+                   "Bytes the in-process cache tier may hold, in MiB")
+      ->envname("HASIVU_CACHE_MEMORY_MB")
+      ->capture_default_str();
+  serve
       ->add_option("--data-dir", serve_config.data_dir,
                    "Folder for the embedded database and fixtures")
       ->envname("HASIVU_DATA_DIR")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the release build with -Werror (all labels, with PostgreSQL and
 # Redis started on loopback by scripts/services.sh), then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Called by `./hasivu.sh test` after install.
+# AddressSanitizer + UndefinedBehaviorSanitizer, the cache tests under ThreadSanitizer, and a
+# bounded libFuzzer run of the Accept-Encoding parser. Called by `./hasivu.sh test` after install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,3 +32,11 @@ echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j "$jobs"
 ctest --test-dir build/debug --output-on-failure -j "$jobs" -LE "postgres|redis"
+
+echo "== cache tests under ThreadSanitizer"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target cache_test cache_redistest
+ctest --test-dir build/tsan --output-on-failure -R '^cache_(test|redistest)$'
+
+echo "== fuzz the Accept-Encoding parser (libFuzzer, bounded)"
+HASIVU_FUZZ_SECONDS="${HASIVU_FUZZ_SECONDS:-30}" scripts/fuzz.sh build/fuzz

@@ -164,7 +164,8 @@ Status RegisterAuthRoutes(http::Router& router, ApiContext& ctx) {
   if (ctx.settings.auth.jwt_secret.size() < 32) {
     return InvalidArgumentError("the JWT secret must be at least 32 bytes");
   }
-  auto auth = std::make_shared<domain::AuthService>(ctx.db, ctx.clock, ctx.settings.auth);
+  auto auth =
+      std::make_shared<domain::AuthService>(ctx.db, ctx.clock, ctx.settings.auth, ctx.read_cache);
   ctx.authenticator = std::make_shared<TokenAuthenticator>(auth);
   const ApiContext* context = &ctx;
 

@@ -12,10 +12,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "cache/cache_aside.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "domain/principal.h"
+#include "domain/read_cache.h"
 #include "domain/settings.h"
 #include "http/message.h"
 #include "metrics/metrics.h"
@@ -49,6 +52,13 @@ struct ApiContext {
   ServiceInfo service;
   // Set by RegisterApiRoutes before any resource's routes are registered.
   std::shared_ptr<Authenticator> authenticator;
+  // The read cache and write invalidations (may be null: no caching). Not owned.
+  domain::ReadCache* read_cache = nullptr;
+  // The cache under it, for the dashboard's statistics and health (may be null). Not owned.
+  const cache::Cache* cache = nullptr;
+  // Filled by route registration: what to load into the cache at start-up (app/ runs them in the
+  // background once the server listens).
+  std::vector<std::function<std::vector<cache::WarmUpItem>()>> warm_ups;
 };
 
 }  // namespace hasivu::api

@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
 #include "api/routes.h"
+#include "cache/cached_body.h"
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "domain/access.h"
 #include "domain/menu_service.h"
 
 namespace hasivu::api {
@@ -163,10 +166,27 @@ domain::MenuReplacement ReadReplacement(const json::object& body, std::vector<Fi
   return r;
 }
 
+std::string DailyMenuKey(std::string_view school, std::string_view date, std::string_view view,
+                         std::string_view fields) {
+  std::string key = "md|";
+  key += school;
+  key += '|';
+  key += date;
+  key += '|';
+  key += view;
+  key += '|';
+  key += fields;
+  return key;
+}
+
 class MenuRoutes {
  public:
-  // The menu-changed hook is where cache invalidation attaches (cache issue).
-  explicit MenuRoutes(ApiContext& ctx) : ctx_(ctx), service_(*ctx.db, *ctx.clock) {}
+  explicit MenuRoutes(ApiContext& ctx)
+      : ctx_(ctx),
+        service_(*ctx.db, *ctx.clock,
+                 [read_cache = ctx.read_cache](std::string_view school, std::string_view date) {
+                   if (read_cache != nullptr) read_cache->MenuChanged(school, date);
+                 }) {}
 
   http::Response GetDaily(http::Request& request) const {
     Principal p;
@@ -206,15 +226,74 @@ class MenuRoutes {
     if (!issues.empty()) {
       return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
     }
-    StatusOr<domain::DailyMenu> menu = service_.GetDaily(
-        p, Lower(*school_id), date ? std::optional<std::string_view>(*date) : std::nullopt);
-    if (!menu.ok()) return ErrorFromStatus(request, menu.status());
-    json::object data = MenuJson(*menu);
-    if (fields) {
-      Status selected = ApplyFieldSelection(data, *fields);
-      if (!selected.ok()) return ErrorFromStatus(request, selected);
+    const std::string school = Lower(*school_id);
+    auto render = [&](const domain::DailyMenu& menu) -> StatusOr<std::string> {
+      json::object data = MenuJson(menu);
+      if (fields) RETURN_IF_ERROR(ApplyFieldSelection(data, *fields));
+      return json::serialize(data);
+    };
+    if (!date || ctx_.read_cache == nullptr || !ctx_.read_cache->enabled()) {
+      // "Today" depends on the school's zone and the hour: answered from the database.
+      StatusOr<domain::DailyMenu> menu = service_.GetDaily(
+          p, school, date ? std::optional<std::string_view>(*date) : std::nullopt);
+      if (!menu.ok()) return ErrorFromStatus(request, menu.status());
+      StatusOr<std::string> data = render(*menu);
+      if (!data.ok()) return ErrorFromStatus(request, data.status());
+      return ConditionalSuccessSerialized(request, *data);
     }
-    return ConditionalSuccess(request, data);
+    // Three views of a day's menu: admins', the school's staff's (drafts too) and every other
+    // member's (published only), each cached once for everyone who shares it. Members are
+    // checked first, through a cached answer of their own.
+    std::string view = "member";
+    if (p.IsAdmin()) {
+      view = "admin";
+    } else if (domain::ActsInSchool(p, school)) {
+      view = "staff";
+    } else {
+      StatusOr<cache::ValuePtr> may = ctx_.read_cache->GetOrLoad(
+          "mm|" + p.user_id + "|" + school, cache::Kind::kUserProfile,
+          {domain::ReadCache::UserTag(p.user_id)}, [&]() -> StatusOr<std::string> {
+            ASSIGN_OR_RETURN(bool yes, service_.MaySeeMenus(p, school));
+            return std::string(yes ? "1" : "0");
+          });
+      if (!may.ok()) return ErrorFromStatus(request, may.status());
+      if (**may != "1") {
+        return Error(request, 404, "MENU_NOT_FOUND", "No menu was found for this school and date");
+      }
+    }
+    return CachedConditionalSuccess(
+        ctx_, request, DailyMenuKey(school, *date, view, fields.value_or("")),
+        cache::Kind::kDailyMenu, {domain::ReadCache::MenuTag(school, *date)},
+        [&]() -> StatusOr<std::string> {
+          StatusOr<domain::DailyMenu> menu = view == "member"
+                                                 ? service_.GetPublishedDaily(school, *date)
+                                                 : service_.GetDaily(p, school, *date);
+          if (!menu.ok()) return menu.status();
+          return render(*menu);
+        });
+  }
+
+  // Warm-up items: every active school's published menu of its today and next school day, as
+  // members see it (the key GetDaily uses for them without `fields`).
+  std::vector<cache::WarmUpItem> DailyMenuWarmUp() const {
+    std::vector<cache::WarmUpItem> items;
+    if (ctx_.read_cache == nullptr || !ctx_.read_cache->enabled()) return items;
+    StatusOr<std::vector<std::pair<std::string, std::string>>> days =
+        service_.WarmUpDays(2);  // (school id, date)
+    if (!days.ok()) return items;
+    for (const auto& [school, day] : *days) {
+      cache::WarmUpItem item;
+      item.key = DailyMenuKey(school, day, "member", "");
+      item.ttl = ctx_.read_cache->TtlFor(cache::Kind::kDailyMenu);
+      item.tags = {domain::ReadCache::MenuTag(school, day)};
+      item.loader = [this, school = school, day = day]() -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(domain::DailyMenu menu, service_.GetPublishedDaily(school, day));
+        std::string data = json::serialize(MenuJson(menu));
+        return cache::EncodeCachedBody(StrongETag(data), data);
+      };
+      items.push_back(std::move(item));
+    }
+    return items;
   }
 
   http::Response PutDaily(http::Request& request) const {
@@ -242,6 +321,7 @@ class MenuRoutes {
 
 Status RegisterMenuRoutes(http::Router& router, ApiContext& ctx) {
   auto routes = std::make_shared<MenuRoutes>(ctx);
+  ctx.warm_ups.push_back([routes] { return routes->DailyMenuWarmUp(); });
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/menus/daily",
                              [routes](http::Request& r) { return routes->GetDaily(r); },
                              {.blocking = true, .name = "menus-daily"}));

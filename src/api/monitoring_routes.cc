@@ -14,6 +14,7 @@
 #include "api/auth.h"
 #include "api/envelope.h"
 #include "api/routes.h"
+#include "cache/cache.h"
 #include "common/time_util.h"
 #include "domain/monitoring_service.h"
 
@@ -54,7 +55,58 @@ json::object CompressionJson(const domain::CompressionSummary& c) {
       {"byEncoding", std::move(by_encoding)}};
 }
 
-json::object DashboardJson(const domain::Dashboard& d) {
+// The cache tiers' counters and health (hasivu_cache_* at /metrics are the same numbers).
+json::object CacheJson(const cache::Cache* c) {
+  if (c == nullptr) {
+    return json::object{{"hitRate", nullptr},
+                        {"hits", 0},
+                        {"misses", 0},
+                        {"errors", 0},
+                        {"keys", 0},
+                        {"memoryBytes", 0},
+                        {"status", "not configured"},
+                        {"tiers", json::array()}};
+  }
+  const cache::CacheStats stats = c->Stats();
+  const cache::CacheHealth health = c->Health();
+  json::array tiers;
+  for (const cache::TierStats& t : stats.tiers) {
+    tiers.push_back(json::object{{"tier", t.tier},
+                                 {"hits", t.hits},
+                                 {"misses", t.misses},
+                                 {"hitRate", t.HitRate()},
+                                 {"errors", t.errors},
+                                 {"sets", t.sets},
+                                 {"staleSets", t.stale_sets},
+                                 {"evictions", t.evictions},
+                                 {"invalidations", t.invalidations},
+                                 {"keys", t.keys},
+                                 {"bytes", t.bytes}});
+  }
+  // The outermost tier answers every lookup first: its hits and misses are the cache's.
+  const cache::TierStats outer = stats.tiers.empty() ? cache::TierStats{} : stats.tiers.front();
+  uint64_t errors = 0;
+  int64_t memory_bytes = 0;
+  for (const cache::TierStats& t : stats.tiers) {
+    errors += t.errors;
+    if (t.bytes > 0) memory_bytes += t.bytes;
+  }
+  return json::object{
+      {"hitRate",
+       outer.hits + outer.misses == 0 ? json::value(nullptr) : json::value(outer.HitRate())},
+      {"hits", outer.hits},
+      {"misses", outer.misses},
+      {"errors", errors},
+      {"keys", outer.keys},
+      {"memoryBytes", memory_bytes},
+      {"status", health.ok ? "ok" : "degraded"},
+      {"detail", health.detail},
+      {"redisPingMs", health.ping ? json::value(static_cast<double>(health.ping->count()) / 1000.0)
+                                  : json::value(nullptr)},
+      {"tiers", std::move(tiers)}};
+}
+
+json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
   json::array endpoints;
   for (const domain::EndpointStats& e : d.endpoints) {
     endpoints.push_back(json::object{{"function", e.function},
@@ -87,13 +139,7 @@ json::object DashboardJson(const domain::Dashboard& d) {
                     {"slowQueries", d.slow_queries},
                     {"scope", d.query_scope},
                     {"pool", json::object{{"size", d.pool.size}, {"inUse", d.pool.in_use}}}}},
-      {"cache", json::object{{"hitRate", nullptr},
-                             {"hits", 0},
-                             {"misses", 0},
-                             {"errors", 0},
-                             {"keys", 0},
-                             {"memoryBytes", 0},
-                             {"status", "not configured"}}},
+      {"cache", CacheJson(c)},
       {"compression", CompressionJson(d.compression)},
       {"alarms", std::move(alarms)},
       {"health", json::array{json::object{{"service", "database"},
@@ -121,6 +167,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.alarm{color
 <h2>Functions</h2><table id="endpoints"></table>
 <h2>Database</h2><table id="database"></table>
 <h2>Compression</h2><table id="compression"></table>
+<h2>Cache</h2><table id="cache"></table>
 <h2>Alarms</h2><table id="alarms"></table>
 <h2>Health</h2><table id="health"></table>
 <script>
@@ -175,6 +222,12 @@ async function poll() {
         return [k, e.responses, e.bytesIn, e.bytesOut, e.bytesIn ? e.bytesOut / e.bytesIn : null]; })
         .concat([["all (saved " + z.bytesSaved + " B, " + z.errors + " errors, " + z.precompressed +
           " pre-encoded)", z.responses, z.bytesIn, z.bytesOut, z.ratio]]));
+    const c = d.cache;
+    table($("cache"), ["tier","hits","misses","hit rate","errors","keys","bytes"],
+      c.tiers.map((t) => [t.tier, t.hits, t.misses, t.hitRate, t.errors, t.keys, t.bytes])
+        .concat([["all (" + c.status + (c.redisPingMs === null ? "" : ", redis ping " +
+          fmt(c.redisPingMs) + " ms") + ")", c.hits, c.misses, c.hitRate, c.errors, c.keys,
+          c.memoryBytes]]));
     table($("alarms"), ["alarm","state","value","threshold"],
       d.alarms.map((a) => [a.name, a.state, a.value, a.threshold]), 1);
     table($("health"), ["service","status","latency ms"],
@@ -258,7 +311,7 @@ Status RegisterMonitoringRoutes(http::Router& router, ApiContext& ctx) {
             return Error(request, 403, "FORBIDDEN", "Only admins may read the dashboard");
           }
         }
-        http::Response response = Success(request, DashboardJson(service->Build()));
+        http::Response response = Success(request, DashboardJson(service->Build(), context->cache));
         response.headers.Set("Cache-Control", "no-store");
         return response;
       },

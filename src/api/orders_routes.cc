@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
 #include "api/routes.h"
@@ -321,7 +322,7 @@ domain::CreateOrderInput ReadCreateOrder(const json::object& body,
 
 class OrderRoutes {
  public:
-  OrderRoutes(ApiContext& ctx) : ctx_(ctx), service_(*ctx.db, *ctx.clock) {}
+  OrderRoutes(ApiContext& ctx) : ctx_(ctx), service_(*ctx.db, *ctx.clock, ctx.read_cache) {}
 
   http::Response List(http::Request& request) const {
     Principal p;
@@ -409,33 +410,60 @@ class OrderRoutes {
     if (!issues.empty()) {
       return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
     }
-    StatusOr<domain::OrderPage> page = service_.List(p, in);
-    if (!page.ok()) return ErrorFromStatus(request, page.status());
-    // The page is built in one arena and freed at once: a 100-order page is thousands of small
-    // JSON nodes, which one by one cost more than the query.
-    unsigned char arena_buffer[32768];
-    json::monotonic_resource arena(arena_buffer, sizeof(arena_buffer));
-    const json::storage_ptr sp(&arena);
-    json::array orders(sp);
-    orders.reserve(page->orders.size());
-    for (size_t i = 0; i < page->orders.size(); ++i) {
-      json::object o = OrderJson(page->orders[i], page->extras[i], sp);
-      if (fields) {
-        Status selected = ApplyFieldSelection(o, *q.Find("fields"));
-        if (!selected.ok()) return ErrorFromStatus(request, selected);
-      }
-      orders.push_back(std::move(o));
+    // One cache entry per caller scope and query; every order change drops the lists of its
+    // scopes (domain/read_cache.h).
+    std::string key = "ol|";
+    cache::Tags tags;
+    switch (p.role) {
+      case domain::Role::kParent:
+        key += "p:" + p.user_id;
+        tags.push_back(domain::ReadCache::OrdersOfParentTag(p.user_id));
+        break;
+      case domain::Role::kStudent:
+        key += "s:" + p.user_id;
+        tags.push_back(domain::ReadCache::OrdersOfStudentTag(p.user_id));
+        break;
+      case domain::Role::kKitchenStaff:
+      case domain::Role::kSchoolAdmin:
+        key += "c:" + p.school_id;
+        tags.push_back(domain::ReadCache::OrdersOfSchoolTag(p.school_id));
+        break;
+      case domain::Role::kAdmin:
+        key += "a";
+        tags.push_back(domain::ReadCache::AllOrdersTag());
+        break;
     }
-    json::object pagination(sp);
-    pagination.emplace("limit", in.limit);
-    pagination.emplace("nextCursor", page->next_cursor ? json::value(*page->next_cursor, sp)
-                                                       : json::value(nullptr, sp));
-    pagination.emplace("hasMore", page->has_more);
-    if (page->total) pagination.emplace("total", *page->total);
-    json::object data(sp);
-    data.emplace("orders", std::move(orders));
-    data.emplace("pagination", std::move(pagination));
-    return ConditionalSuccessSerialized(request, json::serialize(data));
+    key += "|" + request.query;
+    return CachedConditionalSuccess(
+        ctx_, request, key, cache::Kind::kOrderList, tags, [&]() -> StatusOr<std::string> {
+          StatusOr<domain::OrderPage> page = service_.List(p, in);
+          if (!page.ok()) return page.status();
+          // The page is built in one arena and freed at once: a 100-order page is thousands of
+          // small JSON nodes, which one by one cost more than the query.
+          unsigned char arena_buffer[32768];
+          json::monotonic_resource arena(arena_buffer, sizeof(arena_buffer));
+          const json::storage_ptr sp(&arena);
+          json::array orders(sp);
+          orders.reserve(page->orders.size());
+          for (size_t i = 0; i < page->orders.size(); ++i) {
+            json::object o = OrderJson(page->orders[i], page->extras[i], sp);
+            if (fields) {
+              Status selected = ApplyFieldSelection(o, *q.Find("fields"));
+              if (!selected.ok()) return selected;
+            }
+            orders.push_back(std::move(o));
+          }
+          json::object pagination(sp);
+          pagination.emplace("limit", in.limit);
+          pagination.emplace("nextCursor", page->next_cursor ? json::value(*page->next_cursor, sp)
+                                                             : json::value(nullptr, sp));
+          pagination.emplace("hasMore", page->has_more);
+          if (page->total) pagination.emplace("total", *page->total);
+          json::object data(sp);
+          data.emplace("orders", std::move(orders));
+          data.emplace("pagination", std::move(pagination));
+          return json::serialize(data);
+        });
   }
 
   http::Response Create(http::Request& request) const {
@@ -488,14 +516,16 @@ class OrderRoutes {
     if (!q.issues.empty()) {
       return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
     }
-    StatusOr<store::OrderDetailRow> order = service_.Get(p, request.PathParam("id"));
-    if (!order.ok()) return ErrorFromStatus(request, order.status());
-    json::object o = OrderDetailJson(*order);
-    if (fields) {
-      Status selected = ApplyFieldSelection(o, *q.Find("fields"));
-      if (!selected.ok()) return ErrorFromStatus(request, selected);
-    }
-    return ConditionalSuccess(request, json::object{{"order", std::move(o)}});
+    const std::string order_id(request.PathParam("id"));
+    const std::string key = "og|" + p.user_id + "|" + order_id + "|" + request.query;
+    return CachedConditionalSuccess(
+        ctx_, request, key, cache::Kind::kOrderList, {domain::ReadCache::OrderTag(order_id)},
+        [&]() -> StatusOr<std::string> {
+          ASSIGN_OR_RETURN(store::OrderDetailRow order, service_.Get(p, order_id));
+          json::object o = OrderDetailJson(order);
+          if (fields) RETURN_IF_ERROR(ApplyFieldSelection(o, *q.Find("fields")));
+          return json::serialize(json::object{{"order", std::move(o)}});
+        });
   }
 
   http::Response UpdateStatus(http::Request& request) const {

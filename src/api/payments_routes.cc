@@ -68,10 +68,12 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
   const bool remote_gateway = ctx.settings.payments.gateway == domain::GatewayKind::kRazorpay;
   ASSIGN_OR_RETURN(std::shared_ptr<payments::Gateway> gateway,
                    payments::NewGateway(GatewaySettingsOf(ctx.settings.payments)));
-  // No cache layer yet: when one exists, its invalidation of the order's keys goes into the
-  // service's on_order_changed hook here (called once per committed payment change).
-  auto service = std::make_shared<domain::PaymentService>(ctx.db, ctx.clock, gateway.get(),
-                                                          ctx.settings.payments);
+  // Called once per committed payment change of an order: drop what the cache shows of it.
+  auto service = std::make_shared<domain::PaymentService>(
+      ctx.db, ctx.clock, gateway.get(), ctx.settings.payments,
+      [read_cache = ctx.read_cache](const std::string& order_id) {
+        if (read_cache != nullptr) read_cache->OrderChanged(order_id);
+      });
   const ApiContext* c = &ctx;
 
   RETURN_IF_ERROR(router.Add(

@@ -105,7 +105,12 @@ http::Response ConditionalSuccess(const http::Request& request, const boost::jso
 
 http::Response ConditionalSuccessSerialized(const http::Request& request,
                                             std::string_view data_json) {
-  std::string etag = StrongETag(data_json);
+  return ConditionalSuccessWithETag(request, data_json, StrongETag(data_json));
+}
+
+http::Response ConditionalSuccessWithETag(const http::Request& request, std::string_view data_json,
+                                          std::string_view etag_view) {
+  std::string etag(etag_view);
   const std::string* if_none_match = request.headers.Find("If-None-Match");
   if (if_none_match != nullptr && IfNoneMatchMatches(*if_none_match, etag)) {
     http::Response not_modified;

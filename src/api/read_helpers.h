@@ -38,6 +38,9 @@ http::Response ConditionalSuccess(const http::Request& request, const boost::jso
 // The same for data already serialised. REQUIRES: `data_json` is one JSON value.
 http::Response ConditionalSuccessSerialized(const http::Request& request,
                                             std::string_view data_json);
+// The same with the ETag already known (StrongETag(data_json), e.g. kept in a cache).
+http::Response ConditionalSuccessWithETag(const http::Request& request, std::string_view data_json,
+                                          std::string_view etag);
 
 // The percent-decoded value of query parameter `name` in a raw query string (first occurrence;
 // '+' is a space). nullopt when absent or malformed.

@@ -132,7 +132,7 @@ Status RegisterRfidRoutes(http::Router& router, ApiContext& ctx) {
     timed = std::make_shared<domain::TimedDatabase>(ctx.db, *ctx.registry);
     db = timed.get();
   }
-  auto service = std::make_shared<domain::RfidService>(db, ctx.clock);
+  auto service = std::make_shared<domain::RfidService>(db, ctx.clock, ctx.read_cache);
   const ApiContext* context = &ctx;
   return router.Add("POST", "/api/v1/rfid/verify",
                     [context, service, timed](http::Request& request) {

@@ -1,9 +1,11 @@
 // users-get: GET /api/v1/users/{id} and /api/v1/users/me (api.md "users-get").
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <memory>
 
 #include "api/auth.h"
+#include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
 #include "api/routes.h"
@@ -54,15 +56,19 @@ http::Response GetUser(const ApiContext& ctx, const domain::UserService& users,
                        const http::Request& request, std::string_view id) {
   domain::Principal principal;
   if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
-  StatusOr<domain::UserDetails> details = users.Get(principal, id);
-  if (!details.ok()) return ErrorFromStatus(request, details.status());
-  boost::json::object data = UserJson(*details);
-  std::optional<std::string> fields = QueryValue(request.query, "fields");
-  if (Status s = ApplyFieldSelection(data, fields.value_or("")); !s.ok()) {
-    return ErrorFromStatus(request, s);
-  }
-  http::Response r = ConditionalSuccess(request, data);
-  r.headers.Set("Cache-Control", "private, no-cache");
+  // Per caller: who may see whom, and the permissions shown, depend on the caller.
+  const std::string target(id == "me" ? std::string_view(principal.user_id) : id);
+  const std::string key = "ug|" + principal.user_id + "|" + target + "|" + request.query;
+  http::Response r = CachedConditionalSuccess(
+      ctx, request, key, cache::Kind::kUserProfile, {domain::ReadCache::UserTag(target)},
+      [&]() -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(domain::UserDetails details, users.Get(principal, id));
+        boost::json::object data = UserJson(details);
+        std::optional<std::string> fields = QueryValue(request.query, "fields");
+        RETURN_IF_ERROR(ApplyFieldSelection(data, fields.value_or("")));
+        return boost::json::serialize(data);
+      });
+  if (r.status == 200 || r.status == 304) r.headers.Set("Cache-Control", "private, no-cache");
   return r;
 }
 

@@ -49,13 +49,15 @@ std::string NewRefreshToken() {
   return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-AuthService::AuthService(store::Database* db, const Clock* clock, AuthSettings settings)
+AuthService::AuthService(store::Database* db, const Clock* clock, AuthSettings settings,
+                         const ReadCache* read_cache)
     : db_(db),
       clock_(clock),
       settings_(std::move(settings)),
       tokens_(TokenSettingsOf(settings_), clock),
       hasher_(settings_.password),
-      throttle_(LimitsOf(settings_)) {}
+      throttle_(LimitsOf(settings_)),
+      read_cache_(read_cache) {}
 
 AuthService::~AuthService() = default;
 
@@ -151,6 +153,8 @@ StatusOr<AuthResult> AuthService::Login(std::string_view email_in, std::string_v
     return Status::Ok();
   }));
   sessions_.Put(family_id, true, std::chrono::steady_clock::now());
+  // users-get shows updatedAt, which the re-hash moved.
+  if (!new_hash.empty() && read_cache_ != nullptr) read_cache_->UserChanged(user->id);
   return result;
 }
 

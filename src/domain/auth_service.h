@@ -34,6 +34,7 @@
 #include "domain/login_throttle.h"
 #include "domain/password.h"
 #include "domain/principal.h"
+#include "domain/read_cache.h"
 #include "domain/settings.h"
 #include "domain/token_service.h"
 #include "store/database.h"
@@ -76,7 +77,10 @@ struct Registration {
 
 class AuthService {
  public:
-  AuthService(store::Database* db, const Clock* clock, AuthSettings settings);
+  // `read_cache` (may be null) hears of user rows this service changes (a re-hash on login),
+  // after the commit.
+  AuthService(store::Database* db, const Clock* clock, AuthSettings settings,
+              const ReadCache* read_cache = nullptr);
   ~AuthService();
 
   // Errors: kInvalidArgument (missing fields) with details, INVALID_CREDENTIALS, RATE_LIMITED
@@ -115,6 +119,7 @@ class AuthService {
   PasswordHasher hasher_;
   LoginThrottle throttle_;
   mutable SessionStateCache sessions_;
+  const ReadCache* read_cache_;
 };
 
 // 32 random bytes, base64url (43 characters).

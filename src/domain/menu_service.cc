@@ -109,6 +109,63 @@ StatusOr<DailyMenu> MenuService::GetDaily(const Principal& p, std::string_view s
   return out;
 }
 
+StatusOr<bool> MenuService::MaySeeMenus(const Principal& p, std::string_view school_id) const {
+  bool may = false;
+  RETURN_IF_ERROR(db_.Read([&](store::Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(std::optional<store::MenuSchoolRow> school,
+                     store::FindMenuSchool(conn, school_id));
+    if (!school) return Status::Ok();
+    ASSIGN_OR_RETURN(bool member, IsSchoolMember(conn, p, school_id));
+    may = member && (school->is_active || p.IsAdmin());
+    return Status::Ok();
+  }));
+  return may;
+}
+
+StatusOr<DailyMenu> MenuService::GetPublishedDaily(std::string_view school_id,
+                                                   std::string_view date) const {
+  DailyMenu out;
+  Status st = db_.Read([&](store::Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(std::optional<store::MenuSchoolRow> school,
+                     store::FindMenuSchool(conn, school_id));
+    if (!school || !school->is_active) return MenuNotFound();
+    ASSIGN_OR_RETURN(std::optional<store::DailyMenuRow> menu,
+                     store::FindDailyMenu(conn, school_id, date));
+    if (!menu || !menu->is_published || !menu->is_active) return MenuNotFound();
+    ASSIGN_OR_RETURN(out.slots, store::ListMenuSlots(conn, menu->id));
+    out.menu = std::move(*menu);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>> MenuService::WarmUpDays(int days) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  store::ResultSet schools;
+  RETURN_IF_ERROR(db_.Read([&](store::Connection& conn) -> Status {
+    const store::Value active[] = {true};
+    ASSIGN_OR_RETURN(schools,
+                     conn.Query("SELECT id, timezone FROM schools WHERE is_active = $1", active));
+    return Status::Ok();
+  }));
+  const auto now = clock_.Now();
+  for (const store::Row& school : schools.rows) {
+    StatusOr<Date> today = LocalDate(now, school.Text(1));
+    if (!today.ok()) continue;  // a zone the tz database does not know: nothing to warm
+    Date day = *today;
+    out.emplace_back(school.Text(0), FormatDate(day));
+    for (int n = 1; n < days;) {
+      day += std::chrono::days(1);
+      if (IsoWeekday(day) <= 5) {
+        out.emplace_back(school.Text(0), FormatDate(day));
+        ++n;
+      }
+    }
+  }
+  return out;
+}
+
 StatusOr<DailyMenu> MenuService::ReplaceDaily(const Principal& p, const MenuReplacement& r) const {
   if (std::vector<FieldIssue> issues = ValidateMenuReplacement(r); !issues.empty()) {
     return ValidationError("The menu is not valid", std::move(issues));

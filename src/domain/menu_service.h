@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -64,6 +65,19 @@ class MenuService {
   // dates well-formed (the api checks syntax).
   StatusOr<DailyMenu> GetDaily(const Principal& p, std::string_view school_id,
                                std::optional<std::string_view> date) const;
+
+  // Whether `p` may see the school's menus at all (membership, and the school active unless p is
+  // an admin): GetDaily answers 404 when not. Separate so that a cached menu can be served after
+  // this check alone.
+  StatusOr<bool> MaySeeMenus(const Principal& p, std::string_view school_id) const;
+
+  // The published, active menu of an active school for `date`, as members who are not staff see
+  // it; 404 MENU_NOT_FOUND otherwise. No access check: callers check MaySeeMenus() first.
+  StatusOr<DailyMenu> GetPublishedDaily(std::string_view school_id, std::string_view date) const;
+
+  // (school id, date) of every active school's today and next `days - 1` school days (Monday to
+  // Friday) in the school's own zone: what the cache warms up at start.
+  StatusOr<std::vector<std::pair<std::string, std::string>>> WarmUpDays(int days) const;
 
   // Replaces the day's menu and answers it as GetDaily shows it to the caller.
   StatusOr<DailyMenu> ReplaceDaily(const Principal& p, const MenuReplacement& r) const;

@@ -215,7 +215,8 @@ Status CheckStatusChange(const Principal& p, const store::OrderDetailRow& order,
   return invalid();
 }
 
-OrderService::OrderService(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+OrderService::OrderService(store::Database& db, const Clock& clock, const ReadCache* read_cache)
+    : db_(db), clock_(clock), read_cache_(read_cache) {}
 
 StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrderInput& in,
                                             const std::optional<IdempotentRequest>& idempotency,
@@ -225,7 +226,10 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
   }
   ASSIGN_OR_RETURN(const Date delivery, ParseDate(in.delivery_date));
   CreatedOrder result;
+  // Whose lists show the new order (set when this call created it, not on a replay).
+  OrderRef created_for;
   auto attempt = [&](store::Connection& conn) -> Status {
+    created_for = {};
     const TimePoint now = clock_.Now();
     const std::string now_text = FormatRfc3339(now);
     IdempotencyClaim claim;
@@ -362,6 +366,7 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
     detail.special_instructions = in.special_instructions;
     detail.allergy_info = in.allergy_info;
     result = CreatedOrder{201, render(detail), order.id, false};
+    created_for = {order.student_id, student->parent_id, order.school_id};
     if (idempotency) {
       RETURN_IF_ERROR(
           CompleteIdempotentRequest(conn, claim, StoredResponse{201, result.body, order.id}));
@@ -375,6 +380,12 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
     if (st.code() != StatusCode::kAborted || !st.reason().empty()) break;
   }
   if (!st.ok()) return st;
+  if (read_cache_ != nullptr && !created_for.student_id.empty()) {
+    read_cache_->OrderChanged(result.order_id, created_for.student_id, created_for.school_id,
+                              created_for.student_parent_id);
+    // The day's menu shows what is left of limited slots.
+    read_cache_->MenuChanged(created_for.school_id, in.delivery_date);
+  }
   return result;
 }
 
@@ -489,6 +500,14 @@ StatusOr<store::OrderDetailRow> OrderService::UpdateStatus(const Principal& p,
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  if (read_cache_ != nullptr) {
+    read_cache_->OrderChanged(detail->order.id, detail->order.student_id, detail->order.school_id,
+                              detail->extras.student_parent_id);
+    // A cancellation gave its units back to the day's menu.
+    if (to == "cancelled") {
+      read_cache_->MenuChanged(detail->order.school_id, detail->order.delivery_date);
+    }
+  }
   return std::move(*detail);
 }
 

@@ -30,6 +30,7 @@
 #include "common/time_util.h"
 #include "domain/idempotency.h"
 #include "domain/principal.h"
+#include "domain/read_cache.h"
 #include "store/database.h"
 #include "store/orders_repo.h"
 
@@ -122,7 +123,9 @@ class OrderService {
   // runs inside the transaction and must not fail.
   using RenderFn = std::function<std::string(const store::OrderDetailRow&)>;
 
-  OrderService(store::Database& db, const Clock& clock);
+  // `read_cache` (may be null) hears of every order this service creates or changes, after the
+  // commit; it must outlive the service.
+  OrderService(store::Database& db, const Clock& clock, const ReadCache* read_cache = nullptr);
 
   // REQUIRES: in validated by ValidateCreateOrder (Create checks again). `idempotency` (with
   // user_id, key and request_hash set) makes the request replayable.
@@ -141,6 +144,7 @@ class OrderService {
  private:
   store::Database& db_;
   const Clock& clock_;
+  const ReadCache* read_cache_;
 };
 
 }  // namespace hasivu::domain

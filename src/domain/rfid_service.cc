@@ -236,6 +236,7 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
     return ResultOf(plan);
   }
   RETURN_IF_ERROR(written);
+  if (read_cache_ != nullptr) read_cache_->OrderChanged(plan.order.id);
 
   plan.order.status = "delivered";
   plan.order.delivered_at = now_text;

@@ -43,6 +43,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "domain/principal.h"
+#include "domain/read_cache.h"
 #include "store/database.h"
 
 namespace hasivu::domain {
@@ -111,7 +112,9 @@ struct RfidVerifyResult {
 
 class RfidService {
  public:
-  RfidService(store::Database* db, const Clock* clock) : db_(db), clock_(clock) {}
+  // `read_cache` (may be null) hears of every delivery, after the commit.
+  RfidService(store::Database* db, const Clock* clock, const ReadCache* read_cache = nullptr)
+      : db_(db), clock_(clock), read_cache_(read_cache) {}
 
   StatusOr<RfidVerifyResult> Verify(const Principal& principal, const RfidVerifyInput& input,
                                     const RfidRequestInfo& info) const;
@@ -119,6 +122,7 @@ class RfidService {
  private:
   store::Database* db_;
   const Clock* clock_;
+  const ReadCache* read_cache_;
 };
 
 }  // namespace hasivu::domain

@@ -74,8 +74,11 @@ TEST_F(MonitoringApiTest, AdminSeesTheTenFunctionsAndTheService) {
   EXPECT_EQ(health[0].at("service").as_string(), "database");
   EXPECT_EQ(health[0].at("status").as_string(), "up");
   EXPECT_GE(health[0].at("latencyMs").to_number<double>(), 0);
-  EXPECT_EQ(d.at("cache").at("status").as_string(), "not configured");
-  EXPECT_TRUE(d.at("cache").at("hitRate").is_null());
+  const json::object& cache = d.at("cache").as_object();
+  EXPECT_EQ(cache.at("status").as_string(), "ok");
+  ASSERT_EQ(cache.at("tiers").as_array().size(), 1u);  // the embedded default: in-process only
+  EXPECT_EQ(cache.at("tiers").at(0).at("tier").as_string(), "memory");
+  EXPECT_TRUE(cache.at("redisPingMs").is_null());
   EXPECT_EQ(d.at("compression").at("responses").as_int64(), 0);
   std::set<std::string> alarms;
   for (const json::value& a : d.at("alarms").as_array()) {
@@ -87,6 +90,19 @@ TEST_F(MonitoringApiTest, AdminSeesTheTenFunctionsAndTheService) {
   EXPECT_TRUE(alarms.count("api_error_rate"));
   ApiResponse r = Call("GET", kPath, AdminToken());
   EXPECT_EQ(r.Header("cache-control"), "no-store");
+}
+
+TEST_F(MonitoringApiTest, RepeatedReadsAreCacheHits) {
+  const std::string admin = AdminToken();
+  const std::string kitchen = Login(Fixtures().at("schools").at(0).at("kitchenStaff").at(0));
+  ASSERT_EQ(Call("GET", "/api/v1/users/me", kitchen).status, 200);  // fills the cache
+  const json::object before = Dashboard(admin).at("cache").as_object();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Call("GET", "/api/v1/users/me", kitchen).status, 200);
+  const json::object after = Dashboard(admin).at("cache").as_object();
+  EXPECT_GE(after.at("hits").to_number<int64_t>(), before.at("hits").to_number<int64_t>() + 3);
+  EXPECT_GT(after.at("keys").to_number<int64_t>(), 0);
+  EXPECT_GT(after.at("memoryBytes").to_number<int64_t>(), 0);
+  ASSERT_TRUE(after.at("hitRate").is_number());
 }
 
 TEST_F(MonitoringApiTest, CountsGrowWithRequests) {

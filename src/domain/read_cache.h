@@ -1,0 +1,83 @@
+// ReadCache: the cache-aside of the read endpoints and the invalidations of every write, in one
+// place so that what a read caches and what a write drops are named by the same tags.
+//
+// Reads (api/) cache the serialised `data` of a response with its ETag under a key naming the
+// route, the caller where the answer depends on them, and the query; each entry carries the tags
+// of everything it shows:
+//   orders-list                  orders:parent:<id> | orders:student:<id> | orders:school:<id> |
+//                                orders:all (by the caller's scope)
+//   GET /orders/{id}             order:<id>
+//   users-get                    user:<id> (the user shown)
+//   menus-daily (dated)          menu:<school>:<date>
+//   menu membership of a caller  user:<caller>
+// Writes call the matching *Changed() AFTER their transaction commits. A change of an order drops
+// its detail and every list that can show it (its student's, that student's parent's, its
+// school's and the admin's).
+//
+// Without a cache (null CacheAside) every GetOrLoad just runs its loader and the *Changed() calls
+// do nothing. Cache faults never fail a read or a write: they are counted by the cache layer.
+//
+// Thread-safety: safe to use concurrently. Ownership: does not own the CacheAside or the
+// Database; both must outlive it.
+#ifndef HASIVU_DOMAIN_READ_CACHE_H_
+#define HASIVU_DOMAIN_READ_CACHE_H_
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "cache/cache.h"
+#include "cache/cache_aside.h"
+#include "cache/ttl.h"
+#include "common/status.h"
+#include "store/database.h"
+
+namespace hasivu::domain {
+
+class ReadCache {
+ public:
+  using Loader = std::function<StatusOr<std::string>()>;
+
+  // `aside` may be null (no caching).
+  ReadCache(cache::CacheAside* aside, cache::TtlSettings ttls, store::Database* db);
+
+  bool enabled() const { return aside_ != nullptr; }
+  std::chrono::milliseconds TtlFor(cache::Kind kind) const { return ttls_.For(kind); }
+
+  // The cached value of `key`, or the loader's (stored with `tags` for the TTL of `kind`). The
+  // loader's error is returned as is and not cached.
+  StatusOr<cache::ValuePtr> GetOrLoad(std::string_view key, cache::Kind kind,
+                                      const cache::Tags& tags, const Loader& loader) const;
+
+  // Tags.
+  static std::string OrdersOfParentTag(std::string_view parent_id);
+  static std::string OrdersOfStudentTag(std::string_view student_id);
+  static std::string OrdersOfSchoolTag(std::string_view school_id);
+  static std::string AllOrdersTag();
+  static std::string OrderTag(std::string_view order_id);
+  static std::string UserTag(std::string_view user_id);
+  static std::string MenuTag(std::string_view school_id, std::string_view date);
+
+  // An order was created or changed (status, payment, delivery). `parent_id` may be empty.
+  void OrderChanged(std::string_view order_id, std::string_view student_id,
+                    std::string_view school_id, std::string_view parent_id) const;
+  // The same when only the order id is at hand: its student, parent and school are read first.
+  void OrderChanged(std::string_view order_id) const;
+  void UserChanged(std::string_view user_id) const;
+  void MenuChanged(std::string_view school_id, std::string_view date) const;
+
+  // The seed's pattern invalidation (a Redis glob over keys). Returns how many were removed.
+  StatusOr<size_t> InvalidatePattern(std::string_view glob) const;
+
+ private:
+  void Invalidate(const cache::Tags& tags) const;
+
+  cache::CacheAside* aside_;
+  cache::TtlSettings ttls_;
+  store::Database* db_;
+};
+
+}  // namespace hasivu::domain
+
+#endif  // HASIVU_DOMAIN_READ_CACHE_H_
