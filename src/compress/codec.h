@@ -13,6 +13,8 @@
 // Store a variant only when IsWorthSending(identity.size(), encoded.size()) (else serve the
 // identity body, as the server would), and only for bodies of at least Settings::min_bytes of a
 // compressible type (settings.h), so a cached answer looks exactly like a computed one.
+// Bodies whose end changes per request (the API envelope's "meta") are cached as an encoded
+// prefix instead and finished per request without compressing: open_encoded.h.
 //
 // Ownership: codecs are process-wide singletons. Thread-safety: every function and codec method
 // is safe to call concurrently (per-thread compression contexts are reused internally).

@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compress/codec.h"
@@ -280,6 +281,25 @@ TEST_P(OpenEncodedTest, OnePrefixFinishesWithDifferentTails) {
     EXPECT_LE(a.size(), open->bytes.size() + Meta(1).size() + 16);
     EXPECT_TRUE(IsWorthSending(prefix.size() + Meta(1).size(), a.size()));
   }
+}
+
+TEST_P(OpenEncodedTest, ManyThreadsFinishOneOpenPrefix) {
+  const std::string prefix = JsonLike(30000);
+  StatusOr<OpenEncoded> open = EncodeOpen(e(), prefix, DefaultLevel(e()));
+  ASSERT_TRUE(open.ok());
+  std::vector<int> bad(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string tail = Meta(t * 1000 + i);
+        StatusOr<std::string> decoded = Decode(e(), FinishEncoded(*open, tail));
+        if (!decoded.ok() || *decoded != prefix + tail) ++bad[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(bad, std::vector<int>(4, 0));
 }
 
 TEST_P(OpenEncodedTest, EveryLevelWorks) {
