@@ -412,6 +412,13 @@ TEST(OpenEncodedFramingTest, BrotliUncompressedMetaBlockHeaders) {
   EXPECT_EQ(done.back(), '\x03');
   // An empty tail adds only the last empty meta-block.
   EXPECT_EQ(FinishEncoded(*open, ""), open->bytes + "\x03");
+  // The stream start EncodeOpen writes itself if the encoder ever flushes nothing for an empty
+  // prefix: WBITS=16 and an empty metadata meta-block, one byte.
+  OpenEncoded bare;
+  bare.encoding = Encoding::kBrotli;
+  bare.bytes = "\x0c";
+  ExpectDecodesTo(Encoding::kBrotli, FinishEncoded(bare, "de"), "de", "bare stream start");
+  ExpectDecodesTo(Encoding::kBrotli, FinishEncoded(bare, ""), "", "bare, empty");
 }
 
 TEST(OpenEncodedFramingTest, ZstdRawFrames) {
