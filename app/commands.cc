@@ -181,10 +181,11 @@ int RunServe(const Config& config) {
   api_context.db = &timed_database;
   api_context.clock = &SystemClock();
   api_context.registry = registry.get();
+  api_context.compression = cfg.compression;
   api_context.settings = cfg.domain;
   api_context.service.version = kVersion;
   api_context.service.store_backend = std::string(store::DialectName(database->dialect()));
-  api_context.service.cache_backend = cfg.redis ? "redis" : "memory";
+  api_context.service.cache_backend = cfg.redis ? "redis" : cfg.cache_url;
 
   // The cache: in-process, or in-process L1 in front of Redis L2 (never fails a request: a Redis
   // fault degrades to L1 and the database, see cache/redis/redis_cache.h).
@@ -198,9 +199,11 @@ int RunServe(const Config& config) {
   }();
   if (!cache_backend.ok()) return RuntimeError("create cache", cache_backend.status());
   cache::CacheAside cache_aside(**cache_backend, {.registry = registry.get()});
-  domain::ReadCache read_cache(&cache_aside, cache::TtlSettings{}, &timed_database);
+  const bool caching = cfg.cache_url != "none";
+  domain::ReadCache read_cache(caching ? &cache_aside : nullptr, cache::TtlSettings{},
+                               &timed_database);
   api_context.read_cache = &read_cache;
-  api_context.cache = cache_backend->get();
+  api_context.cache = caching ? cache_backend->get() : nullptr;
   api_context.service.first_ok_response = [server_holder] {
     return *server_holder ? (*server_holder)->first_ok_response() : std::nullopt;
   };

@@ -71,6 +71,13 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
     const char* flag;
   } cases[] = {
       {[](Config& c) { c.cache = "memcached://x"; }, "--cache"},
+      {[](Config& c) { c.cache = "redis://host:notaport/0"; }, "--cache"},
+      {[](Config& c) {
+         c.cache = "redis://127.0.0.1:6379/0";
+         c.cache_prefix = "a*b";
+       },
+       "--cache-prefix"},
+      {[](Config& c) { c.cache_memory_mb = 0; }, "--cache-memory-mb"},
       {[](Config& c) { c.threads = -1; }, "--threads"},
       {[](Config& c) { c.threads = 100000; }, "--threads"},
       {[](Config& c) { c.mode = "staging"; }, "--mode"},
@@ -86,6 +93,31 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(r.status().message().rfind(k.flag, 0), 0u) << r.status().message();
   }
+}
+
+TEST_F(ConfigTest, CacheFlags) {
+  Config c;
+  auto memory = Resolve(c, 2);
+  ASSERT_TRUE(memory.ok()) << memory.status().ToString();
+  EXPECT_FALSE(memory->redis.has_value());
+  EXPECT_EQ(memory->cache_memory_bytes, size_t{64} << 20);
+  c.cache = "none";
+  auto none = Resolve(c, 2);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->cache_url, "none");
+  EXPECT_FALSE(none->redis.has_value());
+  c.cache = "redis://:s3cret@10.0.0.5:6380/2";
+  c.cache_prefix = "school-a:";
+  c.cache_memory_mb = 16;
+  auto redis = Resolve(c, 2);
+  ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+  ASSERT_TRUE(redis->redis.has_value());
+  EXPECT_EQ(redis->redis->host, "10.0.0.5");
+  EXPECT_EQ(redis->redis->port, 6380);
+  EXPECT_EQ(redis->redis->db, 2);
+  EXPECT_EQ(redis->redis->password, "s3cret");
+  EXPECT_EQ(redis->redis->key_prefix, "school-a:");
+  EXPECT_EQ(redis->cache_memory_bytes, size_t{16} << 20);
 }
 
 TEST_F(ConfigTest, CompressionFlags) {

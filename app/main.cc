@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
       ->add_option("--store", serve_config.store,
                    "sqlite:PATH or postgresql://... (default sqlite:<data dir>/hasivu.db)")
       ->envname("HASIVU_STORE");
-  serve->add_option("--cache", serve_config.cache, "memory or redis://host:port/db")
+  serve
+      ->add_option("--cache", serve_config.cache,
+                   "memory, none (every read from the database) or redis://host:port/db")
       ->envname("HASIVU_CACHE")
       ->capture_default_str();
   serve

@@ -1,13 +1,100 @@
 #include "api/cached_read.h"
 
+#include <cstring>
 #include <utility>
+
+#include "compress/negotiation.h"
+#include "compress/open_encoded.h"
 
 #include "api/envelope.h"
 #include "api/read_helpers.h"
 #include "cache/cached_body.h"
+#include "compress/codec.h"
+#include "compress/settings.h"
 #include "domain/read_cache.h"
 
 namespace hasivu::api {
+namespace {
+
+// What SuccessSerialized (envelope.h) writes before the data; the envelope's tail (meta) follows
+// the data and differs per request.
+constexpr std::string_view kEnvelopeHead = "{\"success\":true,\"data\":";
+
+// An OpenEncoded as cache bytes: encoding, CRC-32 and length (little-endian), then the stream.
+std::string PackOpen(const compress::OpenEncoded& open) {
+  std::string out;
+  out.reserve(13 + open.bytes.size());
+  out.push_back(static_cast<char>(open.encoding));
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((open.crc32 >> (8 * i)) & 0xFF));
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((open.length >> (8 * i)) & 0xFF));
+  out += open.bytes;
+  return out;
+}
+
+std::optional<compress::OpenEncoded> UnpackOpen(std::string_view packed,
+                                                compress::Encoding expected) {
+  if (packed.size() < 13 || static_cast<uint8_t>(packed[0]) != static_cast<uint8_t>(expected)) {
+    return std::nullopt;
+  }
+  compress::OpenEncoded open;
+  open.encoding = expected;
+  open.crc32 = 0;
+  open.length = 0;
+  for (int i = 0; i < 4; ++i) {
+    open.crc32 |= static_cast<uint32_t>(static_cast<uint8_t>(packed[1 + i])) << (8 * i);
+  }
+  for (int i = 0; i < 8; ++i) {
+    open.length |= static_cast<uint64_t>(static_cast<uint8_t>(packed[5 + i])) << (8 * i);
+  }
+  open.bytes = std::string(packed.substr(13));
+  return open;
+}
+
+// Replaces the identity body of `response` (envelope around `data_json`) with the negotiated
+// encoding, from a variant cached beside the identity entry (same tags, so invalidated with it)
+// whose compressed part is the envelope up to the end of the data; only this request's meta is
+// appended, uncompressed (compress/open_encoded.h). The variant carries the identity's ETag and
+// is used only if that still matches, so it can never be older than the identity body.
+void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::string_view key,
+                      cache::Kind kind, const cache::Tags& tags, std::string_view data_json,
+                      std::string_view etag, http::Response& response) {
+  const compress::Settings& cs = ctx.compression;
+  if (!cs.enabled || response.status != 200 || response.body.size() < cs.min_bytes) return;
+  const std::string* accept = request.headers.Find("Accept-Encoding");
+  if (accept == nullptr) return;
+  const compress::Encoding encoding = compress::Negotiate(*accept, cs.codecs);
+  if (encoding == compress::Encoding::kIdentity) return;
+  const size_t prefix_bytes = kEnvelopeHead.size() + data_json.size();
+  if (response.body.size() < prefix_bytes) return;
+  const std::string_view prefix = std::string_view(response.body).substr(0, prefix_bytes);
+  const std::string_view tail = std::string_view(response.body).substr(prefix_bytes);
+  auto encode = [&]() -> StatusOr<std::string> {
+    ASSIGN_OR_RETURN(compress::OpenEncoded open,
+                     compress::EncodeOpen(encoding, prefix, compress::LevelFor(cs, encoding)));
+    return cache::EncodeCachedBody(etag, PackOpen(open));
+  };
+  const std::string variant_key = cache::DerivedKey(key, compress::EncodingName(encoding));
+  StatusOr<cache::ValuePtr> value = ctx.read_cache->GetOrLoad(variant_key, kind, tags, encode);
+  if (!value.ok()) return;  // a codec error: the server compresses (or sends identity) itself
+  StatusOr<cache::CachedBodyView> variant = cache::DecodeCachedBody(**value);
+  std::optional<compress::OpenEncoded> open;
+  if (variant.ok() && variant->etag == etag) open = UnpackOpen(variant->body, encoding);
+  if (!open) {
+    // Out of step with the identity entry (made from an older body): replace it.
+    StatusOr<std::string> fresh = encode();
+    if (!fresh.ok()) return;
+    StatusOr<cache::CachedBodyView> view = cache::DecodeCachedBody(*fresh);
+    if (view.ok()) open = UnpackOpen(view->body, encoding);
+    ctx.read_cache->Put(variant_key, kind, tags, std::move(*fresh));
+    if (!open) return;
+  }
+  std::string finished = compress::FinishEncoded(*open, tail);
+  if (!compress::IsWorthSending(response.body.size(), finished.size())) return;
+  response.body = std::move(finished);
+  response.content_encoding = std::string(compress::EncodingName(encoding));
+}
+
+}  // namespace
 
 http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Request& request,
                                         std::string_view key, cache::Kind kind,
@@ -30,7 +117,9 @@ http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Reque
     if (!data.ok()) return ErrorFromStatus(request, data.status());
     return ConditionalSuccessSerialized(request, *data);
   }
-  return ConditionalSuccessWithETag(request, cached->body, cached->etag);
+  http::Response response = ConditionalSuccessWithETag(request, cached->body, cached->etag);
+  UseCachedVariant(ctx, request, key, kind, tags, cached->body, cached->etag, response);
+  return response;
 }
 
 }  // namespace hasivu::api

@@ -17,6 +17,7 @@
 #include "cache/cache_aside.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "compress/settings.h"
 #include "domain/principal.h"
 #include "domain/read_cache.h"
 #include "domain/settings.h"
@@ -56,6 +57,9 @@ struct ApiContext {
   domain::ReadCache* read_cache = nullptr;
   // The cache under it, for the dashboard's statistics and health (may be null). Not owned.
   const cache::Cache* cache = nullptr;
+  // The server's response compression (http::ServerSettings::compression): cached reads keep
+  // ready-compressed variants by it (cached_read.h).
+  compress::Settings compression;
   // Filled by route registration: what to load into the cache at start-up (app/ runs them in the
   // background once the server listens).
   std::vector<std::function<std::vector<cache::WarmUpItem>()>> warm_ups;

@@ -22,6 +22,13 @@ StatusOr<cache::ValuePtr> ReadCache::GetOrLoad(std::string_view key, cache::Kind
   return std::move(loaded.value);
 }
 
+void ReadCache::Put(std::string_view key, cache::Kind kind, const cache::Tags& tags,
+                    std::string value) const {
+  if (aside_ == nullptr || !cache::ValidateKey(key).ok()) return;
+  // A failed store only costs a later miss; the cache counts it.
+  (void)aside_->cache().Set(key, std::move(value), ttls_.For(kind), tags);
+}
+
 std::string ReadCache::OrdersOfParentTag(std::string_view parent_id) {
   return "orders:parent:" + std::string(parent_id);
 }

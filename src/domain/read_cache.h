@@ -50,6 +50,10 @@ class ReadCache {
   StatusOr<cache::ValuePtr> GetOrLoad(std::string_view key, cache::Kind kind,
                                       const cache::Tags& tags, const Loader& loader) const;
 
+  // Stores `value` under `key` unconditionally (replacing a value found to be out of step).
+  void Put(std::string_view key, cache::Kind kind, const cache::Tags& tags,
+           std::string value) const;
+
   // Tags.
   static std::string OrdersOfParentTag(std::string_view parent_id);
   static std::string OrdersOfStudentTag(std::string_view student_id);
