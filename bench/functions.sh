@@ -21,6 +21,8 @@
 #        BENCH_LOGINS      sequential logins timed (default 10)
 #        BENCH_ARGON2_OPSLIMIT / BENCH_ARGON2_MEMLIMIT_KIB  login cost (default 2 / 65536,
 #                          the server's defaults)
+#        BENCH_CACHE       the server's --cache (default none: every read from the database, the
+#                          uncached numbers of issue 3; bench/cache.sh measures the cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -32,6 +34,7 @@ node_port=$((port + 1))
 logins="${BENCH_LOGINS:-10}"
 opslimit="${BENCH_ARGON2_OPSLIMIT:-2}"
 memlimit_kib="${BENCH_ARGON2_MEMLIMIT_KIB:-65536}"
+cache="${BENCH_CACHE:-none}"
 # A fixed benchmark-only secret (never a deployment's), shared with the Node.js baseline.
 secret="hasivu-bench-only-jwt-secret-0123456789abcdef"
 base="http://127.0.0.1:$port"
@@ -114,10 +117,10 @@ school_id=$(cat "$work/out/school_id")
 today=$(cat "$work/out/today")
 
 echo "## hasivu serve --threads 1 (argon2id opslimit $opslimit, memlimit $memlimit_kib KiB)"
-serve_cmd=("$bin" serve --threads 1 --access-log false --log-level warn --jwt-secret "$secret"
+serve_cmd=("$bin" serve --threads 1 --cache "$cache" --access-log false --log-level warn --jwt-secret "$secret"
   --data-dir "$work/run" --listen "127.0.0.1:$port"
   --argon2-opslimit "$opslimit" --argon2-memlimit-kib "$memlimit_kib")
-echo "command: $bin serve --threads 1 --access-log false --log-level warn --jwt-secret <32+ bytes>" \
+echo "command: $bin serve --threads 1 --cache $cache --access-log false --log-level warn --jwt-secret <32+ bytes>" \
   "--data-dir $work/run --listen 127.0.0.1:$port --argon2-opslimit $opslimit --argon2-memlimit-kib $memlimit_kib"
 "${serve_cmd[@]}" >"$work/out/serve.log" 2>&1 &
 server_pid=$!
