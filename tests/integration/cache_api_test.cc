@@ -2,6 +2,8 @@
 // memory`), on both backends: for every write endpoint, reads fill the cache, the write answers,
 // and the very next reads show the write with a new ETag (cache_scenarios.h). A cache that did
 // not invalidate would serve the pre-write body, or a 304 for its ETag.
+#include <gtest/gtest-spi.h>
+
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -44,42 +46,49 @@ TEST_F(CacheApiTest, RfidDeliveryShowsTheDeliveredOrder) { Scenario().RfidDelive
 
 TEST_F(CacheApiTest, MenuPutPublishesReplacesAndWithdraws) { Scenario().MenuPut(); }
 
-// users-get changes only through a login that re-hashes the password (updatedAt): the seed hashes
-// with libsodium's minimum argon2id parameters, which ApiServer also passes to its server, so this
-// suite seeds through ApiServer, stops that server and serves the same store with a higher
-// opslimit.
-class CacheApiRehashTest : public ::testing::Test {
+// Servers on a store seeded through ApiServer: ApiServer passes the seed's argon2id parameters
+// (libsodium's minimum) to its server, and the flag cannot be given twice, so the suite stops
+// that server and serves the same store with CacheServerArgs() (a higher opslimit: a login
+// re-hashes, which is the only API write that changes what users-get shows, updatedAt).
+class RestartedStoreSuite : public ::testing::Test {
  public:
-  static void SetUpTestSuite() {
+  // Starts `count` servers with the in-process cache on the seeded store.
+  static void Start(int count) {
     ASSERT_FALSE(HasivuBinary().empty()) << "HASIVU_BINARY is not set";
     Seeded() = ApiServer::Start({}, CacheServerEnv(), &Error());
     if (Seeded() == nullptr) return;
     Seeded()->process().StopWith(SIGTERM);
-    DataDir() = MakeTempDir("hasivu-cache-rehash");
-    std::vector<std::string> args = {"--data-dir",          DataDir(),     "--store",
-                                     Seeded()->store_url(), "--log-level", "warn",
-                                     "--access-log",        "false"};
+    DataDir() = MakeTempDir("hasivu-cache-restarted");
+    std::vector<std::string> args = {
+        "--data-dir",  DataDir(), "--store",      Seeded()->store_url(),
+        "--cache",     "memory",  "--jwt-secret", kCacheJwtSecret,
+        "--log-level", "warn",    "--access-log", "false"};
     for (const std::string& a : CacheServerArgs()) args.push_back(a);
-    Serving() = std::make_unique<ServerProcess>(args, CacheServerEnv());
-    if (!Serving()->started()) Error() = "hasivu serve did not start: " + Serving()->Stderr();
+    for (int i = 0; i < count; ++i) {
+      Servers().push_back(std::make_unique<ServerProcess>(args, CacheServerEnv()));
+      if (!Servers().back()->started()) {
+        Error() = "hasivu serve did not start: " + Servers().back()->Stderr();
+        return;
+      }
+    }
   }
   static void TearDownTestSuite() {
-    Serving().reset();
+    Servers().clear();
     Seeded().reset();
     if (!DataDir().empty()) std::filesystem::remove_all(DataDir());
+    DataDir().clear();
+    Error().clear();
   }
 
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(Seeded() != nullptr && Serving() != nullptr && Serving()->started()) << Error();
-  }
+  void SetUp() override { ASSERT_TRUE(Seeded() != nullptr && Error().empty()) << Error(); }
   static std::unique_ptr<ApiServer>& Seeded() {
     static std::unique_ptr<ApiServer> s;
     return s;
   }
-  static std::unique_ptr<ServerProcess>& Serving() {
-    static std::unique_ptr<ServerProcess> p;
-    return p;
+  static std::vector<std::unique_ptr<ServerProcess>>& Servers() {
+    static std::vector<std::unique_ptr<ServerProcess>> v;
+    return v;
   }
   static std::string& DataDir() {
     static std::string d;
@@ -91,10 +100,54 @@ class CacheApiRehashTest : public ::testing::Test {
   }
 };
 
+class CacheApiRehashTest : public RestartedStoreSuite {
+ public:
+  static void SetUpTestSuite() { Start(1); }
+};
+
 TEST_F(CacheApiRehashTest, LoginThatRehashesShowsTheNewUpdatedAt) {
-  const int port = Serving()->port();
+  const int port = Servers().at(0)->port();
   CacheScenario{.fixtures = Seeded()->fixtures(), .read_port = port, .write_port = port}
       .UserRehash();
+}
+
+// The control: two processes with their own in-process caches on one store, so that B's cache
+// never hears of A's writes -- a cache that does not invalidate, as far as reads through B go.
+// Every scenario must notice (report at least one failure, intercepted here); a scenario that
+// passed against it would pass against any cache.
+class CacheScenariosDetectStalenessTest : public RestartedStoreSuite {
+ public:
+  static void SetUpTestSuite() { Start(2); }
+
+ protected:
+  static int Failures(void (CacheScenario::*run)() const) {
+    const CacheScenario s{.fixtures = Seeded()->fixtures(),
+                          .read_port = Servers().at(1)->port(),
+                          .write_port = Servers().at(0)->port()};
+    ::testing::TestPartResultArray results;
+    {
+      ::testing::ScopedFakeTestPartResultReporter reporter(
+          ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+      (s.*run)();
+    }
+    return results.size();
+  }
+};
+
+TEST_F(CacheScenariosDetectStalenessTest, EveryScenarioFailsAgainstAStaleCache) {
+  const std::pair<const char*, void (CacheScenario::*)() const> scenarios[] = {
+      {"OrderCreate", &CacheScenario::OrderCreate},
+      {"OrderCreateDecrementsMenu", &CacheScenario::OrderCreateDecrementsMenu},
+      {"KitchenStatus", &CacheScenario::KitchenStatus},
+      {"PaymentVerify", &CacheScenario::PaymentVerify},
+      {"PaymentWebhook", &CacheScenario::PaymentWebhook},
+      {"RfidDelivery", &CacheScenario::RfidDelivery},
+      {"MenuPut", &CacheScenario::MenuPut},
+      {"UserRehash", &CacheScenario::UserRehash},
+  };
+  for (const auto& [name, run] : scenarios) {
+    EXPECT_GT(Failures(run), 0) << name << " did not notice reads served from a stale cache";
+  }
 }
 
 }  // namespace

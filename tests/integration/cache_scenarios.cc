@@ -357,7 +357,8 @@ struct PayableOrder {
   const json::value* parent = nullptr;
 };
 
-// The first pending, unpaid order of school 0 of a fixtures parent (as admin, at `port`).
+// The first pending, unpaid order of school 0 of a fixtures parent (as admin, at `port`: the
+// writer, whose view is never behind).
 PayableOrder FindPayable(const json::object& f, int port, const std::string& admin_token) {
   ApiResponse r = CallAt(
       port, "GET",
@@ -402,7 +403,7 @@ static void PaymentScenario(
     const std::function<void(const PayableOrder&, const std::string&, const std::string&)>& pay) {
   const json::object& f = s.fixtures;
   const std::string admin_token = LoginAt(s.write_port, f.at("admin"));
-  PayableOrder o = FindPayable(f, s.read_port, admin_token);
+  PayableOrder o = FindPayable(f, s.write_port, admin_token);
   ASSERT_FALSE(o.id.empty());
   const std::string parent_token = LoginAt(s.write_port, *o.parent);
   const std::string detail = "/api/v1/orders/" + o.id;
