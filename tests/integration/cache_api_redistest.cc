@@ -87,6 +87,8 @@ class TwoProcessCacheTest : public ::testing::Test {
       s.error = "cannot FLUSHDB Redis database " + std::to_string(db) + ": " + reply;
       return;
     }
+    s.redis_port = port;
+    s.redis_db = db;
     const std::string cache =
         "redis://127.0.0.1:" + std::to_string(port) + "/" + std::to_string(db);
     s.data_dir = MakeTempDir("hasivu-cache-2p");
@@ -107,6 +109,9 @@ class TwoProcessCacheTest : public ::testing::Test {
     s.a.reset();
     s.b.reset();
     if (!s.data_dir.empty()) std::filesystem::remove_all(s.data_dir);
+    if (s.redis_port > 0) {
+      RedisCommands(s.redis_port, {"SELECT " + std::to_string(s.redis_db), "FLUSHDB"});
+    }
   }
 
  protected:
@@ -116,6 +121,8 @@ class TwoProcessCacheTest : public ::testing::Test {
     std::string data_dir;
     json::object fixtures;
     std::string error;
+    int redis_port = 0;
+    int redis_db = 0;
   };
   static State& S() {
     static State s;
