@@ -59,7 +59,11 @@ void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::
                       cache::Kind kind, const cache::Tags& tags, std::string_view data_json,
                       std::string_view etag, http::Response& response) {
   const compress::Settings& cs = ctx.compression;
-  if (!cs.enabled || response.status != 200 || response.body.size() < cs.min_bytes) return;
+  // HEAD answers carry the identity headers, as the server's own compression does (server.h).
+  if (!cs.enabled || request.method == "HEAD" || response.status != 200 ||
+      response.body.size() < cs.min_bytes) {
+    return;
+  }
   const std::string* accept = request.headers.Find("Accept-Encoding");
   if (accept == nullptr) return;
   const compress::Encoding encoding = compress::Negotiate(*accept, cs.codecs);

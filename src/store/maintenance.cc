@@ -45,8 +45,25 @@ std::string Quoted(std::string_view name) {
 }  // namespace
 
 Status UpdatePlannerStatistics(Database& db) {
-  // ANALYZE may run inside a transaction on both engines (unlike VACUUM).
-  return db.Write([](Connection& c) { return c.ExecScript("ANALYZE"); })
+  // ANALYZE may run inside a transaction on both engines (unlike VACUUM). On PostgreSQL a bare
+  // ANALYZE takes every table of the database, other schemas' too (other deployments or test
+  // runs sharing the server), and can deadlock with their DDL: analyse this schema's tables only.
+  return db
+      .Write([&db](Connection& c) -> Status {
+        if (db.dialect() != Dialect::kPostgresql) return c.ExecScript("ANALYZE");
+        ASSIGN_OR_RETURN(ResultSet tables,
+                         c.Query("SELECT tablename FROM pg_tables"
+                                 " WHERE schemaname = current_schema() ORDER BY tablename"));
+        if (tables.empty()) return Status::Ok();
+        std::string sql = "ANALYZE ";
+        for (size_t i = 0; i < tables.rows.size(); ++i) {
+          const std::string& name = tables.rows[i].Text(0);
+          if (!IsPlainIdentifier(name)) continue;
+          if (sql.size() > 8) sql += ", ";
+          sql += name;
+        }
+        return sql.size() > 8 ? c.ExecScript(sql) : Status::Ok();
+      })
       .WithContext("update planner statistics");
 }
 
