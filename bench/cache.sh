@@ -178,15 +178,36 @@ login() {
   json "$work/out/parent.login" "d['data']['tokens']['accessToken']"
 }
 
-# cache_counts: "<hits> <misses>" summed over the cache tiers in /metrics.
-cache_counts() {
-  curl -fs --max-time 10 "$base/metrics" | python3 -c "
+# cache_snapshot FILE: hasivu's /metrics now, for hit_rate.
+cache_snapshot() { curl -fs --max-time 10 -o "$1" "$base/metrics" || : >"$1"; }
+# hit_rate BEFORE AFTER: the hit rate of the cache lookups between two snapshots, over all tiers,
+# then per tier when there are several (with Redis, an L1 miss may be an L2 hit).
+hit_rate() {
+  python3 - "$1" "$2" <<'PY'
 import re, sys
-t = {'hits': 0.0, 'misses': 0.0}
-for line in sys.stdin:
-    m = re.match(r'hasivu_cache_(hits|misses)_total(\{[^}]*\})?\s+(\S+)', line)
-    if m: t[m.group(1)] += float(m.group(3))
-print(int(t['hits']), int(t['misses']))"
+def counts(path):
+    c = {}
+    for line in open(path):
+        m = re.match(r'hasivu_cache_(hits|misses)_total(?:\{([^}]*)\})?\s+(\S+)', line)
+        if m:
+            tier = (re.search(r'tier="([^"]*)"', m.group(2) or "") or [None, "-"])[1]
+            c.setdefault(tier, {"hits": 0.0, "misses": 0.0})[m.group(1)] += float(m.group(3))
+    return c
+before, after = counts(sys.argv[1]), counts(sys.argv[2])
+def delta(tier):
+    b = before.get(tier, {"hits": 0.0, "misses": 0.0})
+    return int(after[tier]["hits"] - b["hits"]), int(after[tier]["misses"] - b["misses"])
+def rate(h, m):
+    return f"{100 * h / (h + m):.2f} % ({h} hits, {m} misses)" if h + m else "no lookups"
+per = {t: delta(t) for t in sorted(after)}
+if not per:
+    print("no cache metrics")
+    sys.exit()
+text = rate(sum(h for h, _ in per.values()), sum(m for _, m in per.values()))
+if len(per) > 1:
+    text += "; " + ", ".join(f"{t}: {rate(h, m)}" for t, (h, m) in per.items())
+print(text)
+PY
 }
 
 echo "## hasivu serve --threads 1 --cache $cache_spec"
@@ -283,13 +304,12 @@ bench() {
   echo "### $label, $enc, $kind"
   echo "\$ $shown"
   echo "- $label, $enc, $kind: \`$shown\`" >>"$commands"
-  local before=(0 0) after=(0 0)
-  if [ "$hitrate" = 1 ]; then read -r -a before <<<"$(cache_counts)"; fi
+  if [ "$hitrate" = 1 ]; then cache_snapshot "$work/out/metrics.before"; fi
   local ticks_before ticks_after
   ticks_before=$(cpu_ticks "$pid")
   env "$@" >"$file" 2>&1 || { cat "$file"; echo "wrk failed" >&2; return 1; }
   ticks_after=$(cpu_ticks "$pid")
-  if [ "$hitrate" = 1 ]; then read -r -a after <<<"$(cache_counts)"; fi
+  if [ "$hitrate" = 1 ]; then cache_snapshot "$work/out/metrics.after"; fi
   grep -E "Requests/sec|Latency |  (50|99)%|Non-2xx|Socket errors|Status counts|requests in" "$file" || true
   local rps p50 p99 non2xx counts errors requests
   rps=$(awk '/Requests\/sec/{print $2}' "$file")
@@ -299,18 +319,13 @@ bench() {
   errors=$(sed -n 's/^ *Socket errors: //p' "$file")
   counts=$(sed -n 's/^Status counts: //p' "$file")
   requests=$(awk '/requests in/{print $1}' "$file")
-  local cpu_us hits misses rate="-"
+  local cpu_us rate="-"
   cpu_us=$(python3 -c "
 import sys
 ticks, hz, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3] or 0)
 print(f'{ticks / hz * 1e6 / n:.1f}' if n else '-')" "$((ticks_after - ticks_before))" "$clk_tck" "$requests")
   if [ "$hitrate" = 1 ]; then
-    hits=$((after[0] - before[0]))
-    misses=$((after[1] - before[1]))
-    rate=$(python3 -c "
-import sys
-h, m = int(sys.argv[1]), int(sys.argv[2])
-print(f'{100 * h / (h + m):.2f} % ({h} hits, {m} misses)' if h + m else 'no lookups')" "$hits" "$misses")
+    rate=$(hit_rate "$work/out/metrics.before" "$work/out/metrics.after")
     echo "cache: $rate"
   fi
   echo "server CPU: $cpu_us us/request"
