@@ -11,11 +11,16 @@
 //    Get returns an older value, whether or not Redis answered (L1 is always invalidated; an L2
 //    failure marks the Redis namespace suspect and it gets a new epoch before it is used again,
 //    see redis/redis_cache.h).
-//  * Other processes sharing the Redis: their L1 drops the value when the published
-//    invalidation arrives (pub/sub on loopback: well under a millisecond after the call returns).
-//    L1 is used only while that subscription is live (or while Redis is unreachable for
-//    everyone, when nobody can publish); each (re)subscription clears L1. If a message is lost
-//    on a live subscription (not expected from Redis), staleness is bounded by l1_ttl.
+//  * Other processes sharing the Redis: asynchronous. Their L1 drops the value when the
+//    published invalidation reaches their subscriber thread (pub/sub on loopback: usually well
+//    under a millisecond after the call returns, longer when the machine is loaded); until then
+//    their Get may still return it. L1 is used only while the subscription is live as far as
+//    this process knows (or while Redis is unreachable for everyone, when nobody can publish);
+//    each (re)subscription clears L1. A dropped subscription is noticed like a message, when its
+//    close reaches the subscriber thread: an invalidation published between the drop and that
+//    moment is never heard, but L1 is bypassed from then on and cleared on resubscription, so
+//    the old value is served at most until the drop is noticed. If a message is lost on a
+//    connection that stays up (not expected from Redis), staleness is bounded by l1_ttl.
 //  * Redis down: reads and writes keep working from L1 and the loader within the L2 command
 //    timeout (then instantly, once the breaker is open); L2 failures are counted and never
 //    returned as errors by this class.

@@ -136,6 +136,10 @@ class RedisCache final : public Cache {
         recoveries_(metrics_.registry().GetCounter("hasivu_cache_redis_recoveries_total",
                                                    "Times Redis became reachable again",
                                                    {{"tier", s_.tier}})),
+        subscriptions_lost_(metrics_.registry().GetCounter(
+            "hasivu_cache_redis_subscriptions_lost_total",
+            "Times the invalidation subscription was lost (tiered L1 bypassed until resubscribed)",
+            {{"tier", s_.tier}})),
         rng_(std::random_device{}()) {
     channel_ = s_.key_prefix + "inval";
     // spdlog creates its default logger lazily inside the (uninstrumented) shared library; doing
@@ -570,6 +574,8 @@ class RedisCache final : public Cache {
     std::lock_guard lock(listener_mu_);
     subscribed_ = live;
     if (listener_ != nullptr) listener_->OnSubscription(live);
+    // After the listener, so the count never runs ahead of what the listener was told.
+    if (!live) subscriptions_lost_.Add();
   }
 
   void NotifyEverything() {
@@ -868,6 +874,7 @@ class RedisCache final : public Cache {
   metrics::Gauge& breaker_gauge_;
   metrics::Counter& faults_;
   metrics::Counter& recoveries_;
+  metrics::Counter& subscriptions_lost_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

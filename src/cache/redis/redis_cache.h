@@ -40,12 +40,15 @@
 //  * Remote invalidations reach the InvalidationListener through a subscriber thread with its
 //    own connection; it reports OnSubscription(true) on each (re)subscription and
 //    OnSubscription(false) when the connection is lost or the breaker opens, retrying every
-//    50-500 ms.
+//    50-500 ms. Both are asynchronous: a message, and equally the close of a dropped subscriber
+//    connection, take effect only when the subscriber thread reads them.
 //  Assumes a single Redis node (scripts touch keys they compute; not Redis Cluster).
 //
 // Stats: keys/bytes are -1 (the namespace size is not tracked). Extra series:
 // hasivu_cache_redis_ping_microseconds (gauge), hasivu_cache_redis_breaker_state (gauge: 0
-// closed, 1 open, 2 probing), hasivu_cache_redis_faults_total, hasivu_cache_redis_recoveries_total.
+// closed, 1 open, 2 probing), hasivu_cache_redis_faults_total, hasivu_cache_redis_recoveries_total,
+// hasivu_cache_redis_subscriptions_lost_total (subscriber connections lost after subscribing,
+// counted after OnSubscription(false) has returned).
 //
 // Thread-safety: all methods may be called concurrently. The destructor stops and joins the
 // monitor and subscriber threads (bounded by connect_timeout + 100 ms).
