@@ -682,6 +682,13 @@ class RedisCache final : public Cache {
     if (IsError(r.get())) return UnavailableError("redis PING: " + ReplyString(r.get()));
     ping_us_.Set(us.count());
     if (check_epoch) {
+      // Compared with the epoch known BEFORE asking: one fetched while the GET was in flight (the
+      // first use creates the key with SET NX) is newer than the answer, not a change.
+      std::string known;
+      {
+        std::lock_guard lock(epoch_mu_);
+        known = epoch_;
+      }
       std::string key = EpochKey();
       ReplyPtr e(
           static_cast<redisReply*>(redisCommand(ctx.get(), "GET %b", key.data(), key.size())));
@@ -693,7 +700,7 @@ class RedisCache final : public Cache {
       bool changed = false;
       {
         std::lock_guard lock(epoch_mu_);
-        changed = !epoch_.empty() && epoch_ != current;
+        changed = !known.empty() && epoch_ == known && known != current;
       }
       if (changed) EpochChanged();
     }
