@@ -27,6 +27,10 @@ std::optional<RedisCacheSettings> TestRedis(const std::string& prefix) {
   // legitimately loaded 3 times).
   s->connect_timeout = std::chrono::seconds(1);
   s->command_timeout = std::chrono::seconds(1);
+  // SingleFlightRunsTheLoaderOnce stamps from 100 threads at once: with the default 4
+  // connections a thread that waited past the timeout for one got an invalid stamp and, by
+  // design, a load of its own.
+  s->pool_size = 32;
   s->generation_ttl = std::chrono::minutes(5);
   return *s;
 }
