@@ -100,6 +100,10 @@ void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::
 
 }  // namespace
 
+std::string EncodeCachedData(std::string_view data_json) {
+  return cache::EncodeCachedBody(StrongETag(data_json), data_json);
+}
+
 http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Request& request,
                                         std::string_view key, cache::Kind kind,
                                         const cache::Tags& tags, const DataLoader& load) {
@@ -111,7 +115,7 @@ http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Reque
   StatusOr<cache::ValuePtr> value =
       ctx.read_cache->GetOrLoad(key, kind, tags, [&]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(std::string data, load());
-        return cache::EncodeCachedBody(StrongETag(data), data);
+        return EncodeCachedData(data);
       });
   if (!value.ok()) return ErrorFromStatus(request, value.status());
   StatusOr<cache::CachedBodyView> cached = cache::DecodeCachedBody(**value);

@@ -22,6 +22,10 @@ namespace hasivu::api {
 // Produces the serialised `data` of a read (or its error, which is answered and not cached).
 using DataLoader = std::function<StatusOr<std::string>()>;
 
+// The cache value of a read's serialised data: the data with its strong ETag. What
+// CachedConditionalSuccess stores, for warm-up loaders that fill the same keys.
+std::string EncodeCachedData(std::string_view data_json);
+
 // The response for `key`: cached, or loaded with `load` and cached with `tags` for the TTL of
 // `kind`. Without a read cache in `ctx` this is ConditionalSuccessSerialized(request, load()).
 http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Request& request,

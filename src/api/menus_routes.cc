@@ -12,7 +12,6 @@
 #include "api/envelope.h"
 #include "api/read_helpers.h"
 #include "api/routes.h"
-#include "cache/cached_body.h"
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "domain/access.h"
@@ -23,32 +22,6 @@ namespace {
 
 namespace json = boost::json;
 using domain::Principal;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> FormDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 json::value OptString(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
@@ -288,8 +261,7 @@ class MenuRoutes {
       item.tags = {domain::ReadCache::MenuTag(school, day)};
       item.loader = [this, school = school, day = day]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(domain::DailyMenu menu, service_.GetPublishedDaily(school, day));
-        std::string data = json::serialize(MenuJson(menu));
-        return cache::EncodeCachedBody(StrongETag(data), data);
+        return EncodeCachedData(json::serialize(MenuJson(menu)));
       };
       items.push_back(std::move(item));
     }

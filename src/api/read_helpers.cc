@@ -10,12 +10,6 @@
 namespace hasivu::api {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -23,24 +17,10 @@ int HexValue(char c) {
   return -1;
 }
 
-std::optional<std::string> Decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 // Removes the W/ prefix: If-None-Match compares weakly.
@@ -124,14 +104,34 @@ http::Response ConditionalSuccessWithETag(const http::Request& request, std::str
   return r;
 }
 
+std::optional<std::string> FormDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> QueryValue(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view part = query.substr(0, amp);
     const size_t eq = part.find('=');
-    std::optional<std::string> key = Decode(part.substr(0, eq));
+    std::optional<std::string> key = FormDecode(part.substr(0, eq));
     if (key && *key == name) {
-      return Decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+      return FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

@@ -42,6 +42,10 @@ http::Response ConditionalSuccessSerialized(const http::Request& request,
 http::Response ConditionalSuccessWithETag(const http::Request& request, std::string_view data_json,
                                           std::string_view etag);
 
+// application/x-www-form-urlencoded decoding ('+' is a space, %XX escapes); nullopt on a broken
+// escape.
+std::optional<std::string> FormDecode(std::string_view s);
+
 // The percent-decoded value of query parameter `name` in a raw query string (first occurrence;
 // '+' is a space). nullopt when absent or malformed.
 std::optional<std::string> QueryValue(std::string_view query, std::string_view name);

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <utility>
+
+#include "store/orders_repo.h"
 
 namespace hasivu::domain {
 
@@ -58,21 +61,12 @@ void ReadCache::OrderChanged(std::string_view order_id, std::string_view student
 
 void ReadCache::OrderChanged(std::string_view order_id) const {
   if (aside_ == nullptr) return;
-  std::string student_id, school_id, parent_id;
+  std::optional<store::OrderOwners> owners;
   Status read = db_->Read([&](store::Connection& conn) -> Status {
-    const store::Value params[] = {std::string(order_id)};
-    ASSIGN_OR_RETURN(store::ResultSet rs,
-                     conn.Query("SELECT o.student_id, o.school_id, s.parent_id FROM orders o"
-                                " JOIN users s ON s.id = o.student_id WHERE o.id = $1",
-                                params));
-    if (!rs.empty()) {
-      student_id = rs.rows[0].Text(0);
-      school_id = rs.rows[0].Text(1);
-      parent_id = rs.rows[0].Text(2);
-    }
+    ASSIGN_OR_RETURN(owners, store::FindOrderOwners(conn, order_id));
     return Status::Ok();
   });
-  if (!read.ok() || student_id.empty()) {
+  if (!read.ok() || !owners) {
     // Not knowing whose lists show the order, drop every order list: never serve stale.
     spdlog::warn(
         "cache: order {} changed but could not be looked up ({}); dropping all order lists",
@@ -82,7 +76,7 @@ void ReadCache::OrderChanged(std::string_view order_id) const {
     Invalidate({OrderTag(order_id), AllOrdersTag()});
     return;
   }
-  OrderChanged(order_id, student_id, school_id, parent_id);
+  OrderChanged(order_id, owners->student_id, owners->school_id, owners->parent_id);
 }
 
 void ReadCache::UserChanged(std::string_view user_id) const {

@@ -54,15 +54,14 @@ Status UpdatePlannerStatistics(Database& db) {
         ASSIGN_OR_RETURN(ResultSet tables,
                          c.Query("SELECT tablename FROM pg_tables"
                                  " WHERE schemaname = current_schema() ORDER BY tablename"));
-        if (tables.empty()) return Status::Ok();
-        std::string sql = "ANALYZE ";
-        for (size_t i = 0; i < tables.rows.size(); ++i) {
-          const std::string& name = tables.rows[i].Text(0);
+        std::string names;
+        for (const Row& row : tables.rows) {
+          const std::string& name = row.Text(0);
           if (!IsPlainIdentifier(name)) continue;
-          if (sql.size() > 8) sql += ", ";
-          sql += name;
+          if (!names.empty()) names += ", ";
+          names += name;
         }
-        return sql.size() > 8 ? c.ExecScript(sql) : Status::Ok();
+        return names.empty() ? Status::Ok() : c.ExecScript("ANALYZE " + names);
       })
       .WithContext("update planner statistics");
 }

@@ -310,6 +310,17 @@ StatusOr<std::vector<OrderExtras>> LoadOrderExtras(Connection& conn,
   return out;
 }
 
+StatusOr<std::optional<OrderOwners>> FindOrderOwners(Connection& conn, std::string_view order_id) {
+  const Value params[] = {std::string(order_id)};
+  ASSIGN_OR_RETURN(ResultSet rs,
+                   conn.Query("SELECT o.student_id, s.parent_id, o.school_id FROM orders o"
+                              " JOIN users s ON s.id = o.student_id WHERE o.id = $1",
+                              params));
+  if (rs.empty()) return std::optional<OrderOwners>();
+  const Row& r = rs.rows[0];
+  return std::optional<OrderOwners>(OrderOwners{r.Text(0), r.Text(1), r.Text(2)});
+}
+
 StatusOr<std::optional<OrderStudentRow>> FindOrderStudent(Connection& conn,
                                                           std::string_view user_id) {
   const Value params[] = {std::string(user_id)};

@@ -113,6 +113,15 @@ StatusOr<int64_t> CountOrders(Connection& conn, const OrderPageQuery& query);
 StatusOr<std::vector<OrderExtras>> LoadOrderExtras(Connection& conn,
                                                    const std::vector<OrderRow>& orders);
 
+// Whose an order is: its student, that student's parent (may be empty) and its school.
+struct OrderOwners {
+  std::string student_id;
+  std::string parent_id;
+  std::string school_id;
+};
+// nullopt if the order is unknown.
+StatusOr<std::optional<OrderOwners>> FindOrderOwners(Connection& conn, std::string_view order_id);
+
 // A user with their school; nullopt if unknown.
 StatusOr<std::optional<OrderStudentRow>> FindOrderStudent(Connection& conn,
                                                           std::string_view user_id);
