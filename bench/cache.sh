@@ -128,6 +128,7 @@ fixtures="$seed_dir/fixtures.json"
 fresh_copy() {
   rm -f "$work/run/"*
   cp "$seed_dir/hasivu.db" "$work/run/hasivu.db"
+  sync  # the copy reaches the disk before anything is measured
   for f in "$seed_dir/hasivu.db-wal" "$seed_dir/hasivu.db-shm"; do
     if [ -f "$f" ]; then cp "$f" "$work/run/"; fi
   done

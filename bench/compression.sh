@@ -73,6 +73,7 @@ else
 fi
 rm -f "$work/run/"*
 cp "$seed/hasivu.db" "$work/run/hasivu.db"
+sync  # the copy reaches the disk before anything is measured
 for f in "$seed/hasivu.db-wal" "$seed/hasivu.db-shm"; do [ -f "$f" ] && cp "$f" "$work/run/"; done
 cp "$fixtures" "$work/run/fixtures.json"
 

@@ -6,7 +6,8 @@
 #     `wrk -t1 -c32 -d10s` against one server thread, and latency under a paced ~1 000
 #     requests/s (`wrk -t1 -c10 -d15s` with bench/lua/paced.lua and BENCH_RATE=1000: 10
 #     connections sharing one schedule of 1 000 requests/s); rfid-verify also under first scans
-#     (deliveries: admin over every fixture card, 5 s so that no card repeats);
+#     (deliveries: admin over every fixture card, 5 s so that no card repeats; BENCH_RFID_ROUNDS
+#     runs, each on a fresh copy with a fresh server);
 #   - the Node.js baseline (bench/node-baseline: Fastify + better-sqlite3, prepared statements)
 #     serving the same orders-list from the same database file with the same token: peak, paced;
 #   - login: N sequential logins with curl (ms per login) and the argon2id parameters.
@@ -19,6 +20,7 @@
 #   env: HASIVU_BUILD_DIR  build folder holding app/hasivu (default build/release)
 #        BENCH_PORT        hasivu's port (default 18093; the Node.js baseline uses BENCH_PORT+1)
 #        BENCH_LOGINS      sequential logins timed (default 10)
+#        BENCH_RFID_ROUNDS rfid-verify first-scan runs, each on a fresh copy (default 3)
 #        BENCH_ARGON2_OPSLIMIT / BENCH_ARGON2_MEMLIMIT_KIB  login cost (default 2 / 65536,
 #                          the server's defaults)
 #        BENCH_CACHE       the server's --cache (default none: every read from the database, the
@@ -32,6 +34,7 @@ bin="$build/app/hasivu"
 port="${BENCH_PORT:-18093}"
 node_port=$((port + 1))
 logins="${BENCH_LOGINS:-10}"
+rfid_rounds="${BENCH_RFID_ROUNDS:-3}"
 opslimit="${BENCH_ARGON2_OPSLIMIT:-2}"
 memlimit_kib="${BENCH_ARGON2_MEMLIMIT_KIB:-65536}"
 cache="${BENCH_CACHE:-none}"
@@ -86,10 +89,19 @@ else
     "$bin" seed --store "sqlite:$work/seed/hasivu.db" --size medium --fixtures-out "$fixtures"
   touch "$work/seed/done"
 fi
-rm -f "$work/run/"*
-cp "$work/seed/hasivu.db" "$work/run/hasivu.db"
-for f in "$work/seed/hasivu.db-wal" "$work/seed/hasivu.db-shm"; do [ -f "$f" ] && cp "$f" "$work/run/"; done
-cp "$fixtures" "$work/run/fixtures.json"
+# fresh_copy: a working copy of the seeded database, written to disk before anything is measured
+# (otherwise the kernel flushes the ~400 MB copy during the first runs, rfid-verify's
+# deliveries, and the server's writes queue behind it).
+fresh_copy() {
+  rm -f "$work/run/"*
+  cp "$work/seed/hasivu.db" "$work/run/hasivu.db"
+  for f in "$work/seed/hasivu.db-wal" "$work/seed/hasivu.db-shm"; do
+    if [ -f "$f" ]; then cp "$f" "$work/run/"; fi
+  done
+  cp "$fixtures" "$work/run/fixtures.json"
+  sync
+}
+fresh_copy
 echo "working copy: $work/run/hasivu.db ($(du -m "$work/run/hasivu.db" | cut -f1) MB)"
 
 # Who and what, from the fixtures: the first parent of the first school with two or more
@@ -122,9 +134,18 @@ serve_cmd=("$bin" serve --threads 1 --cache "$cache" --access-log false --log-le
   --argon2-opslimit "$opslimit" --argon2-memlimit-kib "$memlimit_kib")
 echo "command: $bin serve --threads 1 --cache $cache --access-log false --log-level warn --jwt-secret <32+ bytes>" \
   "--data-dir $work/run --listen 127.0.0.1:$port --argon2-opslimit $opslimit --argon2-memlimit-kib $memlimit_kib"
-"${serve_cmd[@]}" >"$work/out/serve.log" 2>&1 &
-server_pid=$!
-wait_up "$base/healthz"
+start_server() {
+  "${serve_cmd[@]}" >>"$work/out/serve.log" 2>&1 &
+  server_pid=$!
+  measured_pid="$server_pid"
+  wait_up "$base/healthz"
+}
+stop_server() {
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+: >"$work/out/serve.log"
+start_server
 
 # login NAME: logs in with $work/out/NAME.json, stores the response, prints ms taken and status.
 login() {
@@ -156,6 +177,9 @@ done
 # requests/s on a shared machine, where the server rarely has a core to itself.
 clk_tck=$(getconf CLK_TCK)
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# CPU time the hypervisor gave to others while this machine wanted it (all cores), in ticks: on
+# this shared VM it is the main source of run-to-run noise, so every row reports it.
+steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
 measured_pid="$server_pid"
 
 summary="$work/out/summary.md"
@@ -174,10 +198,12 @@ bench() {
   echo "### $label, $kind"
   echo "\$ $shown"
   echo "- $label, $kind: \`$shown\`" >>"$commands"
-  local ticks_before ticks_after
+  local ticks_before ticks_after steal_before steal_after
   ticks_before=$(cpu_ticks "$measured_pid")
+  steal_before=$(steal_ticks)
   env "$@" >"$file" 2>&1 || { cat "$file"; echo "wrk failed" >&2; return 1; }
   ticks_after=$(cpu_ticks "$measured_pid")
+  steal_after=$(steal_ticks)
   grep -E "Requests/sec|Latency |  (50|90|99)%|Non-2xx|Socket errors|Status counts|requests in" "$file"
   local rps p50 p99 non2xx counts errors
   rps=$(awk '/Requests\/sec/{print $2}' "$file")
@@ -197,6 +223,9 @@ print(f'{us:.0f}', f'{1e6 / us:.0f}' if us else '-')" "$((ticks_after - ticks_be
   last_rps="$rps"
   last_cpu_us="$cpu_us"
   local extra="$note"
+  local stolen_ms=$(((steal_after - steal_before) * 1000 / clk_tck))
+  echo "CPU time the host took from this machine (steal, both cores) during the run: $stolen_ms ms"
+  [ "$stolen_ms" -ge 100 ] && extra="$extra${extra:+; }host steal $stolen_ms ms"
   [ -n "$counts" ] && extra="$extra${extra:+; }statuses $counts"
   [ -n "$errors" ] && extra="$extra${extra:+; }socket errors: $errors"
   echo "| $label | $kind | $rps | $p50 | $p99 | ${non2xx:-0} | $cpu_us | $per_core | $extra |" >>"$summary"
@@ -207,10 +236,15 @@ peak=(wrk -t1 -c32 -d10s --latency)
 paced=(BENCH_RATE=1000 wrk -t1 -c10 -d15s --latency -s "$lua/paced.lua")
 
 echo "## hasivu, one server thread"
-# rfid first scans run first, while every card's order of today is still undelivered.
-bench "rfid-verify first scans (admin, every fixture card)" paced "deliveries; 5 s so no card repeats" -- \
-  BENCH_INNER=rfid.lua BENCH_TOKEN="$admin_token" BENCH_CARDS_FILE="$work/out/cards_all" \
-  BENCH_RATE=1000 wrk -t1 -c10 -d5s --latency -s "$lua/paced.lua" "$base"
+# rfid first scans run first, while every card's order of today is still undelivered. A run
+# delivers them, so the later rounds (after everything else) each start a fresh copy.
+first_scans() {
+  bench "rfid-verify first scans (admin, every fixture card), round $1 of $rfid_rounds" paced \
+    "deliveries; 5 s so no card repeats" -- \
+    BENCH_INNER=rfid.lua BENCH_TOKEN="$admin_token" BENCH_CARDS_FILE="$work/out/cards_all" \
+    BENCH_RATE=1000 wrk -t1 -c10 -d5s --latency -s "$lua/paced.lua" "$base"
+}
+first_scans 1
 
 url="$base/api/v1/orders?limit=20"
 bench "orders-list (parent, limit=20)" peak "" -- BENCH_TOKEN="$parent_token" "${peak[@]}" -s "$lua/bearer.lua" "$url"
@@ -301,8 +335,18 @@ h=c.execute('SELECT password_hash FROM users WHERE email=?', (sys.argv[2],)).fet
 print(h.rsplit('\$', 2)[0])" "$work/run/hasivu.db" "$(cat "$work/out/parent_email")")
 echo "stored hash parameters after login: $stored"
 
-kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
-server_pid=""
+stop_server
+
+for round in $(seq 2 "$rfid_rounds"); do
+  echo "## rfid-verify first scans, round $round: a fresh copy, a fresh server"
+  fresh_copy
+  start_server
+  read -r code _ <<<"$(login admin)"
+  [ "$code" = 200 ] || { echo "login as admin answered $code" >&2; exit 1; }
+  admin_token=$(token_of admin)
+  first_scans "$round"
+  stop_server
+done
 
 echo
 echo "## summary (medium SQLite database, no cache, loopback; the machine was shared and loaded)"

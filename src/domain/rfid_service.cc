@@ -110,7 +110,12 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
   const std::string now_text = FormatRfc3339(now);
   Plan plan;
 
-  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+  // The lookups run inside the delivery's write transaction: what they check cannot change
+  // before the write, and on SQLite they read through the writer's page cache, which no other
+  // connection's commit invalidates (a reader connection's cache is dropped after every write,
+  // so a stream of scans would re-read every page from the file).
+  auto find = [&](store::Connection& c) -> Status {
+    plan = Plan{};
     ASSIGN_OR_RETURN(std::optional<store::CardRow> card,
                      store::FindCardByNumber(c, input.card_number));
     if (!card || !CanVerifyDelivery(principal, card->school_id)) {
@@ -177,37 +182,40 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
     }
     ASSIGN_OR_RETURN(plan.lines, store::ListOrderLines(c, plan.order.id));
     return Status::Ok();
-  }));
-  if (plan.already_delivered) return ResultOf(plan);
+  };
 
-  store::VerificationRow verification{.id = NewUuidV7(now),
-                                      .order_id = plan.order.id,
-                                      .student_id = plan.card.student_id,
-                                      .card_id = plan.card.id,
-                                      .reader_id = input.reader_id,
-                                      .verified_at = now_text,
-                                      .status = "verified",
-                                      .location = input.location};
   namespace json = boost::json;
-  json::object data{
-      {"method", "rfid"}, {"verifiedBy", principal.user_id}, {"cardNumber", plan.card.card_number}};
-  json::object changes{{"status", json::object{{"from", plan.order.status}, {"to", "delivered"}}},
-                       {"deliveredAt", now_text}};
-  json::object metadata{{"verificationId", verification.id}, {"cardId", plan.card.id}};
-  if (input.reader_id) metadata["readerId"] = *input.reader_id;
-  if (input.location) metadata["location"] = *input.location;
-  const store::DeliveryAuditRow audit{.id = NewUuidV7(now),
-                                      .order_id = plan.order.id,
-                                      .user_id = principal.user_id,
-                                      .changes_json = json::serialize(changes),
-                                      .metadata_json = json::serialize(metadata),
-                                      .ip_address = info.ip_address,
-                                      .user_agent = info.user_agent.substr(0, 512),
-                                      .request_id = info.request_id,
-                                      .created_at = now_text};
-
+  store::VerificationRow verification;
   bool lost_race = false;
   Status written = db_->Write([&](store::Connection& c) -> Status {
+    RETURN_IF_ERROR(find(c));
+    if (plan.already_delivered) return Status::Ok();
+    verification = store::VerificationRow{.id = NewUuidV7(now),
+                                          .order_id = plan.order.id,
+                                          .student_id = plan.card.student_id,
+                                          .card_id = plan.card.id,
+                                          .reader_id = input.reader_id,
+                                          .verified_at = now_text,
+                                          .status = "verified",
+                                          .location = input.location};
+    const json::object data{{"method", "rfid"},
+                            {"verifiedBy", principal.user_id},
+                            {"cardNumber", plan.card.card_number}};
+    const json::object changes{
+        {"status", json::object{{"from", plan.order.status}, {"to", "delivered"}}},
+        {"deliveredAt", now_text}};
+    json::object metadata{{"verificationId", verification.id}, {"cardId", plan.card.id}};
+    if (input.reader_id) metadata["readerId"] = *input.reader_id;
+    if (input.location) metadata["location"] = *input.location;
+    const store::DeliveryAuditRow audit{.id = NewUuidV7(now),
+                                        .order_id = plan.order.id,
+                                        .user_id = principal.user_id,
+                                        .changes_json = json::serialize(changes),
+                                        .metadata_json = json::serialize(metadata),
+                                        .ip_address = info.ip_address,
+                                        .user_agent = info.user_agent.substr(0, 512),
+                                        .request_id = info.request_id,
+                                        .created_at = now_text};
     ASSIGN_OR_RETURN(bool moved, store::MarkOrderDelivered(c, plan.order.id, plan.card.student_id,
                                                            plan.today, now_text));
     if (!moved) {
@@ -236,6 +244,7 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
     return ResultOf(plan);
   }
   RETURN_IF_ERROR(written);
+  if (plan.already_delivered) return ResultOf(plan);
   if (read_cache_ != nullptr) read_cache_->OrderChanged(plan.order.id);
 
   plan.order.status = "delivered";

@@ -23,7 +23,8 @@
 // first verification (if the order was delivered without a scan, `verification` is empty and
 // the order's deliveredAt tells when), and api/ answers 409 with it.
 //
-// The delivery is one Write() transaction: the order moves to `delivered` by a conditional
+// The lookups and the delivery are one Write() transaction (a refusal rolls it back having
+// written nothing): the order moves to `delivered` by a conditional
 // UPDATE (rows affected checked), the verification row is inserted (the partial unique index
 // on order_id WHERE status='verified' guards double delivery), the card's last_used_at is set
 // and an audit_logs row written. A scan that loses a race to another scan of the same order

@@ -152,6 +152,14 @@ struct DatabaseSettings {
   int busy_timeout_ms = 5000;
   // PostgreSQL: connect timeout. Default: 3 s.
   int connect_timeout_s = 3;
+  // SQLite file databases: WAL pages after which a background thread checkpoints the log into
+  // the database file (PASSIVE: never waits for readers or the writer). Default: 8000 (32 MiB of
+  // 4 KiB pages; SQLite's own automatic checkpoint runs at 1000, inside the committing write).
+  int checkpoint_pages = 8000;
+  // SQLite file databases: should the log reach this many pages anyway (the background thread
+  // runs at the lowest CPU priority and a saturated machine can starve it), the committing writer
+  // checkpoints itself, as SQLite's own automatic checkpoint would. Default: 64000 (~256 MiB).
+  int writer_checkpoint_pages = 64000;
 };
 
 }  // namespace hasivu::store

@@ -1,7 +1,10 @@
 // SQLite-only behaviour of the backend and the factory (the shared suite is store_suite.cc).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <future>
+#include <string>
 #include <thread>
 
 #include "common/ids.h"
@@ -180,6 +183,85 @@ TEST_F(SqliteBackend, OnlyOneBulkLoaderAtATime) {
   EXPECT_EQ((*first)->Begin("users", {"id", "email --"}).code(), StatusCode::kInvalidArgument);
   first->reset();
   EXPECT_TRUE(db().NewBulkLoader().ok());
+}
+
+// A file database of its own with the given checkpoint thresholds, holding one table of blobs.
+class SqliteCheckpoints : public ::testing::Test {
+ protected:
+  void Open(int checkpoint_pages, int writer_checkpoint_pages) {
+    dir_ = std::filesystem::temp_directory_path() / ("hasivu-ckpt-" + NewUuidV7());
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "ckpt.db").string();
+    DatabaseSettings settings;
+    settings.url = "sqlite:" + path_;
+    settings.checkpoint_pages = checkpoint_pages;
+    settings.writer_checkpoint_pages = writer_checkpoint_pages;
+    auto db = OpenDatabase(settings);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    ASSERT_TRUE(db_->Write([](Connection& c) {
+                     return c.ExecScript("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
+                   })
+                    .ok());
+  }
+  void TearDown() override {
+    db_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  // `n` transactions, each adding ~10 pages of fresh data.
+  void WriteBlobs(int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(db_->Write([](Connection& c) {
+                       return c.ExecScript("INSERT INTO blobs (b) VALUES (randomblob(40000))");
+                     })
+                      .ok());
+    }
+  }
+  std::uintmax_t FileSize(const std::string& p) {
+    std::error_code ec;
+    const std::uintmax_t n = std::filesystem::file_size(p, ec);
+    return ec ? 0 : n;
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+  DatabasePtr db_;
+};
+
+TEST_F(SqliteCheckpoints, BackgroundThreadCopiesTheLogIntoTheDatabase) {
+  Open(/*checkpoint_pages=*/50, /*writer_checkpoint_pages=*/1000000);
+  const std::uintmax_t before = FileSize(path_);
+  WriteBlobs(30);  // ~300 pages: only a checkpoint moves them from the -wal into the file
+  const std::uintmax_t expected = before + 200 * 4096;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (FileSize(path_) < expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(FileSize(path_), expected);
+}
+
+TEST_F(SqliteCheckpoints, WriterCheckpointsItselfPastTheBackstop) {
+  // The background thread is never asked (its threshold is out of reach); the writer's own
+  // checkpoint at 50 pages keeps the log bounded and moves the data into the file, before
+  // Write() returns.
+  Open(/*checkpoint_pages=*/1000000, /*writer_checkpoint_pages=*/50);
+  const std::uintmax_t before = FileSize(path_);
+  WriteBlobs(60);  // ~600 pages
+  EXPECT_GE(FileSize(path_), before + 400 * 4096);
+  // Restarted after each complete checkpoint: far below the ~600 frames written.
+  EXPECT_LT(FileSize(path_ + "-wal"), 100u * (4096 + 24));
+}
+
+TEST(OpenDatabase, RejectsCheckpointThresholdsBelowOnePage) {
+  for (auto [background, writer] : {std::pair{0, 100}, std::pair{100, 0}, std::pair{-1, 10}}) {
+    DatabaseSettings settings;
+    settings.url =
+        "sqlite:" + (std::filesystem::temp_directory_path() / "never-opened.db").string();
+    settings.checkpoint_pages = background;
+    settings.writer_checkpoint_pages = writer;
+    auto db = OpenDatabase(settings);
+    EXPECT_EQ(db.status().code(), StatusCode::kInvalidArgument) << background << " " << writer;
+  }
 }
 
 TEST_F(SqliteBackend, WalModeAndForeignKeysAreOn) {

@@ -1,6 +1,10 @@
 #include "store/sqlite/sqlite_database.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,14 +25,6 @@ namespace {
 constexpr int64_t kBulkBatchRows = 50000;
 // Past this many cached statements a connection drops its cache; constant SQL never gets there.
 constexpr size_t kMaxCachedStatements = 512;
-// WAL pages after which the background checkpointer copies the log into the database (32 MiB of
-// 4 KiB pages; SQLite's own automatic checkpoint runs at 1 000 pages, inside the COMMIT that
-// crosses it). Once a checkpoint has copied everything, the next writer restarts the log and, at
-// synchronous=NORMAL, syncs its header: a disk flush on the request thread. Eight times fewer
-// checkpoints make that stall eight times rarer (rfid-verify deliveries at 1 000/s: p99 from
-// ~11 ms to 2.5-5 ms on this machine); readers pay little for the longer log (the WAL index is a
-// hash table).
-constexpr int kCheckpointPages = 8000;
 
 std::string SqlExcerpt(std::string_view sql) {
   std::string s(sql.substr(0, 80));
@@ -293,8 +289,10 @@ StatusOr<SqliteConnectionPtr> OpenConnection(const std::string& target, bool uri
   RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = NORMAL"));
   RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
   RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));
-  // Reads of a large file go through the page cache of the kernel instead of copies.
-  RETURN_IF_ERROR(conn->Exec("PRAGMA mmap_size = 268435456"));
+  // No memory-mapped I/O: in WAL mode a connection that sees another connection's commit drops
+  // its page cache and unmaps the whole mapping, so under a stream of writes every read paid a
+  // munmap (TLB shootdowns across cores) and fresh page faults. Reads without it cost the same
+  // (orders-list) and deliveries got ~40 % cheaper (docs/performance.md, issue 3).
   return conn;
 }
 
@@ -556,10 +554,18 @@ class SqliteDatabase final : public Database {
     bool held_ = false;
   };
 
-  // sqlite3_wal_hook callback, on the writer's thread right after a commit.
-  static int OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int wal_pages) {
+  // sqlite3_wal_hook callback, on the writer's thread right after a commit. Once a checkpoint
+  // has copied everything, the next writer restarts the log and, at synchronous=NORMAL, syncs
+  // its header on the request's thread; a large checkpoint_pages makes that rare (rfid-verify
+  // deliveries at 1 000/s: p99 from ~11 ms at 1 000 pages to 2.5-5 ms at 8 000), and readers pay
+  // little for the longer log (the WAL index is a hash table).
+  static int OnWalCommit(void* self, sqlite3* handle, const char* schema, int wal_pages) {
     auto* db = static_cast<SqliteDatabase*>(self);
-    if (wal_pages >= kCheckpointPages) {
+    if (wal_pages >= db->settings_.writer_checkpoint_pages) {
+      (void)sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return SQLITE_OK;
+    }
+    if (wal_pages >= db->settings_.checkpoint_pages) {
       {
         std::lock_guard lock(db->checkpoint_mu_);
         db->checkpoint_wanted_ = true;
@@ -572,6 +578,13 @@ class SqliteDatabase final : public Database {
   // PASSIVE checkpoints never wait for readers or the writer; what they cannot copy yet the next
   // one does. On its own connection, so no request's connection is ever busy with one.
   void RunCheckpointer() {
+    // Background priority: a checkpoint is mostly kernel work submitting page writes, and at
+    // normal priority, woken by a commit, it preempted request threads on a 2-core machine.
+    // SCHED_BATCH is never favoured on wakeup; nice 19 yields the CPU to request threads.
+    // Best effort: if the system refuses, the thread simply keeps the default priority.
+    const sched_param batch{};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
     std::unique_lock lock(checkpoint_mu_);
     while (true) {
       checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
@@ -672,6 +685,9 @@ StatusOr<DatabasePtr> OpenSqliteDatabase(const DatabaseSettings& settings) {
   if (path.find('\0') != std::string::npos) return InvalidArgumentError("sqlite: NUL in path");
   if (settings.busy_timeout_ms < 0 || settings.acquire_timeout_ms < 0) {
     return InvalidArgumentError("sqlite: timeouts must not be negative");
+  }
+  if (settings.checkpoint_pages < 1 || settings.writer_checkpoint_pages < 1) {
+    return InvalidArgumentError("sqlite: checkpoint thresholds must be positive");
   }
   if (sqlite3_threadsafe() == 0) return InternalError("sqlite: library built without threads");
   const bool memory = path == ":memory:";

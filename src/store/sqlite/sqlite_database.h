@@ -8,6 +8,11 @@
 // connections live until the Database is destroyed, one per thread that ever read: use it from a
 // fixed set of threads (the server's workers), not from a stream of short-lived ones.
 //
+// Checkpoints: a file database's writer never runs SQLite's automatic checkpoint. Past
+// settings.checkpoint_pages WAL pages a commit wakes a background thread (its own connection,
+// SCHED_BATCH at nice 19) that runs PASSIVE checkpoints; past settings.writer_checkpoint_pages
+// the committing writer checkpoints itself, so the log stays bounded if that thread is starved.
+//
 // "sqlite::memory:" is one private in-memory database on a single connection: Read() and Write()
 // both use it, serialised by the writer mutex. Meant for tests and tools.
 //
