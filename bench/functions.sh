@@ -347,6 +347,17 @@ for round in $(seq 2 "$rfid_rounds"); do
   first_scans "$round"
   stop_server
 done
+# Deliveries as fast as one server thread goes: 2 s, since ~2 500/s would exhaust the cards.
+echo "## rfid-verify first scans, peak: a fresh copy, a fresh server"
+fresh_copy
+start_server
+read -r code _ <<<"$(login admin)"
+[ "$code" = 200 ] || { echo "login as admin answered $code" >&2; exit 1; }
+admin_token=$(token_of admin)
+bench "rfid-verify first scans (admin, every fixture card)" peak "deliveries; 2 s so few cards repeat" -- \
+  BENCH_TOKEN="$admin_token" BENCH_CARDS_FILE="$work/out/cards_all" \
+  wrk -t1 -c32 -d2s --latency -s "$lua/rfid.lua" "$base"
+stop_server
 
 echo
 echo "## summary (medium SQLite database, no cache, loopback; the machine was shared and loaded)"
