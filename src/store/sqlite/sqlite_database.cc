@@ -456,7 +456,7 @@ class SqliteDatabase final : public Database {
     WriterLock lock(*this);
     RETURN_IF_ERROR(lock.Acquire());
     InUse guard(in_use_);
-    RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    RETURN_IF_ERROR(writer_->Run("BEGIN IMMEDIATE"));
     // Rolls back if fn throws, so the writer is never left inside a transaction.
     struct Txn {
       SqliteConnection* conn;
@@ -470,7 +470,7 @@ class SqliteDatabase final : public Database {
     Status s = fn(*writer_);
     tl_writing = 0;
     if (!s.ok()) return s;
-    Status c = writer_->Exec("COMMIT");
+    Status c = writer_->Run("COMMIT");
     if (!c.ok()) return c.WithContext("commit");
     txn.done = true;
     return Status::Ok();
