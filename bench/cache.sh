@@ -33,6 +33,8 @@
 #        BENCH_UNCACHED    1 (default) also measures --cache none; 0 skips it
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 repo="$PWD"
 work="${1:-/tmp/hasivu-bench-cache}"
 build="${HASIVU_BUILD_DIR:-build/release}"
@@ -67,35 +69,12 @@ mkdir -p "$work/seed" "$work/run" "$work/out"
 
 server_pid=""
 bare_pid=""
-stop_pid() { # stop_pid PID: SIGTERM, then SIGKILL after 10 s; reaps it.
-  local pid="$1"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   if [ -n "$bare_pid" ]; then stop_pid "$bare_pid"; fi
   if [ -n "$server_pid" ]; then stop_pid "$server_pid"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# json FILE EXPR: evaluates the Python expression EXPR with `d` = the JSON in FILE.
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-
-# wait_up URL: waits (at most 60 s) for a 200 from URL.
-wait_up() {
-  for _ in $(seq 1 120); do
-    if curl -fs --max-time 2 -o /dev/null "$1"; then return 0; fi
-    sleep 0.5
-  done
-  echo "cache.sh: $1 did not come up" >&2
-  return 1
-}
 
 echo "## machine"
 echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
@@ -125,14 +104,7 @@ fi
 fixtures="$seed_dir/fixtures.json"
 
 # fresh_copy: a new working copy of the seeded database in $work/run.
-fresh_copy() {
-  rm -f "$work/run/"*
-  cp "$seed_dir/hasivu.db" "$work/run/hasivu.db"
-  sync  # the copy reaches the disk before anything is measured
-  for f in "$seed_dir/hasivu.db-wal" "$seed_dir/hasivu.db-shm"; do
-    if [ -f "$f" ]; then cp "$f" "$work/run/"; fi
-  done
-}
+fresh_copy() { working_copy "$seed_dir" "$work/run"; }
 
 # Who and what, from the fixtures, as bench/functions.sh picks them: the first parent of the
 # first school with two or more children, that parent's first child, the school.

@@ -17,6 +17,8 @@
 #        BENCH_SERVER_ARGS  extra `hasivu serve` flags (e.g. "--compression-brotli-level 4")
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 repo="$PWD"
 work="${1:-/tmp/hasivu-bench-compression}"
 functions_work="${BENCH_FUNCTIONS_WORK:-/tmp/hasivu-bench-functions}"
@@ -36,19 +38,10 @@ mkdir -p "$work/run" "$work/out" "$functions_work/seed"
 
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then stop_pid "$server_pid"; fi
 }
 trap cleanup EXIT
 
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-wait_up() {
-  for _ in $(seq 1 120); do
-    if curl -fs --max-time 2 -o /dev/null "$1"; then return 0; fi
-    sleep 0.5
-  done
-  echo "compression.sh: $1 did not come up" >&2
-  return 1
-}
 
 echo "## machine"
 echo "$(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
@@ -71,10 +64,7 @@ else
   "$bin" seed --store "sqlite:$seed/hasivu.db" --size medium --fixtures-out "$fixtures"
   touch "$seed/done"
 fi
-rm -f "$work/run/"*
-cp "$seed/hasivu.db" "$work/run/hasivu.db"
-sync  # the copy reaches the disk before anything is measured
-for f in "$seed/hasivu.db-wal" "$seed/hasivu.db-shm"; do [ -f "$f" ] && cp "$f" "$work/run/"; done
+working_copy "$seed" "$work/run"
 cp "$fixtures" "$work/run/fixtures.json"
 
 python3 - "$fixtures" "$work/out" <<'PY'

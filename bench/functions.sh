@@ -27,6 +27,8 @@
 #                          uncached numbers of issue 3; bench/cache.sh measures the cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 repo="$PWD"
 work="${1:-/tmp/hasivu-bench-functions}"
 build="${HASIVU_BUILD_DIR:-build/release}"
@@ -52,23 +54,10 @@ mkdir -p "$work/seed" "$work/run" "$work/out"
 server_pid=""
 node_pid=""
 cleanup() {
-  if [ -n "$node_pid" ]; then kill -TERM "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$node_pid" ]; then stop_pid "$node_pid"; fi
+  if [ -n "$server_pid" ]; then stop_pid "$server_pid"; fi
 }
 trap cleanup EXIT
-
-# json FILE EXPR: evaluates the Python expression EXPR with `d` = the JSON in FILE.
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-
-# wait_up URL: waits (at most 60 s) for a 200 from URL.
-wait_up() {
-  for _ in $(seq 1 120); do
-    if curl -fs --max-time 2 -o /dev/null "$1"; then return 0; fi
-    sleep 0.5
-  done
-  echo "functions.sh: $1 did not come up" >&2
-  return 1
-}
 
 echo "## machine"
 echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
@@ -89,17 +78,10 @@ else
     "$bin" seed --store "sqlite:$work/seed/hasivu.db" --size medium --fixtures-out "$fixtures"
   touch "$work/seed/done"
 fi
-# fresh_copy: a working copy of the seeded database, written to disk before anything is measured
-# (otherwise the kernel flushes the ~400 MB copy during the first runs, rfid-verify's
-# deliveries, and the server's writes queue behind it).
+# fresh_copy: a working copy of the seeded database and its fixtures in $work/run.
 fresh_copy() {
-  rm -f "$work/run/"*
-  cp "$work/seed/hasivu.db" "$work/run/hasivu.db"
-  for f in "$work/seed/hasivu.db-wal" "$work/seed/hasivu.db-shm"; do
-    if [ -f "$f" ]; then cp "$f" "$work/run/"; fi
-  done
+  working_copy "$work/seed" "$work/run"
   cp "$fixtures" "$work/run/fixtures.json"
-  sync
 }
 fresh_copy
 echo "working copy: $work/run/hasivu.db ($(du -m "$work/run/hasivu.db" | cut -f1) MB)"
@@ -141,7 +123,7 @@ start_server() {
   wait_up "$base/healthz"
 }
 stop_server() {
-  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  stop_pid "$server_pid"
   server_pid=""
 }
 : >"$work/out/serve.log"
@@ -299,7 +281,7 @@ node_orders_rps="$last_rps"
 node_orders_cpu="$last_cpu_us"
 bench "baseline: Node.js $(node --version) orders-list" paced "Fastify + better-sqlite3" -- \
   BENCH_TOKEN="$parent_token" "${paced[@]}" "$url"
-kill -TERM "$node_pid"; wait "$node_pid" 2>/dev/null || true
+stop_pid "$node_pid"
 node_pid=""
 
 echo "## login: $logins sequential logins (curl), argon2id opslimit $opslimit, memlimit $memlimit_kib KiB"
