@@ -89,29 +89,7 @@ function request()
 end
 
 if os.getenv("BENCH_COUNT") == "1" then
-  local threads = {}
-  function setup(thread)
-    table.insert(threads, thread)
-  end
-  function init(args)
-    counts = {}
-  end
-  function response(status, headers, body)
-    counts[status] = (counts[status] or 0) + 1
-  end
-  function done(summary, latency, requests)
-    local total = {}
-    for _, t in ipairs(threads) do
-      for status, n in pairs(t:get("counts")) do
-        total[status] = (total[status] or 0) + n
-      end
-    end
-    local parts = {}
-    for status, n in pairs(total) do
-      table.insert(parts, status .. ": " .. n)
-    end
-    table.sort(parts)
-    io.write("Status counts: " .. table.concat(parts, ", ") .. " (one write every " ..
-      (period > 0 and period or "-") .. " requests)\n")
-  end
+  local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+  dofile(here .. "status_counts.lua")
+  CountStatuses(" (one write every " .. (period > 0 and period or "-") .. " requests)")
 end

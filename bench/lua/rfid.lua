@@ -52,16 +52,8 @@ for i, card in ipairs(cards) do
   end
 end
 
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
-
 -- One rotation per wrk thread, shared by its connections (each thread has its own Lua state).
 local next_index = 1
-function init(args)
-  counts = {}
-end
 
 function request()
   local body = bodies[next_index]
@@ -69,21 +61,6 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
-function response(status, headers, body)
-  counts[status] = (counts[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("counts")) do
-      total[status] = (total[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(total) do
-    table.insert(parts, status .. ": " .. n)
-  end
-  table.sort(parts)
-  io.write("Status counts: " .. table.concat(parts, ", ") .. " (" .. #cards .. " cards)\n")
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "status_counts.lua")
+CountStatuses(" (" .. #cards .. " cards)")
