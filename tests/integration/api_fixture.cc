@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,56 @@ bool Exec(const std::string& url, const std::string& sql, std::string* error) {
 }
 
 }  // namespace
+
+std::optional<std::string> ApiServer::Sql(const std::string& sql, std::string* error) const {
+#ifdef HASIVU_TEST_BACKEND_POSTGRES
+  PGconn* conn = PQconnectdb(store_url_.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    *error = std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(conn);
+    PQfinish(conn);
+    return std::nullopt;
+  }
+  PGresult* res = PQexec(conn, sql.c_str());
+  std::optional<std::string> out;
+  if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+    out = PQntuples(res) > 0 && PQnfields(res) > 0 ? std::string(PQgetvalue(res, 0, 0)) : "";
+  } else if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+    out = "";
+  } else {
+    *error = std::string("PostgreSQL: ") + PQerrorMessage(conn);
+  }
+  PQclear(res);
+  PQfinish(conn);
+  return out;
+#else
+  sqlite3* db = nullptr;
+  const std::string path = store_url_.substr(std::string("sqlite:").size());
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    *error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return std::nullopt;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  std::optional<std::string> out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    *error = std::string("SQLite: ") + sqlite3_errmsg(db);
+  } else {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      out = text ? std::string(text) : "";
+    } else if (rc == SQLITE_DONE) {
+      out = "";
+    } else {
+      *error = std::string("SQLite: ") + sqlite3_errmsg(db);
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+#endif
+}
 
 const boost::json::object& ApiResponse::Data() const {
   static const boost::json::object kEmpty;
@@ -198,6 +249,16 @@ ApiResponse ApiSuite::Call(const std::string& method, const std::string& target,
                            const std::string& token, const std::string& body,
                            const std::vector<std::string>& extra_headers) {
   return ServerSlot()->Call(method, target, token, body, extra_headers);
+}
+
+std::string ApiSuite::Sql(const std::string& sql) {
+  std::string error;
+  std::optional<std::string> out = Server().Sql(sql, &error);
+  if (!out) {
+    ADD_FAILURE() << error << " in: " << sql;
+    return "";
+  }
+  return *out;
 }
 
 boost::json::value ApiSuite::LoginData(const std::string& email, const std::string& password) {

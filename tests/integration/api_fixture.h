@@ -23,6 +23,7 @@
 #include <boost/json.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,12 @@ class ApiServer {
                    const std::string& token = "", const std::string& body = "",
                    const std::vector<std::string>& extra_headers = {}) const;
 
+  // Runs one SQL statement directly on the server's database (its SQLite file, or its PostgreSQL
+  // schema), for arranging states the API cannot create (an inactive account, a legacy hash) and
+  // for counting rows. Returns the first column of the first row ("" when there is none), or
+  // nullopt with the reason in *error. Write only SQL both dialects accept.
+  std::optional<std::string> Sql(const std::string& sql, std::string* error) const;
+
  private:
   ApiServer() = default;
   std::unique_ptr<ServerProcess> process_;
@@ -101,6 +108,8 @@ class ApiSuite : public ::testing::Test {
   static std::string Login(const std::string& email, const std::string& password);
   // Full login data ({user, tokens}) or null.
   static boost::json::value LoginData(const std::string& email, const std::string& password);
+  // ApiServer::Sql on the suite's server; a failure fails the test and returns "".
+  static std::string Sql(const std::string& sql);
 
  private:
   static std::unique_ptr<ApiServer>& ServerSlot();

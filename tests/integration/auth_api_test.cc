@@ -1,6 +1,7 @@
 // auth-register, auth-login, refresh, logout and the bearer-token check through a seeded server,
 // on both backends. The suite knows the server's JWT secret so it can craft tokens (expired,
 // alg none, re-signed) the way an attacker or a stale client would send them.
+#include <crypt.h>
 #include <openssl/hmac.h>
 
 #include <atomic>
@@ -226,6 +227,51 @@ TEST_F(AuthApiTest, FiveFailuresThenRateLimitedWithRetryAfter) {
   // Other accounts are not affected.
   const auto& admin = Fixtures().at("admin");
   EXPECT_FALSE(Login(admin).empty());
+}
+
+TEST_F(AuthApiTest, InactiveAccountAnswersLikeAWrongPassword) {
+  boost::json::object account = NewParent("inactive");
+  const std::string email = Str(account, "email");
+  Sql("UPDATE users SET is_active = FALSE WHERE email = '" + email + "'");
+  ApiResponse inactive = Call("POST", "/api/v1/auth/login", "", LoginBody(email, "Str0ng!pass"));
+  ASSERT_EQ(inactive.status, 401) << inactive.body;
+  EXPECT_EQ(inactive.ErrorCode(), "INVALID_CREDENTIALS");
+  ApiResponse wrong = Call("POST", "/api/v1/auth/login", "", LoginBody(email, "Wrong!pass1"));
+  EXPECT_EQ(wrong.json.at("error"), inactive.json.at("error"));
+
+  // Switched back on, the same password logs in: it was the flag, not the password.
+  Sql("UPDATE users SET is_active = TRUE WHERE email = '" + email + "'");
+  EXPECT_FALSE(Login(email, "Str0ng!pass").empty());
+}
+
+// The original platform stored bcrypt hashes; such an account logs in with its password, and the
+// login replaces the hash with an argon2id one.
+TEST_F(AuthApiTest, LegacyBcryptHashesLogInAndAreRehashedToArgon2id) {
+  for (const char* prefix : {"$2b$", "$2a$"}) {
+    SCOPED_TRACE(prefix);
+    boost::json::object account = NewParent("bcrypt");
+    const std::string email = Str(account, "email");
+    const std::string password = "Legacy!pass9";
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    ASSERT_NE(crypt_gensalt_rn(prefix, 4, nullptr, 0, setting, sizeof setting), nullptr);
+    crypt_data data{};
+    const char* hashed = crypt_r(password.c_str(), setting, &data);
+    ASSERT_NE(hashed, nullptr);
+    const std::string bcrypt_hash = hashed;
+    ASSERT_EQ(bcrypt_hash.rfind(prefix, 0), 0u) << bcrypt_hash;
+    Sql("UPDATE users SET password_hash = '" + bcrypt_hash + "' WHERE email = '" + email + "'");
+
+    ApiResponse wrong = Call("POST", "/api/v1/auth/login", "", LoginBody(email, "Str0ng!pass"));
+    EXPECT_EQ(wrong.ErrorCode(), "INVALID_CREDENTIALS") << wrong.body;
+    EXPECT_EQ(Sql("SELECT password_hash FROM users WHERE email = '" + email + "'"), bcrypt_hash);
+
+    EXPECT_FALSE(Login(email, password).empty());
+    const std::string rehashed =
+        Sql("SELECT password_hash FROM users WHERE email = '" + email + "'");
+    EXPECT_EQ(rehashed.rfind("$argon2id$", 0), 0u) << rehashed;
+    // The new hash verifies the same password.
+    EXPECT_FALSE(Login(email, password).empty());
+  }
 }
 
 TEST_F(AuthApiTest, RegisterMakesAParentWhateverTheBodySays) {
@@ -489,6 +535,29 @@ TEST_F(AuthApiTest, UserIdHeadersAreIgnored) {
   ApiResponse admin = Call("GET", "/api/v1/users/" + admin_id, Str(account, "accessToken"), "",
                            {"X-User-Id: " + admin_id});
   EXPECT_EQ(admin.status, 404);
+}
+
+// Per client address: 30 failed attempts a minute, whichever emails they name. A suite of its own:
+// the limit then holds for every login from this address for up to a minute.
+class AuthAddressThrottleApiTest : public ApiSuite {};
+
+TEST_F(AuthAddressThrottleApiTest, ThirtyFailuresFromOneAddressThenRateLimited) {
+  for (int i = 0; i < 30; ++i) {
+    // A different email each time, so the per-email limit (5) never applies.
+    ApiResponse r = Call("POST", "/api/v1/auth/login", "",
+                         LoginBody("nobody" + std::to_string(i) + "@throttle.example", "Wrong!1a"));
+    ASSERT_EQ(r.status, 401) << i << r.body;
+    ASSERT_EQ(r.ErrorCode(), "INVALID_CREDENTIALS") << i;
+  }
+  // The 31st attempt is refused even for a real account with its right password.
+  const auto& admin = Fixtures().at("admin");
+  ApiResponse r = Call("POST", "/api/v1/auth/login", "",
+                       LoginBody(Str(admin, "email"), Str(admin, "password")));
+  ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "RATE_LIMITED");
+  const int retry_after = std::stoi(r.Header("retry-after"));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
 }
 
 }  // namespace

@@ -40,5 +40,37 @@ TEST_F(SystemApiTest, ErrorsUseTheEnvelope) {
   EXPECT_EQ(missing.Header("x-request-id"), "sys-1");
 }
 
+TEST_F(SystemApiTest, TransportErrorsUseTheEnvelopeOnEveryBackend) {
+  // 405 names the methods the path does take.
+  ApiResponse wrong_method = Call("DELETE", "/api/v1/orders");
+  EXPECT_EQ(wrong_method.status, 405) << wrong_method.body;
+  EXPECT_EQ(wrong_method.ErrorCode(), "METHOD_NOT_ALLOWED");
+  const std::string allow = wrong_method.Header("allow");
+  EXPECT_NE(allow.find("GET"), std::string::npos) << allow;
+  EXPECT_NE(allow.find("POST"), std::string::npos) << allow;
+  EXPECT_EQ(allow.find("DELETE"), std::string::npos) << allow;
+
+  // One byte over 64 KiB is refused before any handler runs; exactly 64 KiB is read (and then
+  // judged on its content: not an account).
+  const std::string pad_key = R"({"email":"a@b.test","password":"x","pad":")";
+  const std::string at_limit = pad_key + std::string(65536 - pad_key.size() - 2, 'p') + "\"}";
+  ASSERT_EQ(at_limit.size(), 65536u);
+  ApiResponse read = Call("POST", "/api/v1/auth/login", "", at_limit);
+  EXPECT_EQ(read.status, 401) << read.body;
+  const std::string over = pad_key + std::string(65537 - pad_key.size() - 2, 'p') + "\"}";
+  ApiResponse too_big = Call("POST", "/api/v1/auth/login", "", over);
+  EXPECT_EQ(too_big.status, 413) << too_big.body;
+  EXPECT_FALSE(too_big.ErrorCode().empty()) << too_big.body;
+  EXPECT_EQ(too_big.json.at("success").as_bool(), false);
+
+  HttpResponse text =
+      HttpRequest(Server().port(), "POST", "/api/v1/orders", {"Content-Type: text/plain"}, "{}");
+  EXPECT_EQ(text.status, 415);
+  EXPECT_NE(text.body.find("\"success\":false"), std::string::npos) << text.body;
+
+  // The server is still serving after all of them.
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+}
+
 }  // namespace
 }  // namespace hasivu::testing
