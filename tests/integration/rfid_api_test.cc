@@ -246,6 +246,55 @@ TEST_F(RfidApiTest, ReaderMustBeAnActiveReaderOfTheCardsSchool) {
             Json(unknown.json.at("error").at("message")));
 }
 
+TEST_F(RfidApiTest, AnInactiveReaderOfTheSchoolIsRefusedAlike) {
+  const std::string token = Login(Kitchen(0));
+  const std::string card = Str(ScannableStudent(0, kPreparing), "cardNumber");
+  const std::string reader = Reader(0, 1);
+  Sql("UPDATE rfid_readers SET is_active = FALSE WHERE id = '" + reader + "'");
+  ApiResponse inactive = Scan(token, card, {{"readerId", reader}});
+  Sql("UPDATE rfid_readers SET is_active = TRUE WHERE id = '" + reader + "'");
+  EXPECT_EQ(inactive.status, 422) << inactive.body;
+  EXPECT_EQ(inactive.ErrorCode(), "READER_MISMATCH");
+  // Refused before anything was written: the order is still awaiting delivery.
+  json::array orders = TodaysOrders(Str(Student(0, kPreparing), "id"));
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0].at("status").as_string(), "preparing");
+}
+
+TEST_F(RfidApiTest, TheCardsStudentAndSchoolMustBeActive) {
+  const std::string token = Login(Kitchen(1));
+  // A student with a usable card that no other test of this suite scans (they use the last
+  // seven).
+  json::value student;
+  for (int from_end = 8; from_end < 40 && student.is_null(); ++from_end) {
+    const json::value s = Student(1, from_end);
+    if (s.at("cardActive").as_bool() && !s.at("cardExpired").as_bool()) student = s;
+  }
+  ASSERT_FALSE(student.is_null());
+  const std::string student_id = Str(student, "id");
+  const std::string card = Str(student, "cardNumber");
+  const std::string verifications_sql =
+      "SELECT COUNT(*) FROM delivery_verifications WHERE student_id = '" + student_id + "'";
+  const std::string verifications_before = Sql(verifications_sql);
+  const std::string orders_before = Json(TodaysOrders(student_id));
+
+  Sql("UPDATE users SET is_active = FALSE WHERE id = '" + student_id + "'");
+  ApiResponse student_off = Scan(token, card);
+  Sql("UPDATE users SET is_active = TRUE WHERE id = '" + student_id + "'");
+  EXPECT_EQ(student_off.status, 422) << student_off.body;
+  EXPECT_EQ(student_off.ErrorCode(), "STUDENT_INACTIVE");
+
+  Sql("UPDATE schools SET is_active = FALSE WHERE id = '" + SchoolId(1) + "'");
+  ApiResponse school_off = Scan(token, card);
+  Sql("UPDATE schools SET is_active = TRUE WHERE id = '" + SchoolId(1) + "'");
+  EXPECT_EQ(school_off.status, 422) << school_off.body;
+  EXPECT_EQ(school_off.ErrorCode(), "SCHOOL_INACTIVE");
+
+  // Both refused before anything was written.
+  EXPECT_EQ(Sql(verifications_sql), verifications_before);
+  EXPECT_EQ(Json(TodaysOrders(student_id)), orders_before);
+}
+
 TEST_F(RfidApiTest, TenancyAndRoles) {
   const std::string card = Card(0, kPreparing);
   // Staff of another school cannot tell the card exists.
