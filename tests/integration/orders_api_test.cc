@@ -401,6 +401,33 @@ TEST_F(OrdersApiTest, OneIdempotencyKeyMakesOneOrder) {
   EXPECT_EQ(long_key.ErrorCode(), "VALIDATION_ERROR");
 }
 
+// "The same key from the same user": another user's request with that key is its own request,
+// never a replay of the first user's answer nor a reuse refusal.
+TEST_F(OrdersApiTest, AnIdempotencyKeyBelongsToOneUser) {
+  const std::string date = NextWeekday(Base(), 6);
+  const std::string key = "Idempotency-Key: shared-key-" + date;
+  auto order_for = [&](size_t school, size_t parent) {
+    const std::string token = Login(Parent(school, parent));
+    json::array menu = MenuItems(school, date, token);
+    EXPECT_FALSE(menu.empty());
+    if (menu.empty()) return ApiResponse{};
+    const std::string body = Json(OrderBody(
+        ChildId(school, parent), date,
+        json::array{json::object{{"menuItemId", menu[0].at("menuItemId")}, {"quantity", 1}}}));
+    return Call("POST", "/api/v1/orders", token, body, {key});
+  };
+  ApiResponse first = order_for(0, 3);
+  ASSERT_EQ(first.status, 201) << first.body;
+  ApiResponse second = order_for(1, 3);
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_NE(second.Data().at("order").at("id"), first.Data().at("order").at("id"));
+  EXPECT_EQ(Str(second.Data().at("order"), "studentId"), ChildId(1, 3));
+  // Each user's key still replays that user's own order.
+  ApiResponse replay = order_for(0, 3);
+  ASSERT_EQ(replay.status, 201) << replay.body;
+  EXPECT_EQ(replay.Data().at("order").at("id"), first.Data().at("order").at("id"));
+}
+
 TEST_F(OrdersApiTest, PagesWalkEveryOrderOnceInEachSort) {
   // A parent with several children: their orders are merged into one page order.
   size_t parent = 0;
@@ -526,6 +553,16 @@ TEST_F(OrdersApiTest, ScopesByRole) {
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(r.ErrorCode(), "FORBIDDEN");
   EXPECT_EQ(Call("GET", "/api/v1/orders?schoolId=" + SchoolId(0), kitchen).status, 200);
+  // School admins likewise.
+  const std::string school_admin = Login(School(1).at("schoolAdmin"));
+  r = Call("GET", "/api/v1/orders?schoolId=" + SchoolId(0), school_admin);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "FORBIDDEN");
+  r = Call("GET", "/api/v1/orders?limit=50&schoolId=" + SchoolId(1), school_admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (const json::value& o : r.Data().at("orders").as_array()) {
+    EXPECT_EQ(o.at("school").at("id").as_string(), SchoolId(1));
+  }
   // Student: own orders only.
   const json::value& child = Parent(0).at("children").at(0);
   r = Call("GET", "/api/v1/orders?limit=100", Login(child));
@@ -637,13 +674,22 @@ TEST_F(OrdersApiTest, KitchenFlowAndItsRefusals) {
 
 TEST_F(OrdersApiTest, ParentMayNotMoveTheKitchenFlow) {
   const std::string token = Login(Parent(0));
-  ApiResponse list = Call("GET", "/api/v1/orders?status=confirmed&limit=1", token);
-  ASSERT_EQ(list.status, 200);
-  if (list.Data().at("orders").as_array().empty()) GTEST_SKIP() << "no confirmed order";
-  const std::string id(list.Data().at("orders").at(0).at("id").as_string());
-  ApiResponse r =
-      Call("PATCH", "/api/v1/orders/" + id + "/status", token, "{\"status\":\"preparing\"}");
-  EXPECT_EQ(r.status, 403) << r.body;
+  ApiResponse list = Call("GET", "/api/v1/orders?limit=1", token);
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_FALSE(list.Data().at("orders").as_array().empty()) << "the seeded parent has orders";
+  const json::value& order = list.Data().at("orders").at(0);
+  const std::string id(order.at("id").as_string());
+  // The kitchen's steps. (Cancelling their own pending or confirmed order is the one change a
+  // parent may make; "delivered" comes only from a scan.)
+  for (const char* to : {"preparing", "ready", "out_for_delivery"}) {
+    ApiResponse r = Call("PATCH", "/api/v1/orders/" + id + "/status", token,
+                         Json(json::object{{"status", to}}));
+    EXPECT_EQ(r.status, 403) << to << " " << r.body;
+    EXPECT_EQ(r.ErrorCode(), "FORBIDDEN") << to;
+  }
+  ApiResponse after = Call("GET", "/api/v1/orders/" + id, token);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.Data().at("order").at("status"), order.at("status"));
 }
 
 }  // namespace
