@@ -502,6 +502,14 @@ TYPED_TEST(PaymentsApiTest, ConcurrentVerifiesHaveExactlyOneEffect) {
     EXPECT_EQ(Json(r.Data()), Json(answers[0].Data()));
   }
   EXPECT_EQ(this->GetOrder(o.token, o.id)["status"], "confirmed");
+  // In the database: one captured transaction and one audit entry for the order.
+  EXPECT_EQ(this->Sql("SELECT COUNT(*) FROM payment_transactions WHERE gateway_payment_id = '" +
+                      c.payment_id + "'"),
+            "1");
+  EXPECT_EQ(
+      this->Sql("SELECT COUNT(*) FROM audit_logs WHERE entity_type = 'order' AND entity_id = '" +
+                o.id + "' AND action = 'payment_captured'"),
+      "1");
 }
 
 TYPED_TEST(PaymentsApiTest, WebhookIsSignedAndIdempotentWithVerify) {
