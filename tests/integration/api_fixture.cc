@@ -261,6 +261,18 @@ std::string ApiSuite::Sql(const std::string& sql) {
   return *out;
 }
 
+void ApiSuite::ExpectCleanError(const ApiResponse& r) {
+  ASSERT_TRUE(r.json.is_object()) << r.body;
+  EXPECT_EQ(r.json.at("success"), false) << r.body;
+  EXPECT_FALSE(r.ErrorCode().empty()) << r.body;
+  EXPECT_GE(r.status, 400) << r.body;
+  EXPECT_LT(r.status, 500) << r.body;
+  for (const char* leak : {"SELECT", "INSERT", "UPDATE ", "sqlite", "SQLITE", "postgres",
+                           "SQLSTATE", "syntax error", ".cc", ".db", "std::", "what()"}) {
+    EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << " in " << r.body;
+  }
+}
+
 boost::json::value ApiSuite::LoginData(const std::string& email, const std::string& password) {
   ApiResponse r = Call("POST", "/api/v1/auth/login", "",
                        Json(boost::json::object{{"email", email}, {"password", password}}));

@@ -110,6 +110,9 @@ class ApiSuite : public ::testing::Test {
   static boost::json::value LoginData(const std::string& email, const std::string& password);
   // ApiServer::Sql on the suite's server; a failure fails the test and returns "".
   static std::string Sql(const std::string& sql);
+  // Expects `r` to be an error envelope that carries no internals: no SQL, no engine or file
+  // names, no exception text.
+  static void ExpectCleanError(const ApiResponse& r);
 
  private:
   static std::unique_ptr<ApiServer>& ServerSlot();

@@ -392,6 +392,42 @@ TEST_F(AuthApiTest, SqlMetacharactersAreStoredVerbatim) {
   EXPECT_FALSE(Login(Fixtures().at("admin")).empty());
 }
 
+TEST_F(AuthApiTest, SqlMetacharactersInTokensAndPhoneAreHarmless) {
+  const std::string evil = "' OR '1'='1'; DROP TABLE auth_sessions;--";
+  boost::json::object account = NewParent("tokens");
+  ApiResponse refresh =
+      Call("POST", "/api/v1/auth/refresh", "", Json(boost::json::object{{"refreshToken", evil}}));
+  EXPECT_EQ(refresh.status, 401) << refresh.body;
+  EXPECT_EQ(refresh.ErrorCode(), "UNAUTHENTICATED");
+  ExpectCleanError(refresh);
+  // Logging out an unknown token ends nothing and says nothing about what exists.
+  ApiResponse logout =
+      Call("POST", "/api/v1/auth/logout", "", Json(boost::json::object{{"refreshToken", evil}}));
+  EXPECT_LT(logout.status, 500) << logout.body;
+  // A phone number with quotes is a field error, not a query.
+  ApiResponse phone = Call("POST", "/api/v1/auth/register", "",
+                           RegisterBody("phone.evil@auth-test.example", "Str0ng!pass",
+                                        {{"phone", "+91'; DROP TABLE users;--"}}));
+  EXPECT_EQ(phone.status, 400) << phone.body;
+  EXPECT_EQ(DetailFields(phone), std::set<std::string>{"phone"});
+  ExpectCleanError(phone);
+  // The real session still refreshes: nothing was revoked or dropped.
+  ApiResponse real = Call("POST", "/api/v1/auth/refresh", "",
+                          Json(boost::json::object{{"refreshToken", account.at("refreshToken")}}));
+  EXPECT_EQ(real.status, 200) << real.body;
+  EXPECT_FALSE(Login(Fixtures().at("admin")).empty());
+}
+
+TEST_F(AuthApiTest, AuthErrorBodiesCarryNoInternals) {
+  ExpectCleanError(Call("POST", "/api/v1/auth/login", "", R"({"email":)"));
+  ExpectCleanError(Call("POST", "/api/v1/auth/login", "", R"({"email":42,"password":["x"]})"));
+  ExpectCleanError(
+      Call("POST", "/api/v1/auth/login", "", LoginBody("nobody@auth-test.example", "x")));
+  ExpectCleanError(Call("POST", "/api/v1/auth/register", "", RegisterBody("not-an-email")));
+  ExpectCleanError(Call("GET", "/api/v1/users/me", "not.a.token"));
+  ExpectCleanError(Call("POST", "/api/v1/auth/refresh", "", "{}"));
+}
+
 TEST_F(AuthApiTest, RefreshRotatesAndReuseRevokesTheFamily) {
   boost::json::object first = NewParent("refresh");
   ApiResponse r1 = Call("POST", "/api/v1/auth/refresh", "",

@@ -104,6 +104,48 @@ TEST_F(MenusApiTest, InvalidParametersAnswer400WithDetails) {
   EXPECT_EQ(Call("GET", MenuPath(0, Base())).status, 401);
 }
 
+TEST_F(MenusApiTest, SqlMetacharactersInEveryParameterAreFieldErrors) {
+  const std::string token = Login(Parent(0));
+  // "' OR 1=1; DROP TABLE daily_menus;--", URL-encoded.
+  const std::string evil = "%27%20OR%201%3D1%3B%20DROP%20TABLE%20daily_menus%3B--";
+  ApiResponse school =
+      Call("GET", "/api/v1/menus/daily?schoolId=" + evil + "&date=" + Base(), token);
+  EXPECT_EQ(school.status, 400) << school.body;
+  ExpectCleanError(school);
+  ApiResponse date =
+      Call("GET", "/api/v1/menus/daily?schoolId=" + SchoolId(0) + "&date=" + evil, token);
+  EXPECT_EQ(date.status, 400) << date.body;
+  ExpectCleanError(date);
+
+  const std::string admin = Login(School(0).at("schoolAdmin"));
+  const std::string day = NextWeekday(Base(), 26);
+  const std::string sql = "' OR 1=1; DROP TABLE daily_menus;--";
+  for (const char* field : {"schoolId", "date", "dayType"}) {
+    json::object body{
+        {"schoolId", SchoolId(0)},
+        {"date", day},
+        {"publish", true},
+        {"items", json::array{json::object{{"menuItemId", Item(0, 0)}, {"category", "LUNCH"}}}}};
+    body[field] = sql;
+    ApiResponse r = Call("PUT", "/api/v1/menus/daily", admin, Json(body));
+    EXPECT_EQ(r.status, 400) << field << " " << r.body;
+    ExpectCleanError(r);
+  }
+  // Nothing was written and the menus are all still there.
+  EXPECT_EQ(Call("GET", MenuPath(0, day), token).status, 404);
+  EXPECT_EQ(Call("GET", MenuPath(0, Base()), token).status, 200);
+}
+
+TEST_F(MenusApiTest, MenuErrorBodiesCarryNoInternals) {
+  const std::string token = Login(Parent(0));
+  ExpectCleanError(Call("GET", "/api/v1/menus/daily?schoolId=not-a-uuid&date=2026-02-30", token));
+  ExpectCleanError(Call("GET", MenuPath(1, Base()), token));
+  ExpectCleanError(Call("GET", MenuPath(0, Base())));
+  ExpectCleanError(Call("PUT", "/api/v1/menus/daily", token, "{}"));
+  ExpectCleanError(
+      Call("PUT", "/api/v1/menus/daily", Login(School(0).at("schoolAdmin")), "{not json"));
+}
+
 TEST_F(MenusApiTest, PutReplacesTheMenuAndDraftsStayHiddenFromParents) {
   const std::string admin = Login(School(0).at("schoolAdmin"));
   const std::string parent = Login(Parent(0));

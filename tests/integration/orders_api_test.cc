@@ -428,6 +428,43 @@ TEST_F(OrdersApiTest, AnIdempotencyKeyBelongsToOneUser) {
   EXPECT_EQ(replay.Data().at("order").at("id"), first.Data().at("order").at("id"));
 }
 
+TEST_F(OrdersApiTest, SqlMetacharactersInTheKeyAndTheStatusAreHarmless) {
+  const std::string token = Login(Parent(0, 4));
+  const std::string date = NextWeekday(Base(), 7);
+  json::array menu = MenuItems(0, date, token);
+  ASSERT_FALSE(menu.empty());
+  const std::string body = Json(OrderBody(
+      ChildId(0, 4), date,
+      json::array{json::object{{"menuItemId", menu[0].at("menuItemId")}, {"quantity", 1}}}));
+  // A key with quotes is just a key: it makes one order and replays it.
+  const std::string key = "Idempotency-Key: k'); DROP TABLE idempotency_keys;--";
+  ApiResponse first = Call("POST", "/api/v1/orders", token, body, {key});
+  ASSERT_EQ(first.status, 201) << first.body;
+  ApiResponse replay = Call("POST", "/api/v1/orders", token, body, {key});
+  ASSERT_EQ(replay.status, 201) << replay.body;
+  EXPECT_EQ(replay.Data().at("order").at("id"), first.Data().at("order").at("id"));
+  // A status with quotes is a field error.
+  const std::string id(first.Data().at("order").at("id").as_string());
+  ApiResponse status =
+      Call("PATCH", "/api/v1/orders/" + id + "/status", Login(School(0).at("kitchenStaff").at(0)),
+           Json(json::object{{"status", "preparing'; UPDATE orders SET status='delivered';--"}}));
+  EXPECT_EQ(status.status, 400) << status.body;
+  EXPECT_EQ(status.ErrorCode(), "VALIDATION_ERROR");
+  ExpectCleanError(status);
+  ApiResponse after = Call("GET", "/api/v1/orders/" + id, token);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.Data().at("order").at("status"), "pending");
+}
+
+TEST_F(OrdersApiTest, OrderErrorBodiesCarryNoInternals) {
+  const std::string token = Login(Parent(0));
+  ExpectCleanError(Call("GET", "/api/v1/orders?limit=0&sort=sideways", token));
+  ExpectCleanError(Call("GET", "/api/v1/orders?cursor=%27%20OR%201%3D1--", token));
+  ExpectCleanError(Call("GET", "/api/v1/orders/%27%20OR%201%3D1--", token));
+  ExpectCleanError(Call("POST", "/api/v1/orders", token, "{not json"));
+  ExpectCleanError(Call("POST", "/api/v1/orders", token, R"({"items":"many"})"));
+}
+
 TEST_F(OrdersApiTest, PagesWalkEveryOrderOnceInEachSort) {
   // A parent with several children: their orders are merged into one page order.
   size_t parent = 0;

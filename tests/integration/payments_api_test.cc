@@ -426,6 +426,36 @@ TYPED_TEST(PaymentsApiTest, SignatureIsChecked) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+TYPED_TEST(PaymentsApiTest, SqlMetacharactersInPaymentIdsSignaturesAndWebhooksAreHarmless) {
+  PoolOrder o = this->TakeOrder();
+  Checkout c = this->Pay(o.token, this->NewGatewayOrder(o));
+  const std::string evil = "' OR '1'='1'; UPDATE orders SET payment_status='paid';--";
+  Checkout bad = c;
+  bad.payment_id = "pay_" + evil;
+  ApiResponse r = this->Verify(o.token, bad);
+  EXPECT_EQ(r.status, 400) << r.body;
+  this->ExpectCleanError(r);
+  bad = c;
+  bad.signature = evil;
+  r = this->Verify(o.token, bad);
+  EXPECT_GE(r.status, 400) << r.body;
+  EXPECT_LT(r.status, 500) << r.body;
+  this->ExpectCleanError(r);
+  // A correctly signed webhook whose ids carry SQL is refused or ignored, never applied.
+  Checkout hostile = c;
+  hostile.payment_id = "pay_" + evil;
+  hostile.order_id = "order_" + evil;
+  const std::string body = this->PaymentEvent("payment.captured", hostile, o.total, "captured");
+  r = this->Webhook(body, payments::WebhookSignature(kWebhookSecret, body));
+  EXPECT_LT(r.status, 500) << r.body;
+  if (r.status >= 400) this->ExpectCleanError(r);
+  EXPECT_EQ(this->GetOrder(o.token, o.id)["paymentStatus"], "pending");
+  // The real checkout still verifies.
+  r = this->Verify(o.token, c);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(this->GetOrder(o.token, o.id)["paymentStatus"], "paid");
+}
+
 TYPED_TEST(PaymentsApiTest, UnknownOrForeignPaymentOrderIsNotFound) {
   const std::string gid = "order_ZZZZZZZZZZZZZZ";
   const std::string pid = "pay_ZZZZZZZZZZZZZZ";
