@@ -1,5 +1,16 @@
 // The operational endpoints and the envelope through a seeded server, on both backends.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <boost/json.hpp>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "tests/integration/api_fixture.h"
 
@@ -71,6 +82,163 @@ TEST_F(SystemApiTest, TransportErrorsUseTheEnvelopeOnEveryBackend) {
   // The server is still serving after all of them.
   EXPECT_EQ(Call("GET", "/healthz").status, 200);
 }
+
+#ifdef HASIVU_TEST_BACKEND_POSTGRES
+// A loopback TCP relay between the server and PostgreSQL that the test can cut: while cut, every
+// relayed connection is closed and new ones are closed on accept, as when the database host goes
+// away. Loopback only; its threads end with it.
+class PostgresRelay {
+ public:
+  explicit PostgresRelay(int target_port) : target_port_(target_port) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listen_fd_, 64) != 0) {
+      return;
+    }
+    socklen_t len = sizeof addr;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~PostgresRelay() {
+    stop_ = true;
+    Cut();
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    if (acceptor_.joinable()) acceptor_.join();
+    for (std::thread& t : pipes_) t.join();
+  }
+  int port() const { return port_; }
+  // Closes every relayed connection and refuses new ones until Restore().
+  void Cut() {
+    cut_ = true;
+    std::lock_guard lock(mu_);
+    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+  }
+  void Restore() { cut_ = false; }
+
+ private:
+  void AcceptLoop() {
+    while (!stop_) {
+      const int client = accept(listen_fd_, nullptr, nullptr);
+      if (client < 0) return;
+      if (cut_) {
+        close(client);
+        continue;
+      }
+      const int upstream = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+      if (connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(upstream);
+        close(client);
+        continue;
+      }
+      {
+        std::lock_guard lock(mu_);
+        open_fds_.insert(client);
+        open_fds_.insert(upstream);
+      }
+      pipes_.emplace_back([this, client, upstream] { Pipe(client, upstream); });
+    }
+  }
+  void Pipe(int a, int b) {
+    pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+    char buf[16384];
+    while (!stop_ && !cut_) {
+      if (poll(fds, 2, 100) <= 0) continue;
+      bool done = false;
+      for (int i = 0; i < 2 && !done; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0 || write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) done = true;
+      }
+      if (done) break;
+    }
+    std::lock_guard lock(mu_);
+    open_fds_.erase(a);
+    open_fds_.erase(b);
+    close(a);
+    close(b);
+  }
+
+  const int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> cut_{false};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::set<int> open_fds_;  // GUARDED_BY(mu_)
+  std::thread acceptor_;
+  std::vector<std::thread> pipes_;  // touched by the acceptor thread and the destructor only
+};
+
+// api.md: 503 UNAVAILABLE with Retry-After when the database cannot be reached; and the server
+// serves again once it can.
+class DatabaseOutageApiTest : public ApiSuite {
+ public:
+  static void SetUpTestSuite() {
+    const std::string url = std::getenv("HASIVU_TEST_POSTGRES_URL");
+    const size_t host = url.find("@127.0.0.1:");
+    ASSERT_NE(host, std::string::npos) << "expected a 127.0.0.1 URL: " << url;
+    const size_t port_at = host + std::string("@127.0.0.1:").size();
+    const size_t port_end = url.find('/', port_at);
+    relay_ = new PostgresRelay(std::stoi(url.substr(port_at, port_end - port_at)));
+    ASSERT_NE(relay_->port(), 0);
+    // The suite's server (and its schema) reach PostgreSQL only through the relay.
+    setenv("HASIVU_TEST_POSTGRES_URL",
+           (url.substr(0, port_at) + std::to_string(relay_->port()) + url.substr(port_end)).c_str(),
+           1);
+    ApiSuite::SetUpTestSuite();
+    setenv("HASIVU_TEST_POSTGRES_URL", url.c_str(), 1);
+  }
+  static void TearDownTestSuite() {
+    relay_->Restore();
+    ApiSuite::TearDownTestSuite();
+    delete relay_;
+    relay_ = nullptr;
+  }
+
+ protected:
+  static inline PostgresRelay* relay_ = nullptr;
+};
+
+TEST_F(DatabaseOutageApiTest, AnswersUnavailableWithRetryAfterAndRecovers) {
+  const auto& admin = Fixtures().at("admin");
+  const std::string login_body =
+      Json(boost::json::object{{"email", admin.at("email")}, {"password", admin.at("password")}});
+  ASSERT_EQ(Call("POST", "/api/v1/auth/login", "", login_body).status, 200);
+  ASSERT_EQ(Call("GET", "/readyz").status, 200);
+
+  relay_->Cut();
+  ApiResponse ready = Call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_EQ(ready.ErrorCode(), "UNAVAILABLE");
+  EXPECT_FALSE(ready.Header("retry-after").empty());
+  ApiResponse login = Call("POST", "/api/v1/auth/login", "", login_body);
+  EXPECT_EQ(login.status, 503) << login.body;
+  EXPECT_EQ(login.ErrorCode(), "UNAVAILABLE");
+  EXPECT_FALSE(login.Header("retry-after").empty());
+  ExpectCleanError(login);
+  // The process itself is alive and says so.
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+
+  relay_->Restore();
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    status = Call("POST", "/api/v1/auth/login", "", login_body).status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status, 200) << "the server did not recover once PostgreSQL was back";
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+}
+#endif  // HASIVU_TEST_BACKEND_POSTGRES
 
 }  // namespace
 }  // namespace hasivu::testing
