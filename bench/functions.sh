@@ -319,23 +319,24 @@ echo "stored hash parameters after login: $stored"
 
 stop_server
 
-for round in $(seq 2 "$rfid_rounds"); do
-  echo "## rfid-verify first scans, round $round: a fresh copy, a fresh server"
+# fresh_server_as_admin: a fresh copy of the seeded database, a server on it, $admin_token.
+fresh_server_as_admin() {
   fresh_copy
   start_server
   read -r code _ <<<"$(login admin)"
   [ "$code" = 200 ] || { echo "login as admin answered $code" >&2; exit 1; }
   admin_token=$(token_of admin)
+}
+
+for round in $(seq 2 "$rfid_rounds"); do
+  echo "## rfid-verify first scans, round $round: a fresh copy, a fresh server"
+  fresh_server_as_admin
   first_scans "$round"
   stop_server
 done
 # Deliveries as fast as one server thread goes: 2 s, since ~2 500/s would exhaust the cards.
 echo "## rfid-verify first scans, peak: a fresh copy, a fresh server"
-fresh_copy
-start_server
-read -r code _ <<<"$(login admin)"
-[ "$code" = 200 ] || { echo "login as admin answered $code" >&2; exit 1; }
-admin_token=$(token_of admin)
+fresh_server_as_admin
 bench "rfid-verify first scans (admin, every fixture card)" peak "deliveries; 2 s so few cards repeat" -- \
   BENCH_TOKEN="$admin_token" BENCH_CARDS_FILE="$work/out/cards_all" \
   wrk -t1 -c32 -d2s --latency -s "$lua/rfid.lua" "$base"
