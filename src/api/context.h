@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "compress/settings.h"
+#include "domain/payment_service.h"
 #include "domain/principal.h"
 #include "domain/read_cache.h"
 #include "domain/settings.h"
@@ -60,6 +61,9 @@ struct ApiContext {
   // The server's response compression (http::ServerSettings::compression): cached reads keep
   // ready-compressed variants by it (cached_read.h).
   compress::Settings compression;
+  // Set by RegisterPaymentRoutes (null before): orders-status refunds a cancelled paid order
+  // through it.
+  std::shared_ptr<domain::PaymentService> payment_service;
   // Filled by route registration: what to load into the cache at start-up (app/ runs them in the
   // background once the server listens).
   std::vector<std::function<std::vector<cache::WarmUpItem>()>> warm_ups;

@@ -226,7 +226,7 @@ RazorpayStandin::Answer RazorpayStandin::Handle(const RecordedRequest& r) {
     const std::string id = rest.substr(0, slash);
     const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
     Answer a = HandlePayment(r, id, action);
-    if (lose_next_ > 0 && a.status < 300) {
+    if (lose_next_ > 0 && a.status < 300 && (lose_method_.empty() || lose_method_ == r.method)) {
       --lose_next_;
       return {500, ErrorBody("stand-in lost the answer")};
     }
@@ -357,9 +357,10 @@ void RazorpayStandin::BadJsonNext(int n) {
   bad_json_next_ = n;
 }
 
-void RazorpayStandin::LoseNextAnswers(int n) {
+void RazorpayStandin::LoseNextAnswers(int n, std::string method) {
   std::lock_guard lock(mu_);
   lose_next_ = n;
+  lose_method_ = std::move(method);
 }
 
 std::string RazorpayStandin::Pay(const std::string& order_id, const std::string& status,

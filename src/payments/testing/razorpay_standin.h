@@ -56,8 +56,9 @@ class RazorpayStandin {
   void DelayNext(int n, std::chrono::milliseconds delay);
   // The next `n` requests answer 200 with a body that is not JSON.
   void BadJsonNext(int n);
-  // The next `n` requests take effect as usual, but answer 500 instead of their result.
-  void LoseNextAnswers(int n);
+  // The next `n` requests (only those with `method`, if given) take effect as usual, but answer
+  // 500 instead of their result.
+  void LoseNextAnswers(int n, std::string method = "");
 
   // Checkout for an order this stand-in created: records a payment with `status` ("captured",
   // "authorized", "failed") of the order's amount (or `amount` if given) and returns its id;
@@ -126,6 +127,7 @@ class RazorpayStandin {
   std::chrono::milliseconds delay_{0};
   int bad_json_next_ = 0;
   int lose_next_ = 0;
+  std::string lose_method_;
 };
 
 }  // namespace hasivu::payments::testing
