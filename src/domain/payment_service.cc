@@ -332,12 +332,20 @@ StatusOr<VerificationView> PaymentService::Verify(const Principal& caller,
   if (!IsSuccess(payment->status)) {
     return Refused("the payment is " + payment->status + ", not captured", "PAYMENT_NOT_CAPTURED");
   }
-  ASSIGN_OR_RETURN(Applied applied,
-                   ApplyCaptured(in.razorpay_order_id, *payment, in.razorpay_signature,
-                                 caller.user_id, /*enforce_expiry=*/true, request_id, "verify",
-                                 captured_here ? "explicit" : "gateway"));
-  if (applied.failed) return PaymentFailed();
-  return applied.view;
+  StatusOr<Applied> applied = ApplyCaptured(
+      in.razorpay_order_id, *payment, in.razorpay_signature, caller.user_id,
+      /*enforce_expiry=*/true, request_id, "verify", captured_here ? "explicit" : "gateway");
+  if (!applied.ok()) {
+    // The order changed between the capture and this transaction (e.g. cancelled): the money is
+    // taken for an order that will not be served.
+    if (captured_here) {
+      spdlog::error("payment {} of {} captured but not recorded ({}): needs an operator (refund)",
+                    payment->id, in.razorpay_order_id, applied.status().ToString());
+    }
+    return applied.status();
+  }
+  if (applied->failed) return PaymentFailed();
+  return applied->view;
 }
 
 StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(

@@ -5,8 +5,8 @@
 // verify signatures the same way on both gateways.
 //
 // Memory: bounded. Orders and payments are each kept at most `max_entries` at a time and at most
-// `ttl` long; the oldest go first (a payment order lives 30 minutes, so a day is plenty). An
-// evicted id answers kNotFound, as an unknown one does.
+// `ttl` long; the oldest go first. An evicted id answers kNotFound, as an unknown one does (so a
+// payment evicted before its order is cancelled can no longer be refunded here).
 // Thread-safety: safe to use from any number of threads (one mutex).
 #ifndef HASIVU_PAYMENTS_SIMULATED_SIMULATED_GATEWAY_H_
 #define HASIVU_PAYMENTS_SIMULATED_SIMULATED_GATEWAY_H_
@@ -27,8 +27,9 @@ namespace hasivu::payments {
 struct SimulatedGatewayOptions {
   // Orders and payments kept, each. Default: 100000. REQUIRES: > 0.
   size_t max_entries = 100000;
-  // How long an order or payment is kept after it was made. Default: 24 hours.
-  std::chrono::seconds ttl = std::chrono::hours(24);
+  // How long an order or payment is kept after it was made. Default: 40 days, longer than orders
+  // can be placed ahead (30 days), so a paid order cancelled before its day can be refunded.
+  std::chrono::seconds ttl = std::chrono::hours(24 * 40);
   // true: a successful checkout is "captured" (Razorpay's auto-capture); false: "authorized",
   // and CapturePayment captures it. Default: true.
   bool auto_capture = true;
