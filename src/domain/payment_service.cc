@@ -524,6 +524,12 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
       out.event == "refund.failed" || out.event == "payment.refunded") {
     const json::object* r = EntityAt(v.as_object(), "refund");
     if (!r) return out;
+    // Razorpay's auto-refund of an authorization nobody captured (payment.entity.captured false):
+    // no payment of ours was recorded for it.
+    if (const json::object* p = EntityAt(v.as_object(), "payment")) {
+      const json::value* captured = p->if_contains("captured");
+      if (captured && captured->is_bool() && !captured->as_bool()) return out;
+    }
     payments::GatewayRefund refund{.id = StringAt(*r, "id"),
                                    .payment_id = StringAt(*r, "payment_id"),
                                    .amount_paise = AmountAt(*r),

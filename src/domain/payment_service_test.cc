@@ -590,6 +590,24 @@ TEST_F(PaymentServiceTest, RefundWebhooksRecordPartialAndFullRefunds) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds", {}), 2);
 }
 
+TEST_F(PaymentServiceTest, AutoRefundOfAnUncapturedPaymentIsIgnored) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  payments::GatewayRefund r{.id = "rfnd_AUTOREFUND0000",
+                            .payment_id = pay,
+                            .amount_paise = 4500,
+                            .currency = "INR",
+                            .status = "processed"};
+  std::string payload = RefundPayload(r, "processed");
+  payload.pop_back();  // reopen the payload object for the payment entity
+  payload += R"(,"payment":{"entity":{"id":")" + pay + R"(","captured":false}}})";
+  auto out = Deliver(*service_, Webhook("refund.processed", payload));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->result, "ignored");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds", {}), 0);
+}
+
 TEST_F(PaymentServiceTest, FailedRefundWebhookLeavesTheOrderPaid) {
   const std::string order = NewOrder(4500);
   const std::string pay = PaidOrder(order);
