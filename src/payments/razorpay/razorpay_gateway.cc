@@ -373,34 +373,28 @@ StatusOr<GatewayRefund> RazorpayGateway::RefundPayment(const RefundRequest& requ
   const std::string path = "/v1/payments/" + request.payment_id + "/refund";
   std::chrono::milliseconds backoff = settings_.backoff;
   Status last;
-  // One POST per attempt; before another one, the refund list tells whether an earlier attempt
-  // did refund (its answer lost), because a second POST would refund again.
   for (int attempt = 0; attempt <= std::max(0, settings_.retries); ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
-      StatusOr<std::optional<GatewayRefund>> earlier = FindRefund(request.payment_id, receipt);
-      if (!earlier.ok()) {
-        last = earlier.status();
-        continue;  // cannot tell: never POST again blind
-      }
-      if (*earlier) return std::move(**earlier);
     }
+    // A refund with this receipt may exist already (an earlier call or attempt whose answer was
+    // lost), and a second POST would refund again while money is left: the list decides first,
+    // and when it cannot be read nothing is sent.
+    StatusOr<std::optional<GatewayRefund>> earlier = FindRefund(request.payment_id, receipt);
+    if (!earlier.ok()) {
+      if (earlier.status().code() == StatusCode::kNotFound) return earlier.status();
+      last = earlier.status();
+      continue;
+    }
+    if (*earlier) return std::move(**earlier);
     StatusOr<HttpAnswer> a = Send("POST", path, json::serialize(body), /*retries=*/0);
     if (!a.ok()) {
       last = a.status();
       continue;
     }
     if (a->status == 404) return NotFoundError("razorpay does not know the payment");
-    if (a->status < 200 || a->status >= 300) {
-      if (attempt > 0) {
-        // A refusal after a lost answer may be the earlier refund: look once more.
-        ASSIGN_OR_RETURN(std::optional<GatewayRefund> earlier,
-                         FindRefund(request.payment_id, receipt));
-        if (earlier) return std::move(*earlier);
-      }
-      return RejectedStatus(*a);
-    }
+    if (a->status < 200 || a->status >= 300) return RejectedStatus(*a);
     ASSIGN_OR_RETURN(json::object o, ParseObject(a->body));
     GatewayRefund r = RefundOf(o);
     if (!UsableRefund(r, request.payment_id)) {

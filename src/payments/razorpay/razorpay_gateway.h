@@ -10,9 +10,8 @@
 // Retries: on a 5xx answer or a connection failure/timeout, up to settings.retries more attempts
 // with exponential backoff (settings.backoff, doubled each time); never on a 4xx.
 // Idempotency of the calls that move money: a capture answered 4xx is checked by fetching the
-// payment (already captured for the amount: success); a refund is never re-sent blindly: after a
-// failed attempt the payment's refunds are listed first and one with the request's receipt is
-// the answer.
+// payment (already captured for the amount: success); a refund is never sent blind: before each
+// POST the payment's refunds are listed, and one with the request's receipt is the answer.
 // Errors: kFailedPrecondition (reason GATEWAY_REJECTED) for a 4xx answer, kNotFound for a 404 on
 // a payment, kUnavailable when Razorpay cannot be reached, keeps failing, or answers something
 // unreadable. Secrets never appear in messages.

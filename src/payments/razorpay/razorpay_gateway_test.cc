@@ -221,7 +221,7 @@ TEST_F(RazorpayGatewayTest, CaptureIsRetriedAfterATransientFailure) {
   auto gateway = Make(Settings());
   ASSERT_TRUE(gateway);
   const std::string pay = PaidOrder(*gateway, standin_, "authorized");
-  standin_.FailNext(1, 502);
+  standin_.FailNext(1, 502, "POST");
   auto captured = gateway->CapturePayment(pay, 4500, "INR");
   ASSERT_TRUE(captured.ok()) << captured.status().ToString();
   EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/capture"), 2u);
@@ -284,9 +284,10 @@ TEST_F(RazorpayGatewayTest, RefundIsRetriedAfterATransientFailure) {
   auto gateway = Make(Settings());
   ASSERT_TRUE(gateway);
   const std::string pay = PaidOrder(*gateway, standin_, "captured");
-  standin_.FailNext(1, 503);
+  standin_.FailNext(1, 503, "POST");  // the refund itself, before it takes effect
   auto refund = gateway->RefundPayment({.payment_id = pay, .amount_paise = 2000, .receipt = "r1"});
   ASSERT_TRUE(refund.ok()) << refund.status().ToString();
+  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 2u);
   EXPECT_EQ(standin_.refund_count(), 1u);
   EXPECT_EQ(standin_.amount_refunded(pay), 2000);
 }
@@ -305,6 +306,29 @@ TEST_F(RazorpayGatewayTest, PartialRefundWhoseAnswerWasLostIsNotMadeTwice) {
   EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 1u);
 }
 
+TEST_F(RazorpayGatewayTest, RefundWithAReceiptAlreadyUsedIsTheEarlierRefund) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  auto first = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r1"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // A later call with the same receipt (e.g. the caller's own retry) refunds nothing more.
+  auto again = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r1"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(standin_.amount_refunded(pay), 1000);
+  auto other = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r2"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->id, first->id);
+  EXPECT_EQ(standin_.amount_refunded(pay), 2000);
+  EXPECT_EQ(
+      gateway
+          ->RefundPayment({.payment_id = "pay_ABCDEFGHIJKLMN", .amount_paise = 1, .receipt = "r"})
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+}
+
 TEST_F(RazorpayGatewayTest, RefundGivesUpWhenRazorpayStaysDown) {
   auto gateway = Make(Settings());
   ASSERT_TRUE(gateway);
@@ -313,8 +337,8 @@ TEST_F(RazorpayGatewayTest, RefundGivesUpWhenRazorpayStaysDown) {
   auto refund = gateway->RefundPayment({.payment_id = pay, .amount_paise = 4500, .receipt = "r1"});
   standin_.FailNext(0);
   EXPECT_EQ(refund.status().code(), StatusCode::kUnavailable);
-  // Only the first attempt POSTed: the later ones could not list the refunds, so never re-sent.
-  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 1u);
+  // The refunds could not be listed, so nothing was sent blind.
+  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 0u);
   EXPECT_EQ(standin_.refund_count(), 0u);
 }
 

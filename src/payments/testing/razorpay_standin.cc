@@ -171,7 +171,7 @@ void RazorpayStandin::Serve(int fd) {
 
 RazorpayStandin::Answer RazorpayStandin::Handle(const RecordedRequest& r) {
   std::lock_guard lock(mu_);
-  if (fail_next_ > 0) {
+  if (fail_next_ > 0 && (fail_method_.empty() || fail_method_ == r.method)) {
     --fail_next_;
     return {fail_status_, ErrorBody("stand-in told to fail")};
   }
@@ -340,10 +340,11 @@ RazorpayStandin::Answer RazorpayStandin::HandlePayment(const RecordedRequest& r,
   return {200, json::serialize(out)};
 }
 
-void RazorpayStandin::FailNext(int n, unsigned status) {
+void RazorpayStandin::FailNext(int n, unsigned status, std::string method) {
   std::lock_guard lock(mu_);
   fail_next_ = n;
   fail_status_ = status;
+  fail_method_ = std::move(method);
 }
 
 void RazorpayStandin::DelayNext(int n, std::chrono::milliseconds delay) {

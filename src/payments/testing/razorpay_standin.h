@@ -51,7 +51,8 @@ class RazorpayStandin {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   // The next `n` requests answer `status` with a Razorpay error body.
-  void FailNext(int n, unsigned status = 500);
+  // With `method`, only requests of that method count (and fail).
+  void FailNext(int n, unsigned status = 500, std::string method = "");
   // The next `n` requests wait `delay` before answering.
   void DelayNext(int n, std::chrono::milliseconds delay);
   // The next `n` requests answer 200 with a body that is not JSON.
@@ -123,6 +124,7 @@ class RazorpayStandin {
   std::map<std::string, Payment> payments_;
   int fail_next_ = 0;
   unsigned fail_status_ = 500;
+  std::string fail_method_;
   int delay_next_ = 0;
   std::chrono::milliseconds delay_{0};
   int bad_json_next_ = 0;
