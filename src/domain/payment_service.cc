@@ -770,6 +770,7 @@ StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view or
   std::optional<store::PayableOrder> order;
   std::optional<store::PaymentTransactionRow> t;
   int64_t refunded = 0;
+  int64_t recorded_refunds = 0;
   RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
     ASSIGN_OR_RETURN(order, store::FindPayableOrder(c, order_id));
     if (!order) return Status::Ok();
@@ -778,6 +779,7 @@ StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view or
     ASSIGN_OR_RETURN(int64_t processed, store::SumRefunds(c, t->id, "processed"));
     ASSIGN_OR_RETURN(int64_t pending, store::SumRefunds(c, t->id, "pending"));
     refunded = processed + pending;
+    ASSIGN_OR_RETURN(recorded_refunds, store::CountRefunds(c, t->id));
     return Status::Ok();
   }));
   if (!order) return NotFound("order", "ORDER_NOT_FOUND");
@@ -807,7 +809,11 @@ StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view or
   payments::RefundRequest request;
   request.payment_id = t->gateway_payment_id;
   request.amount_paise = left;
-  request.receipt = order->order_number.substr(0, 40);
+  // The receipt makes the gateway call idempotent: an attempt whose outcome never reached us
+  // (nothing recorded) is found again by it. After a recorded refund that failed, the next one
+  // needs a receipt of its own, or the gateway would answer that failed refund again.
+  request.receipt = order->order_number.substr(0, 30);
+  if (recorded_refunds > 0) request.receipt += "-" + std::to_string(recorded_refunds + 1);
   request.notes = {{"orderId", order->id}, {"reason", "order_cancelled"}};
   StatusOr<payments::GatewayRefund> refund = gateway_->RefundPayment(request);
   if (!refund.ok()) {
@@ -818,9 +824,13 @@ StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view or
     }
     return GatewayTrouble(refund.status());
   }
+  // false: the refund's webhook was first.
   ASSIGN_OR_RETURN(bool changed,
                    ApplyRefund(*refund, "order_cancelled", actor_id, request_id, "cancel"));
-  (void)changed;  // false: the refund's webhook was first
+  (void)changed;
+  if (refund->status == "failed") {
+    return Refused("the gateway could not make the refund", "REFUND_FAILED");
+  }
   return RefundOutcome{.result = refund->status == "processed" ? "refunded" : "pending",
                        .refund_id = refund->id};
 }

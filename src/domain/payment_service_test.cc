@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -46,7 +47,18 @@ class FaultyGateway : public payments::Gateway {
   }
   StatusOr<payments::GatewayRefund> RefundPayment(const payments::RefundRequest& r) override {
     ++refund_calls;
+    {
+      std::lock_guard lock(mu_);
+      receipts.push_back(r.receipt);
+    }
     if (!refund_error.ok()) return refund_error;
+    if (refund_fails_at_bank) {
+      return payments::GatewayRefund{.id = "rfnd_" + RandomString(14, kAlphanumeric),
+                                     .payment_id = r.payment_id,
+                                     .amount_paise = r.amount_paise,
+                                     .currency = "INR",
+                                     .status = "failed"};
+    }
     return inner_.RefundPayment(r);
   }
   StatusOr<payments::CheckoutResult> SimulateCheckout(std::string_view order_id,
@@ -58,6 +70,9 @@ class FaultyGateway : public payments::Gateway {
   Status refund_error;   // answered by RefundPayment while not OK
   std::atomic<int> capture_calls{0};
   std::atomic<int> refund_calls{0};
+  bool refund_fails_at_bank = false;  // RefundPayment answers a new refund in status failed
+  std::vector<std::string> receipts;  // of every RefundPayment call; GUARDED_BY(mu_)
+  std::mutex mu_;
 
  private:
   payments::SimulatedGateway inner_;
@@ -535,6 +550,27 @@ TEST_F(PaymentServiceTest, FailedRefundIsAuditedAndOwedUntilARetrySucceeds) {
   ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
   EXPECT_EQ(refunded->result, "refunded");
   EXPECT_EQ(OrderField(order, "payment_status"), "refunded");
+  ExpectLedgerBalances();
+}
+
+TEST_F(PaymentServiceTest, RefundThatFailedAtTheBankIsMadeAgainWithANewReceipt) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  Exec("UPDATE orders SET status = 'cancelled' WHERE id = $1", {order});
+  gateway_.refund_fails_at_bank = true;
+  auto failed = service_->RefundCancelledOrder(order, parent_, "r1");
+  EXPECT_EQ(failed.status().reason(), "REFUND_FAILED");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds WHERE status = 'failed'", {}), 1);
+
+  gateway_.refund_fails_at_bank = false;
+  auto refunded = service_->RefundCancelledOrder(order, parent_, "r2");
+  ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
+  EXPECT_EQ(refunded->result, "refunded");
+  EXPECT_EQ(OrderField(order, "payment_status"), "refunded");
+  ASSERT_EQ(gateway_.receipts.size(), 2u);
+  EXPECT_NE(gateway_.receipts[0], gateway_.receipts[1]);
+  EXPECT_EQ(gateway_.receipts[0], OrderField(order, "order_number"));
   ExpectLedgerBalances();
 }
 

@@ -289,6 +289,14 @@ StatusOr<int64_t> SumRefunds(Connection& c, std::string_view payment_transaction
   return rs.rows.at(0).Int(0);
 }
 
+StatusOr<int64_t> CountRefunds(Connection& c, std::string_view payment_transaction_id) {
+  const Value params[] = {std::string(payment_transaction_id)};
+  ASSIGN_OR_RETURN(
+      ResultSet rs,
+      c.Query("SELECT COUNT(*) FROM payment_refunds WHERE payment_transaction_id = $1", params));
+  return rs.rows.at(0).Int(0);
+}
+
 Status MarkTransactionRefunded(Connection& c, std::string_view id, std::string_view now) {
   const Value params[] = {std::string(id), std::string(now)};
   return c

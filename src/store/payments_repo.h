@@ -149,6 +149,9 @@ Status UpdateRefundStatus(Connection& c, std::string_view id, std::string_view s
 StatusOr<int64_t> SumRefunds(Connection& c, std::string_view payment_transaction_id,
                              std::string_view status);
 
+// How many refunds of a payment are recorded, in any status.
+StatusOr<int64_t> CountRefunds(Connection& c, std::string_view payment_transaction_id);
+
 // captured -> refunded (refunded_at = now); other statuses stay.
 Status MarkTransactionRefunded(Connection& c, std::string_view id, std::string_view now);
 
