@@ -513,6 +513,16 @@ class OrderRoutes {
     }
     StatusOr<store::OrderDetailRow> order =
         service_.UpdateStatus(p, request.PathParam("id"), *status);
+    if (!order.ok() && *status == "cancelled" &&
+        order.status().reason() == "INVALID_STATUS_TRANSITION" && ctx_.payment_service != nullptr) {
+      // The caller may cancel this order (permission is checked before the transition), and it
+      // may already be cancelled with its refund still owed: cancelling again retries the refund.
+      StatusOr<store::OrderDetailRow> current = service_.Get(p, request.PathParam("id"));
+      if (current.ok() && current->order.status == "cancelled" &&
+          current->order.payment_status == "paid") {
+        order = std::move(current);
+      }
+    }
     if (!order.ok()) return ErrorFromStatus(request, order.status());
     if (*status == "cancelled" && order->order.payment_status == "paid" &&
         ctx_.payment_service != nullptr) {

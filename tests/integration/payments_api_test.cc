@@ -689,6 +689,35 @@ TYPED_TEST(PaymentsApiTest, CancellingAPaidOrderRefundsItOnce) {
   }
 }
 
+TYPED_TEST(PaymentsApiTest, RefundOwedAfterAGatewayOutageIsRetriedByCancellingAgain) {
+  if (!TypeParam::kRazorpay) GTEST_SKIP() << "Razorpay gateway only";
+  PoolOrder o = this->TakeOrder();
+  const Checkout c = this->Pay(o.token, this->NewGatewayOrder(o));
+  ASSERT_EQ(this->Verify(o.token, c).status, 200);
+  const size_t refunds_before = this->Standin()->refund_count();
+  this->Standin()->FailNext(100, 503);
+  ApiResponse r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", o.token,
+                             Json(json::object{{"status", "cancelled"}}));
+  this->Standin()->FailNext(0);
+  // Cancelled; the refund is owed.
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data().at("order"), "status"), "cancelled");
+  EXPECT_EQ(Str(r.Data().at("order"), "paymentStatus"), "paid");
+  EXPECT_EQ(this->Standin()->refund_count(), refunds_before);
+  // Another parent may not trigger it.
+  r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", this->OtherParentToken(o),
+                 Json(json::object{{"status", "cancelled"}}));
+  EXPECT_TRUE(r.status == 403 || r.status == 404) << r.body;
+  EXPECT_EQ(this->Standin()->refund_count(), refunds_before);
+
+  r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", o.token,
+                 Json(json::object{{"status", "cancelled"}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data().at("order"), "paymentStatus"), "refunded");
+  EXPECT_EQ(this->Standin()->refund_count(), refunds_before + 1);
+  EXPECT_EQ(this->Standin()->payment_status(c.payment_id), "refunded");
+}
+
 TYPED_TEST(PaymentsApiTest, RefundWebhookRefundsTheOrderOnce) {
   PoolOrder o = this->TakeOrder();
   const Checkout c = this->Pay(o.token, this->NewGatewayOrder(o));
