@@ -60,6 +60,10 @@ struct ApiContext {
   // The server's response compression (http::ServerSettings::compression): cached reads keep
   // ready-compressed variants by it (cached_read.h).
   compress::Settings compression;
+  // Whether POST /api/v1/payments/simulate is routed (with the simulated gateway only). It hands
+  // any caller a valid checkout signature, so app/ sets it in development mode only: a production
+  // server never routes it, whatever its gateway.
+  bool payments_simulator = false;
   // Filled by route registration: what to load into the cache at start-up (app/ runs them in the
   // background once the server listens).
   std::vector<std::function<std::vector<cache::WarmUpItem>()>> warm_ups;
