@@ -6,6 +6,8 @@
 #include <crypt.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -26,6 +28,30 @@ std::string BcryptHash(const std::string& password) {
   const char* out = crypt_rn(password.c_str(), setting, data.get(), sizeof(crypt_data));
   return out == nullptr ? std::string() : std::string(out);
 }
+
+// A database whose reads can be switched off, for the "database down" paths.
+class FlakyDatabase : public store::Database {
+ public:
+  explicit FlakyDatabase(store::Database* real) : real_(real) {}
+  void set_reads_fail(bool fail) { reads_fail_ = fail; }
+  store::Dialect dialect() const override { return real_->dialect(); }
+  Status Read(const std::function<Status(store::Connection&)>& fn) override {
+    if (reads_fail_) return UnavailableError("database down (test)");
+    return real_->Read(fn);
+  }
+  Status Write(const std::function<Status(store::Connection&)>& fn) override {
+    return real_->Write(fn);
+  }
+  Status Ping() override { return real_->Ping(); }
+  store::PoolStats Stats() const override { return real_->Stats(); }
+  StatusOr<std::unique_ptr<store::BulkLoader>> NewBulkLoader() override {
+    return real_->NewBulkLoader();
+  }
+
+ private:
+  store::Database* real_;
+  std::atomic<bool> reads_fail_{false};
+};
 
 class AuthServiceTest : public ::testing::Test {
  protected:
@@ -294,6 +320,26 @@ TEST_F(AuthServiceTest, RegistrationsAreThrottledPerAddressTakenEmailsIncluded) 
       auth.Register(ValidRegistration("r3@x.test"), ClientInfo{"2001:db8:7:8::1", "t"}).ok());
   clock_.Advance(std::chrono::seconds(600));
   EXPECT_TRUE(auth.Register(ValidRegistration("r4@x.test"), a).ok());
+}
+
+// A login that never got to check a password (database down) is not a failed attempt.
+TEST_F(AuthServiceTest, ALoginTheDatabaseCouldNotAnswerDoesNotCountAsAFailure) {
+  PasswordHasher hasher(LightPasswordSettings());
+  AddUser("down@x.test", *hasher.Hash("Right!pass1"));
+  FlakyDatabase flaky(&test_db_->db());
+  AuthSettings settings;
+  settings.jwt_secret = std::string(32, 's');
+  settings.password = LightPasswordSettings();
+  settings.max_failures_per_email = 2;
+  AuthService auth(&flaky, &clock_, settings);
+  flaky.set_reads_fail(true);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(auth.Login("down@x.test", "Right!pass1", client_, nullptr).status().code(),
+              StatusCode::kUnavailable)
+        << i;
+  }
+  flaky.set_reads_fail(false);
+  EXPECT_TRUE(auth.Login("down@x.test", "Right!pass1", client_, nullptr).ok());
 }
 
 }  // namespace
