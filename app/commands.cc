@@ -187,6 +187,8 @@ int RunServe(const Config& config) {
   api_context.clock = &SystemClock();
   api_context.registry = registry.get();
   api_context.compression = cfg.compression;
+  api_context.trusted_proxies = cfg.trusted_proxies;
+  api_context.max_queued_hashes = cfg.max_queued_hashes;
   api_context.settings = cfg.domain;
   api_context.service.version = kVersion;
   api_context.service.store_backend = std::string(store::DialectName(database->dialect()));

@@ -269,6 +269,20 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     *f.target = f.value;
   }
   RETURN_IF_ERROR(compress::ValidateSettings(z).WithContext("--compression"));
+
+  StatusOr<std::vector<IpRange>> proxies = ParseIpRanges(c.trusted_proxies);
+  if (!proxies.ok()) {
+    return InvalidArgumentError("--trusted-proxies: " + proxies.status().message());
+  }
+  r.trusted_proxies = std::move(*proxies);
+  if (c.max_queued_hashes < 1 || c.max_queued_hashes > 10000) {
+    return InvalidArgumentError("--max-queued-hashes: must be 1 to 10000");
+  }
+  r.max_queued_hashes = c.max_queued_hashes;
+  if (c.register_limit < 1 || c.register_limit > 1000000) {
+    return InvalidArgumentError("--register-limit: must be 1 to 1000000");
+  }
+  auth.max_registrations_per_address = c.register_limit;
   return r;
 }
 

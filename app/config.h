@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cache/redis/redis_cache.h"
+#include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "domain/settings.h"
@@ -63,6 +64,10 @@ struct Config {
   // Secret flags given as command-line arguments (not through their environment variable or a
   // file), e.g. "--jwt-secret": set by main.cc, warned about at start (ps and /proc show them).
   std::vector<std::string> secrets_on_command_line;
+  // Issue 19: login/register throttling and the hashing queue.
+  std::string trusted_proxies;  // --trusted-proxies / HASIVU_TRUSTED_PROXIES: addresses/CIDRs
+  int max_queued_hashes = 8;    // --max-queued-hashes / HASIVU_MAX_QUEUED_HASHES (per route)
+  int register_limit = 10;      // --register-limit / HASIVU_REGISTER_LIMIT (per address, 15 min)
 };
 
 // The configuration after validation, with defaults resolved.
@@ -88,8 +93,10 @@ struct ResolvedConfig {
   Mode mode = Mode::kDevelopment;
   bool access_log = true;
   int db_pool_size = 8;
-  domain::DomainSettings domain;   // auth, payments, monitoring
-  compress::Settings compression;  // response compression (http::ServerSettings::compression)
+  domain::DomainSettings domain;         // auth, payments, monitoring
+  compress::Settings compression;        // response compression (http::ServerSettings::compression)
+  std::vector<IpRange> trusted_proxies;  // api::ApiContext::trusted_proxies
+  int max_queued_hashes = 8;             // api::ApiContext::max_queued_hashes
 };
 
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.

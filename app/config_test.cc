@@ -366,5 +366,34 @@ TEST_F(ConfigTest, MonitoringTokenHasAMinimumLength) {
   EXPECT_EQ(r->domain.monitoring.monitoring_token, c.monitoring_token);
 }
 
+TEST_F(ConfigTest, ThrottlingAndHashQueueFlags) {
+  auto defaults = Resolve(Config{}, 2);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_TRUE(defaults->trusted_proxies.empty());
+  EXPECT_EQ(defaults->max_queued_hashes, 8);
+  EXPECT_EQ(defaults->domain.auth.max_registrations_per_address, 10);
+
+  Config c;
+  c.trusted_proxies = "10.0.0.0/8, ::1";
+  c.max_queued_hashes = 3;
+  c.register_limit = 500;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->trusted_proxies.size(), 2u);
+  EXPECT_TRUE(InAnyRange(r->trusted_proxies, *ParseIpAddress("10.1.2.3")));
+  EXPECT_EQ(r->max_queued_hashes, 3);
+  EXPECT_EQ(r->domain.auth.max_registrations_per_address, 500);
+
+  Config bad_proxy;
+  bad_proxy.trusted_proxies = "10.0.0.0/8,proxy.internal";
+  EXPECT_EQ(Resolve(bad_proxy, 2).status().message().rfind("--trusted-proxies: ", 0), 0u);
+  Config bad_queue;
+  bad_queue.max_queued_hashes = 0;
+  EXPECT_EQ(Resolve(bad_queue, 2).status().message(), "--max-queued-hashes: must be 1 to 10000");
+  Config bad_limit;
+  bad_limit.register_limit = 0;
+  EXPECT_EQ(Resolve(bad_limit, 2).status().message(), "--register-limit: must be 1 to 1000000");
+}
+
 }  // namespace
 }  // namespace hasivu::app

@@ -148,6 +148,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   serve
+      ->add_option("--trusted-proxies", serve_config.trusted_proxies,
+                   "Reverse proxies (addresses/CIDRs, comma-separated) whose X-Forwarded-For "
+                   "names the client")
+      ->envname("HASIVU_TRUSTED_PROXIES");
+  serve
+      ->add_option("--max-queued-hashes", serve_config.max_queued_hashes,
+                   "Logins (and, separately, registrations) that may wait for a password hash")
+      ->envname("HASIVU_MAX_QUEUED_HASHES")
+      ->capture_default_str();
+  serve
+      ->add_option("--register-limit", serve_config.register_limit,
+                   "Registrations per client address in 15 minutes")
+      ->envname("HASIVU_REGISTER_LIMIT")
+      ->capture_default_str();
+  serve
       ->add_option("--compression", serve_config.compression, "Compress responses (br, zstd, gzip)")
       ->envname("HASIVU_COMPRESSION")
       ->capture_default_str();
