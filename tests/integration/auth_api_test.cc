@@ -195,19 +195,6 @@ TEST_F(AuthApiTest, LongAndInvalidUserAgentsDoNotFailTheLogin) {
   EXPECT_EQ(stored, std::string(254, 'A'));
 }
 
-// Issue 19: "\u0000" is valid JSON but no store text: the same clean 400 on both backends
-// (PostgreSQL used to answer with the driver's "parameter $n holds a NUL byte", SQLite stored it).
-TEST_F(AuthApiTest, NulInABodyStringIsRefusedCleanly) {
-  ApiResponse r =
-      Call("POST", "/api/v1/auth/register", "",
-           R"({"email":"nul@auth-test.example","password":"Str0ng!pass","firstName":"A\u0000sha",)"
-           R"("lastName":"Rao"})");
-  EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(r.ErrorCode(), "VALIDATION_ERROR") << r.body;
-  ExpectCleanError(r);
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM users WHERE email = 'nul@auth-test.example'"), "0");
-}
-
 TEST_F(AuthApiTest, WrongPasswordUnknownEmailAndEmptyPasswordAnswerAlike) {
   const auto& kitchen = Fixtures().at("schools").at(1).at("kitchenStaff").at(0);
   ApiResponse wrong =
