@@ -235,7 +235,9 @@ TEST_F(MenusApiTest, PutIsForTheSchoolsAdminAndAdmins) {
 
 TEST_F(MenusApiTest, PutValidatesItsBody) {
   const std::string admin = Login(School(0).at("schoolAdmin"));
-  const std::string date = NextWeekday(Base(), 27);
+  // Far enough from the other tests' days (26, 45) that no weekend can move them onto this one
+  // (with a Monday base, 26 and 27 both land on the same Monday).
+  const std::string date = NextWeekday(Base(), 33);
   // An item of another school.
   json::object body{
       {"schoolId", SchoolId(0)},
