@@ -16,6 +16,7 @@
 
 #include "cache/cache_aside.h"
 #include "common/clock.h"
+#include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "domain/payment_service.h"
@@ -61,6 +62,16 @@ struct ApiContext {
   // The server's response compression (http::ServerSettings::compression): cached reads keep
   // ready-compressed variants by it (cached_read.h).
   compress::Settings compression;
+  // Whether POST /api/v1/payments/simulate is routed (with the simulated gateway only). It hands
+  // any caller a valid checkout signature, so app/ sets it in development mode only: a production
+  // server never routes it, whatever its gateway.
+  bool payments_simulator = false;
+  // Reverse proxies whose X-Forwarded-For names the client (client_address.h). Default: none.
+  std::vector<IpRange> trusted_proxies;
+  // auth-login and auth-register (an argon2id hash each) may each have this many requests
+  // waiting for or running on the server's pool; further ones are answered 503 SERVICE_BUSY
+  // (http/offload_queue.h). Default: 8.
+  int max_queued_hashes = 8;
   // Set by RegisterPaymentRoutes (null before): orders-status refunds a cancelled paid order
   // through it.
   std::shared_ptr<domain::PaymentService> payment_service;
