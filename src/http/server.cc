@@ -549,15 +549,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // A client that sent "Expect: 100-continue" waits (curl: up to a second) before sending the
-  // body. Only sent when no response is queued, so it cannot interleave with one.
+  // body. Only sent when no response is queued, so it cannot interleave with one. It is written
+  // like a response batch of zero responses (writing_ set, under the write timer): a client that
+  // stops reading must not be able to pin the I/O thread with a blocking write, and a response
+  // that becomes ready meanwhile waits for OnWrite.
   void MaybeSendContinue() {
     const auto& header = parser_->get();
     const auto expect = header[bhttp::field::expect];
     if (expect.empty() || !EqualsIgnoreCase(Trim(expect), "100-continue")) return;
     if (!queue_.empty() || writing_ || header.version() < 11) return;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(kContinue.data(), kContinue.size()), ec);
+    write_count_ = 0;
+    close_after_write_ = false;
+    writing_ = true;
+    ArmWriteTimer();
+    asio::async_write(
+        socket_, asio::buffer(kContinue.data(), kContinue.size()),
+        [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnBody(boost::system::error_code ec) {

@@ -62,8 +62,9 @@
 //
 // Timeouts: idle_timeout runs while a keep-alive connection waits for the first byte of its next
 // request with nothing in flight; header_timeout from that byte to the end of the head;
-// body_timeout for the body, and also for writing each batch of responses (a client that stops
-// reading is cut). On any of them the connection is closed without an answer.
+// body_timeout for the body, and also for writing each batch of responses and each interim
+// "100 Continue" (a client that stops reading is cut; no write ever blocks an I/O thread). On any
+// of them the connection is closed without an answer.
 //
 // Connection cap: a connection accepted while max_connections are open is answered
 // "503 UNAVAILABLE" with Retry-After: 1 and Connection: close, without reading its request,

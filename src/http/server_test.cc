@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -556,6 +557,72 @@ TEST_F(ServerTest, ExpectContinueGetsAnInterimResponse) {
   Client::Response response = client.Read();
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "{}");
+}
+
+// A client that pipelines "Expect: 100-continue" requests (bodies included) and never reads the
+// answers. Small socket buffers on its side make the server's send side fill within a few hundred
+// requests. Each trial ends when the server stops reading from it, which happens when one of its
+// writes finds the buffers full; when that write is an interim 100 Continue, a blocking write
+// would pin the server's only I/O thread. Which write meets the full buffer depends on byte
+// counts, so the body length varies per trial (on a blocking write, a trial hangs the server
+// about one time in five).
+class NonReadingContinueClient {
+ public:
+  NonReadingContinueClient(uint16_t port, size_t body_bytes) : body_(body_bytes, '7') {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 2048;  // before connect, so the advertised window is small too
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~NonReadingContinueClient() { ::close(fd_); }
+
+  // Sends requests until the server has not taken a byte for `quiet`; false if it never stalls.
+  bool SendUntilTheServerStopsReading(milliseconds quiet, milliseconds limit) {
+    if (!connected_) return false;
+    const std::string request =
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: " +
+        std::to_string(body_.size()) + "\r\n\r\n" + body_;
+    const auto deadline = steady_clock::now() + limit;
+    std::string_view rest = request;
+    while (steady_clock::now() < deadline) {
+      const ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        rest.remove_prefix(static_cast<size_t>(n));
+        if (rest.empty()) rest = request;
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      pollfd pfd{fd_, POLLOUT, 0};
+      if (::poll(&pfd, 1, static_cast<int>(quiet.count())) == 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string body_;
+};
+
+TEST_F(ServerTest, ContinueToAClientThatStopsReadingDoesNotBlockTheIoThread) {
+  settings_.io_threads = 1;
+  settings_.blocking_threads = 0;
+  settings_.max_pipelined = 1;  // one request at a time, so every one gets its own 100 Continue
+  StartServer();
+  for (size_t trial = 0; trial < 32; ++trial) {
+    NonReadingContinueClient stuck(port(), 1 + trial * 7);
+    ASSERT_TRUE(stuck.SendUntilTheServerStopsReading(milliseconds(50), milliseconds(10000)))
+        << "trial " << trial;
+    Client other(port(), milliseconds(3000));
+    ASSERT_EQ(other.Request(Get("/hello")).status, 200) << "trial " << trial;
+    // Closing `stuck` with unread data resets it, which would also free a blocked thread.
+  }
 }
 
 TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
