@@ -33,6 +33,7 @@
 
 #include "compress/codec.h"
 #include "compress/negotiation.h"
+#include "http/peer_address.h"
 
 // Thread model: one io_context per I/O thread, and the acceptor hands each new connection to the
 // next context round-robin. A connection then lives on exactly one thread for its whole life, so
@@ -348,7 +349,9 @@ class ServerImpl final : public Server {
   void Record(const Pending& pending, const RouteMetrics& metrics, const std::string& remote,
               size_t body_bytes);
   void NoteOkWritten();
-  void OnConnectionClosed(bool counted);
+  // `counted`: the connection was admitted (not turned away). `address_group`: the
+  // PeerAddressGroup it holds a per-address slot in, or empty.
+  void OnConnectionClosed(bool counted, const std::string& address_group);
 
  private:
   void DoAccept();
@@ -366,6 +369,7 @@ class ServerImpl final : public Server {
   RouteMetrics unmatched_;
   metrics::Gauge& open_gauge_;
   metrics::Counter& rejected_connections_;
+  metrics::Counter& rejected_per_address_;
   metrics::Counter& handler_exceptions_;
   CompressionMetrics compression_metrics_;
 
@@ -378,6 +382,10 @@ class ServerImpl final : public Server {
   std::atomic<int> open_connections_{0};
   // Every socket the server still owns, including those being turned away or lingering.
   std::atomic<int> live_sockets_{0};
+  // Admitted connections per PeerAddressGroup (only when max_connections_per_address > 0).
+  // Incremented on the acceptor thread, decremented on whichever thread closes the connection.
+  std::mutex per_address_mu_;
+  std::unordered_map<std::string, int> per_address_;  // GUARDED_BY(per_address_mu_)
 
   enum class State { kCreated, kRunning, kStopping, kStopped };
   std::mutex state_mu_;
@@ -395,10 +403,14 @@ class ServerImpl final : public Server {
 
 // ---------------------------------------------------------------------------------------------
 
+// Whether an accepted connection is served, or answered 503 and closed (and why).
+enum class Admission { kAdmitted, kOverMaxConnections, kOverPerAddressCap };
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `reject`: the server is at max_connections; answer 503 and close.
-  Connection(ServerImpl& server, Worker& worker, tcp::socket socket, bool reject)
+  // `address_group`: the per-address slot this connection holds (released on close), or empty.
+  Connection(ServerImpl& server, Worker& worker, tcp::socket socket, Admission admission,
+             std::string address_group)
       : server_(server),
         worker_(worker),
         settings_(server.settings()),
@@ -406,14 +418,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
         buffer_(settings_.max_header_bytes + settings_.max_body_bytes + 65536),
         read_timer_(socket_.get_executor()),
         write_timer_(socket_.get_executor()),
-        reject_(reject) {}
+        admission_(admission),
+        reject_(admission != Admission::kAdmitted),
+        address_group_(std::move(address_group)) {}
 
   ~Connection() {
     // Reached without Close() only when a stopped context drops its queued handlers.
     if (!closed_) {
       closed_ = true;
       worker_.connections.erase(this);
-      server_.OnConnectionClosed(!reject_);
+      server_.OnConnectionClosed(!reject_, address_group_);
     }
   }
 
@@ -439,8 +453,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       pending->close = true;
       pending->request_id = request.request_id;
       pending->received_at = request.received_at;
-      pending->response = server_.RenderError(
-          503, "UNAVAILABLE", "The server is at its connection limit; retry shortly", request);
+      pending->response =
+          admission_ == Admission::kOverPerAddressCap
+              ? server_.RenderError(503, "UNAVAILABLE",
+                                    "Too many connections from this address; retry shortly",
+                                    request)
+              : server_.RenderError(503, "UNAVAILABLE",
+                                    "The server is at its connection limit; retry shortly",
+                                    request);
       pending->response.headers.Set("Retry-After", "1");
       pending->ready = true;
       queue_.push_back(std::move(pending));
@@ -476,7 +496,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     write_timer_.cancel();
     socket_.close(ec);
     worker_.connections.erase(this);
-    server_.OnConnectionClosed(!reject_);
+    server_.OnConnectionClosed(!reject_, address_group_);
   }
 
  private:
@@ -510,6 +530,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Close();
       return;
     }
+    got_first_byte_ = true;
     ReadHeader();
   }
 
@@ -898,10 +919,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // The idle clock runs only while the connection waits for a request with nothing in flight.
+  // Until the first byte ever arrives it is the shorter first_byte_timeout: a connection that
+  // never sends anything has no keep-alive to protect, only a slot to take.
   void UpdateIdleTimer() {
     const bool idle = read_state_ == ReadState::kWaiting && queue_.empty() && !writing_;
     if (idle && timer_phase_ != TimerPhase::kIdle) {
-      ArmReadTimer(TimerPhase::kIdle, settings_.idle_timeout);
+      ArmReadTimer(TimerPhase::kIdle,
+                   got_first_byte_ ? settings_.idle_timeout : settings_.first_byte_timeout);
     } else if (!idle && timer_phase_ == TimerPhase::kIdle) {
       timer_phase_ = TimerPhase::kNone;
       read_timer_.cancel();
@@ -941,7 +965,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
+  const Admission admission_;
   const bool reject_;
+  const std::string address_group_;
   std::string remote_;
 
   std::deque<std::shared_ptr<Pending>> queue_;
@@ -954,6 +980,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t timer_generation_ = 0;
   SteadyClock::time_point received_at_;
   bool read_closed_ = false;  // no further requests will be read
+  bool got_first_byte_ = false;
   bool writing_ = false;
   bool stopping_ = false;
   bool lingering_ = false;
@@ -974,6 +1001,10 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
       rejected_connections_(
           registry.GetCounter("hasivu_http_rejected_connections_total",
                               "Connections answered 503 because max_connections was reached")),
+      rejected_per_address_(
+          registry.GetCounter("hasivu_http_rejected_connections_per_address_total",
+                              "Connections answered 503 because their address (IPv6: its /64) had "
+                              "max_connections_per_address open")),
       handler_exceptions_(registry.GetCounter("hasivu_http_handler_exceptions_total",
                                               "Route handlers that threw (answered 500)")) {
   for (compress::Encoding e : compress::kCodecs) {
@@ -1156,23 +1187,48 @@ void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Work
     });
     return;
   }
-  const bool reject = open_connections_.load() >= settings_.max_connections;
-  if (reject) {
+  Admission admission = Admission::kAdmitted;
+  std::string group;
+  if (open_connections_.load() >= settings_.max_connections) {
+    admission = Admission::kOverMaxConnections;
     rejected_connections_.Add();
-  } else {
+  } else if (settings_.max_connections_per_address > 0) {
+    boost::system::error_code endpoint_ec;
+    const tcp::endpoint remote = socket.remote_endpoint(endpoint_ec);
+    // Without an endpoint the peer is already gone; Connection::Start() closes it.
+    if (!endpoint_ec) group = PeerAddressGroup(remote.address().to_string()).value_or("");
+    if (!group.empty()) {
+      std::lock_guard lock(per_address_mu_);
+      int& open = per_address_[group];  // a new entry holds 0 and is taken at once (cap > 0)
+      if (open >= settings_.max_connections_per_address) {
+        admission = Admission::kOverPerAddressCap;
+        group.clear();  // holds no slot, so releases none
+      } else {
+        ++open;
+      }
+    }
+    if (admission == Admission::kOverPerAddressCap) rejected_per_address_.Add();
+  }
+  if (admission == Admission::kAdmitted) {
     open_connections_.fetch_add(1);
     open_gauge_.Add(1);
   }
   live_sockets_.fetch_add(1);
-  auto connection = std::make_shared<Connection>(*this, target, std::move(socket), reject);
+  auto connection =
+      std::make_shared<Connection>(*this, target, std::move(socket), admission, std::move(group));
   asio::post(target.context, [connection] { connection->Start(); });
   DoAccept();
 }
 
-void ServerImpl::OnConnectionClosed(bool counted) {
+void ServerImpl::OnConnectionClosed(bool counted, const std::string& address_group) {
   if (counted) {
     open_connections_.fetch_sub(1);
     open_gauge_.Add(-1);
+  }
+  if (!address_group.empty()) {
+    std::lock_guard lock(per_address_mu_);
+    auto it = per_address_.find(address_group);
+    if (it != per_address_.end() && --it->second <= 0) per_address_.erase(it);
   }
   if (live_sockets_.fetch_sub(1) == 1) MaybeFinish();
 }
@@ -1436,10 +1492,13 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerSettings settings, const 
     return InvalidArgumentError("max_header_bytes must be between 256 and 16 MiB");
   }
   if (settings.max_connections <= 0) return InvalidArgumentError("max_connections must be > 0");
+  if (settings.max_connections_per_address < 0) {
+    return InvalidArgumentError("max_connections_per_address must be >= 0");
+  }
   if (settings.max_pipelined == 0) return InvalidArgumentError("max_pipelined must be > 0");
   using std::chrono::milliseconds;
-  for (milliseconds timeout :
-       {settings.header_timeout, settings.body_timeout, settings.idle_timeout}) {
+  for (milliseconds timeout : {settings.header_timeout, settings.body_timeout,
+                               settings.idle_timeout, settings.first_byte_timeout}) {
     if (timeout <= milliseconds::zero()) return InvalidArgumentError("timeouts must be > 0");
   }
   if (settings.shutdown_grace < milliseconds::zero()) {

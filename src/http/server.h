@@ -60,15 +60,20 @@
 // 304 with ETag "X" and the client had listed "X-br", the 304 carries "X-br". Handler ETags must
 // therefore not themselves end in -br, -zstd or -gzip.
 //
-// Timeouts: idle_timeout runs while a keep-alive connection waits for the first byte of its next
-// request with nothing in flight; header_timeout from that byte to the end of the head;
+// Timeouts: first_byte_timeout runs from accept until a new connection's first byte arrives;
+// idle_timeout while a keep-alive connection waits for the first byte of its next request with
+// nothing in flight; header_timeout from that byte to the end of the head;
 // body_timeout for the body, and also for writing each batch of responses and each interim
 // "100 Continue" (a client that stops reading is cut; no write ever blocks an I/O thread). On any
 // of them the connection is closed without an answer.
 //
-// Connection cap: a connection accepted while max_connections are open is answered
-// "503 UNAVAILABLE" with Retry-After: 1 and Connection: close, without reading its request,
-// and closed (hasivu_http_rejected_connections_total counts them).
+// Connection caps: a connection accepted while max_connections are open, or while its peer's
+// address group (http/peer_address.h: IPv4 address, IPv6 /64) already has
+// max_connections_per_address open, is answered "503 UNAVAILABLE" with Retry-After: 1 and
+// Connection: close, without reading its request, and closed. Turned-away connections count
+// against neither cap. hasivu_http_rejected_connections_total counts those over
+// max_connections, hasivu_http_rejected_connections_per_address_total those over the
+// per-address cap.
 //
 // Metrics (resolved at Start()): hasivu_http_requests_total{route,method,class} where route is
 // RouteOptions::name (default the pattern) or "unmatched" for anything answered before a route
@@ -116,11 +121,17 @@ struct ServerSettings {
   size_t max_body_bytes = 65536;    // larger -> 413
   size_t max_header_bytes = 16384;  // larger -> 431 HEADERS_TOO_LARGE (256 .. 16 MiB)
   int max_connections = 10000;      // further connections are closed after a 503
+  // Open connections one peer address may hold (IPv6: one /64, see http/peer_address.h); further
+  // ones from it are closed after a 503. 0 = no per-address cap. Behind a load balancer or proxy
+  // every connection comes from its few addresses: raise this or set 0 there. Default: 256.
+  int max_connections_per_address = 256;
   std::chrono::milliseconds header_timeout{10000};  // to receive a complete request head
   std::chrono::milliseconds body_timeout{30000};    // to receive the body; also per write
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
-  std::chrono::milliseconds shutdown_grace{8000};   // in-flight requests may finish within this
-  size_t max_pipelined = 16;                        // requests read ahead of the one being answered
+  // Wait for the first byte of a new connection (idle_timeout applies once one has arrived).
+  std::chrono::milliseconds first_byte_timeout{10000};
+  std::chrono::milliseconds shutdown_grace{8000};  // in-flight requests may finish within this
+  size_t max_pipelined = 16;                       // requests read ahead of the one being answered
   bool access_log = true;          // one JSON line per request to the "access" spdlog logger
   compress::Settings compression;  // response compression; validated by Create()
 };

@@ -28,8 +28,16 @@ using std::chrono::steady_clock;
 // bug shows up as a failed assertion rather than a hung test.
 class Client {
  public:
-  explicit Client(uint16_t port, milliseconds receive_timeout = milliseconds(5000)) {
+  // `source`: the loopback address to connect from (any 127.x.y.z works on Linux).
+  explicit Client(uint16_t port, milliseconds receive_timeout = milliseconds(5000),
+                  const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &local.sin_addr);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -653,6 +661,67 @@ TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
   EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_total", "").Value() >= 1, true);
 }
 
+TEST_F(ServerTest, ConnectionsOverThePerAddressCapGet503) {
+  settings_.max_connections_per_address = 2;
+  StartServer();
+  auto first = std::make_unique<Client>(port());
+  Client second(port());
+  ASSERT_EQ(first->Request(Get("/hello")).status, 200);
+  ASSERT_EQ(second.Request(Get("/hello")).status, 200);
+
+  Client third(port());
+  Client::Response rejected = third.Request(Get("/hello"));
+  EXPECT_EQ(rejected.status, 503);
+  EXPECT_EQ(ErrorCode(rejected), "UNAVAILABLE");
+  EXPECT_EQ(rejected.Header("connection"), "close");
+  EXPECT_EQ(rejected.Header("retry-after"), "1");
+  EXPECT_TRUE(third.ClosedByPeer());
+  EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_per_address_total", "").Value(),
+            1u);
+  EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_total", "").Value(), 0u);
+
+  // Another address has slots of its own.
+  Client elsewhere(port(), milliseconds(5000), "127.0.0.2");
+  ASSERT_TRUE(elsewhere.connected());
+  EXPECT_EQ(elsewhere.Request(Get("/hello")).status, 200);
+
+  // A slot frees up once a connection goes away (the close is noticed asynchronously).
+  first.reset();
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
+    Client again(port());
+    status = again.Request(Get("/hello")).status;
+    if (status != 200) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ServerTest, PerAddressCapOfZeroMeansNoCap) {
+  settings_.max_connections_per_address = 0;
+  settings_.max_connections = 3;
+  StartServer();
+  Client a(port()), b(port()), c(port());
+  EXPECT_EQ(a.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(b.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(c.Request(Get("/hello")).status, 200);
+}
+
+TEST_F(ServerTest, SilentNewConnectionIsClosedAfterTheFirstByteTimeout) {
+  settings_.first_byte_timeout = milliseconds(300);
+  settings_.idle_timeout = milliseconds(60000);
+  StartServer();
+  Client silent(port());
+  const auto start = steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByPeer());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(4000));
+
+  // Once a request has been served, the keep-alive wait is idle_timeout again.
+  Client served(port());
+  ASSERT_EQ(served.Request(Get("/hello")).status, 200);
+  std::this_thread::sleep_for(milliseconds(900));
+  EXPECT_EQ(served.Request(Get("/fast")).body, "fast");
+}
+
 TEST_F(ServerTest, ThrowingHandlerGives500WithoutLeakingTheMessage) {
   StartServer();
   Client client(port());
@@ -766,6 +835,14 @@ TEST_F(ServerTest, AccessLogDoesNotDisturbServing) {
 TEST_F(ServerTest, InvalidSettingsAndBindFailures) {
   ServerSettings bad = settings_;
   bad.max_connections = 0;
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+  bad = settings_;
+  bad.max_connections_per_address = -1;
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+  bad = settings_;
+  bad.first_byte_timeout = milliseconds(0);
   EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
             StatusCode::kInvalidArgument);
   bad = settings_;
