@@ -159,7 +159,7 @@ bool IsValidHeader(std::string_view name, std::string_view value) {
 bool IsServerOwnedHeader(std::string_view name) {
   for (std::string_view owned :
        {"content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
-        "x-request-id", "server", "date", "keep-alive"}) {
+        "x-request-id", "server", "date", "keep-alive", "x-content-type-options"}) {
     if (EqualsIgnoreCase(name, owned)) return true;
   }
   return false;
@@ -304,6 +304,9 @@ struct Pending {
   bool head = false;   // HEAD: send headers only
   bool close = false;  // end the connection after this response
   bool http10_keep_alive = false;
+  // The request carried Authorization: the response gets Cache-Control: private unless it has a
+  // Cache-Control of its own.
+  bool authorized = false;
   // Negotiated from Accept-Encoding before the handler; identity when compression is off.
   compress::Encoding encoding = compress::Encoding::kIdentity;
   // The client's If-None-Match, kept only when the server rewrote it for the handler.
@@ -679,6 +682,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pending->received_at = received_at_;
     const bool keep_alive = message.keep_alive();
     pending->http10_keep_alive = keep_alive && message.version() < 11;
+    pending->authorized = request.headers.Find("Authorization") != nullptr;
     if (!keep_alive || stopping_ || server_.stopping()) {
       pending->close = true;
       read_closed_ = true;
@@ -760,6 +764,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Complete(const std::shared_ptr<Pending>& pending, Response response,
                 const RouteMetrics& metrics, bool encoded = false) {
     if (!encoded) server_.EncodeResponse(*pending, response);
+    // RFC 9111 already bars shared caches from storing answers to requests with Authorization
+    // unless told otherwise, but not every proxy or CDN honours that; saying it costs one header.
+    if (pending->authorized && response.headers.Find("Cache-Control") == nullptr) {
+      response.headers.Set("Cache-Control", "private");
+    }
     pending->response = std::move(response);
     pending->ready = true;
     const bool bodiless =
@@ -798,7 +807,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     out += "X-Request-Id: ";
     out += pending.request_id;
-    out += "\r\n";
+    out += "\r\nX-Content-Type-Options: nosniff\r\n";
     if (close) {
       out += "Connection: close\r\n";
     } else if (pending.http10_keep_alive) {

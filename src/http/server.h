@@ -37,11 +37,14 @@
 //
 // Responses: the server writes Server, Date, Content-Type (Response::content_type, omitted when
 // empty), Content-Length (not for 204/304, which never carry a body), Content-Encoding (from
-// Response::content_encoding), X-Request-Id, and "Connection: close" on the last response of a
+// Response::content_encoding), X-Request-Id, X-Content-Type-Options: nosniff (on every
+// response, error answers included), and "Connection: close" on the last response of a
 // connection. Handler headers with those names are dropped, as are headers with invalid names
-// or CR/LF in values. HEAD answers carry the
-// GET's Content-Length and no body. After a final response the server half-closes and drains
-// input for up to 2 s before closing, so a client still uploading sees the answer, not a reset.
+// or CR/LF in values. A response to a request that carried Authorization gets
+// "Cache-Control: private" unless the handler set a Cache-Control (304s and error answers too).
+// HEAD answers carry the GET's Content-Length and no body. After a final response the server
+// half-closes and drains input for up to 2 s before closing, so a client still uploading sees the
+// answer, not a reset.
 //
 // Compression (ServerSettings::compression, policy in compress/settings.h): before routing, the
 // encoding is negotiated from Accept-Encoding among the offered codecs (compress/negotiation.h;

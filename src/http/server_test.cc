@@ -486,6 +486,56 @@ TEST_F(ServerTest, ResponseHeadersAreSanitised) {
   EXPECT_EQ(response.Header("content-length"), "1");
 }
 
+TEST_F(ServerTest, EveryResponseSaysNosniff) {
+  settings_.max_connections = 1;
+  Add("GET", "/sniffy", [](Request&) {
+    Response response = Text("x");
+    response.headers.Add("X-Content-Type-Options", "sniff-away");
+    return response;
+  });
+  StartServer();
+  Client client(port());
+  Client::Response ok = client.Request(Get("/hello"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.Header("x-content-type-options"), "nosniff");
+  Client::Response missing = client.Request(Get("/nope"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.Header("x-content-type-options"), "nosniff");
+  Client::Response own = client.Request(Get("/sniffy"));
+  EXPECT_EQ(own.Header("x-content-type-options"), "nosniff");  // the handler's copy is dropped
+  Client over_cap(port());
+  Client::Response rejected = over_cap.Request(Get("/hello"));
+  EXPECT_EQ(rejected.status, 503);
+  EXPECT_EQ(rejected.Header("x-content-type-options"), "nosniff");
+  Client::Response garbage = client.Request("NOT HTTP\r\n\r\n");
+  EXPECT_EQ(garbage.status, 400);
+  EXPECT_EQ(garbage.Header("x-content-type-options"), "nosniff");
+}
+
+TEST_F(ServerTest, AnswersToAuthorizedRequestsArePrivateUnlessTheySayOtherwise) {
+  Add("GET", "/no-store", [](Request&) {
+    Response response = Text("secret");
+    response.headers.Set("Cache-Control", "no-store");
+    return response;
+  });
+  Add("GET", "/unchanged", [](Request&) {
+    Response response;
+    response.status = 304;
+    response.headers.Set("ETag", "\"v1\"");
+    return response;
+  });
+  StartServer();
+  Client client(port());
+  const std::string auth = "Authorization: Bearer abc\r\n";
+  EXPECT_EQ(client.Request(Get("/hello", auth)).Header("cache-control"), "private");
+  Client::Response not_modified = client.Request(Get("/unchanged", auth));
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.Header("cache-control"), "private");
+  EXPECT_EQ(client.Request(Get("/nope", auth)).Header("cache-control"), "private");
+  EXPECT_EQ(client.Request(Get("/no-store", auth)).Header("cache-control"), "no-store");
+  EXPECT_EQ(client.Request(Get("/hello")).Header("cache-control"), "");
+}
+
 TEST_F(ServerTest, SlowClientIsDisconnectedAfterHeaderTimeout) {
   settings_.header_timeout = milliseconds(300);
   StartServer();
