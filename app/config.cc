@@ -208,6 +208,26 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     *f.target = f.value;
   }
   RETURN_IF_ERROR(compress::ValidateSettings(z).WithContext("--compression"));
+
+  if (c.max_connections_per_address < 0 || c.max_connections_per_address > 1000000) {
+    return InvalidArgumentError("--max-connections-per-address: must be 0 (no cap) to 1000000");
+  }
+  r.max_connections_per_address = c.max_connections_per_address;
+  if (c.first_byte_timeout_ms < 100 || c.first_byte_timeout_ms > 600000) {
+    return InvalidArgumentError("--first-byte-timeout-ms: must be 100 to 600000");
+  }
+  r.first_byte_timeout = std::chrono::milliseconds(c.first_byte_timeout_ms);
+  if (!c.metrics_token.empty()) {
+    // It travels as a bearer token, which cannot hold spaces or control characters.
+    bool printable = true;
+    for (char ch : c.metrics_token) printable = printable && ch > ' ' && ch < 0x7f;
+    if (c.metrics_token.size() < 16 || c.metrics_token.size() > 512 || !printable) {
+      return InvalidArgumentError(
+          "--metrics-token: must be 16 to 512 printable characters without spaces");
+    }
+  }
+  r.metrics_token = c.metrics_token;
+  r.metrics_enabled = !r.metrics_token.empty() || r.mode == Mode::kDevelopment;
   return r;
 }
 

@@ -4,6 +4,7 @@
 #ifndef HASIVU_APP_CONFIG_H_
 #define HASIVU_APP_CONFIG_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ struct Config {
   int compression_brotli_level = compress::kDefaultBrotliLevel;  // HASIVU_COMPRESSION_BROTLI_LEVEL
   int compression_zstd_level = compress::kDefaultZstdLevel;      // HASIVU_COMPRESSION_ZSTD_LEVEL
   int compression_gzip_level = compress::kDefaultGzipLevel;      // HASIVU_COMPRESSION_GZIP_LEVEL
+  // HTTP connection limits (issue 19).
+  int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
+  int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
+  std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
 };
 
 // The configuration after validation, with defaults resolved.
@@ -74,6 +79,13 @@ struct ResolvedConfig {
   int db_pool_size = 8;
   domain::DomainSettings domain;   // auth, payments, monitoring
   compress::Settings compression;  // response compression (http::ServerSettings::compression)
+  int max_connections_per_address = 256;  // http::ServerSettings; 0 = no per-address cap
+  std::chrono::milliseconds first_byte_timeout{10000};  // http::ServerSettings
+  // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
+  // "Authorization: Bearer <token>". Production without a token disables it (metrics_enabled
+  // false), so the metrics are never public there by default.
+  std::string metrics_token;
+  bool metrics_enabled = true;
 };
 
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.

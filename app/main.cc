@@ -142,6 +142,21 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_COMPRESSION_GZIP_LEVEL")
       ->capture_default_str();
 
+  serve
+      ->add_option("--max-connections-per-address", serve_config.max_connections_per_address,
+                   "Open connections one IPv4 address or IPv6 /64 may hold (0 = no cap)")
+      ->envname("HASIVU_MAX_CONNECTIONS_PER_ADDRESS")
+      ->capture_default_str();
+  serve
+      ->add_option("--first-byte-timeout-ms", serve_config.first_byte_timeout_ms,
+                   "Milliseconds a new connection may wait before sending its first byte")
+      ->envname("HASIVU_FIRST_BYTE_TIMEOUT_MS")
+      ->capture_default_str();
+  serve
+      ->add_option("--metrics-token", serve_config.metrics_token,
+                   "Bearer token GET /metrics requires (production without one: /metrics is off)")
+      ->envname("HASIVU_METRICS_TOKEN");
+
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
       app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");
