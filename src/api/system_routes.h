@@ -23,7 +23,7 @@ namespace hasivu::api {
 struct SystemRoutesDeps {
   std::function<Status()> readiness_probe;  // e.g. the database's Ping()
   metrics::Registry* registry = nullptr;
-  std::string metrics_token;  // empty: /metrics needs no token. Default: empty
+  std::string metrics_token = "";  // empty: /metrics needs no token. Default: empty
   bool metrics_enabled = true;
 };
 
