@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -25,6 +27,7 @@
 #include "common/time_util.h"
 #include "compress/estimate.h"
 #include "domain/demo_data.h"
+#include "domain/first_admin.h"
 #include "domain/monitoring_service.h"
 #include "domain/read_cache.h"
 #include "http/router.h"
@@ -93,16 +96,6 @@ StatusOr<store::DatabasePtr> OpenAndMigrate(const std::string& url, int pool_siz
   return db;
 }
 
-StatusOr<bool> IsEmpty(store::Database& db) {
-  bool empty = true;
-  RETURN_IF_ERROR(db.Read([&](store::Connection& c) -> Status {
-    ASSIGN_OR_RETURN(store::ResultSet rs, c.Query("SELECT 1 FROM users LIMIT 1"));
-    empty = rs.rows.empty();
-    return Status::Ok();
-  }));
-  return empty;
-}
-
 Status WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return UnavailableError("cannot write " + path);
@@ -141,6 +134,11 @@ int RunServe(const Config& config) {
   if (cfg.jwt_secret_generated) {
     spdlog::warn("no --jwt-secret given: using a random one for this run (development mode)");
   }
+  for (const std::string& warning : cfg.warnings) spdlog::warn("{}", warning);
+  // Loud on purpose: the simulated gateway in production is for staging only.
+  if (cfg.simulated_payments_in_production) {
+    spdlog::critical("payments are simulated in production mode: no order is really paid");
+  }
   const sigset_t signals = BlockShutdownSignals();
 
   std::error_code ec;
@@ -150,10 +148,17 @@ int RunServe(const Config& config) {
   auto db = OpenAndMigrate(cfg.store_url, cfg.db_pool_size);
   if (!db.ok()) return RuntimeError("open store", db.status());
 
-  auto empty = IsEmpty(**db);
-  if (!empty.ok()) return RuntimeError("inspect store", empty.status());
+  auto any_user = domain::AnyUser(**db);
+  if (!any_user.ok()) return RuntimeError("inspect store", any_user.status());
   std::string first_logins;
-  if (*empty) {
+  if (!*any_user && cfg.mode == Mode::kProduction) {
+    // A production deployment is never seeded: demo accounts would be the only way in, and
+    // their logins are printed and written to a file.
+    return ConfigError(InvalidArgumentError(
+        "production mode: the database has no accounts; create the first admin with `hasivu admin "
+        "create --store <url> --email <email>` (password on stdin), then start again"));
+  }
+  if (!*any_user) {
     spdlog::info("empty database: seeding the demo data set");
     auto report = Seed(**db, "demo", 1);
     if (!report.ok()) return RuntimeError("seed demo data", report.status());
@@ -187,10 +192,13 @@ int RunServe(const Config& config) {
   api_context.clock = &SystemClock();
   api_context.registry = registry.get();
   api_context.compression = cfg.compression;
+  api_context.trusted_proxies = cfg.trusted_proxies;
+  api_context.max_queued_hashes = cfg.max_queued_hashes;
   api_context.settings = cfg.domain;
   api_context.service.version = kVersion;
   api_context.service.store_backend = std::string(store::DialectName(database->dialect()));
   api_context.service.cache_backend = cfg.redis ? "redis" : cfg.cache_url;
+  api_context.payments_simulator = cfg.payments_simulator;
 
   // The cache: in-process, or in-process L1 in front of Redis L2 (never fails a request: a Redis
   // fault degrades to L1 and the database, see cache/redis/redis_cache.h).
@@ -292,6 +300,77 @@ int RunSeed(const SeedOptions& options) {
   std::printf("seeded %s (seed %llu) in %.2f s: %s\n", options.size.c_str(),
               static_cast<unsigned long long>(options.seed), seconds,
               domain::SeedSummary(*report).c_str());
+  return 0;
+}
+
+namespace {
+
+// Reads the new admin's password: the whole file, or standard input up to its end (a terminal:
+// one line, typed without echo). One trailing newline is not part of it.
+StatusOr<std::string> ReadPassword(const std::string& file) {
+  if (file != "-") return ReadSecretFile("--password-file", file);
+  const bool terminal = isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  if (terminal && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    std::fprintf(stderr, "password for the new admin: ");
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string password;
+  constexpr size_t kMaxBytes = 4096;
+  for (int ch; (ch = std::fgetc(stdin)) != EOF;) {
+    if (terminal && ch == '\n') break;
+    password.push_back(static_cast<char>(ch));
+    if (password.size() > kMaxBytes) break;
+  }
+  if (terminal) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::fprintf(stderr, "\n");
+  }
+  if (!password.empty() && password.back() == '\n') password.pop_back();
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) return InvalidArgumentError("no password on standard input");
+  return password;
+}
+
+}  // namespace
+
+int RunAdminCreate(const AdminCreateOptions& options) {
+  auto url = ResolveStoreUrl(options.store, options.data_dir);
+  if (!url.ok()) return ConfigError(url.status());
+  if (options.email.empty()) return ConfigError(InvalidArgumentError("--email: required"));
+  domain::PasswordSettings hashing;
+  hashing.opslimit = options.argon2_opslimit;
+  hashing.memlimit = static_cast<size_t>(options.argon2_memlimit_kib) * 1024;
+  Status valid = domain::PasswordHasher::ValidateSettings(hashing);
+  if (!valid.ok()) {
+    return ConfigError(valid.WithContext("--argon2-opslimit/--argon2-memlimit-kib"));
+  }
+  auto password = ReadPassword(options.password_file);
+  if (!password.ok()) return ConfigError(password.status());
+  auto db = OpenAndMigrate(*url, 2);
+  if (!db.ok()) return RuntimeError("open store", db.status());
+  auto created = domain::CreateAdmin(**db,
+                                     {.email = options.email,
+                                      .password = std::move(*password),
+                                      .first_name = options.first_name,
+                                      .last_name = options.last_name},
+                                     hashing, SystemClock());
+  if (!created.ok()) {
+    const Status& s = created.status();
+    if (s.code() == StatusCode::kInvalidArgument && !s.details().empty()) {
+      const FieldIssue& first = s.details().front();
+      return ConfigError(InvalidArgumentError("admin create: " + first.field + ": " + first.issue));
+    }
+    if (s.code() == StatusCode::kAlreadyExists) {
+      std::fprintf(stderr, "hasivu: error: admin create: %s is already an account\n",
+                   options.email.c_str());
+      return kExitRuntime;
+    }
+    return RuntimeError("admin create", s);
+  }
+  std::printf("created admin %s (id %s)\n", created->email.c_str(), created->id.c_str());
   return 0;
 }
 

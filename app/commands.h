@@ -10,9 +10,28 @@
 
 namespace hasivu::app {
 
-// Opens the store, migrates it, seeds the demo data on an empty database (writing
-// <data dir>/fixtures.json), serves until SIGINT/SIGTERM, then shuts down gracefully.
+// Opens the store, migrates it, serves until SIGINT/SIGTERM, then shuts down gracefully. On an
+// empty database (no accounts), development mode seeds the demo data with fresh random passwords
+// (printing a few logins and writing them all to <data dir>/fixtures.json); production mode never
+// seeds and refuses to start (exit 2) until `hasivu admin create` has made the first admin.
 int RunServe(const Config& config);
+
+// `hasivu admin create`: adds a platform admin (the first account of a production deployment).
+// The password is read from `password_file`, or from standard input for "-" (without echo on a
+// terminal); it is never printed. Exit 2 for an invalid email or password (one line naming the
+// field), 1 when the email is taken or the store fails.
+struct AdminCreateOptions {
+  std::string store;
+  std::string data_dir = "./data";
+  std::string email;
+  std::string password_file = "-";
+  std::string first_name = "Platform";
+  std::string last_name = "Admin";
+  // The server's login parameters, so the first login does not re-hash.
+  unsigned long long argon2_opslimit = 2;
+  unsigned long long argon2_memlimit_kib = 65536;
+};
+int RunAdminCreate(const AdminCreateOptions& options);
 
 struct MigrateOptions {
   std::string store;

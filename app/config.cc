@@ -1,6 +1,10 @@
 #include "app/config.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "common/ids.h"
 #include "compress/codec.h"
@@ -10,7 +14,32 @@ namespace {
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+// A secret given either directly (flag or environment) or as a file, never both.
+StatusOr<std::string> SecretOf(std::string_view flag, const std::string& value,
+                               const std::string& file) {
+  if (file.empty()) return value;
+  if (!value.empty()) {
+    return InvalidArgumentError(std::string(flag) + " and " + std::string(flag) +
+                                "-file: give one, not both");
+  }
+  return ReadSecretFile(std::string(flag) + "-file", file);
+}
+
 }  // namespace
+
+StatusOr<std::string> ReadSecretFile(std::string_view flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgumentError(std::string(flag) + ": cannot read " + path + ": " +
+                                std::strerror(errno));
+  }
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return InvalidArgumentError(std::string(flag) + ": cannot read " + path);
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) return InvalidArgumentError(std::string(flag) + ": " + path + " is empty");
+  return secret;
+}
 
 StatusOr<ListenAddress> ParseListen(std::string_view text) {
   std::string_view host, port;
@@ -120,13 +149,17 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   r.log_level = c.log_level;
   r.access_log = c.access_log;
 
-  if (!c.jwt_secret.empty()) {
-    if (c.jwt_secret.size() < 32) {
+  ASSIGN_OR_RETURN(const std::string jwt_secret,
+                   SecretOf("--jwt-secret", c.jwt_secret, c.jwt_secret_file));
+  if (!jwt_secret.empty()) {
+    if (jwt_secret.size() < 32) {
       return InvalidArgumentError("--jwt-secret: must be at least 32 bytes");
     }
-    r.jwt_secret = c.jwt_secret;
+    r.jwt_secret = jwt_secret;
   } else if (r.mode == Mode::kProduction) {
-    return InvalidArgumentError("--jwt-secret: required in production mode (at least 32 bytes)");
+    return InvalidArgumentError(
+        "--jwt-secret: required in production mode (at least 32 bytes; HASIVU_JWT_SECRET or "
+        "--jwt-secret-file)");
   } else {
     r.jwt_secret = RandomHex(32);
     r.jwt_secret_generated = true;
@@ -148,13 +181,32 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
                                 c.gateway.substr(0, 20) + "'");
   }
   pay.key_id = c.razorpay_key_id;
-  pay.key_secret = c.razorpay_key_secret;
-  pay.webhook_secret = c.razorpay_webhook_secret;
+  ASSIGN_OR_RETURN(pay.key_secret, SecretOf("--razorpay-key-secret", c.razorpay_key_secret,
+                                            c.razorpay_key_secret_file));
+  ASSIGN_OR_RETURN(pay.webhook_secret,
+                   SecretOf("--razorpay-webhook-secret", c.razorpay_webhook_secret,
+                            c.razorpay_webhook_secret_file));
   pay.razorpay_base_url = c.razorpay_base_url;
   if (c.payment_order_ttl_seconds < 1 || c.payment_order_ttl_seconds > 24 * 3600) {
     return InvalidArgumentError("--payment-order-ttl: must be 1 to 86400 seconds");
   }
   pay.payment_order_ttl = std::chrono::seconds(c.payment_order_ttl_seconds);
+  // The simulated gateway signs checkouts itself and, in development, routes
+  // /payments/simulate, which hands any caller a valid signature: a production server with it
+  // would mark orders paid for free.
+  if (pay.gateway == domain::GatewayKind::kSimulated && r.mode == Mode::kProduction) {
+    if (!c.allow_simulated_payments) {
+      return InvalidArgumentError(
+          "--gateway simulated: refused in production mode (payments would not be real); use "
+          "--gateway razorpay, or --allow-simulated-payments for a staging run");
+    }
+    r.simulated_payments_in_production = true;
+    r.warnings.push_back(
+        "PAYMENTS ARE SIMULATED: production mode with the simulated gateway "
+        "(--allow-simulated-payments); no order is really paid; never serve real parents so");
+  }
+  r.payments_simulator =
+      pay.gateway == domain::GatewayKind::kSimulated && r.mode == Mode::kDevelopment;
   if (pay.gateway == domain::GatewayKind::kRazorpay &&
       (pay.key_id.empty() || pay.key_secret.empty() || pay.webhook_secret.empty())) {
     return InvalidArgumentError(
@@ -171,7 +223,16 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   // random per-run secret keeps development working.
   if (pay.key_secret.empty()) pay.key_secret = RandomHex(24);
   if (pay.webhook_secret.empty()) pay.webhook_secret = RandomHex(24);
+  if (!c.monitoring_token.empty() && c.monitoring_token.size() < kMinMonitoringTokenBytes) {
+    return InvalidArgumentError("--monitoring-token: must be at least " +
+                                std::to_string(kMinMonitoringTokenBytes) + " bytes");
+  }
   r.domain.monitoring.monitoring_token = c.monitoring_token;
+  for (const std::string& flag : c.secrets_on_command_line) {
+    r.warnings.push_back(flag +
+                         " given on the command line, where other users of this machine can read "
+                         "it (ps, /proc); prefer its environment variable or a -file option");
+  }
 
   compress::Settings& z = r.compression;
   z.enabled = c.compression;
@@ -209,6 +270,19 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   }
   RETURN_IF_ERROR(compress::ValidateSettings(z).WithContext("--compression"));
 
+  StatusOr<std::vector<IpRange>> proxies = ParseIpRanges(c.trusted_proxies);
+  if (!proxies.ok()) {
+    return InvalidArgumentError("--trusted-proxies: " + proxies.status().message());
+  }
+  r.trusted_proxies = std::move(*proxies);
+  if (c.max_queued_hashes < 1 || c.max_queued_hashes > 10000) {
+    return InvalidArgumentError("--max-queued-hashes: must be 1 to 10000");
+  }
+  r.max_queued_hashes = c.max_queued_hashes;
+  if (c.register_limit < 1 || c.register_limit > 1000000) {
+    return InvalidArgumentError("--register-limit: must be 1 to 1000000");
+  }
+  auth.max_registrations_per_address = c.register_limit;
   if (c.max_connections_per_address < 0 || c.max_connections_per_address > 1000000) {
     return InvalidArgumentError("--max-connections-per-address: must be 0 (no cap) to 1000000");
   }

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cache/redis/redis_cache.h"
+#include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "domain/settings.h"
@@ -35,14 +37,20 @@ struct Config {
   std::string data_dir = "./data";   // --data-dir / HASIVU_DATA_DIR
   int threads = 0;                   // --threads / HASIVU_THREADS; 0 = one per core
   std::string jwt_secret;            // --jwt-secret / HASIVU_JWT_SECRET (>= 32 bytes)
+  std::string jwt_secret_file;       // --jwt-secret-file / HASIVU_JWT_SECRET_FILE
   std::string log_level = "info";    // --log-level / HASIVU_LOG_LEVEL
   std::string mode = "development";  // --mode / HASIVU_MODE
   bool access_log = true;            // --access-log / HASIVU_ACCESS_LOG
   int db_pool_size = 8;              // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
   std::string gateway = "simulated";  // --gateway / HASIVU_GATEWAY: simulated | razorpay
-  std::string razorpay_key_id = "rzp_test_hasivu";             // HASIVU_RAZORPAY_KEY_ID
-  std::string razorpay_key_secret;                             // HASIVU_RAZORPAY_KEY_SECRET
-  std::string razorpay_webhook_secret;                         // HASIVU_RAZORPAY_WEBHOOK_SECRET
+  std::string razorpay_key_id = "rzp_test_hasivu";  // HASIVU_RAZORPAY_KEY_ID
+  std::string razorpay_key_secret;                  // HASIVU_RAZORPAY_KEY_SECRET
+  std::string razorpay_webhook_secret;              // HASIVU_RAZORPAY_WEBHOOK_SECRET
+  std::string razorpay_key_secret_file;             // HASIVU_RAZORPAY_KEY_SECRET_FILE
+  std::string razorpay_webhook_secret_file;         // HASIVU_RAZORPAY_WEBHOOK_SECRET_FILE
+  // --allow-simulated-payments / HASIVU_ALLOW_SIMULATED_PAYMENTS: production mode refuses the
+  // simulated gateway unless this is set (a staging run), and then says so loudly.
+  bool allow_simulated_payments = false;
   std::string razorpay_base_url = "https://api.razorpay.com";  // HASIVU_RAZORPAY_BASE_URL
   std::string monitoring_token;                                // HASIVU_MONITORING_TOKEN
   int payment_order_ttl_seconds = 1800;    // --payment-order-ttl / HASIVU_PAYMENT_ORDER_TTL_SECONDS
@@ -54,6 +62,13 @@ struct Config {
   int compression_brotli_level = compress::kDefaultBrotliLevel;  // HASIVU_COMPRESSION_BROTLI_LEVEL
   int compression_zstd_level = compress::kDefaultZstdLevel;      // HASIVU_COMPRESSION_ZSTD_LEVEL
   int compression_gzip_level = compress::kDefaultGzipLevel;      // HASIVU_COMPRESSION_GZIP_LEVEL
+  // Secret flags given as command-line arguments (not through their environment variable or a
+  // file), e.g. "--jwt-secret": set by main.cc, warned about at start (ps and /proc show them).
+  std::vector<std::string> secrets_on_command_line;
+  // Issue 19: login/register throttling and the hashing queue.
+  std::string trusted_proxies;  // --trusted-proxies / HASIVU_TRUSTED_PROXIES: addresses/CIDRs
+  int max_queued_hashes = 8;    // --max-queued-hashes / HASIVU_MAX_QUEUED_HASHES (per route)
+  int register_limit = 10;      // --register-limit / HASIVU_REGISTER_LIMIT (per address, 15 min)
   // HTTP connection limits (issue 19).
   int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
@@ -73,12 +88,20 @@ struct ResolvedConfig {
   int threads = 1;
   std::string jwt_secret;
   bool jwt_secret_generated = false;  // development mode without a configured secret
+  // Production with the simulated gateway, allowed by --allow-simulated-payments (logged loudly).
+  bool simulated_payments_in_production = false;
+  // POST /api/v1/payments/simulate is routed: development mode with the simulated gateway only.
+  bool payments_simulator = false;
+  // What the operator should hear at start (secrets on the command line ...), one line each.
+  std::vector<std::string> warnings;
   std::string log_level;
   Mode mode = Mode::kDevelopment;
   bool access_log = true;
   int db_pool_size = 8;
-  domain::DomainSettings domain;   // auth, payments, monitoring
-  compress::Settings compression;  // response compression (http::ServerSettings::compression)
+  domain::DomainSettings domain;         // auth, payments, monitoring
+  compress::Settings compression;        // response compression (http::ServerSettings::compression)
+  std::vector<IpRange> trusted_proxies;  // api::ApiContext::trusted_proxies
+  int max_queued_hashes = 8;             // api::ApiContext::max_queued_hashes
   int max_connections_per_address = 256;  // http::ServerSettings; 0 = no per-address cap
   std::chrono::milliseconds first_byte_timeout{10000};  // http::ServerSettings
   // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
@@ -91,6 +114,13 @@ struct ResolvedConfig {
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.
 // "--listen: port must be 0-65535". `hardware_threads` is what "one per core" means.
 StatusOr<ResolvedConfig> Resolve(const Config& config, unsigned hardware_threads);
+
+// The secret in `path`: the file's bytes without one trailing "\n" or "\r\n". Errors name `flag`
+// and the path, never the content.
+StatusOr<std::string> ReadSecretFile(std::string_view flag, const std::string& path);
+
+// The shortest monitoring token accepted (it grants the dashboard like an admin's token).
+inline constexpr size_t kMinMonitoringTokenBytes = 32;
 
 // Store URL only (for `migrate` and `seed`, which take --store and --data-dir).
 StatusOr<std::string> ResolveStoreUrl(const std::string& store, const std::string& data_dir);

@@ -1,6 +1,11 @@
 #include "app/config.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "common/ids.h"
 
@@ -172,6 +177,9 @@ TEST_F(ConfigTest, CompressionFlags) {
 TEST_F(ConfigTest, ProductionRequiresASecret) {
   Config c;
   c.mode = "production";
+  c.gateway = "razorpay";
+  c.razorpay_key_secret = "ks";
+  c.razorpay_webhook_secret = "ws";
   EXPECT_FALSE(Resolve(c, 2).ok());
   c.jwt_secret = std::string(32, 'k');
   auto r = Resolve(c, 2);
@@ -221,6 +229,175 @@ TEST_F(ConfigTest, GatewayAndPasswordCost) {
 }  // namespace
 }  // namespace hasivu::app
 
+namespace hasivu::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Issue 19: with the simulated gateway, POST /payments/simulate hands anyone a valid signature.
+TEST_F(ConfigTest, ProductionRefusesTheSimulatedGatewayUnlessAllowed) {
+  Config c;
+  c.mode = "production";
+  c.jwt_secret = std::string(32, 'k');
+  auto refused = Resolve(c, 2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message().rfind("--gateway simulated: refused in production", 0), 0u)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("--allow-simulated-payments"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find('\n'), std::string::npos);
+
+  c.allow_simulated_payments = true;
+  auto staging = Resolve(c, 2);
+  ASSERT_TRUE(staging.ok()) << staging.status().ToString();
+  EXPECT_TRUE(staging->simulated_payments_in_production);
+  EXPECT_FALSE(staging->payments_simulator);  // never routed in production
+  ASSERT_FALSE(staging->warnings.empty());
+  EXPECT_NE(staging->warnings.front().find("SIMULATED"), std::string::npos);
+
+  c.allow_simulated_payments = false;
+  c.gateway = "razorpay";
+  c.razorpay_key_secret = "ks";
+  c.razorpay_webhook_secret = "ws";
+  auto real = Resolve(c, 2);
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  EXPECT_FALSE(real->simulated_payments_in_production);
+  EXPECT_FALSE(real->payments_simulator);
+
+  Config dev;
+  auto development = Resolve(dev, 2);
+  ASSERT_TRUE(development.ok());
+  EXPECT_TRUE(development->payments_simulator);
+  EXPECT_FALSE(development->simulated_payments_in_production);
+  dev.gateway = "razorpay";
+  dev.razorpay_key_secret = "ks";
+  dev.razorpay_webhook_secret = "ws";
+  EXPECT_FALSE(Resolve(dev, 2)->payments_simulator);
+}
+
+class SecretFileTest : public ConfigTest {
+ protected:
+  void SetUp() override {
+    ConfigTest::SetUp();
+    dir_ = fs::temp_directory_path() /
+           ("hasivu-config-test-" + std::to_string(::getpid()) + "-" + RandomHex(4));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  fs::path dir_;
+};
+
+TEST_F(SecretFileTest, SecretsComeFromFilesWithoutTheTrailingNewline) {
+  const std::string jwt = std::string(40, 'j');
+  Config c;
+  c.mode = "production";
+  c.gateway = "razorpay";
+  c.jwt_secret_file = Write("jwt", jwt + "\n");
+  c.razorpay_key_secret_file = Write("key", "key-secret\r\n");
+  c.razorpay_webhook_secret_file = Write("hook", "webhook-secret");
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->jwt_secret, jwt);
+  EXPECT_EQ(r->domain.auth.jwt_secret, jwt);
+  EXPECT_EQ(r->domain.payments.key_secret, "key-secret");
+  EXPECT_EQ(r->domain.payments.webhook_secret, "webhook-secret");
+
+  // A short secret in a file is refused like a short flag.
+  c.jwt_secret_file = Write("short", "short\n");
+  EXPECT_EQ(Resolve(c, 2).status().message().rfind("--jwt-secret: must be at least 32", 0), 0u);
+}
+
+TEST_F(SecretFileTest, BadSecretFilesAreOneLineErrorsThatNeverShowTheSecret) {
+  Config both;
+  both.jwt_secret = std::string(32, 's');
+  both.jwt_secret_file = Write("jwt", std::string(32, 'f'));
+  auto r = Resolve(both, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("--jwt-secret and --jwt-secret-file", 0), 0u);
+
+  Config missing;
+  missing.jwt_secret_file = (dir_ / "absent").string();
+  r = Resolve(missing, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("--jwt-secret-file: cannot read", 0), 0u);
+
+  Config empty;
+  empty.razorpay_key_secret_file = Write("empty", "\n");
+  r = Resolve(empty, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("--razorpay-key-secret-file:", 0), 0u);
+
+  Config wrong;
+  const std::string secret = "do-not-print-me-0123456789abcdef-xyz";
+  wrong.gateway = "paypal";
+  wrong.jwt_secret_file = Write("jwt2", secret);
+  r = Resolve(wrong, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find(secret), std::string::npos);
+}
+
+TEST_F(ConfigTest, SecretsGivenOnTheCommandLineAreWarnedAbout) {
+  Config c;
+  c.jwt_secret = std::string(32, 'k');
+  auto quiet = Resolve(c, 2);
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_TRUE(quiet->warnings.empty());
+  c.secrets_on_command_line = {"--jwt-secret", "--monitoring-token"};
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->warnings.size(), 2u);
+  EXPECT_EQ(r->warnings[0].rfind("--jwt-secret given on the command line", 0), 0u);
+  EXPECT_EQ(r->warnings[1].rfind("--monitoring-token given on the command line", 0), 0u);
+}
+
+TEST_F(ConfigTest, MonitoringTokenHasAMinimumLength) {
+  Config c;
+  c.monitoring_token = std::string(kMinMonitoringTokenBytes - 1, 't');
+  auto r = Resolve(c, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("--monitoring-token: must be at least 32 bytes", 0), 0u);
+  c.monitoring_token = std::string(kMinMonitoringTokenBytes, 't');
+  r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->domain.monitoring.monitoring_token, c.monitoring_token);
+}
+
+TEST_F(ConfigTest, ThrottlingAndHashQueueFlags) {
+  auto defaults = Resolve(Config{}, 2);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_TRUE(defaults->trusted_proxies.empty());
+  EXPECT_EQ(defaults->max_queued_hashes, 8);
+  EXPECT_EQ(defaults->domain.auth.max_registrations_per_address, 10);
+
+  Config c;
+  c.trusted_proxies = "10.0.0.0/8, ::1";
+  c.max_queued_hashes = 3;
+  c.register_limit = 500;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->trusted_proxies.size(), 2u);
+  EXPECT_TRUE(InAnyRange(r->trusted_proxies, *ParseIpAddress("10.1.2.3")));
+  EXPECT_EQ(r->max_queued_hashes, 3);
+  EXPECT_EQ(r->domain.auth.max_registrations_per_address, 500);
+
+  Config bad_proxy;
+  bad_proxy.trusted_proxies = "10.0.0.0/8,proxy.internal";
+  EXPECT_EQ(Resolve(bad_proxy, 2).status().message().rfind("--trusted-proxies: ", 0), 0u);
+  Config bad_queue;
+  bad_queue.max_queued_hashes = 0;
+  EXPECT_EQ(Resolve(bad_queue, 2).status().message(), "--max-queued-hashes: must be 1 to 10000");
+  Config bad_limit;
+  bad_limit.register_limit = 0;
+  EXPECT_EQ(Resolve(bad_limit, 2).status().message(), "--register-limit: must be 1 to 1000000");
+}
+
+}  // namespace
+}  // namespace hasivu::app
+
 // HTTP connection limits and the metrics token (issue 19).
 namespace hasivu::app {
 namespace {
@@ -263,6 +440,7 @@ TEST_F(ConfigTest, MetricsTokenAndProductionDefault) {
 
   c.mode = "production";
   c.jwt_secret = std::string(32, 'j');
+  c.allow_simulated_payments = true;
   r = Resolve(c, 2);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->metrics_enabled);  // production without a token: off, never public

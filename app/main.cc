@@ -2,6 +2,7 @@
 // their HASIVU_* environment variables) and hands a settings struct to the chosen command.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string_view>
 
 #include "app/commands.h"
 #include "common/ids.h"
@@ -10,6 +11,22 @@
 #ifndef HASIVU_VERSION
 #define HASIVU_VERSION "0.0.0"
 #endif
+
+namespace {
+
+// Whether `flag` itself (not a longer flag such as "--jwt-secret-file") is among the arguments.
+bool GivenAsArgument(int argc, char** argv, std::string_view flag) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
+                        arg[flag.size()] == '=')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Touch the process start instant first thing, so cold start is measured from here at worst.
@@ -24,7 +41,8 @@ int main(int argc, char** argv) {
 
   hasivu::app::Config serve_config;
   CLI::App* serve = app.add_subcommand(
-      "serve", "Serve the HTTP API (migrates first; seeds demo data on an empty database)");
+      "serve",
+      "Serve the HTTP API (migrates first; in development seeds demo data on an empty database)");
   serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
       ->envname("HASIVU_LISTEN")
       ->capture_default_str();
@@ -56,8 +74,13 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_THREADS")
       ->capture_default_str();
   serve
-      ->add_option("--jwt-secret", serve_config.jwt_secret, "JWT signing secret, at least 32 bytes")
+      ->add_option("--jwt-secret", serve_config.jwt_secret,
+                   "JWT signing secret, at least 32 bytes (prefer the variable or the file)")
       ->envname("HASIVU_JWT_SECRET");
+  serve
+      ->add_option("--jwt-secret-file", serve_config.jwt_secret_file,
+                   "File holding the JWT signing secret")
+      ->envname("HASIVU_JWT_SECRET_FILE");
   serve
       ->add_option("--log-level", serve_config.log_level,
                    "trace|debug|info|warn|error|critical|off")
@@ -89,6 +112,18 @@ int main(int argc, char** argv) {
       ->add_option("--razorpay-webhook-secret", serve_config.razorpay_webhook_secret,
                    "Razorpay webhook secret")
       ->envname("HASIVU_RAZORPAY_WEBHOOK_SECRET");
+  serve
+      ->add_option("--razorpay-key-secret-file", serve_config.razorpay_key_secret_file,
+                   "File holding the Razorpay key secret")
+      ->envname("HASIVU_RAZORPAY_KEY_SECRET_FILE");
+  serve
+      ->add_option("--razorpay-webhook-secret-file", serve_config.razorpay_webhook_secret_file,
+                   "File holding the Razorpay webhook secret")
+      ->envname("HASIVU_RAZORPAY_WEBHOOK_SECRET_FILE");
+  serve
+      ->add_flag("--allow-simulated-payments", serve_config.allow_simulated_payments,
+                 "Allow the simulated gateway in production mode (staging only; logged loudly)")
+      ->envname("HASIVU_ALLOW_SIMULATED_PAYMENTS");
   serve->add_option("--razorpay-base-url", serve_config.razorpay_base_url, "Razorpay API base URL")
       ->envname("HASIVU_RAZORPAY_BASE_URL")
       ->capture_default_str();
@@ -112,6 +147,21 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_ARGON2_MEMLIMIT_KIB")
       ->capture_default_str();
 
+  serve
+      ->add_option("--trusted-proxies", serve_config.trusted_proxies,
+                   "Reverse proxies (addresses/CIDRs, comma-separated) whose X-Forwarded-For "
+                   "names the client")
+      ->envname("HASIVU_TRUSTED_PROXIES");
+  serve
+      ->add_option("--max-queued-hashes", serve_config.max_queued_hashes,
+                   "Logins (and, separately, registrations) that may wait for a password hash")
+      ->envname("HASIVU_MAX_QUEUED_HASHES")
+      ->capture_default_str();
+  serve
+      ->add_option("--register-limit", serve_config.register_limit,
+                   "Registrations per client address in 15 minutes")
+      ->envname("HASIVU_REGISTER_LIMIT")
+      ->capture_default_str();
   serve
       ->add_option("--compression", serve_config.compression, "Compress responses (br, zstd, gzip)")
       ->envname("HASIVU_COMPRESSION")
@@ -181,6 +231,36 @@ int main(int argc, char** argv) {
   seed->add_option("--fixtures-out", seed_options.fixtures_out,
                    "Write the fixtures JSON (logins, ids) here");
 
+  hasivu::app::AdminCreateOptions admin_options;
+  CLI::App* admin = app.add_subcommand("admin", "Manage platform admin accounts");
+  admin->require_subcommand(1);
+  CLI::App* admin_create = admin->add_subcommand(
+      "create", "Create a platform admin (the first account of a production deployment)");
+  admin_create->add_option("--store", admin_options.store, "sqlite:PATH or postgresql://...")
+      ->envname("HASIVU_STORE");
+  admin_create->add_option("--data-dir", admin_options.data_dir, "Folder of the embedded database")
+      ->envname("HASIVU_DATA_DIR")
+      ->capture_default_str();
+  admin_create->add_option("--email", admin_options.email, "The admin's login email")->required();
+  admin_create
+      ->add_option("--password-file", admin_options.password_file,
+                   "File holding the password; - reads standard input")
+      ->capture_default_str();
+  admin_create->add_option("--first-name", admin_options.first_name, "First name")
+      ->capture_default_str();
+  admin_create->add_option("--last-name", admin_options.last_name, "Last name")
+      ->capture_default_str();
+  admin_create
+      ->add_option("--argon2-opslimit", admin_options.argon2_opslimit,
+                   "argon2id passes (use the server's)")
+      ->envname("HASIVU_ARGON2_OPSLIMIT")
+      ->capture_default_str();
+  admin_create
+      ->add_option("--argon2-memlimit-kib", admin_options.argon2_memlimit_kib,
+                   "argon2id memory in KiB (use the server's)")
+      ->envname("HASIVU_ARGON2_MEMLIMIT_KIB")
+      ->capture_default_str();
+
   std::string estimate_file = "-";
   CLI::App* estimate = app.add_subcommand(
       "estimate-compression",
@@ -199,7 +279,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (serve->parsed()) return hasivu::app::RunServe(serve_config);
+  if (serve->parsed()) {
+    // A secret in argv is visible to every user of the machine; the environment or a file is not.
+    for (const std::string_view flag : {"--jwt-secret", "--razorpay-key-secret",
+                                        "--razorpay-webhook-secret", "--monitoring-token"}) {
+      if (GivenAsArgument(argc, argv, flag)) {
+        serve_config.secrets_on_command_line.emplace_back(flag);
+      }
+    }
+    return hasivu::app::RunServe(serve_config);
+  }
+  if (admin_create->parsed()) return hasivu::app::RunAdminCreate(admin_options);
   if (migrate->parsed()) return hasivu::app::RunMigrate(migrate_options);
   if (seed->parsed()) return hasivu::app::RunSeed(seed_options);
   if (estimate->parsed()) return hasivu::app::RunEstimateCompression(estimate_file);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/client_address.h"
 #include "api/envelope.h"
 #include "api/routes.h"
 #include "domain/auth_service.h"
@@ -23,8 +24,16 @@ std::string StringField(const boost::json::object& body, std::string_view key,
   return std::string(v->as_string());
 }
 
-domain::ClientInfo ClientOf(const http::Request& request) {
-  return domain::ClientInfo{request.remote_address, std::string(request.headers.Get("User-Agent"))};
+domain::ClientInfo ClientOf(const http::Request& request, const ApiContext& ctx) {
+  return domain::ClientInfo{ClientAddress(request, ctx.trusted_proxies),
+                            std::string(request.headers.Get("User-Agent"))};
+}
+
+// Sets Retry-After on a RATE_LIMITED answer.
+void AddRetryAfter(const Status& status, std::chrono::seconds retry_after, http::Response* r) {
+  if (status.code() == StatusCode::kResourceExhausted && retry_after.count() > 0) {
+    r->headers.Set("Retry-After", std::to_string(retry_after.count()));
+  }
 }
 
 boost::json::object UserJson(const domain::AuthUser& u) {
@@ -58,7 +67,8 @@ boost::json::object AuthResultJson(const domain::AuthResult& r) {
   return o;
 }
 
-http::Response Login(domain::AuthService& auth, const http::Request& request) {
+http::Response Login(domain::AuthService& auth, const ApiContext& ctx,
+                     const http::Request& request) {
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
@@ -69,12 +79,10 @@ http::Response Login(domain::AuthService& auth, const http::Request& request) {
   }
   std::chrono::seconds retry_after{0};
   StatusOr<domain::AuthResult> result =
-      auth.Login(email, password, ClientOf(request), &retry_after);
+      auth.Login(email, password, ClientOf(request, ctx), &retry_after);
   if (!result.ok()) {
     http::Response r = ErrorFromStatus(request, result.status());
-    if (result.status().code() == StatusCode::kResourceExhausted && retry_after.count() > 0) {
-      r.headers.Set("Retry-After", std::to_string(retry_after.count()));
-    }
+    AddRetryAfter(result.status(), retry_after, &r);
     return r;
   }
   http::Response r = Success(request, AuthResultJson(*result));
@@ -82,7 +90,8 @@ http::Response Login(domain::AuthService& auth, const http::Request& request) {
   return r;
 }
 
-http::Response Register(domain::AuthService& auth, const http::Request& request) {
+http::Response Register(domain::AuthService& auth, const ApiContext& ctx,
+                        const http::Request& request) {
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
@@ -97,15 +106,21 @@ http::Response Register(domain::AuthService& auth, const http::Request& request)
   if (!issues.empty()) {
     return ErrorFromStatus(request, ValidationError("The registration is invalid", issues));
   }
-  StatusOr<domain::AuthResult> result = auth.Register(reg, ClientOf(request));
-  if (!result.ok()) return ErrorFromStatus(request, result.status());
+  std::chrono::seconds retry_after{0};
+  StatusOr<domain::AuthResult> result = auth.Register(reg, ClientOf(request, ctx), &retry_after);
+  if (!result.ok()) {
+    http::Response r = ErrorFromStatus(request, result.status());
+    AddRetryAfter(result.status(), retry_after, &r);
+    return r;
+  }
   http::Response r = Success(request, AuthResultJson(*result), 201);
   r.headers.Set("Location", "/api/v1/users/" + result->user.id);
   r.headers.Set("Cache-Control", "no-store");
   return r;
 }
 
-http::Response Refresh(domain::AuthService& auth, const http::Request& request) {
+http::Response Refresh(domain::AuthService& auth, const ApiContext& ctx,
+                       const http::Request& request) {
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
@@ -114,7 +129,7 @@ http::Response Refresh(domain::AuthService& auth, const http::Request& request) 
   if (!issues.empty()) {
     return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
   }
-  StatusOr<domain::TokenPair> tokens = auth.Refresh(token, ClientOf(request));
+  StatusOr<domain::TokenPair> tokens = auth.Refresh(token, ClientOf(request, ctx));
   if (!tokens.ok()) {
     if (tokens.status().code() == StatusCode::kUnauthenticated) {
       return Error(request, 401, "UNAUTHENTICATED",
@@ -169,15 +184,34 @@ Status RegisterAuthRoutes(http::Router& router, ApiContext& ctx) {
   ctx.authenticator = std::make_shared<TokenAuthenticator>(auth);
   const ApiContext* context = &ctx;
 
-  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/login",
-                             [auth](http::Request& request) { return Login(*auth, request); },
-                             {.blocking = true, .name = "auth-login", .offload = true}));
-  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/register",
-                             [auth](http::Request& request) { return Register(*auth, request); },
-                             {.blocking = true, .name = "auth-register", .offload = true}));
-  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/refresh",
-                             [auth](http::Request& request) { return Refresh(*auth, request); },
-                             {.blocking = true, .name = "auth-refresh"}));
+  // One queue each, so a flood of registrations cannot crowd out logins (or the reverse).
+  auto hash_queue = [&ctx](const char* route) {
+    metrics::Counter* rejected =
+        ctx.registry == nullptr
+            ? nullptr
+            : &ctx.registry->GetCounter("hasivu_hash_queue_rejected_total",
+                                        "Requests answered 503 because the hashing queue was full",
+                                        {{"route", route}});
+    return std::make_shared<http::OffloadQueue>(ctx.max_queued_hashes, rejected);
+  };
+  RETURN_IF_ERROR(router.Add(
+      "POST", "/api/v1/auth/login",
+      [auth, context](http::Request& request) { return Login(*auth, *context, request); },
+      {.blocking = true,
+       .name = "auth-login",
+       .offload = true,
+       .queue = hash_queue("auth-login")}));
+  RETURN_IF_ERROR(router.Add(
+      "POST", "/api/v1/auth/register",
+      [auth, context](http::Request& request) { return Register(*auth, *context, request); },
+      {.blocking = true,
+       .name = "auth-register",
+       .offload = true,
+       .queue = hash_queue("auth-register")}));
+  RETURN_IF_ERROR(router.Add(
+      "POST", "/api/v1/auth/refresh",
+      [auth, context](http::Request& request) { return Refresh(*auth, *context, request); },
+      {.blocking = true, .name = "auth-refresh"}));
   RETURN_IF_ERROR(router.Add(
       "POST", "/api/v1/auth/logout",
       [auth, context](http::Request& request) { return Logout(*auth, *context, request); },

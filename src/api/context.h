@@ -16,6 +16,7 @@
 
 #include "cache/cache_aside.h"
 #include "common/clock.h"
+#include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "domain/principal.h"
@@ -60,6 +61,16 @@ struct ApiContext {
   // The server's response compression (http::ServerSettings::compression): cached reads keep
   // ready-compressed variants by it (cached_read.h).
   compress::Settings compression;
+  // Whether POST /api/v1/payments/simulate is routed (with the simulated gateway only). It hands
+  // any caller a valid checkout signature, so app/ sets it in development mode only: a production
+  // server never routes it, whatever its gateway.
+  bool payments_simulator = false;
+  // Reverse proxies whose X-Forwarded-For names the client (client_address.h). Default: none.
+  std::vector<IpRange> trusted_proxies;
+  // auth-login and auth-register (an argon2id hash each) may each have this many requests
+  // waiting for or running on the server's pool; further ones are answered 503 SERVICE_BUSY
+  // (http/offload_queue.h). Default: 8.
+  int max_queued_hashes = 8;
   // Filled by route registration: what to load into the cache at start-up (app/ runs them in the
   // background once the server listens).
   std::vector<std::function<std::vector<cache::WarmUpItem>()>> warm_ups;

@@ -150,9 +150,9 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
       },
       {.blocking = true, .name = "payments-webhook", .offload = remote_gateway}));
 
-  // The checkout simulation exists only with the simulated gateway; with Razorpay the path is
-  // not registered at all (404).
-  if (ctx.settings.payments.gateway == domain::GatewayKind::kSimulated) {
+  // The checkout simulation exists only with the simulated gateway in development; otherwise the
+  // path is not registered at all (404).
+  if (ctx.payments_simulator && ctx.settings.payments.gateway == domain::GatewayKind::kSimulated) {
     RETURN_IF_ERROR(router.Add(
         "POST", "/api/v1/payments/simulate",
         [c, service, gateway](http::Request& request) -> http::Response {

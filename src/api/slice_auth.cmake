@@ -7,3 +7,10 @@ hasivu_cc_test(
   NAME read_helpers_test
   SRCS read_helpers_test.cc
   DEPS hasivu_api Boost::json)
+
+# Client addresses behind trusted reverse proxies (issue 19).
+target_sources(hasivu_api PRIVATE ${CMAKE_CURRENT_LIST_DIR}/client_address.cc)
+hasivu_cc_test(
+  NAME client_address_test
+  SRCS client_address_test.cc
+  DEPS hasivu_api)

@@ -57,6 +57,7 @@ AuthService::AuthService(store::Database* db, const Clock* clock, AuthSettings s
       tokens_(TokenSettingsOf(settings_), clock),
       hasher_(settings_.password),
       throttle_(LimitsOf(settings_)),
+      registrations_(settings_.max_registrations_per_address, settings_.registration_window),
       read_cache_(read_cache) {}
 
 AuthService::~AuthService() = default;
@@ -95,7 +96,13 @@ StatusOr<AuthResult> AuthService::Login(std::string_view email_in, std::string_v
   if (!issues.empty()) return ValidationError("Email and password are required", issues);
 
   const std::string email = NormalizeEmail(email_in);
-  const std::chrono::seconds wait = throttle_.RetryAfter(email, client.address, clock_->Now());
+  // No account has a longer email; refusing it here keeps such text away from the throttle and
+  // the database.
+  if (email.size() > kMaxEmailLength) {
+    return ValidationError("The request is invalid", {{"email", "must be at most 254 characters"}});
+  }
+  const ThrottleTime attempt_at = clock_->Now();
+  const std::chrono::seconds wait = throttle_.TryAcquire(email, client.address, attempt_at);
   if (wait.count() > 0) {
     if (retry_after != nullptr) *retry_after = wait;
     return Status(StatusCode::kResourceExhausted, "Too many failed login attempts; try again later",
@@ -103,11 +110,14 @@ StatusOr<AuthResult> AuthService::Login(std::string_view email_in, std::string_v
   }
 
   std::optional<store::UserRecord> user;
-  if (email.size() <= kMaxEmailLength) {
-    RETURN_IF_ERROR(db_->Read([&](store::Connection& conn) -> Status {
-      ASSIGN_OR_RETURN(user, store::FindUserByEmail(conn, email));
-      return Status::Ok();
-    }));
+  Status read = db_->Read([&](store::Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(user, store::FindUserByEmail(conn, email));
+    return Status::Ok();
+  });
+  if (!read.ok()) {
+    // No password was checked: the attempt must not count as a failure.
+    throttle_.Cancel(email, client.address, attempt_at);
+    return read;
   }
 
   // Every path below spends one password hash, so timing does not tell which case failed.
@@ -122,11 +132,9 @@ StatusOr<AuthResult> AuthService::Login(std::string_view email_in, std::string_v
     ok = v.ok && MayLogIn(*user) && role.has_value();
     needs_rehash = v.needs_rehash;
   }
-  if (!ok) {
-    throttle_.RecordFailure(email, client.address, clock_->Now());
-    return InvalidCredentials();
-  }
-  throttle_.RecordSuccess(email);
+  // TryAcquire() already counted this attempt as a failure.
+  if (!ok) return InvalidCredentials();
+  throttle_.RecordSuccess(email, client.address, attempt_at);
 
   std::string new_hash;
   if (needs_rehash) {
@@ -158,7 +166,8 @@ StatusOr<AuthResult> AuthService::Login(std::string_view email_in, std::string_v
   return result;
 }
 
-StatusOr<AuthResult> AuthService::Register(const Registration& r, const ClientInfo& client) {
+StatusOr<AuthResult> AuthService::Register(const Registration& r, const ClientInfo& client,
+                                           std::chrono::seconds* retry_after) {
   const std::string email = NormalizeEmail(r.email);
   const std::string first_name(TrimAscii(r.first_name));
   const std::string last_name(TrimAscii(r.last_name));
@@ -189,6 +198,18 @@ StatusOr<AuthResult> AuthService::Register(const Registration& r, const ClientIn
     }
   }
   if (!issues.empty()) return ValidationError("The registration is invalid", issues);
+
+  // Every attempt that gets this far counts, created or EMAIL_TAKEN alike: both are what a
+  // spammer or an enumerator is after, and both cost a full hash.
+  if (!client.address.empty()) {
+    const std::chrono::seconds wait =
+        registrations_.TryReserve(AddressThrottleKey(client.address), clock_->Now());
+    if (wait.count() > 0) {
+      if (retry_after != nullptr) *retry_after = wait;
+      return Status(StatusCode::kResourceExhausted,
+                    "Too many registrations from this address; try again later", "RATE_LIMITED");
+    }
+  }
 
   // Hashing takes tens of milliseconds: never inside the write transaction.
   ASSIGN_OR_RETURN(std::string hash, hasher_.Hash(r.password));

@@ -11,7 +11,12 @@
 // - Session check: Authenticate() verifies the token, then asks a SessionStateCache (5 s) whether
 //   the family is still usable (not revoked, owner active), reading the database on a miss.
 //   Revocations made here are visible at once on this instance.
-// - Throttling: LoginThrottle (per email and per client address), in process.
+// - Throttling, in process: LoginThrottle for logins (per email and per client address, check and
+//   count in one step); registrations per client address (settings.max_registrations_per_address
+//   in registration_window, every attempt that passes validation counts). Addresses are counted
+//   by ClientKeyOfAddress (IPv6 by /64). Emails over 254 bytes are refused before either.
+// - Session check: besides revocation, the owner must be active with status active or pending
+//   (a suspended user's tokens stop working on the next database check, within the cache TTL).
 //
 // Errors (Status reasons are the API error codes): INVALID_CREDENTIALS (kUnauthenticated),
 // RATE_LIMITED (kResourceExhausted; see LoginFailure::retry_after), EMAIL_TAKEN
@@ -83,14 +88,16 @@ class AuthService {
               const ReadCache* read_cache = nullptr);
   ~AuthService();
 
-  // Errors: kInvalidArgument (missing fields) with details, INVALID_CREDENTIALS, RATE_LIMITED
+  // Errors: kInvalidArgument (missing fields, an email over 254 bytes) with details,
+  // INVALID_CREDENTIALS, RATE_LIMITED
   // (then *retry_after is set), kUnavailable.
   StatusOr<AuthResult> Login(std::string_view email, std::string_view password,
                              const ClientInfo& client, std::chrono::seconds* retry_after);
 
   // New parent account (role is always parent) and its first session. Errors: VALIDATION_ERROR
-  // with field details, EMAIL_TAKEN, kUnavailable.
-  StatusOr<AuthResult> Register(const Registration& registration, const ClientInfo& client);
+  // with field details, RATE_LIMITED (then *retry_after is set), EMAIL_TAKEN, kUnavailable.
+  StatusOr<AuthResult> Register(const Registration& registration, const ClientInfo& client,
+                                std::chrono::seconds* retry_after = nullptr);
 
   // Rotates a refresh token. Errors: kUnauthenticated for unknown, expired, revoked or reused
   // tokens (a reused one revokes its family first).
@@ -118,6 +125,7 @@ class AuthService {
   TokenService tokens_;
   PasswordHasher hasher_;
   LoginThrottle throttle_;
+  SlidingWindowCounter registrations_;  // keyed by AddressThrottleKey
   mutable SessionStateCache sessions_;
   const ReadCache* read_cache_;
 };

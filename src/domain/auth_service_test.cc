@@ -6,6 +6,8 @@
 #include <crypt.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -26,6 +28,30 @@ std::string BcryptHash(const std::string& password) {
   const char* out = crypt_rn(password.c_str(), setting, data.get(), sizeof(crypt_data));
   return out == nullptr ? std::string() : std::string(out);
 }
+
+// A database whose reads can be switched off, for the "database down" paths.
+class FlakyDatabase : public store::Database {
+ public:
+  explicit FlakyDatabase(store::Database* real) : real_(real) {}
+  void set_reads_fail(bool fail) { reads_fail_ = fail; }
+  store::Dialect dialect() const override { return real_->dialect(); }
+  Status Read(const std::function<Status(store::Connection&)>& fn) override {
+    if (reads_fail_) return UnavailableError("database down (test)");
+    return real_->Read(fn);
+  }
+  Status Write(const std::function<Status(store::Connection&)>& fn) override {
+    return real_->Write(fn);
+  }
+  Status Ping() override { return real_->Ping(); }
+  store::PoolStats Stats() const override { return real_->Stats(); }
+  StatusOr<std::unique_ptr<store::BulkLoader>> NewBulkLoader() override {
+    return real_->NewBulkLoader();
+  }
+
+ private:
+  store::Database* real_;
+  std::atomic<bool> reads_fail_{false};
+};
 
 class AuthServiceTest : public ::testing::Test {
  protected:
@@ -227,6 +253,93 @@ TEST_F(AuthServiceTest, DeactivatedUsersLoseAccessOnTheNextSessionCheck) {
   EXPECT_EQ(third.Authenticate(reg->tokens.access_token).status().code(),
             StatusCode::kUnauthenticated);
   EXPECT_FALSE(third.Refresh(reg->tokens.refresh_token, client_).ok());
+}
+
+TEST_F(AuthServiceTest, SuspendedUsersLoseAccessOnTheNextSessionCheck) {
+  auto reg = auth_->Register(ValidRegistration("susp@x.test"), client_);
+  ASSERT_TRUE(reg.ok());
+  AuthSettings settings;
+  settings.jwt_secret = std::string(32, 's');
+  settings.password = LightPasswordSettings();
+  AuthService before(&test_db_->db(), &clock_, settings);
+  EXPECT_TRUE(before.Authenticate(reg->tokens.access_token).ok());
+  // Suspension leaves is_active alone: only the status says the account is switched off.
+  ASSERT_TRUE(
+      test_db_->db()
+          .Write([&](store::Connection& c) -> Status {
+            const store::Value params[] = {reg->user.id};
+            return c.Query("UPDATE users SET status = 'suspended' WHERE id = $1", params).status();
+          })
+          .ok());
+  AuthService after(&test_db_->db(), &clock_, settings);
+  EXPECT_EQ(after.Authenticate(reg->tokens.access_token).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_FALSE(after.Refresh(reg->tokens.refresh_token, client_).ok());
+}
+
+TEST_F(AuthServiceTest, AnOverlongEmailIsAValidationErrorAndNeverReachesTheThrottle) {
+  const std::string huge = std::string(60000, 'a') + "@x.test";
+  for (int i = 0; i < 8; ++i) {
+    auto r = auth_->Login(huge, "wrong", client_, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << i;
+    ASSERT_EQ(r.status().details().size(), 1u);
+    EXPECT_EQ(r.status().details()[0].field, "email");
+  }
+  // 254 bytes is still an ordinary (failed) login.
+  const std::string longest = std::string(254 - 7, 'b') + "@x.test";
+  EXPECT_EQ(auth_->Login(longest, "wrong", client_, nullptr).status().reason(),
+            "INVALID_CREDENTIALS");
+}
+
+TEST_F(AuthServiceTest, RegistrationsAreThrottledPerAddressTakenEmailsIncluded) {
+  AuthSettings settings;
+  settings.jwt_secret = std::string(32, 's');
+  settings.password = LightPasswordSettings();
+  settings.max_registrations_per_address = 3;
+  settings.registration_window = std::chrono::seconds(600);
+  AuthService auth(&test_db_->db(), &clock_, settings);
+  const ClientInfo a{"2001:db8:7:7::1", "t"};
+  const ClientInfo same_net{"2001:db8:7:7:ffff::2", "t"};
+  ASSERT_TRUE(auth.Register(ValidRegistration("r1@x.test"), a).ok());
+  EXPECT_EQ(auth.Register(ValidRegistration("r1@x.test"), same_net).status().reason(),
+            "EMAIL_TAKEN");
+  // Validation errors cost no hash and tell nothing: not counted.
+  EXPECT_EQ(auth.Register(ValidRegistration("bad"), a).status().code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(auth.Register(ValidRegistration("r2@x.test"), a).ok());
+  std::chrono::seconds wait{0};
+  auto limited = auth.Register(ValidRegistration("r3@x.test"), same_net, &wait);
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(limited.status().reason(), "RATE_LIMITED");
+  EXPECT_EQ(wait, std::chrono::seconds(600));
+  // Not created, and not an EMAIL_TAKEN oracle either.
+  EXPECT_TRUE(StoredHash("r3@x.test").empty());
+  EXPECT_TRUE(
+      auth.Register(ValidRegistration("r3@x.test"), ClientInfo{"2001:db8:7:8::1", "t"}).ok());
+  clock_.Advance(std::chrono::seconds(600));
+  EXPECT_TRUE(auth.Register(ValidRegistration("r4@x.test"), a).ok());
+}
+
+// A login that never got to check a password (database down) is not a failed attempt.
+TEST_F(AuthServiceTest, ALoginTheDatabaseCouldNotAnswerDoesNotCountAsAFailure) {
+  PasswordHasher hasher(LightPasswordSettings());
+  AddUser("down@x.test", *hasher.Hash("Right!pass1"));
+  FlakyDatabase flaky(&test_db_->db());
+  AuthSettings settings;
+  settings.jwt_secret = std::string(32, 's');
+  settings.password = LightPasswordSettings();
+  settings.max_failures_per_email = 2;
+  AuthService auth(&flaky, &clock_, settings);
+  flaky.set_reads_fail(true);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(auth.Login("down@x.test", "Right!pass1", client_, nullptr).status().code(),
+              StatusCode::kUnavailable)
+        << i;
+  }
+  flaky.set_reads_fail(false);
+  EXPECT_TRUE(auth.Login("down@x.test", "Right!pass1", client_, nullptr).ok());
 }
 
 }  // namespace

@@ -70,6 +70,8 @@ class Rng {
 constexpr std::string_view kUpperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 constexpr std::string_view kAlnum =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+// 62^12 (about 71 bits) of OS randomness per generated password.
+constexpr int kPasswordRandomChars = 12;
 constexpr std::string_view kDigitsUpper = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 // The same characters in ASCII order, so counters written with it sort as numbers.
 constexpr std::string_view kDigitsFirstAlnum =
@@ -423,9 +425,16 @@ class Seeder {
     return Status::Ok();
   }
 
+  // Passwords come from the OS random source, never from the seeded PRNG: anyone can replay a
+  // seed, so a password derived from one would be known to every reader of the code. The PRNG
+  // still advances as it did, so the rest of the data set for a given seed stays what it was.
   std::string NewPassword() {
+    std::string replayable;
+    rng_.Chars(replayable, 6, kAlnum);
     std::string pw = "Hasivu!";
-    rng_.Chars(pw, 6, kAlnum);
+    for (int i = 0; i < kPasswordRandomChars; ++i) {
+      pw += kAlnum[randombytes_uniform(static_cast<uint32_t>(kAlnum.size()))];
+    }
     pw += "9a";
     return pw;
   }

@@ -25,12 +25,13 @@
 // menu flows work on the day the data is seeded, whatever the day; the rest of the window stays
 // weekdays only.
 //
-// Determinism: the same seed and size give the same ids, emails, passwords, order numbers,
-// amounts, statuses and dates (ids are UUIDv7-shaped, their time part derived from the base
-// date). Password hashes (random salts) and row timestamps relative to the clock may differ.
+// Determinism: the same seed and size give the same ids, emails, order numbers, amounts, statuses
+// and dates (ids are UUIDv7-shaped, their time part derived from the base date). Passwords,
+// password hashes (random salts) and row timestamps relative to the clock differ.
 //
-// Passwords: every account gets a deterministic password of the register policy
-// ("Hasivu!" + 6 alphanumerics + "9a"). Accounts listed in the fixtures are hashed with their own
+// Passwords: every account gets a password of the register policy ("Hasivu!" + 12 alphanumerics
+// + "9a") drawn from the OS random source (libsodium) on each seeding, never from the seed: no
+// two installations share a login, and none can be derived from the code. Accounts listed in the fixtures are hashed with their own
 // password under `SeedSettings::password` (default: libsodium's minimum argon2id parameters,
 // which login accepts and re-hashes). To keep `medium` and `large` fast, accounts NOT listed in
 // the fixtures (parents beyond the first 200 per school and their children) share one hash of a

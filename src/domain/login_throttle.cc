@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
 #include <vector>
+
+#include "common/digest.h"
+#include "common/ip_address.h"
 
 namespace hasivu::domain {
 
@@ -16,11 +20,9 @@ SlidingWindowCounter::Shard& SlidingWindowCounter::ShardOf(std::string_view key)
   return shards_[std::hash<std::string_view>{}(key) % shards_.size()];
 }
 
-std::chrono::seconds SlidingWindowCounter::RetryAfter(std::string_view key,
+std::chrono::seconds SlidingWindowCounter::WaitLocked(const Shard& shard, const std::string& key,
                                                       ThrottleTime now) const {
-  Shard& shard = ShardOf(key);
-  std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.keys.find(std::string(key));
+  auto it = shard.keys.find(key);
   if (it == shard.keys.end()) return std::chrono::seconds(0);
   const std::deque<ThrottleTime>& times = it->second;
   const ThrottleTime cutoff = now - window_;
@@ -33,6 +35,22 @@ std::chrono::seconds SlidingWindowCounter::RetryAfter(std::string_view key,
   const ThrottleTime frees_at = *(first_inside + (inside - max_)) + window_;
   auto wait = std::chrono::ceil<std::chrono::seconds>(frees_at - now);
   return std::max(wait, std::chrono::seconds(1));
+}
+
+std::chrono::seconds SlidingWindowCounter::RetryAfter(std::string_view key,
+                                                      ThrottleTime now) const {
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  return WaitLocked(shard, std::string(key), now);
+}
+
+std::chrono::seconds SlidingWindowCounter::TryReserve(std::string_view key, ThrottleTime now) {
+  Shard& shard = ShardOf(key);
+  const std::string k(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  const std::chrono::seconds wait = WaitLocked(shard, k, now);
+  if (wait.count() == 0) RecordLocked(shard, k, now);
+  return wait;
 }
 
 void SlidingWindowCounter::Evict(Shard& shard, ThrottleTime now) {
@@ -53,10 +71,14 @@ void SlidingWindowCounter::Evict(Shard& shard, ThrottleTime now) {
 void SlidingWindowCounter::Record(std::string_view key, ThrottleTime now) {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.keys.find(std::string(key));
+  RecordLocked(shard, std::string(key), now);
+}
+
+void SlidingWindowCounter::RecordLocked(Shard& shard, const std::string& key, ThrottleTime now) {
+  auto it = shard.keys.find(key);
   if (it == shard.keys.end()) {
     if (shard.keys.size() >= max_keys_per_shard_) Evict(shard, now);
-    it = shard.keys.emplace(std::string(key), std::deque<ThrottleTime>()).first;
+    it = shard.keys.emplace(key, std::deque<ThrottleTime>()).first;
   }
   std::deque<ThrottleTime>& times = it->second;
   const ThrottleTime cutoff = now - window_;
@@ -64,6 +86,22 @@ void SlidingWindowCounter::Record(std::string_view key, ThrottleTime now) {
   times.push_back(now);
   // Only the newest `max` instants can ever matter for the decision.
   while (times.size() > static_cast<size_t>(max_)) times.pop_front();
+}
+
+void SlidingWindowCounter::Release(std::string_view key, ThrottleTime at) {
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.keys.find(std::string(key));
+  if (it == shard.keys.end()) return;
+  std::deque<ThrottleTime>& times = it->second;
+  // Newest first: the reservation is usually the last instant recorded.
+  for (auto t = times.rbegin(); t != times.rend(); ++t) {
+    if (*t == at) {
+      times.erase(std::next(t).base());
+      break;
+    }
+  }
+  if (times.empty()) shard.keys.erase(it);
 }
 
 void SlidingWindowCounter::Clear(std::string_view key) {
@@ -87,17 +125,52 @@ LoginThrottle::LoginThrottle(ThrottleLimits limits, size_t max_keys_per_shard)
 
 std::chrono::seconds LoginThrottle::RetryAfter(std::string_view email, std::string_view address,
                                                ThrottleTime now) const {
-  std::chrono::seconds wait = by_email_.RetryAfter(email, now);
-  if (!address.empty()) wait = std::max(wait, by_address_.RetryAfter(address, now));
+  std::chrono::seconds wait = by_email_.RetryAfter(EmailThrottleKey(email), now);
+  if (!address.empty()) {
+    wait = std::max(wait, by_address_.RetryAfter(AddressThrottleKey(address), now));
+  }
   return wait;
+}
+
+std::chrono::seconds LoginThrottle::TryAcquire(std::string_view email, std::string_view address,
+                                               ThrottleTime now) {
+  const std::string email_key = EmailThrottleKey(email);
+  const std::chrono::seconds email_wait = by_email_.TryReserve(email_key, now);
+  if (email_wait.count() > 0 || address.empty()) return email_wait;
+  const std::chrono::seconds address_wait =
+      by_address_.TryReserve(AddressThrottleKey(address), now);
+  // Refused by the address: the email's reservation must not count against its owner.
+  if (address_wait.count() > 0) by_email_.Release(email_key, now);
+  return address_wait;
 }
 
 void LoginThrottle::RecordFailure(std::string_view email, std::string_view address,
                                   ThrottleTime now) {
-  by_email_.Record(email, now);
-  if (!address.empty()) by_address_.Record(address, now);
+  by_email_.Record(EmailThrottleKey(email), now);
+  if (!address.empty()) by_address_.Record(AddressThrottleKey(address), now);
 }
 
-void LoginThrottle::RecordSuccess(std::string_view email) { by_email_.Clear(email); }
+void LoginThrottle::Cancel(std::string_view email, std::string_view address,
+                           ThrottleTime acquired_at) {
+  by_email_.Release(EmailThrottleKey(email), acquired_at);
+  if (!address.empty()) by_address_.Release(AddressThrottleKey(address), acquired_at);
+}
+
+void LoginThrottle::RecordSuccess(std::string_view email, std::string_view address,
+                                  std::optional<ThrottleTime> acquired_at) {
+  by_email_.Clear(EmailThrottleKey(email));
+  if (!address.empty() && acquired_at)
+    by_address_.Release(AddressThrottleKey(address), *acquired_at);
+}
+
+std::string EmailThrottleKey(std::string_view normalized_email) {
+  // Half a SHA-256: collisions stay out of reach, and a key is 16 bytes whatever came in.
+  const Sha256Digest digest = Sha256(normalized_email);
+  return std::string(reinterpret_cast<const char*>(digest.data()), 16);
+}
+
+std::string AddressThrottleKey(std::string_view address) {
+  return EmailThrottleKey(ClientKeyOfAddress(address));
+}
 
 }  // namespace hasivu::domain

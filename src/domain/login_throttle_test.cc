@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <barrier>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace hasivu::domain {
 namespace {
@@ -84,6 +88,78 @@ TEST(SlidingWindowCounterTest, KeepsOnlyTheNewestMaxInstantsPerKey) {
   counter.Clear("k");
   EXPECT_EQ(counter.RetryAfter("k", T(10)), seconds(0));
   EXPECT_EQ(counter.KeysForTest(), 0u);
+}
+
+// Threads that all reach the throttle at once: the old check-then-record let every one of them
+// pass the check before any failure was recorded.
+int ConcurrentPasses(LoginThrottle& throttle, int threads, bool same_email) {
+  std::barrier start(threads);
+  std::atomic<int> passed{0};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.emplace_back([&, i] {
+      const std::string email = same_email ? "a@x.test" : "u" + std::to_string(i) + "@x.test";
+      start.arrive_and_wait();
+      if (throttle.TryAcquire(email, "10.0.0.1", T(0)) == seconds(0)) passed.fetch_add(1);
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  return passed.load();
+}
+
+TEST(LoginThrottleTest, ConcurrentAttemptsGetNoMoreThanTheLimitThrough) {
+  for (int round = 0; round < 20; ++round) {
+    LoginThrottle by_email(ThrottleLimits{});
+    EXPECT_EQ(ConcurrentPasses(by_email, 48, /*same_email=*/true), 5) << round;
+    LoginThrottle by_address(ThrottleLimits{.max_failures_per_address = 7});
+    EXPECT_EQ(ConcurrentPasses(by_address, 48, /*same_email=*/false), 7) << round;
+  }
+}
+
+TEST(LoginThrottleTest, AnAcquiredAttemptCountsUntilItSucceeds) {
+  LoginThrottle throttle(
+      ThrottleLimits{.max_failures_per_email = 2, .max_failures_per_address = 2});
+  EXPECT_EQ(throttle.TryAcquire("a@x.test", "10.0.0.1", T(0)), seconds(0));
+  EXPECT_EQ(throttle.TryAcquire("a@x.test", "10.0.0.1", T(1)), seconds(0));
+  // Both attempts are in flight (or failed): a third waits for the first to leave the window.
+  EXPECT_EQ(throttle.TryAcquire("a@x.test", "10.0.0.2", T(2)), seconds(900 - 2));
+  EXPECT_EQ(throttle.TryAcquire("b@x.test", "10.0.0.1", T(2)), seconds(60 - 2));
+  // A refusal by the address took nothing from b@x.test.
+  EXPECT_EQ(throttle.RetryAfter("b@x.test", "", T(2)), seconds(0));
+  // The second attempt succeeded: the email is cleared and the address gets its slot back.
+  throttle.RecordSuccess("a@x.test", "10.0.0.1", T(1));
+  EXPECT_EQ(throttle.RetryAfter("a@x.test", "", T(3)), seconds(0));
+  EXPECT_EQ(throttle.TryAcquire("c@x.test", "10.0.0.1", T(3)), seconds(0));
+  EXPECT_EQ(throttle.TryAcquire("d@x.test", "10.0.0.1", T(4)), seconds(60 - 4));
+  // A cancelled attempt gives back both.
+  throttle.Cancel("c@x.test", "10.0.0.1", T(3));
+  EXPECT_EQ(throttle.TryAcquire("d@x.test", "10.0.0.1", T(5)), seconds(0));
+}
+
+TEST(LoginThrottleTest, Ipv6AddressesCountByTheirSlash64AndMappedV4AsV4) {
+  LoginThrottle throttle(ThrottleLimits{.max_failures_per_address = 3});
+  throttle.RecordFailure("a@x.test", "2001:db8:1:2::1", T(0));
+  throttle.RecordFailure("b@x.test", "2001:db8:1:2::2", T(0));
+  throttle.RecordFailure("c@x.test", "2001:db8:1:2:abcd:ef01:2345:6789", T(0));
+  EXPECT_EQ(throttle.RetryAfter("new@x.test", "2001:db8:1:2:ffff::9", T(1)), seconds(59));
+  EXPECT_EQ(throttle.RetryAfter("new@x.test", "2001:db8:1:3::1", T(1)), seconds(0));
+
+  throttle.RecordFailure("a@x.test", "::ffff:192.0.2.1", T(0));
+  throttle.RecordFailure("b@x.test", "192.0.2.1", T(0));
+  throttle.RecordFailure("c@x.test", "::FFFF:192.0.2.1", T(0));
+  EXPECT_EQ(throttle.RetryAfter("new@x.test", "192.0.2.1", T(1)), seconds(59));
+  EXPECT_EQ(throttle.RetryAfter("new@x.test", "192.0.2.2", T(1)), seconds(0));
+}
+
+TEST(LoginThrottleTest, KeysAreBoundedDigests) {
+  const std::string huge(65536, 'a');
+  EXPECT_EQ(EmailThrottleKey(huge).size(), 16u);
+  EXPECT_NE(EmailThrottleKey(huge), EmailThrottleKey(huge + "b"));
+  EXPECT_EQ(AddressThrottleKey("2001:db8::1"), AddressThrottleKey("2001:db8::2"));
+  LoginThrottle throttle(ThrottleLimits{.max_failures_per_email = 1});
+  throttle.RecordFailure(huge, "", T(0));
+  EXPECT_GT(throttle.RetryAfter(huge, "", T(1)).count(), 0);
+  EXPECT_EQ(throttle.RetryAfter(huge + "b", "", T(1)), seconds(0));
 }
 
 }  // namespace

@@ -108,4 +108,37 @@ void PasswordHasher::DummyVerify(std::string_view password) const {
   (void)Verify(password, dummy_->hash);
 }
 
+std::optional<PasswordSettings> PasswordHasher::Argon2idParameters(std::string_view phc) {
+  constexpr std::string_view kPrefix = "$argon2id$v=19$";
+  if (!StartsWith(phc, kPrefix)) return std::nullopt;
+  std::string_view rest = phc.substr(kPrefix.size());
+  // "m=<KiB>,t=<passes>,p=<lanes>$..."
+  auto number = [&rest](std::string_view key) -> std::optional<uint64_t> {
+    if (!StartsWith(rest, key)) return std::nullopt;
+    rest.remove_prefix(key.size());
+    uint64_t n = 0;
+    size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9' && digits < 12) {
+      n = n * 10 + static_cast<uint64_t>(rest[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    rest.remove_prefix(digits);
+    return n;
+  };
+  std::optional<uint64_t> m = number("m=");
+  if (!m || !StartsWith(rest, ",")) return std::nullopt;
+  rest.remove_prefix(1);
+  std::optional<uint64_t> t = number("t=");
+  if (!t || !StartsWith(rest, ",")) return std::nullopt;
+  rest.remove_prefix(1);
+  if (!number("p=") || !StartsWith(rest, "$")) return std::nullopt;
+  return PasswordSettings{.opslimit = *t, .memlimit = static_cast<size_t>(*m) * 1024};
+}
+
+std::string PasswordHasher::DummyHashForTest() const {
+  // Set once inside call_once, before any DummyVerify() returns.
+  return dummy_->hash;
+}
+
 }  // namespace hasivu::domain

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,8 +63,16 @@ class PasswordHasher {
 
   // Spends about the time of a Verify() that fails, for callers that have no hash to check
   // (unknown email), so that response times do not reveal which emails exist. The reference hash
-  // is computed on first use under the current settings.
+  // is computed on first use under the current (configured) settings, never the light ones, so
+  // it costs what verifying a hash stored by Hash() costs.
   void DummyVerify(std::string_view password) const;
+
+  // The argon2id cost parameters of a PHC string (memlimit in bytes), or nullopt when it is not
+  // a well-formed argon2id string.
+  static std::optional<PasswordSettings> Argon2idParameters(std::string_view phc);
+
+  // The reference hash DummyVerify() checks against ("" before its first call).
+  std::string DummyHashForTest() const;
 
  private:
   struct DummyState;

@@ -148,3 +148,41 @@ TEST(PasswordTest, DummyVerifyDoesNotCrashAndIsRepeatable) {
 
 }  // namespace
 }  // namespace hasivu::domain
+
+namespace hasivu::domain {
+namespace {
+
+// The unknown-user path must cost what a real verify costs: its reference hash carries the
+// configured parameters, not the light ones seeded accounts use.
+TEST(PasswordTest, DummyVerifyUsesTheConfiguredParameters) {
+  const PasswordSettings configured{.opslimit = 3, .memlimit = size_t{1} << 20};
+  PasswordHasher hasher(configured);
+  EXPECT_EQ(hasher.DummyHashForTest(), "");
+  hasher.DummyVerify("anything");
+  std::optional<PasswordSettings> dummy =
+      PasswordHasher::Argon2idParameters(hasher.DummyHashForTest());
+  ASSERT_TRUE(dummy.has_value()) << hasher.DummyHashForTest();
+  EXPECT_EQ(dummy->opslimit, configured.opslimit);
+  EXPECT_EQ(dummy->memlimit, configured.memlimit);
+  // The same parameters as a hash stored for a user under these settings.
+  std::optional<PasswordSettings> stored =
+      PasswordHasher::Argon2idParameters(*hasher.Hash("Str0ng!pass"));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->opslimit, dummy->opslimit);
+  EXPECT_EQ(stored->memlimit, dummy->memlimit);
+  EXPECT_NE(dummy->memlimit, LightPasswordSettings().memlimit);
+}
+
+TEST(PasswordTest, Argon2idParametersParsesOnlyArgon2idPhcStrings) {
+  auto p = PasswordHasher::Argon2idParameters("$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->opslimit, 2u);
+  EXPECT_EQ(p->memlimit, size_t{64} << 20);
+  EXPECT_FALSE(PasswordHasher::Argon2idParameters("$2b$10$abcdefghijklmnopqrstuv").has_value());
+  EXPECT_FALSE(PasswordHasher::Argon2idParameters("$argon2id$v=19$m=,t=2,p=1$x$y").has_value());
+  EXPECT_FALSE(PasswordHasher::Argon2idParameters("$argon2id$v=19$m=8,t=2").has_value());
+  EXPECT_FALSE(PasswordHasher::Argon2idParameters("").has_value());
+}
+
+}  // namespace
+}  // namespace hasivu::domain

@@ -25,6 +25,10 @@ struct AuthSettings {
   std::chrono::seconds email_window{15 * 60};
   int max_failures_per_address = 30;
   std::chrono::seconds address_window{60};
+  // Register throttling: attempts that pass validation per client address within the window.
+  // Default: 10 in 15 minutes (a school's parents behind one NAT can still sign up in a row).
+  int max_registrations_per_address = 10;
+  std::chrono::seconds registration_window{15 * 60};
 };
 
 enum class GatewayKind { kSimulated, kRazorpay };

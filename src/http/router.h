@@ -25,6 +25,7 @@
 
 #include "common/status.h"
 #include "http/message.h"
+#include "http/offload_queue.h"
 
 namespace hasivu::http {
 
@@ -40,6 +41,10 @@ struct RouteOptions {
   // gateway): it always runs off the I/O threads, on the blocking pool, or on a pool of
   // ServerSettings::cpu_threads when there is none.
   bool offload = false;
+  // When set, offloaded requests of this route take a slot of this queue while they wait for or
+  // run on the pool; with none free the server answers 503 SERVICE_BUSY (offload_queue.h).
+  // Routes may share one queue. Ignored when the handler runs inline.
+  std::shared_ptr<OffloadQueue> queue = nullptr;
 };
 
 struct Route {

@@ -747,9 +747,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const bool offload = route->options.offload ||
                          (route->options.blocking && server_.settings().blocking_threads > 0);
     if (offload && pool != nullptr) {
+      OffloadQueue* queue = route->options.queue.get();
+      if (queue != nullptr && !queue->TryAcquire()) {
+        Response busy = server_.RenderError(503, "SERVICE_BUSY",
+                                            "The server is busy; try again shortly", request);
+        busy.headers.Set("Retry-After", std::to_string(queue->retry_after_seconds()));
+        Complete(pending, std::move(busy), metrics);
+        return;
+      }
       asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending,
-                         route, &metrics, request = std::move(request)]() mutable {
+                         route, &metrics, queue, request = std::move(request)]() mutable {
         Response response = self->server_.RunHandler(*route, request);
+        if (queue != nullptr) queue->Release();
         self->server_.EncodeResponse(*pending, response);
         asio::post(executor, [self, pending, &metrics, response = std::move(response)]() mutable {
           self->Complete(pending, std::move(response), metrics, /*encoded=*/true);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -965,6 +966,50 @@ TEST_F(ServerTest, OffloadedRoutesLeaveTheIoThreadEvenWithoutABlockingPool) {
   ASSERT_FALSE(heavy_thread.empty());
   EXPECT_NE(io_thread, heavy_thread);
   EXPECT_EQ(client.Request(Get("/inline-thread")).body, io_thread);  // one I/O thread
+}
+
+// A full offload queue answers at once instead of letting requests pile up behind the pool
+// (password hashes ahead of payments), and a slot comes back when its handler has run.
+TEST_F(ServerTest, AFullOffloadQueueAnswers503WithRetryAfterAndCountsIt) {
+  settings_.io_threads = 1;
+  settings_.blocking_threads = 0;
+  settings_.cpu_threads = 1;
+  metrics::Counter& rejected = registry_->GetCounter("test_offload_rejected_total", "", {});
+  auto queue = std::make_shared<OffloadQueue>(2, &rejected, 3);
+  std::promise<void> open;
+  std::shared_future<void> gate = open.get_future().share();
+  Add("GET", "/held",
+      [gate](Request&) {
+        gate.wait();
+        return Text("done");
+      },
+      {.blocking = true, .name = "held", .offload = true, .queue = queue});
+  StartServer();
+  Client first(port());
+  Client second(port());
+  ASSERT_TRUE(first.Send(Get("/held")));
+  ASSERT_TRUE(second.Send(Get("/held")));
+  // One request runs, one waits on the pool: the queue is full once both have arrived.
+  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
+  while (queue->in_use() < 2 && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_EQ(queue->in_use(), 2);
+  Client third(port());
+  Client::Response busy = third.Request(Get("/held"));
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(ErrorCode(busy), "SERVICE_BUSY");
+  EXPECT_EQ(busy.headers["retry-after"], "3");
+  EXPECT_EQ(rejected.Value(), 1u);
+  open.set_value();
+  EXPECT_EQ(first.Read().body, "done");
+  EXPECT_EQ(second.Read().body, "done");
+  while (queue->in_use() > 0 && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_EQ(third.Request(Get("/held")).body, "done");
+  EXPECT_EQ(rejected.Value(), 1u);
+  EXPECT_EQ(queue->in_use(), 0);
 }
 
 }  // namespace

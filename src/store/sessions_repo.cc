@@ -77,7 +77,8 @@ StatusOr<FamilyState> GetFamilyState(Connection& conn, std::string_view family_i
   ASSIGN_OR_RETURN(
       ResultSet rs,
       conn.Query("SELECT COUNT(*), COUNT(a.revoked_at),"
-                 " SUM(CASE WHEN u.is_active THEN 0 ELSE 1 END)"
+                 " SUM(CASE WHEN u.is_active AND u.status IN ('active', 'pending')"
+                 " THEN 0 ELSE 1 END)"
                  " FROM auth_sessions a JOIN users u ON u.id = a.user_id WHERE a.family_id = $1",
                  params));
   if (rs.rows.empty()) return state;

@@ -54,8 +54,10 @@ Status RevokeFamily(Connection& conn, std::string_view family_id, std::string_vi
 
 struct FamilyState {
   bool exists = false;
-  bool revoked = false;      // any row of the family revoked
-  bool user_active = false;  // the owner's users.is_active
+  bool revoked = false;  // any row of the family revoked
+  // The owner may use the service: users.is_active and status 'active' or 'pending' (the rule
+  // login applies), so a suspended account's tokens stop as its logins do.
+  bool user_active = false;
 };
 // What the access-token check needs to know about a session family.
 StatusOr<FamilyState> GetFamilyState(Connection& conn, std::string_view family_id);

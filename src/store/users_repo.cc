@@ -129,4 +129,9 @@ StatusOr<std::vector<ChildRecord>> ChildrenOf(Connection& conn, std::string_view
   return out;
 }
 
+StatusOr<bool> AnyUser(Connection& conn) {
+  ASSIGN_OR_RETURN(ResultSet rs, conn.Query("SELECT 1 FROM users LIMIT 1"));
+  return !rs.rows.empty();
+}
+
 }  // namespace hasivu::store

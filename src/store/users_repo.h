@@ -83,6 +83,9 @@ struct ChildRecord {
 // The children of a parent (users.parent_id), by first name then id.
 StatusOr<std::vector<ChildRecord>> ChildrenOf(Connection& conn, std::string_view parent_id);
 
+// Whether the users table holds any account (a production start refuses an empty one).
+StatusOr<bool> AnyUser(Connection& conn);
+
 }  // namespace hasivu::store
 
 #endif  // HASIVU_STORE_USERS_REPO_H_

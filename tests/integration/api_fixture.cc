@@ -47,9 +47,47 @@ bool Exec(const std::string& url, const std::string& sql, std::string* error) {
 
 }  // namespace
 
-std::optional<std::string> ApiServer::Sql(const std::string& sql, std::string* error) const {
+std::unique_ptr<EmptyStore> EmptyStore::Create(std::string* error) {
+  std::unique_ptr<EmptyStore> s(new EmptyStore());
+  s->data_dir_ = MakeTempDir("hasivu-api");
+  if (s->data_dir_.empty()) {
+    *error = "cannot make a temporary folder";
+    return nullptr;
+  }
 #ifdef HASIVU_TEST_BACKEND_POSTGRES
-  PGconn* conn = PQconnectdb(store_url_.c_str());
+  const char* url = std::getenv("HASIVU_TEST_POSTGRES_URL");
+  if (!url || !*url) {
+    *error = "HASIVU_TEST_POSTGRES_URL is not set (run scripts/services.sh start)";
+    return nullptr;
+  }
+  s->postgres_ = true;
+  s->admin_url_ = url;
+  std::random_device rd;
+  s->schema_ = "hasivu_it_" + std::to_string(rd()) + std::to_string(rd() % 100000);
+  if (!Exec(s->admin_url_, "CREATE SCHEMA " + s->schema_, error)) return nullptr;
+  s->url_ = s->admin_url_ + (s->admin_url_.find('?') == std::string::npos ? "?" : "&") +
+            "options=-csearch_path%3D" + s->schema_;
+#else
+  s->url_ = "sqlite:" + s->data_dir_ + "/hasivu.db";
+#endif
+  return s;
+}
+
+EmptyStore::~EmptyStore() {
+  if (postgres_ && !schema_.empty()) {
+    std::string ignored;
+    Exec(admin_url_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE", &ignored);
+  }
+  if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+}
+
+std::optional<std::string> ApiServer::Sql(const std::string& sql, std::string* error) const {
+  return store_->Sql(sql, error);
+}
+
+std::optional<std::string> EmptyStore::Sql(const std::string& sql, std::string* error) const {
+#ifdef HASIVU_TEST_BACKEND_POSTGRES
+  PGconn* conn = PQconnectdb(url_.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     *error = std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(conn);
     PQfinish(conn);
@@ -69,7 +107,7 @@ std::optional<std::string> ApiServer::Sql(const std::string& sql, std::string* e
   return out;
 #else
   sqlite3* db = nullptr;
-  const std::string path = store_url_.substr(std::string("sqlite:").size());
+  const std::string path = url_.substr(std::string("sqlite:").size());
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     *error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
@@ -149,24 +187,9 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
                                             std::map<std::string, std::string> env,
                                             std::string* error) {
   std::unique_ptr<ApiServer> s(new ApiServer());
-  s->data_dir_ = MakeTempDir("hasivu-api");
-#ifdef HASIVU_TEST_BACKEND_POSTGRES
-  const char* url = std::getenv("HASIVU_TEST_POSTGRES_URL");
-  if (!url || !*url) {
-    *error = "HASIVU_TEST_POSTGRES_URL is not set (run scripts/services.sh start)";
-    return nullptr;
-  }
-  s->postgres_ = true;
-  s->admin_url_ = url;
-  std::random_device rd;
-  s->schema_ = "hasivu_it_" + std::to_string(rd()) + std::to_string(rd() % 100000);
-  if (!Exec(s->admin_url_, "CREATE SCHEMA " + s->schema_, error)) return nullptr;
-  s->store_url_ = s->admin_url_ + (s->admin_url_.find('?') == std::string::npos ? "?" : "&") +
-                  "options=-csearch_path%3D" + s->schema_;
-#else
-  s->store_url_ = "sqlite:" + s->data_dir_ + "/hasivu.db";
-#endif
-  std::vector<std::string> args = {"--data-dir", s->data_dir_, "--store", s->store_url_,
+  s->store_ = EmptyStore::Create(error);
+  if (s->store_ == nullptr) return nullptr;
+  std::vector<std::string> args = {"--data-dir", s->store_->data_dir(), "--store", s->store_->url(),
                                    "--log-level", "warn", "--access-log", "false",
                                    // Logins in tests should not each cost 64 MiB of argon2id.
                                    "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"};
@@ -177,9 +200,9 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
     return nullptr;
   }
   boost::system::error_code ec;
-  auto fixtures = boost::json::parse(Slurp(s->data_dir_ + "/fixtures.json"), ec);
+  auto fixtures = boost::json::parse(Slurp(s->store_->data_dir() + "/fixtures.json"), ec);
   if (ec || !fixtures.is_object()) {
-    *error = "no fixtures.json in " + s->data_dir_;
+    *error = "no fixtures.json in " + s->store_->data_dir();
     return nullptr;
   }
   s->fixtures_ = std::move(fixtures.as_object());
@@ -187,13 +210,10 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
 }
 
 ApiServer::~ApiServer() {
+  // The server stops before its store goes.
   if (process_) process_->StopWith(SIGTERM);
   process_.reset();
-  if (postgres_ && !schema_.empty()) {
-    std::string ignored;
-    Exec(admin_url_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE", &ignored);
-  }
-  if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+  store_.reset();
 }
 
 ApiResponse ApiServer::Call(const std::string& method, const std::string& target,

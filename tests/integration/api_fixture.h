@@ -44,6 +44,38 @@ struct ApiResponse {
   std::string Header(const std::string& lower_name) const;
 };
 
+// A fresh, empty store in a fresh data folder, for tests that start the binary themselves: a
+// SQLite file in the folder, or (in the PostgreSQL variant) a new schema of
+// HASIVU_TEST_POSTGRES_URL. The destructor drops the schema and removes the folder; stop every
+// process using the store first.
+class EmptyStore {
+ public:
+  // Null (with the reason in *error) if the store could not be made.
+  static std::unique_ptr<EmptyStore> Create(std::string* error);
+  ~EmptyStore();
+  EmptyStore(const EmptyStore&) = delete;
+  EmptyStore& operator=(const EmptyStore&) = delete;
+
+  // For --store.
+  const std::string& url() const { return url_; }
+  // For --data-dir.
+  const std::string& data_dir() const { return data_dir_; }
+  bool postgres() const { return postgres_; }
+
+  // Runs one SQL statement directly on the store. Returns the first column of the first row
+  // ("" when there is none), or nullopt with the reason in *error. Write only SQL both dialects
+  // accept.
+  std::optional<std::string> Sql(const std::string& sql, std::string* error) const;
+
+ private:
+  EmptyStore() = default;
+  std::string data_dir_;
+  std::string url_;
+  std::string schema_;  // PostgreSQL only
+  std::string admin_url_;
+  bool postgres_ = false;
+};
+
 // A seeded server. Start() runs `hasivu serve` on a fresh data folder (and, for PostgreSQL, a
 // fresh schema), which migrates, seeds the demo set and writes fixtures.json.
 class ApiServer {
@@ -56,9 +88,9 @@ class ApiServer {
   ~ApiServer();
 
   int port() const { return process_->port(); }
-  const std::string& store_url() const { return store_url_; }
+  const std::string& store_url() const { return store_->url(); }
   const boost::json::object& fixtures() const { return fixtures_; }
-  bool postgres() const { return postgres_; }
+  bool postgres() const { return store_->postgres(); }
   ServerProcess& process() { return *process_; }
 
   // One request on a new connection. `body` is sent as application/json when not empty.
@@ -74,12 +106,8 @@ class ApiServer {
 
  private:
   ApiServer() = default;
+  std::unique_ptr<EmptyStore> store_;
   std::unique_ptr<ServerProcess> process_;
-  std::string data_dir_;
-  std::string store_url_;
-  std::string schema_;  // PostgreSQL only
-  std::string admin_url_;
-  bool postgres_ = false;
   boost::json::object fixtures_;
 };
 

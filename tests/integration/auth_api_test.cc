@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -101,7 +102,8 @@ std::set<std::string> DetailFields(const ApiResponse& r) {
 class AuthApiTest : public ApiSuite {
  public:
   static void SetUpTestSuite() {
-    SetServerOptions({"--jwt-secret", kSecret}, {});
+    // Many registrations come from this one address; the per-address limit has its own suite.
+    SetServerOptions({"--jwt-secret", kSecret, "--register-limit", "100000"}, {});
     ApiSuite::SetUpTestSuite();
   }
 
@@ -186,10 +188,11 @@ TEST_F(AuthApiTest, WrongPasswordUnknownEmailAndEmptyPasswordAnswerAlike) {
   EXPECT_EQ(wrong.ErrorCode(), "INVALID_CREDENTIALS");
   EXPECT_EQ(unknown.ErrorCode(), "INVALID_CREDENTIALS");
   EXPECT_EQ(wrong.json.at("error").at("message"), unknown.json.at("error").at("message"));
-  // An absurd email is the same failure, not an error about its length.
+  // An absurd email is refused for its length (no account can have it, so that tells nothing;
+  // AnOverlongLoginEmailIsAValidationError), before it could reach the throttle.
   ApiResponse huge =
       Call("POST", "/api/v1/auth/login", "", LoginBody(std::string(5000, 'a') + "@x.test", "x"));
-  EXPECT_EQ(huge.ErrorCode(), "INVALID_CREDENTIALS");
+  EXPECT_EQ(huge.ErrorCode(), "VALIDATION_ERROR");
 }
 
 TEST_F(AuthApiTest, LoginBodyErrors) {
@@ -594,6 +597,114 @@ TEST_F(AuthAddressThrottleApiTest, ThirtyFailuresFromOneAddressThenRateLimited) 
   const int retry_after = std::stoi(r.Header("retry-after"));
   EXPECT_GE(retry_after, 1);
   EXPECT_LE(retry_after, 60);
+}
+
+TEST_F(AuthApiTest, AnOverlongLoginEmailIsAValidationError) {
+  const std::string email = std::string(300, 'a') + "@auth-test.example";
+  ApiResponse r = Call("POST", "/api/v1/auth/login", "", LoginBody(email, "Wrong!pass1"));
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "VALIDATION_ERROR");
+  EXPECT_EQ(DetailFields(r), std::set<std::string>{"email"});
+}
+
+// Suspension is a status, not is_active: the tokens the account holds stop working once the
+// session check next reads the database (the cached state lives 5 seconds).
+TEST_F(AuthApiTest, ASuspendedAccountsAccessTokenStopsWorking) {
+  boost::json::object account = NewParent("suspended");
+  const std::string access = Str(account, "accessToken");
+  ASSERT_EQ(Call("GET", "/api/v1/users/me", access).status, 200);
+  Sql("UPDATE users SET status = 'suspended' WHERE email = '" + Str(account, "email") + "'");
+  int status = 200;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    status = Call("GET", "/api/v1/users/me", access).status;
+  }
+  EXPECT_EQ(status, 401);
+  ApiResponse refresh =
+      Call("POST", "/api/v1/auth/refresh", "",
+           Json(boost::json::object{{"refreshToken", account.at("refreshToken")}}));
+  EXPECT_EQ(refresh.status, 401) << refresh.body;
+}
+
+// Behind a trusted reverse proxy (here: loopback), with few registrations per address and one
+// hashing slot per route.
+class AuthAbuseApiTest : public ApiSuite {
+ public:
+  static void SetUpTestSuite() {
+    SetServerOptions(
+        {"--register-limit", "3", "--trusted-proxies", "127.0.0.1,::1", "--max-queued-hashes", "1"},
+        {});
+    ApiSuite::SetUpTestSuite();
+  }
+
+ protected:
+  static ApiResponse RegisterFrom(const std::string& forwarded_for, const std::string& email) {
+    return Call("POST", "/api/v1/auth/register", "", RegisterBody(email),
+                {"X-Forwarded-For: " + forwarded_for});
+  }
+};
+
+TEST_F(AuthAbuseApiTest, RegistrationsAreRateLimitedPerClientAddress) {
+  // The proxy appended 198.51.100.7; "10.9.9.9" was written by the client and is not believed.
+  const std::string client = "10.9.9.9, 198.51.100.7";
+  ASSERT_EQ(RegisterFrom(client, "r1@abuse.example").status, 201);
+  ASSERT_EQ(RegisterFrom(client, "r1@abuse.example").ErrorCode(), "EMAIL_TAKEN");
+  ASSERT_EQ(RegisterFrom("10.8.8.8, 198.51.100.7", "r2@abuse.example").status, 201);
+  ApiResponse limited = RegisterFrom(client, "r3@abuse.example");
+  ASSERT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.ErrorCode(), "RATE_LIMITED");
+  const int retry_after = std::stoi(limited.Header("retry-after"));
+  EXPECT_GT(retry_after, 800);
+  EXPECT_LE(retry_after, 900);
+  // Not created: a later attempt from elsewhere can still take the email.
+  EXPECT_EQ(RegisterFrom("198.51.100.8", "r3@abuse.example").status, 201);
+  // IPv6 clients count by their /64.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(RegisterFrom("2001:db8:5:5::" + std::to_string(i + 1),
+                           "v6-" + std::to_string(i) + "@abuse.example")
+                  .status,
+              201)
+        << i;
+  }
+  EXPECT_EQ(RegisterFrom("2001:db8:5:5:ffff::1", "v6-x@abuse.example").status, 429);
+  EXPECT_EQ(RegisterFrom("2001:db8:5:6::1", "v6-y@abuse.example").status, 201);
+}
+
+// With one slot, concurrent registrations beyond it are refused at once instead of queueing
+// for the pool (where they would delay every login and payment behind them).
+TEST_F(AuthAbuseApiTest, AFloodOfRegistrationsGets503WithRetryAfterAndIsCounted) {
+  constexpr int kThreads = 48;
+  std::vector<ApiResponse> answers(kThreads);
+  std::vector<std::thread> threads;
+  std::atomic<int> ready{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      answers[i] = RegisterFrom("192.0.2." + std::to_string(i + 1),
+                                "flood" + std::to_string(i) + "@abuse.example");
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int created = 0, busy = 0;
+  for (const ApiResponse& r : answers) {
+    if (r.status == 201) {
+      ++created;
+    } else {
+      ASSERT_EQ(r.status, 503) << r.body;
+      EXPECT_EQ(r.ErrorCode(), "SERVICE_BUSY");
+      EXPECT_EQ(r.Header("retry-after"), "1");
+      ++busy;
+    }
+  }
+  EXPECT_GE(created, 1);
+  EXPECT_GE(busy, 1);
+  ApiResponse metrics = Call("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("hasivu_hash_queue_rejected_total{route=\"auth-register\"} " +
+                              std::to_string(busy)),
+            std::string::npos)
+      << metrics.body.substr(0, 2000);
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -179,16 +181,27 @@ TEST_F(HttpLimitsApiTest, AuthenticatedReadsArePrivateAndEveryAnswerSaysNosniff)
 }
 
 TEST(HttpLimitsProductionTest, MetricsAreOffInProductionWithoutAToken) {
-  const std::string data = MakeTempDir("hasivu-metrics-prod");
-  ServerProcess server({"--data-dir", data, "--log-level", "warn", "--mode", "production",
-                        "--jwt-secret", std::string(40, 's')});
-  ASSERT_TRUE(server.started()) << server.Stderr();
-  HttpResponse metrics = HttpRequest(server.port(), "GET", "/metrics");
-  EXPECT_EQ(metrics.status, 403) << metrics.body;
-  EXPECT_EQ(metrics.body.find("hasivu_http"), std::string::npos);
-  EXPECT_NE(server.Stderr().find("/metrics is off"), std::string::npos) << server.Stderr();
-  EXPECT_EQ(server.StopWith(SIGTERM), 0);
-  RunCommand({"rm", "-rf", data});
+  // A production start needs a first admin and a real (or explicitly allowed) gateway.
+  std::string error;
+  std::unique_ptr<EmptyStore> store = EmptyStore::Create(&error);
+  ASSERT_NE(store, nullptr) << error;
+  const std::string password_file = store->data_dir() + "/admin-password";
+  std::ofstream(password_file) << "Str0ng-Operator-Pass!\n";
+  const CommandResult admin = RunCommand(
+      {HasivuBinary(), "admin", "create", "--store", store->url(), "--email", "ops@school.example",
+       "--password-file", password_file, "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"});
+  ASSERT_EQ(admin.exit_code, 0) << admin.err;
+  {
+    ServerProcess server({"--mode", "production", "--store", store->url(), "--data-dir",
+                          store->data_dir(), "--log-level", "warn", "--allow-simulated-payments"},
+                         {{"HASIVU_JWT_SECRET", std::string(40, 's')}});
+    ASSERT_TRUE(server.started()) << server.Stderr();
+    HttpResponse metrics = HttpRequest(server.port(), "GET", "/metrics");
+    EXPECT_EQ(metrics.status, 403) << metrics.body;
+    EXPECT_EQ(metrics.body.find("hasivu_http"), std::string::npos);
+    EXPECT_NE(server.Stderr().find("/metrics is off"), std::string::npos) << server.Stderr();
+    EXPECT_EQ(server.StopWith(SIGTERM), 0);
+  }
 }
 
 }  // namespace
