@@ -1,6 +1,7 @@
 // Server: HTTP/1.1 on Boost.Beast/Asio. Keep-alive and pipelining (answers in request order),
-// bounded headers and bodies, header-read and idle timeouts, a cap on open connections,
-// X-Request-Id, per-route metrics, a JSON access log, and graceful shutdown.
+// bounded headers and bodies, first-byte, header-read and idle timeouts, caps on open connections
+// (in all and per peer address), X-Request-Id, per-route metrics, a JSON access log, and graceful
+// shutdown.
 //
 // Error answers the server produces itself (404, 405 + Allow, 413, 415, 400 for unparsable
 // requests, 503 over the connection cap, 500 from a throwing handler) are rendered by the
