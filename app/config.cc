@@ -291,16 +291,20 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--first-byte-timeout-ms: must be 100 to 600000");
   }
   r.first_byte_timeout = std::chrono::milliseconds(c.first_byte_timeout_ms);
-  if (!c.metrics_token.empty()) {
-    // It travels as a bearer token, which cannot hold spaces or control characters.
+  ASSIGN_OR_RETURN(r.metrics_token,
+                   SecretOf("--metrics-token", c.metrics_token, c.metrics_token_file));
+  if (!r.metrics_token.empty()) {
+    // It travels as a bearer token, which cannot hold spaces or control characters; as long as
+    // the monitoring token at least, being a credential of the same kind.
     bool printable = true;
-    for (char ch : c.metrics_token) printable = printable && ch > ' ' && ch < 0x7f;
-    if (c.metrics_token.size() < 16 || c.metrics_token.size() > 512 || !printable) {
-      return InvalidArgumentError(
-          "--metrics-token: must be 16 to 512 printable characters without spaces");
+    for (char ch : r.metrics_token) printable = printable && ch > ' ' && ch < 0x7f;
+    if (r.metrics_token.size() < kMinMonitoringTokenBytes || r.metrics_token.size() > 512 ||
+        !printable) {
+      return InvalidArgumentError("--metrics-token: must be " +
+                                  std::to_string(kMinMonitoringTokenBytes) +
+                                  " to 512 printable characters without spaces");
     }
   }
-  r.metrics_token = c.metrics_token;
   r.metrics_enabled = !r.metrics_token.empty() || r.mode == Mode::kDevelopment;
   return r;
 }

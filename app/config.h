@@ -73,6 +73,7 @@ struct Config {
   int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
   std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
+  std::string metrics_token_file;         // --metrics-token-file / HASIVU_METRICS_TOKEN_FILE
 };
 
 // The configuration after validation, with defaults resolved.

@@ -445,20 +445,37 @@ TEST_F(ConfigTest, MetricsTokenAndProductionDefault) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->metrics_enabled);  // production without a token: off, never public
 
-  c.metrics_token = "scrape-token-0123456789";
+  c.metrics_token = "scrape-token-0123456789-0123456789";
   r = Resolve(c, 2);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->metrics_enabled);
-  EXPECT_EQ(r->metrics_token, "scrape-token-0123456789");
+  EXPECT_EQ(r->metrics_token, "scrape-token-0123456789-0123456789");
 
-  for (const std::string& bad : {std::string("short"), std::string("has a space in it ok"),
-                                 std::string(513, 'x'), std::string("tab\there-0123456789")}) {
+  for (const std::string& bad :
+       {std::string("short"), std::string(31, 'x'),
+        std::string("has a space in it, long enough ok"), std::string(513, 'x'),
+        std::string("tab\there-0123456789-0123456789-0123")}) {
     Config b;
     b.metrics_token = bad;
     const Status s = Resolve(b, 2).status();
     EXPECT_EQ(s.message().rfind("--metrics-token:", 0), 0u) << bad;
     EXPECT_EQ(s.message().find(bad), std::string::npos);  // the token is never echoed
   }
+}
+
+TEST_F(SecretFileTest, MetricsTokenFromAFile) {
+  const std::string token = "scrape-token-from-a-file-0123456789";
+  Config c;
+  c.metrics_token_file = Write("metrics", token + "\n");
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->metrics_token, token);
+  c.metrics_token = token;  // both
+  EXPECT_EQ(Resolve(c, 2).status().message().rfind("--metrics-token and --metrics-token-file", 0),
+            0u);
+  Config short_file;
+  short_file.metrics_token_file = Write("short", "short\n");
+  EXPECT_EQ(Resolve(short_file, 2).status().message().rfind("--metrics-token: must be 32", 0), 0u);
 }
 
 }  // namespace

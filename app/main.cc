@@ -206,6 +206,10 @@ int main(int argc, char** argv) {
       ->add_option("--metrics-token", serve_config.metrics_token,
                    "Bearer token GET /metrics requires (production without one: /metrics is off)")
       ->envname("HASIVU_METRICS_TOKEN");
+  serve
+      ->add_option("--metrics-token-file", serve_config.metrics_token_file,
+                   "File holding the /metrics bearer token")
+      ->envname("HASIVU_METRICS_TOKEN_FILE");
 
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
@@ -281,8 +285,9 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) {
     // A secret in argv is visible to every user of the machine; the environment or a file is not.
-    for (const std::string_view flag : {"--jwt-secret", "--razorpay-key-secret",
-                                        "--razorpay-webhook-secret", "--monitoring-token"}) {
+    for (const std::string_view flag :
+         {"--jwt-secret", "--razorpay-key-secret", "--razorpay-webhook-secret",
+          "--monitoring-token", "--metrics-token"}) {
       if (GivenAsArgument(argc, argv, flag)) {
         serve_config.secrets_on_command_line.emplace_back(flag);
       }
