@@ -232,6 +232,8 @@ int RunServe(const Config& config) {
   settings.access_log = cfg.access_log;
   settings.compression = cfg.compression;
   settings.max_connections_per_address = cfg.max_connections_per_address;
+  // A proxy's connections carry many clients; the proxy limits them, not this cap.
+  settings.per_address_exempt = cfg.trusted_proxies;
   settings.first_byte_timeout = cfg.first_byte_timeout;
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());

@@ -1214,7 +1214,12 @@ void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Work
     boost::system::error_code endpoint_ec;
     const tcp::endpoint remote = socket.remote_endpoint(endpoint_ec);
     // Without an endpoint the peer is already gone; Connection::Start() closes it.
-    if (!endpoint_ec) group = PeerAddressGroup(remote.address().to_string()).value_or("");
+    if (!endpoint_ec) {
+      const std::string text = remote.address().to_string();
+      const std::optional<IpAddress> ip = ParseIpAddress(text);
+      const bool exempt = ip && InAnyRange(settings_.per_address_exempt, *ip);
+      if (!exempt) group = PeerAddressGroup(text).value_or("");
+    }
     if (!group.empty()) {
       std::lock_guard lock(per_address_mu_);
       int& open = per_address_[group];  // a new entry holds 0 and is taken at once (cap > 0)

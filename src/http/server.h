@@ -73,7 +73,8 @@
 //
 // Connection caps: a connection accepted while max_connections are open, or while its peer's
 // address group (http/peer_address.h: IPv4 address, IPv6 /64) already has
-// max_connections_per_address open, is answered "503 UNAVAILABLE" with Retry-After: 1 and
+// max_connections_per_address open (peers in per_address_exempt never are), is answered
+// "503 UNAVAILABLE" with Retry-After: 1 and
 // Connection: close, without reading its request, and closed. Turned-away connections count
 // against neither cap. hasivu_http_rejected_connections_total counts those over
 // max_connections, hasivu_http_rejected_connections_per_address_total those over the
@@ -104,7 +105,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "http/message.h"
@@ -127,8 +130,11 @@ struct ServerSettings {
   int max_connections = 10000;      // further connections are closed after a 503
   // Open connections one peer address may hold (IPv6: one /64, see http/peer_address.h); further
   // ones from it are closed after a 503. 0 = no per-address cap. Behind a load balancer or proxy
-  // every connection comes from its few addresses: raise this or set 0 there. Default: 256.
+  // every connection comes from its few addresses: list them in per_address_exempt (or set 0).
+  // Default: 256.
   int max_connections_per_address = 256;
+  // Peers in these ranges (trusted reverse proxies) are held to max_connections only.
+  std::vector<IpRange> per_address_exempt;
   std::chrono::milliseconds header_timeout{10000};  // to receive a complete request head
   std::chrono::milliseconds body_timeout{30000};    // to receive the body; also per write
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request

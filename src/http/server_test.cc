@@ -747,6 +747,19 @@ TEST_F(ServerTest, ConnectionsOverThePerAddressCapGet503) {
   EXPECT_EQ(status, 200);
 }
 
+TEST_F(ServerTest, ExemptPeersAreHeldToTheGlobalCapOnly) {
+  settings_.max_connections_per_address = 1;
+  settings_.per_address_exempt = {*ParseIpRange("127.0.0.1/32")};
+  StartServer();
+  Client proxy_a(port()), proxy_b(port());
+  EXPECT_EQ(proxy_a.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(proxy_b.Request(Get("/hello")).status, 200);
+  Client other(port(), milliseconds(5000), "127.0.0.2");
+  Client other_again(port(), milliseconds(5000), "127.0.0.2");
+  EXPECT_EQ(other.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(other_again.Request(Get("/hello")).status, 503);
+}
+
 TEST_F(ServerTest, PerAddressCapOfZeroMeansNoCap) {
   settings_.max_connections_per_address = 0;
   settings_.max_connections = 3;
