@@ -98,12 +98,14 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   r.store_is_sqlite = StartsWith(r.store_url, "sqlite:");
   r.data_dir = c.data_dir;
 
-  if (c.cache != "memory" && c.cache != "none" && !StartsWith(c.cache, "redis://")) {
+  // rediss:// goes to the parser too, which says why TLS is refused.
+  const bool redis = StartsWith(c.cache, "redis://") || StartsWith(c.cache, "rediss://");
+  if (c.cache != "memory" && c.cache != "none" && !redis) {
     return InvalidArgumentError("--cache: expected memory, none or redis://host:port/db, got '" +
                                 c.cache.substr(0, 40) + "'");
   }
   r.cache_url = c.cache;
-  if (StartsWith(c.cache, "redis://")) {
+  if (redis) {
     StatusOr<cache::RedisCacheSettings> redis = cache::ParseRedisUrl(c.cache);
     if (!redis.ok()) return InvalidArgumentError("--cache: " + redis.status().message());
     r.redis = std::move(*redis);

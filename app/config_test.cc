@@ -100,6 +100,15 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
   }
 }
 
+TEST_F(ConfigTest, TlsRedisIsRefusedWithTheReason) {
+  Config c;
+  c.cache = "rediss://cache.internal:6380/0";
+  auto r = Resolve(c, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("--cache", 0), 0u) << r.status().message();
+  EXPECT_NE(r.status().message().find("TLS"), std::string::npos) << r.status().message();
+}
+
 TEST_F(ConfigTest, CacheFlags) {
   Config c;
   auto memory = Resolve(c, 2);

@@ -96,25 +96,68 @@ unsigned HttpStatusOf(StatusCode code) {
       return 500;
   }
 }
+
+// What a client reads when the Status's message was not written for clients.
+std::string_view GenericMessage(unsigned http_status) {
+  switch (http_status) {
+    case 400:
+      return "The request is invalid";
+    case 401:
+      return "Authentication is required";
+    case 403:
+      return "This action is not allowed";
+    case 404:
+      return "The resource was not found";
+    case 409:
+      return "The request conflicts with the current state of the resource";
+    case 422:
+      return "The request cannot be processed in the current state";
+    case 429:
+      return "Too many requests";
+    case 503:
+      return "The service is temporarily unavailable";
+    default:
+      return "An internal error occurred";
+  }
+}
+
+// The message the client gets: the Status's own only when it was written for clients. Anything
+// else (a store's driver text, a message with operator context) goes to the log with the
+// request id, so the operator can find what the client saw as a generic text.
+std::string_view ClientMessage(const http::Request& request, const Status& status,
+                               unsigned http_status) {
+  if (status.message_is_for_client()) return status.message();
+  spdlog::warn("request {}: answered {} with a generic message for: {}", request.request_id,
+               http_status, status.ToString());
+  return GenericMessage(http_status);
+}
+
+const std::vector<FieldIssue>& ClientDetails(const Status& status) {
+  static const std::vector<FieldIssue> kNone;
+  return status.message_is_for_client() ? status.details() : kNone;
+}
+
 }  // namespace
 
 http::Response ErrorFromStatus(const http::Request& request, const Status& status) {
   const unsigned http_status = HttpStatusOf(status.code());
   if (!status.reason().empty() && http_status != 500) {
-    return Error(request, http_status, status.reason(), status.message(), status.details());
+    return Error(request, http_status, status.reason(), ClientMessage(request, status, http_status),
+                 ClientDetails(status));
   }
   switch (status.code()) {
     case StatusCode::kOk:
       break;
     case StatusCode::kInvalidArgument:
-      return Error(request, 400, "VALIDATION_ERROR", status.message(), status.details());
+      return Error(request, 400, "VALIDATION_ERROR", ClientMessage(request, status, 400),
+                   ClientDetails(status));
     case StatusCode::kNotFound:
       return Error(request, 404, "NOT_FOUND", "The resource was not found");
     case StatusCode::kAlreadyExists:
     case StatusCode::kAborted:
-      return Error(request, 409, "CONFLICT", status.message());
+      return Error(request, 409, "CONFLICT", ClientMessage(request, status, 409));
     case StatusCode::kFailedPrecondition:
-      return Error(request, 422, "UNPROCESSABLE", status.message());
+      return Error(request, 422, "UNPROCESSABLE", ClientMessage(request, status, 422));
     case StatusCode::kPermissionDenied:
       return Error(request, 403, "FORBIDDEN", "This action is not allowed");
     case StatusCode::kUnauthenticated:
@@ -139,6 +182,27 @@ http::ErrorRenderer MakeErrorRenderer() {
             const http::Request& request) { return Error(request, status, code, message); };
 }
 
+namespace {
+
+// Boost.JSON accepts only valid UTF-8 and no lone surrogates, but "\u0000" decodes to a NUL,
+// which PostgreSQL text cannot hold (and SQLite would store): refused here for both stores.
+bool HoldsNul(const boost::json::value& v) {
+  if (const auto* s = v.if_string()) return s->find('\0') != boost::json::string::npos;
+  if (const auto* a = v.if_array()) {
+    for (const boost::json::value& e : *a) {
+      if (HoldsNul(e)) return true;
+    }
+  }
+  if (const auto* o = v.if_object()) {
+    for (const auto& m : *o) {
+      if (m.key().find('\0') != std::string_view::npos || HoldsNul(m.value())) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 ParsedBody ParseJsonObject(const http::Request& request) {
   ParsedBody out;
   boost::system::error_code ec;
@@ -149,6 +213,10 @@ ParsedBody ParseJsonObject(const http::Request& request) {
   }
   if (!v.is_object()) {
     out.error = Error(request, 400, "VALIDATION_ERROR", "The request body must be a JSON object");
+    return out;
+  }
+  if (HoldsNul(v)) {
+    out.error = Error(request, 400, "VALIDATION_ERROR", "The request body holds a NUL character");
     return out;
   }
   out.ok = true;

@@ -34,8 +34,11 @@ http::Response SuccessSerialized(const http::Request& request, std::string_view 
 http::Response Error(const http::Request& request, unsigned status, std::string_view code,
                      std::string_view message, const std::vector<FieldIssue>& details = {});
 
-// Maps a Status from the domain to the contract. A Status with a reason() sends that as the
-// error code (with the status's HTTP mapping below, message as given) and its details(); else:
+// Maps a Status from the domain to the contract. The error message is the Status's message only
+// when message_is_for_client() (common/status.h); otherwise it is a generic text for the HTTP
+// status, details are left out, and the Status goes to the log (warn) with the request id, so no
+// store's driver text or operator context reaches a client. A Status with a reason() sends that
+// as the error code (with the status's HTTP mapping below) and its details(); else:
 // kInvalidArgument → 400 VALIDATION_ERROR, kNotFound → 404 NOT_FOUND, kAlreadyExists/kAborted → 409
 // CONFLICT, kFailedPrecondition → 422, kPermissionDenied → 403 FORBIDDEN, kUnauthenticated → 401
 // UNAUTHENTICATED, kResourceExhausted → 429 RATE_LIMITED, kUnavailable/kDeadlineExceeded → 503
@@ -47,7 +50,9 @@ http::Response ErrorFromStatus(const http::Request& request, const Status& statu
 http::ErrorRenderer MakeErrorRenderer();
 
 // Parses a request body as a JSON object. On failure returns an error Response (400
-// INVALID_JSON for unparsable text, 400 VALIDATION_ERROR when the top level is not an object).
+// INVALID_JSON for unparsable text, including text that is not UTF-8; 400 VALIDATION_ERROR when
+// the top level is not an object or a string or key holds a NUL, "\u0000"). So every string of
+// `object` is valid UTF-8 without NUL: fit for either store.
 struct ParsedBody {
   bool ok = false;
   boost::json::object object;

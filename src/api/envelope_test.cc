@@ -2,9 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <boost/json/parse.hpp>
+#include <sstream>
 
 #include "common/time_util.h"
+#include "store/database.h"
+#include "store/open_database.h"
 
 namespace hasivu::api {
 namespace {
@@ -98,6 +104,17 @@ TEST(EnvelopeTest, JsonBodyParsing) {
     EXPECT_EQ(r.error.status, 400u);
     EXPECT_EQ(Body(r.error).at("error").at("code").as_string(), "INVALID_JSON") << bad;
   }
+  for (const char* bad : {"{\"a\":\"caf\xc3\"}", "{\"a\":\"\\ud800\"}"}) {
+    auto r = ParseJsonObject(MakeRequest(bad));
+    EXPECT_FALSE(r.ok) << bad;
+    EXPECT_EQ(Body(r.error).at("error").at("code").as_string(), "INVALID_JSON") << bad;
+  }
+  for (const char* nul : {R"({"a":"x\u0000y"})", R"({"a":[{"b":"\u0000"}]})", R"({"\u0000":1})"}) {
+    auto r = ParseJsonObject(MakeRequest(nul));
+    EXPECT_FALSE(r.ok) << nul;
+    EXPECT_EQ(r.error.status, 400u);
+    EXPECT_EQ(Body(r.error).at("error").at("code").as_string(), "VALIDATION_ERROR") << nul;
+  }
   auto arr = ParseJsonObject(MakeRequest("[1,2]"));
   EXPECT_FALSE(arr.ok);
   EXPECT_EQ(Body(arr.error).at("error").at("code").as_string(), "VALIDATION_ERROR");
@@ -139,6 +156,104 @@ TEST(EnvelopeTest, ReasonAndDetailsBecomeTheErrorCode) {
   EXPECT_EQ(internal.status, 500u);
   EXPECT_EQ(internal.body.find("/var/x"), std::string::npos);
   EXPECT_EQ(Body(internal).at("error").at("code").as_string(), "INTERNAL");
+}
+
+}  // namespace
+}  // namespace hasivu::api
+
+namespace hasivu::api {
+namespace {
+
+// Routes the default logger into a string while alive.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("envelope-test", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string Text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// What the SQLite driver says about a constraint, from a real database.
+Status DriverConstraintError(const std::string& sql) {
+  auto db = store::OpenDatabase({.url = "sqlite::memory:"});
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return db.status();
+  Status setup = (*db)->Write([](store::Connection& c) {
+    return c.ExecScript(
+        "CREATE TABLE accounts (email TEXT NOT NULL UNIQUE);"
+        "INSERT INTO accounts (email) VALUES ('a@example.com');");
+  });
+  EXPECT_TRUE(setup.ok()) << setup.ToString();
+  return (*db)->Write([&](store::Connection& c) { return c.Query(sql, {}).status(); });
+}
+
+// Issue 19: a store error's text (driver wording, table and column names, SQL) is for the log,
+// and the client reads a generic message for its code.
+TEST(EnvelopeTest, StoreConstraintViolationsReachTheClientAsGenericMessages) {
+  const http::Request req = MakeRequest();
+  const Status unique =
+      DriverConstraintError("INSERT INTO accounts (email) VALUES ('a@example.com')");
+  ASSERT_EQ(unique.code(), StatusCode::kAlreadyExists) << unique.ToString();
+  ASSERT_NE(unique.message().find("UNIQUE constraint failed: accounts.email"), std::string::npos)
+      << unique.message();
+  const Status not_null = DriverConstraintError("INSERT INTO accounts (email) VALUES (NULL)");
+  ASSERT_EQ(not_null.code(), StatusCode::kFailedPrecondition) << not_null.ToString();
+
+  LogCapture log;
+  const http::Response conflict = ErrorFromStatus(req, unique);
+  EXPECT_EQ(conflict.status, 409u);
+  EXPECT_EQ(Body(conflict).at("error").at("code").as_string(), "CONFLICT");
+  const http::Response unprocessable = ErrorFromStatus(req, not_null);
+  EXPECT_EQ(unprocessable.status, 422u);
+  for (const http::Response* r : {&conflict, &unprocessable}) {
+    for (const char* leak : {"sqlite", "constraint", "accounts", "email", "INSERT", "NULL"}) {
+      EXPECT_EQ(r->body.find(leak), std::string::npos) << leak << " in " << r->body;
+    }
+  }
+  const std::string text = log.Text();
+  EXPECT_NE(text.find("request req-123"), std::string::npos) << text;
+  EXPECT_NE(text.find("UNIQUE constraint failed: accounts.email"), std::string::npos) << text;
+  EXPECT_NE(text.find("NOT NULL constraint failed"), std::string::npos) << text;
+}
+
+// The PostgreSQL wording of issue 19's failed login, and any other unmarked message.
+TEST(EnvelopeTest, UnmarkedMessagesAreNotSentForAnyCode) {
+  const http::Request req = MakeRequest();
+  LogCapture log;
+  const Status pg = InvalidArgumentError(
+      "postgres: insert: ERROR:  invalid byte sequence for encoding \"UTF8\": 0xe2 0x82 (22021)");
+  const http::Response invalid = ErrorFromStatus(req, pg);
+  EXPECT_EQ(invalid.status, 400u);
+  EXPECT_EQ(Body(invalid).at("error").at("code").as_string(), "VALIDATION_ERROR");
+  EXPECT_EQ(Body(invalid).at("error").at("message").as_string(), "The request is invalid");
+  EXPECT_EQ(invalid.body.find("postgres"), std::string::npos);
+  EXPECT_NE(log.Text().find("invalid byte sequence"), std::string::npos);
+  // Details without the client mark are operator text too.
+  const http::Response no_details =
+      ErrorFromStatus(req, InvalidArgumentError("x").WithDetails({{"users.email", "22021"}}));
+  EXPECT_FALSE(Body(no_details).at("error").as_object().contains("details"));
+  for (const Status& s :
+       {AbortedError("postgres: could not serialize access"),
+        FailedPreconditionError("sqlite: FOREIGN KEY constraint failed"),
+        ValidationError("x", {}).WithContext("postgres: users"),
+        Status(StatusCode::kAborted, "An item is sold out", "SOLD_OUT").WithContext("sqlite")}) {
+    const http::Response r = ErrorFromStatus(req, s);
+    EXPECT_EQ(r.body.find("postgres"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("sqlite"), std::string::npos) << r.body;
+  }
+  // Messages written for clients still pass through.
+  const http::Response marked =
+      ErrorFromStatus(req, AbortedError("The order changed; retry").ForClient());
+  EXPECT_EQ(Body(marked).at("error").at("message").as_string(), "The order changed; retry");
 }
 
 }  // namespace

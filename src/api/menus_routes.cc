@@ -14,6 +14,7 @@
 #include "api/routes.h"
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "common/utf8.h"
 #include "domain/access.h"
 #include "domain/menu_service.h"
 
@@ -179,7 +180,7 @@ class MenuRoutes {
       std::optional<std::string> value =
           FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
       if (!key || !value) {
-        issues.push_back({"query", "has a malformed percent escape"});
+        issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
       } else if (*key == "schoolId") {
         school_id = std::move(*value);
       } else if (*key == "date") {
@@ -187,7 +188,7 @@ class MenuRoutes {
       } else if (*key == "fields") {
         fields = std::move(*value);
       } else {
-        issues.push_back({key->substr(0, 64), "is not a known parameter"});
+        issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
       }
     }
     if (!school_id) {

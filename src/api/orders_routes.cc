@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "common/utf8.h"
 #include "domain/idempotency.h"
 #include "domain/order_service.h"
 
@@ -54,11 +55,11 @@ QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>&
     std::optional<std::string> value =
         FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
     if (!key || !value) {
-      out.issues.push_back({"query", "has a malformed percent escape"});
+      out.issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
       continue;
     }
     if (!allowed.count(*key)) {
-      out.issues.push_back({key->substr(0, 64), "is not a known parameter"});
+      out.issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
       continue;
     }
     if (!seen.insert(*key).second) {
@@ -84,7 +85,7 @@ std::optional<std::vector<std::string>> ParseFields(const std::string* fields,
     const size_t comma = rest.find(',');
     std::string_view name = rest.substr(0, comma);
     if (!known.count(name)) {
-      issues.push_back({"fields", "unknown field '" + std::string(name.substr(0, 64)) + "'"});
+      issues.push_back({"fields", "unknown field '" + std::string(Utf8Prefix(name, 64)) + "'"});
       return std::nullopt;
     }
     out.emplace_back(name);

@@ -6,6 +6,7 @@
 
 #include "api/envelope.h"
 #include "common/digest.h"
+#include "common/utf8.h"
 
 namespace hasivu::api {
 namespace {
@@ -55,7 +56,7 @@ Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_
     if (name.empty()) {
       issues.push_back({"fields", "has an empty field name"});
     } else if (!object.contains(name)) {
-      issues.push_back({"fields", "unknown field '" + std::string(name.substr(0, 64)) + "'"});
+      issues.push_back({"fields", "unknown field '" + std::string(Utf8Prefix(name, 64)) + "'"});
     } else {
       names.emplace_back(name);
     }
@@ -121,6 +122,9 @@ std::optional<std::string> FormDecode(std::string_view s) {
       out.push_back(s[i]);
     }
   }
+  // Decoded parameters reach the store and error details: PostgreSQL refuses invalid UTF-8 and
+  // NUL in text, and a response must not echo bytes that are not UTF-8.
+  if (!IsValidUtf8(out) || out.find('\0') != std::string::npos) return std::nullopt;
   return out;
 }
 

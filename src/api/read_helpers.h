@@ -43,11 +43,12 @@ http::Response ConditionalSuccessWithETag(const http::Request& request, std::str
                                           std::string_view etag);
 
 // application/x-www-form-urlencoded decoding ('+' is a space, %XX escapes); nullopt on a broken
-// escape.
+// escape, or when the decoded text is not UTF-8 (common/utf8.h) or holds a NUL: callers answer
+// that as a malformed parameter, so such bytes never reach the store.
 std::optional<std::string> FormDecode(std::string_view s);
 
 // The percent-decoded value of query parameter `name` in a raw query string (first occurrence;
-// '+' is a space). nullopt when absent or malformed.
+// '+' is a space). nullopt when absent or malformed (FormDecode).
 std::optional<std::string> QueryValue(std::string_view query, std::string_view name);
 
 }  // namespace hasivu::api

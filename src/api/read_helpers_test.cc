@@ -82,6 +82,12 @@ TEST(QueryValueTest, DecodesTheFirstOccurrence) {
   EXPECT_FALSE(QueryValue("fields=%zz", "fields").has_value());
   EXPECT_FALSE(QueryValue("fields=%4", "fields").has_value());
   EXPECT_FALSE(QueryValue("", "fields").has_value());
+  // Bytes a store cannot hold as text are malformed, escaped or not.
+  EXPECT_EQ(QueryValue("fields=caf%C3%A9", "fields"), "caf\xC3\xA9");
+  EXPECT_FALSE(QueryValue("fields=caf%C3", "fields").has_value());
+  EXPECT_FALSE(QueryValue("fields=%FF", "fields").has_value());
+  EXPECT_FALSE(QueryValue("fields=\xFF", "fields").has_value());
+  EXPECT_FALSE(QueryValue("fields=a%00b", "fields").has_value());
 }
 
 }  // namespace

@@ -58,14 +58,16 @@ http::Response GetUser(const ApiContext& ctx, const domain::UserService& users,
   if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
   // Per caller: who may see whom, and the permissions shown, depend on the caller.
   const std::string target(id == "me" ? std::string_view(principal.user_id) : id);
-  const std::string key = "ug|" + principal.user_id + "|" + target + "|" + request.query;
+  // The key names only what shapes the answer: `fields` is the one parameter read, so any other
+  // parameter (?x=1, ?x=2, ...) shares the entry instead of filling the cache with copies.
+  const std::string fields = QueryValue(request.query, "fields").value_or("");
+  const std::string key = "ug|" + principal.user_id + "|" + target + "|fields=" + fields;
   http::Response r = CachedConditionalSuccess(
       ctx, request, key, cache::Kind::kUserProfile, {domain::ReadCache::UserTag(target)},
       [&]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(domain::UserDetails details, users.Get(principal, id));
         boost::json::object data = UserJson(details);
-        std::optional<std::string> fields = QueryValue(request.query, "fields");
-        RETURN_IF_ERROR(ApplyFieldSelection(data, fields.value_or("")));
+        RETURN_IF_ERROR(ApplyFieldSelection(data, fields));
         return boost::json::serialize(data);
       });
   if (r.status == 200 || r.status == 304) r.headers.Set("Cache-Control", "private, no-cache");

@@ -60,6 +60,13 @@ Status Status::WithContext(std::string_view context) const {
   m += message_;
   Status s = *this;
   s.message_ = std::move(m);
+  s.for_client_ = false;
+  return s;
+}
+
+Status Status::ForClient() const {
+  Status s = *this;
+  s.for_client_ = !ok();
   return s;
 }
 

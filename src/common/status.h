@@ -1,8 +1,10 @@
 // Status and StatusOr<T>: how errors cross module boundaries (architecture decision 7).
 //
 // Shaped like absl::Status: a canonical code plus a human message. A Status is cheap to copy when
-// OK (no allocation). Messages are for operators and logs; the api/ layer decides what a client
-// sees, so a message may name internals but must never carry secrets.
+// OK (no allocation). Messages are for operators and logs unless marked as written for clients
+// (a reason, ValidationError or ForClient()); the api/ layer sends only marked messages and a
+// generic text for the code otherwise, so a message may name internals (a store's driver text)
+// but must never carry secrets.
 //
 // Thread-safety: values; const methods may be called concurrently.
 #ifndef HASIVU_COMMON_STATUS_H_
@@ -48,9 +50,10 @@ class [[nodiscard]] Status {
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
   // With a machine-readable reason: the API's UPPER_SNAKE error code for this failure
-  // ("SOLD_OUT", "EMAIL_TAKEN"); api/ sends it instead of the code's default.
+  // ("SOLD_OUT", "EMAIL_TAKEN"); api/ sends it instead of the code's default. A reason makes this
+  // a client-facing error: the message is marked as written for clients (ForClient()).
   Status(StatusCode code, std::string message, std::string reason)
-      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)), for_client_(true) {}
 
   static Status Ok() { return Status(); }
 
@@ -65,8 +68,17 @@ class [[nodiscard]] Status {
   // "NOT_FOUND: user 42" (or "OK").
   std::string ToString() const;
 
-  // Prefixes the message with context, keeping the code: "open db: <message>".
+  // Prefixes the message with context, keeping the code: "open db: <message>". The result is
+  // operator text: it is no longer marked as written for clients.
   Status WithContext(std::string_view context) const;
+
+  // The same Status with its message marked as written for clients: api/ may send it as the
+  // error message. Only for text a domain or api/ author wrote for end users, naming no
+  // internals; never for a message that carries a backend's or another service's text.
+  Status ForClient() const;
+  // True after ForClient(), and for statuses with a reason or from ValidationError. False for
+  // everything else, including every status a store or cache builds from its driver.
+  bool message_is_for_client() const { return for_client_; }
 
   friend bool operator==(const Status& a, const Status& b) {
     return a.code_ == b.code_ && a.message_ == b.message_ && a.reason_ == b.reason_ &&
@@ -78,11 +90,15 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string reason_;
   std::shared_ptr<const std::vector<FieldIssue>> details_;  // shared: copies stay cheap
+  bool for_client_ = false;
 };
 
-// kInvalidArgument with field issues: 400 VALIDATION_ERROR with `details`.
+// kInvalidArgument with field issues: 400 VALIDATION_ERROR with `details`. The message and the
+// issues are written for clients (ForClient()).
 inline Status ValidationError(std::string m, std::vector<FieldIssue> details) {
-  return Status(StatusCode::kInvalidArgument, std::move(m)).WithDetails(std::move(details));
+  return Status(StatusCode::kInvalidArgument, std::move(m))
+      .WithDetails(std::move(details))
+      .ForClient();
 }
 inline Status InvalidArgumentError(std::string m) {
   return {StatusCode::kInvalidArgument, std::move(m)};

@@ -67,5 +67,20 @@ TEST(StatusTest, ReasonAndDetailsTravelWithTheStatus) {
   EXPECT_FALSE(Status(StatusCode::kNotFound, "x", "A") == Status(StatusCode::kNotFound, "x", "B"));
 }
 
+// Only messages written for clients are marked so: the api/ layer sends no other text.
+TEST(StatusTest, OnlyMarkedMessagesAreForClients) {
+  EXPECT_FALSE(
+      AlreadyExistsError("sqlite: UNIQUE constraint failed: users.email").message_is_for_client());
+  EXPECT_FALSE(InvalidArgumentError("postgres: invalid byte sequence").message_is_for_client());
+  EXPECT_TRUE(AbortedError("The order changed; retry").ForClient().message_is_for_client());
+  EXPECT_TRUE(
+      Status(StatusCode::kAborted, "An item is sold out", "SOLD_OUT").message_is_for_client());
+  EXPECT_TRUE(ValidationError("bad", {{"f", "is required"}}).message_is_for_client());
+  // Context is operator text: the result is no longer the client's message.
+  EXPECT_FALSE(ValidationError("bad", {}).WithContext("orders").message_is_for_client());
+  EXPECT_FALSE(Status::Ok().ForClient().message_is_for_client());
+  EXPECT_TRUE(AbortedError("x").ForClient().WithDetails({{"f", "i"}}).message_is_for_client());
+}
+
 }  // namespace
 }  // namespace hasivu

@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "common/utf8.h"
 #include "domain/auth_validation.h"
 #include "store/sessions_repo.h"
 #include "store/users_repo.h"
@@ -77,7 +78,9 @@ StatusOr<TokenPair> AuthService::IssueSession(store::Connection& conn, const Aut
   row.rotated_from = rotated_from;
   row.expires_at = now + settings_.refresh_ttl;
   row.ip = client.address;
-  row.user_agent = client.user_agent.substr(0, kMaxUserAgent);
+  // The header is any bytes and a byte cut can split a character: PostgreSQL would refuse the
+  // session (and with it the login) as an invalid byte sequence.
+  row.user_agent = Utf8Truncated(client.user_agent, kMaxUserAgent);
   row.now = now;
   RETURN_IF_ERROR(store::InsertSession(conn, row));
   if (session_id != nullptr) *session_id = row.id;

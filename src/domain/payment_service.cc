@@ -7,6 +7,7 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "common/utf8.h"
 #include "domain/access.h"
 #include "payments/signature.h"
 #include "store/payments_repo.h"
@@ -437,8 +438,8 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyFailed(
       t.status = "failed";
       t.method = payment.method;
       t.gateway = po->gateway;
-      t.error_code = payment.error_code.substr(0, 100);
-      t.error_description = payment.error_description.substr(0, 500);
+      t.error_code = Utf8Truncated(payment.error_code, 100);
+      t.error_description = Utf8Truncated(payment.error_description, 500);
       t.created_at = now_text;
       ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
       if (!inserted) return AbortedError("payment recorded concurrently");

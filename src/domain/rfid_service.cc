@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "common/utf8.h"
 #include "domain/access.h"
 #include "store/rfid_repo.h"
 
@@ -213,14 +214,14 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
                                         .changes_json = json::serialize(changes),
                                         .metadata_json = json::serialize(metadata),
                                         .ip_address = info.ip_address,
-                                        .user_agent = info.user_agent.substr(0, 512),
+                                        .user_agent = Utf8Truncated(info.user_agent, 512),
                                         .request_id = info.request_id,
                                         .created_at = now_text};
     ASSIGN_OR_RETURN(bool moved, store::MarkOrderDelivered(c, plan.order.id, plan.card.student_id,
                                                            plan.today, now_text));
     if (!moved) {
       lost_race = true;
-      return AbortedError("the order changed before it could be delivered");
+      return AbortedError("the order changed before it could be delivered").ForClient();
     }
     Status inserted = store::InsertVerification(c, verification, json::serialize(data));
     if (inserted.code() == StatusCode::kAlreadyExists) lost_race = true;

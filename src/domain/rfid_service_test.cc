@@ -72,14 +72,16 @@ class RfidServiceTest : public ::testing::Test {
                      .session_id = "test"};
   }
   StatusOr<RfidVerifyResult> Scan(const Principal& p, const std::string& card,
-                                  std::optional<std::string> order_id = std::nullopt) {
+                                  std::optional<std::string> order_id = std::nullopt,
+                                  std::string user_agent = "") {
     RfidVerifyInput input{.card_number = card,
                           .reader_id = report_.schools[0].readers[0].id,
                           .order_id = std::move(order_id),
                           .location = "Hall"};
     if (p.school_id != report_.schools[0].id) input.reader_id.reset();
-    return service_->Verify(p, input,
-                            {.request_id = "req-1", .ip_address = "127.0.0.1", .user_agent = ""});
+    return service_->Verify(
+        p, input,
+        {.request_id = "req-1", .ip_address = "127.0.0.1", .user_agent = std::move(user_agent)});
   }
   std::string One(std::string_view sql, const std::string& param) {
     std::string out;
@@ -131,6 +133,17 @@ TEST_F(RfidServiceTest, DeliversInOneTransactionAndWritesEverything) {
   EXPECT_EQ(again->verification->id, r->verification->id);
   EXPECT_EQ(One("SELECT CAST(COUNT(*) AS TEXT) FROM audit_logs WHERE entity_id = $1", r->order.id),
             "1");
+}
+
+// Issue 19: the audit row keeps 512 bytes of the User-Agent, cut on a character boundary (a byte
+// cut would leave invalid UTF-8, which PostgreSQL refuses, failing the delivery).
+TEST_F(RfidServiceTest, TheAuditKeepsTheUserAgentCutOnACharacterBoundary) {
+  const SeedChild& student = Student(0, 3);  // ready
+  auto r = Scan(Kitchen(0), student.card_number, std::nullopt,
+                std::string(511, 'A') + "\xE2\x82\xAC" + "tail");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(One("SELECT user_agent FROM audit_logs WHERE entity_id = $1", r->order.id),
+            std::string(511, 'A'));
 }
 
 TEST_F(RfidServiceTest, TodayIsTheSchoolsDayByTheInjectedClock) {

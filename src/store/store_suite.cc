@@ -388,6 +388,33 @@ TEST_F(StoreSuite, ForeignKeyAndCheckViolationsAreFailedPrecondition) {
       << not_null.status().ToString();
 }
 
+// Issue 19: what a store builds from its driver's text is operator text: api/ must never send it
+// to a client (common/status.h, message_is_for_client).
+TEST_F(StoreSuite, DriverErrorsAreNotClientMessages) {
+  Migrated();
+  InsertSchool("DUP");
+  std::vector<Status> errors;
+  errors.push_back(
+      WriteQuery("INSERT INTO schools (id, name, code) VALUES ($1, 'x', 'DUP')", {NewUuidV7()})
+          .status());
+  errors.push_back(
+      WriteQuery("INSERT INTO schools (id, code) VALUES ($1, 'X')", {NewUuidV7()}).status());
+  errors.push_back(WriteQuery("SELEC 1").status());
+  // A character cut in the middle: PostgreSQL refuses it (SQLite stores the bytes as given).
+  auto cut = WriteQuery("INSERT INTO schools (id, name, code) VALUES ($1, $2, 'U8')",
+                        {NewUuidV7(), S("caf\xC3")});
+  if (db().dialect() == Dialect::kPostgresql) {
+    ASSERT_FALSE(cut.ok());
+    EXPECT_EQ(cut.status().code(), StatusCode::kInvalidArgument) << cut.status().ToString();
+    errors.push_back(cut.status());
+  }
+  for (const Status& s : errors) {
+    ASSERT_FALSE(s.ok());
+    EXPECT_FALSE(s.message_is_for_client()) << s.ToString();
+    EXPECT_TRUE(s.reason().empty()) << s.ToString();
+  }
+}
+
 TEST_F(StoreSuite, DeliveryIsRecordedOncePerOrder) {
   Migrated();
   const std::string school = InsertSchool("S1");

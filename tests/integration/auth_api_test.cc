@@ -177,6 +177,26 @@ TEST_F(AuthApiTest, LoginAnswersTheUserAndAPairOfTokens) {
   EXPECT_EQ(me.status, 200) << me.body;
 }
 
+// Issue 19: the session keeps 255 bytes of the User-Agent. A cut inside a character used to
+// leave invalid UTF-8, which PostgreSQL refused ("invalid byte sequence"), failing the login
+// with the driver's text; a header that is not UTF-8 at all must not fail it either.
+TEST_F(AuthApiTest, LongAndInvalidUserAgentsDoNotFailTheLogin) {
+  const auto& parent = Fixtures().at("schools").at(0).at("parents").at(1);
+  const std::string euro = "\xE2\x82\xAC";
+  const std::string split_at_255 = std::string(254, 'A') + euro + "/tail";
+  const std::string not_utf8 = "Agent/1.0 (\xFF\xFE; caf\xC3)";
+  for (const std::string& agent : {split_at_255, not_utf8, std::string(300, 'B') + euro}) {
+    ApiResponse r =
+        Call("POST", "/api/v1/auth/login", "",
+             LoginBody(Str(parent, "email"), Str(parent, "password")), {"User-Agent: " + agent});
+    ASSERT_EQ(r.status, 200) << agent.size() << ": " << r.body;
+  }
+  // What was stored is the agent's first 254 bytes: the euro sign is left out whole.
+  const std::string stored =
+      Sql("SELECT user_agent FROM auth_sessions WHERE user_agent LIKE 'AAAA%' LIMIT 1");
+  EXPECT_EQ(stored, std::string(254, 'A'));
+}
+
 TEST_F(AuthApiTest, WrongPasswordUnknownEmailAndEmptyPasswordAnswerAlike) {
   const auto& kitchen = Fixtures().at("schools").at(1).at("kitchenStaff").at(0);
   ApiResponse wrong =

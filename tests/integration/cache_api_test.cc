@@ -46,6 +46,32 @@ TEST_F(CacheApiTest, RfidDeliveryShowsTheDeliveredOrder) { Scenario().RfidDelive
 
 TEST_F(CacheApiTest, MenuPutPublishesReplacesAndWithdraws) { Scenario().MenuPut(); }
 
+// Issue 19: users-get reads only `fields`, so other parameters (?x=1, ?x=2, ...) must not make
+// new cache entries: every such request is a hit on the one entry, not a miss and a new key.
+TEST_F(CacheApiTest, UsersGetUnknownQueryParametersShareOneCacheEntry) {
+  const auto& parent = Fixtures().at("schools").at(1).at("parents").at(1);
+  const std::string token = Login(parent);
+  ApiResponse first = Call("GET", "/api/v1/users/me", token);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto metric = [](const std::string& name) {
+    return MetricValue(Call("GET", "/metrics").body, name);
+  };
+  const double hits = metric("hasivu_cache_hits_total");
+  const double keys = metric("hasivu_cache_keys");
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) {
+    ApiResponse r = Call("GET", "/api/v1/users/me?x=" + std::to_string(i) + "&y", token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Data(), first.Data());
+  }
+  EXPECT_GE(metric("hasivu_cache_hits_total") - hits, kRequests);
+  EXPECT_LT(metric("hasivu_cache_keys") - keys, kRequests);
+  // `fields` still selects its own entry.
+  ApiResponse ids = Call("GET", "/api/v1/users/me?fields=id&x=1", token);
+  ASSERT_EQ(ids.status, 200) << ids.body;
+  EXPECT_EQ(ids.Data().size(), 1u);
+}
+
 // Servers on a store seeded through ApiServer: ApiServer passes the seed's argon2id parameters
 // (libsodium's minimum) to its server, and the flag cannot be given twice, so the suite stops
 // that server and serves the same store with CacheServerArgs() (a higher opslimit: a login

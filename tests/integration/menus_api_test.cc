@@ -136,6 +136,23 @@ TEST_F(MenusApiTest, SqlMetacharactersInEveryParameterAreFieldErrors) {
   EXPECT_EQ(Call("GET", MenuPath(0, Base()), token).status, 200);
 }
 
+// Issue 19: "\u0000" is valid JSON but no store text. A menu category is stored as given, so
+// PostgreSQL used to answer with the driver's "parameter $n holds a NUL byte" and SQLite stored
+// the NUL; now both refuse it cleanly and write nothing.
+TEST_F(MenusApiTest, NulInABodyStringIsRefusedCleanlyOnBothBackends) {
+  const std::string admin = Login(School(0).at("schoolAdmin"));
+  const std::string day = NextWeekday(Base(), 45);
+  const std::string body = R"({"schoolId":")" + SchoolId(0) + R"(","date":")" + day +
+                           R"(","publish":true,"items":[{"menuItemId":")" + Item(0, 0) +
+                           R"(","category":"LUN\u0000CH"}]})";
+  ApiResponse r = Call("PUT", "/api/v1/menus/daily", admin, body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "VALIDATION_ERROR") << r.body;
+  ExpectCleanError(r);
+  EXPECT_EQ(r.body.find("NUL byte"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("GET", MenuPath(0, day), admin).status, 404);
+}
+
 TEST_F(MenusApiTest, MenuErrorBodiesCarryNoInternals) {
   const std::string token = Login(Parent(0));
   ExpectCleanError(Call("GET", "/api/v1/menus/daily?schoolId=not-a-uuid&date=2026-02-30", token));
@@ -218,7 +235,9 @@ TEST_F(MenusApiTest, PutIsForTheSchoolsAdminAndAdmins) {
 
 TEST_F(MenusApiTest, PutValidatesItsBody) {
   const std::string admin = Login(School(0).at("schoolAdmin"));
-  const std::string date = NextWeekday(Base(), 27);
+  // Far enough from the other tests' days (26, 45) that no weekend can move them onto this one
+  // (with a Monday base, 26 and 27 both land on the same Monday).
+  const std::string date = NextWeekday(Base(), 33);
   // An item of another school.
   json::object body{
       {"schoolId", SchoolId(0)},

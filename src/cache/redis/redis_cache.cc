@@ -427,12 +427,19 @@ class RedisCache final : public Cache {
       return UnavailableError(std::string("redis: cannot set timeouts: ") + ctx->errstr);
     }
     redisEnableKeepAlive(ctx.get());
-    if (!s_.password.empty()) {
-      const char* argv[] = {"AUTH", s_.password.c_str()};
-      size_t lens[] = {4, s_.password.size()};
-      ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(ctx.get(), 2, argv, lens)));
+    if (!s_.username.empty() || !s_.password.empty()) {
+      // AUTH user password for an ACL user; AUTH password for the default user.
+      const bool as_user = !s_.username.empty();
+      const std::string& first = as_user ? s_.username : s_.password;
+      const char* argv[] = {"AUTH", first.c_str(), s_.password.c_str()};
+      size_t lens[] = {4, first.size(), s_.password.size()};
+      ReplyPtr r(
+          static_cast<redisReply*>(redisCommandArgv(ctx.get(), as_user ? 3 : 2, argv, lens)));
       if (r == nullptr) return UnavailableError(std::string("redis AUTH: ") + ctx->errstr);
-      if (IsError(r.get())) return UnavailableError("redis AUTH refused");
+      if (IsError(r.get())) {
+        return UnavailableError(as_user ? "redis AUTH refused for user " + s_.username
+                                        : std::string("redis AUTH refused"));
+      }
     }
     if (s_.db != 0) {
       std::string db = std::to_string(s_.db);
@@ -915,9 +922,39 @@ class RedisCache final : public Cache {
   std::thread subscriber_;
 };
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 percent-decoding of the userinfo, so a password may hold '@', ':' or '/'.
+StatusOr<std::string> PercentDecoded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    const int hi = i + 2 < text.size() ? HexDigit(text[i + 1]) : -1;
+    const int lo = hi >= 0 ? HexDigit(text[i + 2]) : -1;
+    if (lo < 0) return InvalidArgumentError("redis URL: bad %-escape in user or password");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 StatusOr<RedisCacheSettings> ParseRedisUrl(std::string_view url) {
+  if (url.substr(0, 9) == "rediss://") {
+    return InvalidArgumentError(
+        "redis URL: rediss:// (TLS) is not supported: this build's hiredis (0.14, Debian 12) has "
+        "no TLS; reach a TLS-only Redis through a local TLS tunnel and use redis://");
+  }
   constexpr std::string_view kScheme = "redis://";
   if (url.substr(0, kScheme.size()) != kScheme) {
     return InvalidArgumentError("redis URL must start with redis://");
@@ -931,8 +968,10 @@ StatusOr<RedisCacheSettings> ParseRedisUrl(std::string_view url) {
   if (at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     size_t colon = userinfo.find(':');
-    s.password =
-        std::string(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
+    ASSIGN_OR_RETURN(s.username, PercentDecoded(userinfo.substr(0, colon)));
+    if (colon != std::string_view::npos) {
+      ASSIGN_OR_RETURN(s.password, PercentDecoded(userinfo.substr(colon + 1)));
+    }
     authority.remove_prefix(at + 1);
   }
   std::string_view host = authority;

@@ -65,10 +65,13 @@
 namespace hasivu::cache {
 
 struct RedisCacheSettings {
-  std::string host = "127.0.0.1";                   // Default: 127.0.0.1
-  int port = 6379;                                  // Default: 6379
-  int db = 0;                                       // Default: 0 (SELECT)
-  std::string password;                             // Default: none (AUTH when set; never logged)
+  std::string host = "127.0.0.1";  // Default: 127.0.0.1
+  int port = 6379;                 // Default: 6379
+  int db = 0;                      // Default: 0 (SELECT)
+  // Default: none. With a username, AUTH username password (a Redis 6+ ACL user); with only a
+  // password, AUTH password (the default user). The password is never logged.
+  std::string username;
+  std::string password;
   std::string key_prefix = "hasivu:";               // Default: "hasivu:"
   int pool_size = 4;                                // Default: 4 connections
   std::chrono::milliseconds connect_timeout{200};   // Default: 200 ms
@@ -85,8 +88,10 @@ struct RedisCacheSettings {
   std::string tier = "redis";  // Default: "redis" ("l2" inside a tiered cache)
 };
 
-// Parses redis://[[user]:password@]host[:port][/db] into host, port, db and password (other
-// fields keep their defaults). kInvalidArgument with the reason on anything else.
+// Parses redis://[[user][:password]@]host[:port][/db] into host, port, db, username and password
+// (other fields keep their defaults). User and password are percent-decoded (%40 for '@', %3A for
+// ':'). kInvalidArgument with the reason on anything else, including rediss:// (TLS): the
+// hiredis of Debian 12 (0.14) has no TLS (docs/decisions.md D26).
 StatusOr<RedisCacheSettings> ParseRedisUrl(std::string_view url);
 
 // Starts the monitor (and subscriber) threads and returns at once: an unreachable Redis is not

@@ -24,6 +24,36 @@ TEST(ParseRedisUrlTest, AcceptsTheForms) {
   EXPECT_EQ(c->port, 7000);
 }
 
+// The user of redis://user:password@host is an ACL user (AUTH user password), not dropped.
+TEST(ParseRedisUrlTest, KeepsTheUserAndDecodesTheUserinfo) {
+  auto a = ParseRedisUrl("redis://cache-app:s3cret@cache.internal:6380/2");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->username, "cache-app");
+  EXPECT_EQ(a->password, "s3cret");
+  EXPECT_EQ(a->host, "cache.internal");
+  EXPECT_EQ(a->port, 6380);
+  EXPECT_EQ(a->db, 2);
+  auto b = ParseRedisUrl("redis://app%40corp:p%40ss%3Aw%2Frd@h");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->username, "app@corp");
+  EXPECT_EQ(b->password, "p@ss:w/rd");
+  auto c = ParseRedisUrl("redis://:only-password@h");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->username, "");
+  EXPECT_EQ(c->password, "only-password");
+  EXPECT_FALSE(ParseRedisUrl("redis://u:bad%4@h").ok());
+  EXPECT_FALSE(ParseRedisUrl("redis://u:bad%zz@h").ok());
+}
+
+// This build cannot speak TLS to Redis: rediss:// is refused with that reason rather than
+// connecting in the clear or failing as an unknown scheme.
+TEST(ParseRedisUrlTest, RefusesTlsWithTheReason) {
+  auto r = ParseRedisUrl("rediss://u:p@cache.internal:6380/0");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("TLS"), std::string::npos) << r.status().message();
+}
+
 TEST(ParseRedisUrlTest, RejectsJunkClearly) {
   for (const char* bad : {"", "memory", "http://x", "redis://", "redis://h:0", "redis://h:99999",
                           "redis://h:12ab", "redis://h/x", "redis://h/-1", "redis://[::1"}) {
