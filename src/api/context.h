@@ -19,6 +19,7 @@
 #include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
+#include "domain/payment_service.h"
 #include "domain/principal.h"
 #include "domain/read_cache.h"
 #include "domain/settings.h"
@@ -71,6 +72,9 @@ struct ApiContext {
   // waiting for or running on the server's pool; further ones are answered 503 SERVICE_BUSY
   // (http/offload_queue.h). Default: 8.
   int max_queued_hashes = 8;
+  // Set by RegisterPaymentRoutes (null before): orders-status refunds a cancelled paid order
+  // through it.
+  std::shared_ptr<domain::PaymentService> payment_service;
   // Filled by route registration: what to load into the cache at start-up (app/ runs them in the
   // background once the server listens).
   std::vector<std::function<std::vector<cache::WarmUpItem>()>> warm_ups;

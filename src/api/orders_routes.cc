@@ -514,7 +514,25 @@ class OrderRoutes {
     }
     StatusOr<store::OrderDetailRow> order =
         service_.UpdateStatus(p, request.PathParam("id"), *status);
+    if (!order.ok() && *status == "cancelled" &&
+        order.status().reason() == "INVALID_STATUS_TRANSITION" && ctx_.payment_service != nullptr) {
+      // The caller may cancel this order (permission is checked before the transition), and it
+      // may already be cancelled with its refund still owed: cancelling again retries the refund.
+      StatusOr<store::OrderDetailRow> current = service_.Get(p, request.PathParam("id"));
+      if (current.ok() && current->order.status == "cancelled" &&
+          current->order.payment_status == "paid") {
+        order = std::move(current);
+      }
+    }
     if (!order.ok()) return ErrorFromStatus(request, order.status());
+    if (*status == "cancelled" && order->order.payment_status == "paid" &&
+        ctx_.payment_service != nullptr) {
+      // The cancellation is committed whatever the gateway says. A refund it cannot make now
+      // stays owed (paymentStatus stays "paid"); it is logged and audited for an operator.
+      StatusOr<domain::RefundOutcome> refund = ctx_.payment_service->RefundCancelledOrder(
+          order->order.id, p.user_id, request.request_id);
+      if (refund.ok() && refund->result == "refunded") order->order.payment_status = "refunded";
+    }
     return Success(request, json::object{{"order", OrderDetailJson(*order)}});
   }
 
@@ -536,9 +554,13 @@ Status RegisterOrderRoutes(http::Router& router, ApiContext& ctx) {
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders/{id}",
                              [routes](http::Request& r) { return routes->Get(r); },
                              {.blocking = true, .name = "orders-get"}));
-  RETURN_IF_ERROR(router.Add("PATCH", "/api/v1/orders/{id}/status",
-                             [routes](http::Request& r) { return routes->UpdateStatus(r); },
-                             {.blocking = true, .name = "orders-status"}));
+  RETURN_IF_ERROR(
+      router.Add("PATCH", "/api/v1/orders/{id}/status",
+                 [routes](http::Request& r) { return routes->UpdateStatus(r); },
+                 // Cancelling a paid order calls the gateway (a refund).
+                 {.blocking = true,
+                  .name = "orders-status",
+                  .offload = ctx.settings.payments.gateway == domain::GatewayKind::kRazorpay}));
   return Status::Ok();
 }
 

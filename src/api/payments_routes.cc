@@ -74,6 +74,7 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
       [read_cache = ctx.read_cache](const std::string& order_id) {
         if (read_cache != nullptr) read_cache->OrderChanged(order_id);
       });
+  ctx.payment_service = service;
   const ApiContext* c = &ctx;
 
   RETURN_IF_ERROR(router.Add(

@@ -97,8 +97,28 @@ bool IsExpired(const store::PaymentOrderRow& po, TimePoint now) {
   return !expires.ok() || *expires <= now;
 }
 
+// "authorized" here means: recorded by a concurrent call meanwhile (CaptureAuthorized captured it
+// or found it recorded); ApplyCaptured then answers the recorded payment.
 bool IsSuccess(std::string_view gateway_status) {
   return gateway_status == "captured" || gateway_status == "authorized";
+}
+
+bool CanStillBePaid(const store::PayableOrder& o) {
+  return o.status == "pending" && (o.payment_status == "pending" || o.payment_status == "failed");
+}
+
+const json::object* EntityAt(const json::object& event, std::string_view name) {
+  const json::value* payload = event.if_contains("payload");
+  if (!payload || !payload->is_object()) return nullptr;
+  const json::value* p = payload->as_object().if_contains(name);
+  if (!p || !p->is_object()) return nullptr;
+  const json::value* e = p->as_object().if_contains("entity");
+  return e && e->is_object() ? &e->as_object() : nullptr;
+}
+
+int64_t AmountAt(const json::object& o) {
+  const json::value* a = o.if_contains("amount");
+  return a && a->is_int64() ? a->as_int64() : -1;
 }
 
 std::string StringAt(const json::object& o, std::string_view key) {
@@ -305,20 +325,34 @@ StatusOr<VerificationView> PaymentService::Verify(const Principal& caller,
         ApplyFailed(in.razorpay_order_id, *payment, caller.user_id, request_id, "verify").status());
     return PaymentFailed();
   }
+  bool captured_here = false;
+  if (payment->status == "authorized") {
+    RETURN_IF_ERROR(
+        CaptureAuthorized(&*payment, *po, caller.user_id, request_id, "verify", &captured_here));
+  }
   if (!IsSuccess(payment->status)) {
     return Refused("the payment is " + payment->status + ", not captured", "PAYMENT_NOT_CAPTURED");
   }
-  ASSIGN_OR_RETURN(Applied applied,
-                   ApplyCaptured(in.razorpay_order_id, *payment, in.razorpay_signature,
-                                 caller.user_id, /*enforce_expiry=*/true, request_id, "verify"));
-  if (applied.failed) return PaymentFailed();
-  return applied.view;
+  StatusOr<Applied> applied = ApplyCaptured(
+      in.razorpay_order_id, *payment, in.razorpay_signature, caller.user_id,
+      /*enforce_expiry=*/true, request_id, "verify", captured_here ? "explicit" : "gateway");
+  if (!applied.ok()) {
+    // The order changed between the capture and this transaction (e.g. cancelled): the money is
+    // taken for an order that will not be served.
+    if (captured_here) {
+      spdlog::error("payment {} of {} captured but not recorded ({}): needs an operator (refund)",
+                    payment->id, in.razorpay_order_id, applied.status().ToString());
+    }
+    return applied.status();
+  }
+  if (applied->failed) return PaymentFailed();
+  return applied->view;
 }
 
 StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(
     const std::string& gateway_order_id, const payments::GatewayPayment& payment,
     const std::string& signature, const std::string& actor_id, bool enforce_expiry,
-    std::string_view request_id, std::string_view source) {
+    std::string_view request_id, std::string_view source, std::string_view capture) {
   for (int attempt = 1;; ++attempt) {
     const TimePoint now = clock_->Now();
     const std::string now_text = FormatRfc3339(now);
@@ -386,6 +420,7 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(
           {"gatewayPaymentId", payment.id},
           {"amount", payment.amount_paise},
           {"currency", payment.currency},
+          {"capture", capture},
           {"source", source}});
       audit.user_id = actor_id;
       audit.request_id = std::string(request_id);
@@ -486,20 +521,44 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
     return Status(StatusCode::kInvalidArgument, "the body is not a JSON object", "INVALID_JSON");
   }
   WebhookOutcome out{.event = StringAt(v.as_object(), "event"), .result = "ignored"};
+  if (out.event == "refund.created" || out.event == "refund.processed" ||
+      out.event == "refund.failed" || out.event == "payment.refunded") {
+    const json::object* r = EntityAt(v.as_object(), "refund");
+    if (!r) return out;
+    // Razorpay's auto-refund of an authorization nobody captured (payment.entity.captured false):
+    // no payment of ours was recorded for it.
+    if (const json::object* p = EntityAt(v.as_object(), "payment")) {
+      const json::value* captured = p->if_contains("captured");
+      if (captured && captured->is_bool() && !captured->as_bool()) return out;
+    }
+    payments::GatewayRefund refund{.id = StringAt(*r, "id"),
+                                   .payment_id = StringAt(*r, "payment_id"),
+                                   .amount_paise = AmountAt(*r),
+                                   .currency = StringAt(*r, "currency"),
+                                   .status = StringAt(*r, "status")};
+    if (out.event == "refund.failed") refund.status = "failed";
+    if (!IsGatewayId(refund.id, "rfnd_") || !IsGatewayId(refund.payment_id, "pay_") ||
+        refund.amount_paise <= 0 ||
+        (refund.status != "pending" && refund.status != "processed" && refund.status != "failed")) {
+      return out;
+    }
+    // Refunds made on the dashboard have no reason of ours.
+    StatusOr<bool> changed = ApplyRefund(refund, "gateway", "", request_id, "webhook");
+    if (!changed.ok()) {
+      if (changed.status().code() == StatusCode::kNotFound) return out;  // not our payment
+      return changed.status();
+    }
+    out.result = *changed ? "applied" : "duplicate";
+    return out;
+  }
   if (out.event != "payment.captured" && out.event != "order.paid" &&
       out.event != "payment.authorized" && out.event != "payment.failed") {
     return out;
   }
   // payload.payment.entity is present in all four events.
-  const json::value* entity = nullptr;
-  if (const json::value* payload = v.as_object().if_contains("payload");
-      payload && payload->is_object()) {
-    if (const json::value* p = payload->as_object().if_contains("payment"); p && p->is_object()) {
-      entity = p->as_object().if_contains("entity");
-    }
-  }
-  if (!entity || !entity->is_object()) return out;
-  const json::object& e = entity->as_object();
+  const json::object* entity = EntityAt(v.as_object(), "payment");
+  if (!entity) return out;
+  const json::object& e = *entity;
   payments::GatewayPayment payment;
   payment.id = StringAt(e, "id");
   payment.order_id = StringAt(e, "order_id");
@@ -508,11 +567,7 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
   payment.method = StringAt(e, "method");
   payment.error_code = StringAt(e, "error_code");
   payment.error_description = StringAt(e, "error_description");
-  if (const json::value* a = e.if_contains("amount"); a && a->is_int64()) {
-    payment.amount_paise = a->as_int64();
-  } else {
-    payment.amount_paise = -1;
-  }
+  payment.amount_paise = AmountAt(e);
   if (!IsGatewayId(payment.id, "pay_") || !IsGatewayId(payment.order_id, "order_")) return out;
 
   std::optional<store::PaymentOrderRow> po;
@@ -533,8 +588,19 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
                    payment.currency);
       return out;  // not a settled payment of this payment order's amount: nothing to record
     }
+    bool captured_here = false;
+    if (payment.status == "authorized") {
+      Status captured = CaptureAuthorized(&payment, *po, "", request_id, "webhook", &captured_here);
+      // Not capturable now: Razorpay delivers the webhook again. Refused for good: acknowledged.
+      if (captured.code() == StatusCode::kUnavailable) return captured;
+      if (!captured.ok()) {
+        spdlog::warn("webhook {} for payment {} of {}: not captured: {}", out.event, payment.id,
+                     payment.order_id, captured.ToString());
+        return out;
+      }
+    }
     applied = ApplyCaptured(payment.order_id, payment, "", "", /*enforce_expiry=*/false, request_id,
-                            "webhook");
+                            "webhook", captured_here ? "explicit" : "gateway");
   }
   if (!applied.ok()) {
     const StatusCode code = applied.status().code();
@@ -551,6 +617,223 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
   }
   out.result = applied->changed ? "applied" : "duplicate";
   return out;
+}
+
+Status PaymentService::CaptureAuthorized(payments::GatewayPayment* payment,
+                                         const store::PaymentOrderRow& po,
+                                         const std::string& actor_id, std::string_view request_id,
+                                         std::string_view source, bool* captured) {
+  *captured = false;
+  std::optional<store::PayableOrder> order;
+  std::optional<store::PaymentTransactionRow> recorded;
+  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(order, store::FindPayableOrder(c, po.order_id));
+    ASSIGN_OR_RETURN(recorded, store::FindTransactionByGatewayPaymentId(c, payment->id));
+    return Status::Ok();
+  }));
+  if (recorded) return Status::Ok();  // ApplyCaptured answers the recorded payment
+  if (!order) return NotFound("order", "ORDER_NOT_FOUND");
+  // Money is taken only for an order that can still be confirmed: an authorization left
+  // uncaptured lapses and Razorpay returns it to the customer by itself.
+  if (order->payment_status == "paid") return AlreadyPaid();
+  if (!CanStillBePaid(*order)) {
+    return Refused("the order is " + order->status + "; it can no longer be paid",
+                   "ORDER_NOT_PAYABLE");
+  }
+  StatusOr<payments::GatewayPayment> done =
+      gateway_->CapturePayment(payment->id, po.amount_paise, po.currency);
+  if (done.ok()) {
+    payment->status = "captured";
+    *captured = true;
+    return Status::Ok();
+  }
+  const Status& s = done.status();
+  if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kFailedPrecondition) {
+    return GatewayTrouble(s);
+  }
+  spdlog::warn("capture of payment {} refused: {}", payment->id, s.ToString());
+  AuditOnly(po.order_id, "payment_capture_failed",
+            json::serialize(json::object{{"paymentOrderId", po.id},
+                                         {"gatewayOrderId", po.gateway_order_id},
+                                         {"gatewayPaymentId", payment->id},
+                                         {"amount", po.amount_paise},
+                                         {"currency", po.currency},
+                                         {"error", s.message().substr(0, 300)},
+                                         {"source", source}}),
+            actor_id, request_id);
+  return Refused("the gateway refused to capture the payment", "PAYMENT_NOT_CAPTURED");
+}
+
+void PaymentService::AuditOnly(const std::string& order_id, std::string_view action,
+                               const std::string& changes_json, const std::string& actor_id,
+                               std::string_view request_id) {
+  const TimePoint now = clock_->Now();
+  store::AuditRow audit;
+  audit.id = NewUuidV7(now);
+  audit.entity_type = "order";
+  audit.entity_id = order_id;
+  audit.action = std::string(action);
+  audit.changes_json = changes_json;
+  audit.user_id = actor_id;
+  audit.request_id = std::string(request_id);
+  audit.created_at = FormatRfc3339(now);
+  Status s = db_->Write([&](store::Connection& c) { return store::InsertAuditLog(c, audit); });
+  // The outcome it records was already answered; losing the row must not change the answer.
+  if (!s.ok())
+    spdlog::error("audit {} of order {} not written: {}", action, order_id, s.ToString());
+}
+
+StatusOr<bool> PaymentService::ApplyRefund(const payments::GatewayRefund& refund,
+                                           std::string_view reason, const std::string& actor_id,
+                                           std::string_view request_id, std::string_view source) {
+  for (int attempt = 1;; ++attempt) {
+    const TimePoint now = clock_->Now();
+    const std::string now_text = FormatRfc3339(now);
+    bool changed = false;
+    std::string order_id;
+    Status s = db_->Write([&](store::Connection& c) -> Status {
+      ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> t,
+                       store::FindTransactionByGatewayPaymentId(c, refund.payment_id));
+      if (!t || t->status == "failed") return NotFound("payment", "PAYMENT_NOT_FOUND");
+      ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                       store::FindPaymentOrderById(c, t->payment_order_id));
+      if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+      order_id = po->order_id;
+      ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
+      if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+      ASSIGN_OR_RETURN(std::optional<store::RefundRow> known,
+                       store::FindRefundByGatewayId(c, refund.id));
+      const std::optional<std::string> processed_at =
+          refund.status == "processed" ? std::optional<std::string>(now_text) : std::nullopt;
+      std::string from = "none";
+      if (known) {
+        // processed and failed are final; a late "pending" never undoes them.
+        if (known->status == refund.status || known->status != "pending") return Status::Ok();
+        from = known->status;
+        RETURN_IF_ERROR(
+            store::UpdateRefundStatus(c, known->id, refund.status, processed_at, now_text));
+      } else {
+        store::RefundRow row;
+        row.id = NewUuidV7(now);
+        row.gateway_refund_id = refund.id;
+        row.payment_transaction_id = t->id;
+        row.amount_paise = refund.amount_paise;
+        row.currency = refund.currency.empty() ? t->currency : refund.currency;
+        row.status = refund.status;
+        row.reason = std::string(reason);
+        row.processed_at = processed_at;
+        row.created_at = now_text;
+        ASSIGN_OR_RETURN(bool inserted, store::InsertRefundIfAbsent(c, row));
+        if (!inserted) return AbortedError("refund recorded concurrently");
+      }
+      bool order_refunded = false;
+      if (refund.status == "processed") {
+        ASSIGN_OR_RETURN(int64_t processed, store::SumRefunds(c, t->id, "processed"));
+        if (processed >= t->amount_paise) {
+          RETURN_IF_ERROR(store::MarkTransactionRefunded(c, t->id, now_text));
+          ASSIGN_OR_RETURN(order_refunded, store::MarkOrderRefunded(c, order_id, now_text));
+        }
+      }
+      store::AuditRow audit;
+      audit.id = NewUuidV7(now);
+      audit.entity_type = "order";
+      audit.entity_id = order_id;
+      audit.action = order_refunded ? "payment_refunded" : "refund_" + refund.status;
+      json::object changes{{"refund", json::object{{"from", from}, {"to", refund.status}}},
+                           {"gatewayRefundId", refund.id},
+                           {"gatewayPaymentId", refund.payment_id},
+                           {"amount", refund.amount_paise},
+                           {"currency", refund.currency},
+                           {"reason", reason},
+                           {"source", source}};
+      if (order_refunded) {
+        changes["paymentStatus"] = json::object{{"from", "paid"}, {"to", "refunded"}};
+      }
+      audit.changes_json = json::serialize(changes);
+      audit.user_id = actor_id;
+      audit.request_id = std::string(request_id);
+      audit.created_at = now_text;
+      RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
+      changed = true;
+      return Status::Ok();
+    });
+    if (s.code() == StatusCode::kAborted && attempt < kTransactionAttempts) continue;
+    if (!s.ok()) return s;
+    if (changed && on_order_changed_) on_order_changed_(order_id);
+    return changed;
+  }
+}
+
+StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view order_id,
+                                                             const std::string& actor_id,
+                                                             std::string_view request_id) {
+  if (!IsUuid(order_id)) return NotFound("order", "ORDER_NOT_FOUND");
+  std::optional<store::PayableOrder> order;
+  std::optional<store::PaymentTransactionRow> t;
+  int64_t refunded = 0;
+  int64_t recorded_refunds = 0;
+  RETURN_IF_ERROR(db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(order, store::FindPayableOrder(c, order_id));
+    if (!order) return Status::Ok();
+    ASSIGN_OR_RETURN(t, store::FindSettledTransactionOfOrder(c, order_id));
+    if (!t) return Status::Ok();
+    ASSIGN_OR_RETURN(int64_t processed, store::SumRefunds(c, t->id, "processed"));
+    ASSIGN_OR_RETURN(int64_t pending, store::SumRefunds(c, t->id, "pending"));
+    refunded = processed + pending;
+    ASSIGN_OR_RETURN(recorded_refunds, store::CountRefunds(c, t->id));
+    return Status::Ok();
+  }));
+  if (!order) return NotFound("order", "ORDER_NOT_FOUND");
+  if (order->status != "cancelled" || order->payment_status != "paid" || !t ||
+      t->status != "captured") {
+    return RefundOutcome{.result = "none", .refund_id = ""};
+  }
+  const int64_t left = t->amount_paise - refunded;
+  if (left <= 0) return RefundOutcome{.result = "pending", .refund_id = ""};
+  auto audit_failure = [&](const Status& s) {
+    spdlog::warn("refund of payment {} (order {}) failed: {}", t->gateway_payment_id, order->id,
+                 s.ToString());
+    AuditOnly(order->id, "refund_failed",
+              json::serialize(json::object{{"gatewayPaymentId", t->gateway_payment_id},
+                                           {"amount", left},
+                                           {"currency", t->currency},
+                                           {"error", s.message().substr(0, 300)},
+                                           {"reason", "order_cancelled"}}),
+              actor_id, request_id);
+  };
+  if (t->gateway != gateway_->name()) {
+    Status s = Refused("the payment was taken by the " + t->gateway + " gateway, not this one",
+                       "REFUND_FAILED");
+    audit_failure(s);
+    return s;
+  }
+  payments::RefundRequest request;
+  request.payment_id = t->gateway_payment_id;
+  request.amount_paise = left;
+  // The receipt makes the gateway call idempotent: an attempt whose outcome never reached us
+  // (nothing recorded) is found again by it. After a recorded refund that failed, the next one
+  // needs a receipt of its own, or the gateway would answer that failed refund again.
+  request.receipt = order->order_number.substr(0, 30);
+  if (recorded_refunds > 0) request.receipt += "-" + std::to_string(recorded_refunds + 1);
+  request.notes = {{"orderId", order->id}, {"reason", "order_cancelled"}};
+  StatusOr<payments::GatewayRefund> refund = gateway_->RefundPayment(request);
+  if (!refund.ok()) {
+    audit_failure(refund.status());
+    const StatusCode code = refund.status().code();
+    if (code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition) {
+      return Refused("the gateway refused the refund", "REFUND_FAILED");
+    }
+    return GatewayTrouble(refund.status());
+  }
+  // false: the refund's webhook was first.
+  ASSIGN_OR_RETURN(bool changed,
+                   ApplyRefund(*refund, "order_cancelled", actor_id, request_id, "cancel"));
+  (void)changed;
+  if (refund->status == "failed") {
+    return Refused("the gateway could not make the refund", "REFUND_FAILED");
+  }
+  return RefundOutcome{.result = refund->status == "processed" ? "refunded" : "pending",
+                       .refund_id = refund->id};
 }
 
 }  // namespace hasivu::domain

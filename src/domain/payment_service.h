@@ -8,6 +8,15 @@
 // (kFailedPrecondition; api/ answers 410), INVALID_SIGNATURE (kInvalidArgument), ALREADY_PAID
 // (kAlreadyExists), gateway trouble as kUnavailable (503) without internals in the message.
 //
+// Capture: a payment the gateway reports "authorized" is captured explicitly (Gateway::
+// CapturePayment, for the payment order's amount) before it is recorded, and only while its order
+// can still be paid; until then the order stays pending. The audit row of a recorded payment says
+// whether hasivu captured it ("capture": "explicit") or the gateway had ("gateway"); a refused
+// capture is audited as payment_capture_failed.
+// Refunds: RefundCancelledOrder refunds a cancelled order's payment; refund webhooks record the
+// gateway's refunds (payment_refunds, unique gateway_refund_id). A payment refunded in full
+// becomes "refunded", and so does its order's paymentStatus; a partial refund only adds its row.
+//
 // Every state change (payment recorded, payment order paid/failed, order confirmed, audit row)
 // happens in ONE Database::Write transaction that first locks the order row, so concurrent
 // verifications and webhooks of one payment have exactly one effect; the unique
@@ -31,6 +40,10 @@
 #include "domain/settings.h"
 #include "payments/gateway.h"
 #include "store/database.h"
+
+namespace hasivu::store {
+struct PaymentOrderRow;  // store/payments_repo.h
+}  // namespace hasivu::store
 
 namespace hasivu::domain {
 
@@ -72,6 +85,14 @@ struct WebhookOutcome {
   std::string result;
 };
 
+struct RefundOutcome {
+  // "refunded" (the gateway refunded the payment), "pending" (the gateway accepted the refund;
+  // refund.processed settles it), "none" (nothing to refund: the order is not cancelled, was
+  // never paid, or is refunded already).
+  std::string result;
+  std::string refund_id;  // the gateway's rfnd_... id, if any
+};
+
 class PaymentService {
  public:
   PaymentService(store::Database* db, Clock* clock, payments::Gateway* gateway,
@@ -96,10 +117,24 @@ class PaymentService {
   // POST /payments/webhook: `signature` is the X-Razorpay-Signature header over `raw_body`.
   // payment.captured / order.paid record the payment (as verify does, but an expired payment
   // order is still honoured: the money was taken); payment.failed records the failure; other
-  // events are ignored. kInvalidArgument INVALID_SIGNATURE for a bad signature, INVALID_JSON
-  // for a signed body that is not a JSON object.
+  // events are ignored. payment.authorized captures the payment first (as verify does); a capture
+  // the gateway cannot do now is kUnavailable, so the gateway delivers the webhook again.
+  // refund.created / refund.processed / refund.failed / payment.refunded record the refund in
+  // payload.refund.entity (idempotent on its id). kInvalidArgument INVALID_SIGNATURE for a bad
+  // signature, INVALID_JSON for a signed body that is not a JSON object.
   StatusOr<WebhookOutcome> HandleWebhook(std::string_view raw_body, std::string_view signature,
                                          std::string_view request_id);
+
+  // Refunds what is left of the captured payment of order `order_id` if the order is cancelled
+  // and its payment is still paid (the cancellation itself is OrderService's), with the order
+  // number as the gateway receipt, so calling it again never refunds twice. Records the refund
+  // and audits it (actor `actor_id`). Errors: ORDER_NOT_FOUND; REFUND_FAILED
+  // (kFailedPrecondition) when the gateway refuses, audited as refund_failed; kUnavailable when it
+  // cannot be reached (audited too). Either way the order stays cancelled with payment paid: the
+  // refund is still owed (operations.md).
+  StatusOr<RefundOutcome> RefundCancelledOrder(std::string_view order_id,
+                                               const std::string& actor_id,
+                                               std::string_view request_id);
 
   const PaymentSettings& settings() const { return settings_; }
 
@@ -109,7 +144,23 @@ class PaymentService {
                                   const payments::GatewayPayment& payment,
                                   const std::string& signature, const std::string& actor_id,
                                   bool enforce_expiry, std::string_view request_id,
-                                  std::string_view source);
+                                  std::string_view source, std::string_view capture);
+  // For an "authorized" `payment` of `po`: unless it is recorded already or its order can no
+  // longer be paid (then the refusal, and nothing is captured), captures it at the gateway and
+  // sets payment->status to "captured". Sets *captured when this call captured it.
+  Status CaptureAuthorized(payments::GatewayPayment* payment, const store::PaymentOrderRow& po,
+                           const std::string& actor_id, std::string_view request_id,
+                           std::string_view source, bool* captured);
+  // Records `refund` of a payment this service recorded (kNotFound otherwise), settles the payment
+  // and its order when refunds processed reach the amount, audits. Returns whether it changed
+  // anything (false: recorded already with this status).
+  StatusOr<bool> ApplyRefund(const payments::GatewayRefund& refund, std::string_view reason,
+                             const std::string& actor_id, std::string_view request_id,
+                             std::string_view source);
+  // One audit row on its own (outcomes that change nothing else).
+  void AuditOnly(const std::string& order_id, std::string_view action,
+                 const std::string& changes_json, const std::string& actor_id,
+                 std::string_view request_id);
   StatusOr<Applied> ApplyFailed(const std::string& gateway_order_id,
                                 const payments::GatewayPayment& payment,
                                 const std::string& actor_id, std::string_view request_id,

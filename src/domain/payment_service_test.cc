@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -26,6 +28,56 @@ using store::Value;
 constexpr const char* kSecret = "unit-key-secret";
 constexpr const char* kWebhookSecret = "unit-webhook-secret";
 
+// The simulated gateway, with failures of capture and refund to order.
+class FaultyGateway : public payments::Gateway {
+ public:
+  explicit FaultyGateway(payments::SimulatedGatewayOptions options) : inner_(kSecret, options) {}
+  std::string_view name() const override { return inner_.name(); }
+  StatusOr<payments::GatewayOrder> CreateOrder(const payments::CreateOrderRequest& r) override {
+    return inner_.CreateOrder(r);
+  }
+  StatusOr<payments::GatewayPayment> FetchPayment(std::string_view id) override {
+    return inner_.FetchPayment(id);
+  }
+  StatusOr<payments::GatewayPayment> CapturePayment(std::string_view id, int64_t amount,
+                                                    std::string_view currency) override {
+    ++capture_calls;
+    if (!capture_error.ok()) return capture_error;
+    return inner_.CapturePayment(id, amount, currency);
+  }
+  StatusOr<payments::GatewayRefund> RefundPayment(const payments::RefundRequest& r) override {
+    ++refund_calls;
+    {
+      std::lock_guard lock(mu_);
+      receipts.push_back(r.receipt);
+    }
+    if (!refund_error.ok()) return refund_error;
+    if (refund_fails_at_bank) {
+      return payments::GatewayRefund{.id = "rfnd_" + RandomString(14, kAlphanumeric),
+                                     .payment_id = r.payment_id,
+                                     .amount_paise = r.amount_paise,
+                                     .currency = "INR",
+                                     .status = "failed"};
+    }
+    return inner_.RefundPayment(r);
+  }
+  StatusOr<payments::CheckoutResult> SimulateCheckout(std::string_view order_id,
+                                                      bool success) override {
+    return inner_.SimulateCheckout(order_id, success);
+  }
+
+  Status capture_error;  // answered by CapturePayment while not OK
+  Status refund_error;   // answered by RefundPayment while not OK
+  std::atomic<int> capture_calls{0};
+  std::atomic<int> refund_calls{0};
+  bool refund_fails_at_bank = false;  // RefundPayment answers a new refund in status failed
+  std::vector<std::string> receipts;  // of every RefundPayment call; GUARDED_BY(mu_)
+  std::mutex mu_;
+
+ private:
+  payments::SimulatedGateway inner_;
+};
+
 class PaymentServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,6 +94,8 @@ class PaymentServiceTest : public ::testing::Test {
                                                   changed_.fetch_add(1);
                                                   last_changed_ = order_id;
                                                 });
+    manual_service_ =
+        std::make_unique<PaymentService>(&db_(), &clock_, &manual_gateway_, settings_);
     school_ = NewUuidV7();
     parent_ = NewUuidV7();
     student_ = NewUuidV7();
@@ -109,8 +163,78 @@ class PaymentServiceTest : public ::testing::Test {
     return {c.order_id, c.payment_id, c.signature};
   }
 
+  std::string AuditChanges(const std::string& order_id, const std::string& action) {
+    std::string out;
+    Status s = db_().Read([&](Connection& c) -> Status {
+      const Value p[] = {order_id, action};
+      ASSIGN_OR_RETURN(store::ResultSet rs,
+                       c.Query("SELECT changes FROM audit_logs WHERE entity_id = $1 AND "
+                               "action = $2 ORDER BY created_at DESC, id DESC LIMIT 1",
+                               p));
+      if (!rs.empty()) out = rs.rows[0].Text(0);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  // A string field of that audit row's changes ("" if absent). PostgreSQL's JSONB re-spaces the
+  // text, so the field is read, not searched.
+  std::string AuditField(const std::string& order_id, const std::string& action,
+                         const std::string& key) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(AuditChanges(order_id, action), ec);
+    if (ec || !v.is_object()) return "";
+    const boost::json::value* f = v.as_object().if_contains(key);
+    return f && f->is_string() ? std::string(f->as_string()) : "";
+  }
+
+  // Pays `order` on the auto-capturing gateway; returns the gateway payment id.
+  std::string PaidOrder(const std::string& order) {
+    auto po = service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+    EXPECT_TRUE(po.ok()) << po.status().ToString();
+    if (!po.ok()) return "";
+    auto checkout = gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+    EXPECT_TRUE(checkout.ok());
+    if (!checkout.ok()) return "";
+    auto verified = service_->Verify(Parent(), Input(*checkout), "pay");
+    EXPECT_TRUE(verified.ok()) << verified.status().ToString();
+    return checkout->payment_id;
+  }
+
+  std::string Webhook(const std::string& event, const std::string& payload) {
+    return R"({"entity":"event","event":")" + event + R"(","payload":)" + payload + "}";
+  }
+  StatusOr<WebhookOutcome> Deliver(PaymentService& service, const std::string& body) {
+    return service.HandleWebhook(body, payments::WebhookSignature(kWebhookSecret, body), "wh");
+  }
+  static std::string RefundPayload(const payments::GatewayRefund& r, const std::string& status) {
+    return R"({"refund":{"entity":{"id":")" + r.id + R"(","entity":"refund","amount":)" +
+           std::to_string(r.amount_paise) + R"(,"currency":"INR","payment_id":")" + r.payment_id +
+           R"(","status":")" + status + R"("}}})";
+  }
+
+  // The ledger: captured payments are exactly the paid orders; refunded ones the refunded.
+  void ExpectLedgerBalances() {
+    EXPECT_EQ(Count("SELECT COALESCE(SUM(t.amount_paise), 0) FROM payment_transactions t "
+                    "WHERE t.status = 'captured'",
+                    {}),
+              Count("SELECT COALESCE(SUM(total_amount_paise), 0) FROM orders "
+                    "WHERE payment_status = 'paid'",
+                    {}));
+    EXPECT_EQ(Count("SELECT COALESCE(SUM(t.amount_paise), 0) FROM payment_transactions t "
+                    "WHERE t.status = 'refunded'",
+                    {}),
+              Count("SELECT COALESCE(SUM(total_amount_paise), 0) FROM orders "
+                    "WHERE payment_status = 'refunded'",
+                    {}));
+  }
+
   FixedClock clock_{*ParseRfc3339("2030-01-06T05:00:00Z")};
-  payments::SimulatedGateway gateway_{kSecret};
+  FaultyGateway gateway_{{}};
+  // Razorpay without auto-capture: a checkout leaves the payment authorized.
+  FaultyGateway manual_gateway_{{.auto_capture = false}};
+  std::unique_ptr<PaymentService> manual_service_;
   PaymentSettings settings_;
   std::unique_ptr<store::testing::TestDatabase> test_db_;
   std::unique_ptr<PaymentService> service_;
@@ -254,6 +378,286 @@ TEST_F(PaymentServiceTest, StudentsAndStrangersCannotPayOthersOrders) {
        {admin_id, "a" + RandomString(8, kAlphanumeric) + "@x.test"});
   Principal admin = Make(admin_id, Role::kAdmin);
   EXPECT_TRUE(service_->CreatePaymentOrder(admin, order, std::nullopt).ok());
+}
+
+TEST_F(PaymentServiceTest, AuthorizedPaymentIsCapturedBeforeTheOrderIsConfirmed) {
+  const std::string order = NewOrder(4500);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok()) << po.status().ToString();
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  ASSERT_EQ(manual_gateway_.FetchPayment(checkout->payment_id)->status, "authorized");
+
+  auto verified = manual_service_->Verify(Parent(), Input(*checkout), "v1");
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->status, "captured");
+  EXPECT_EQ(manual_gateway_.FetchPayment(checkout->payment_id)->status, "captured");
+  EXPECT_EQ(manual_gateway_.capture_calls.load(), 1);
+  EXPECT_EQ(OrderField(order, "status"), "confirmed");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_EQ(AuditField(order, "payment_captured", "capture"), "explicit");
+  // Verifying again answers the recorded payment without another capture.
+  ASSERT_TRUE(manual_service_->Verify(Parent(), Input(*checkout), "v2").ok());
+  EXPECT_EQ(manual_gateway_.capture_calls.load(), 1);
+  ExpectLedgerBalances();
+}
+
+TEST_F(PaymentServiceTest, AutoCapturedPaymentIsRecordedWithoutACaptureCall) {
+  const std::string order = NewOrder(4500);
+  PaidOrder(order);
+  EXPECT_EQ(gateway_.capture_calls.load(), 0);
+  EXPECT_EQ(AuditField(order, "payment_captured", "capture"), "gateway");
+}
+
+TEST_F(PaymentServiceTest, CaptureOutageIs503AndLeavesTheOrderPendingUntilARetry) {
+  const std::string order = NewOrder(4500);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok());
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  manual_gateway_.capture_error = UnavailableError("razorpay unavailable after 3 attempts");
+  auto verified = manual_service_->Verify(Parent(), Input(*checkout), "v1");
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(verified.status().message().find("razorpay"), std::string::npos);  // no internals
+  EXPECT_EQ(OrderField(order, "status"), "pending");
+  EXPECT_EQ(OrderField(order, "payment_status"), "pending");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_transactions", {}), 0);
+
+  manual_gateway_.capture_error = Status::Ok();
+  ASSERT_TRUE(manual_service_->Verify(Parent(), Input(*checkout), "v2").ok());
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+}
+
+TEST_F(PaymentServiceTest, RefusedCaptureIsAuditedAndRecordsNothing) {
+  const std::string order = NewOrder(4500);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok());
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  manual_gateway_.capture_error =
+      Status(StatusCode::kFailedPrecondition, "authorization lapsed", "GATEWAY_REJECTED");
+  auto verified = manual_service_->Verify(Parent(), Input(*checkout), "v1");
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.status().reason(), "PAYMENT_NOT_CAPTURED");
+  EXPECT_EQ(OrderField(order, "payment_status"), "pending");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_transactions", {}), 0);
+  EXPECT_NE(AuditChanges(order, "payment_capture_failed").find(checkout->payment_id),
+            std::string::npos);
+}
+
+TEST_F(PaymentServiceTest, AuthorizedPaymentOfACancelledOrderIsNotCaptured) {
+  const std::string order = NewOrder(4500);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok());
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  Exec("UPDATE orders SET status = 'cancelled' WHERE id = $1", {order});
+  auto verified = manual_service_->Verify(Parent(), Input(*checkout), "v1");
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.status().reason(), "ORDER_NOT_PAYABLE");
+  EXPECT_EQ(manual_gateway_.capture_calls.load(), 0);
+  EXPECT_EQ(manual_gateway_.FetchPayment(checkout->payment_id)->status, "authorized");
+}
+
+TEST_F(PaymentServiceTest, AuthorizedWebhookCapturesThenRecords) {
+  const std::string order = NewOrder(700);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok());
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  const std::string body = Webhook(
+      "payment.authorized", R"({"payment":{"entity":{"id":")" + checkout->payment_id +
+                                R"(","order_id":")" + checkout->order_id +
+                                R"(","amount":700,"currency":"INR","status":"authorized"}}})");
+  manual_gateway_.capture_error = UnavailableError("down");
+  auto out = Deliver(*manual_service_, body);
+  // Razorpay delivers again after a 5xx.
+  EXPECT_EQ(out.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(OrderField(order, "payment_status"), "pending");
+  manual_gateway_.capture_error = Status::Ok();
+  out = Deliver(*manual_service_, body);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->result, "applied");
+  EXPECT_EQ(manual_gateway_.FetchPayment(checkout->payment_id)->status, "captured");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  out = Deliver(*manual_service_, body);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result, "duplicate");
+  EXPECT_EQ(manual_gateway_.capture_calls.load(), 2);  // the failed one and the one that captured
+}
+
+TEST_F(PaymentServiceTest, CancelledPaidOrderIsRefundedOnce) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  ASSERT_FALSE(pay.empty());
+  // Not cancelled: nothing to refund.
+  auto none = service_->RefundCancelledOrder(order, parent_, "r0");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->result, "none");
+  EXPECT_EQ(gateway_.refund_calls.load(), 0);
+
+  Exec("UPDATE orders SET status = 'cancelled' WHERE id = $1", {order});
+  auto refunded = service_->RefundCancelledOrder(order, parent_, "r1");
+  ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
+  EXPECT_EQ(refunded->result, "refunded");
+  EXPECT_EQ(refunded->refund_id.rfind("rfnd_", 0), 0u);
+  EXPECT_EQ(gateway_.FetchPayment(pay)->status, "refunded");
+  EXPECT_EQ(OrderField(order, "payment_status"), "refunded");
+  EXPECT_EQ(OrderField(order, "status"), "cancelled");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_transactions WHERE gateway_payment_id = $1 AND "
+                  "status = 'refunded' AND refunded_at IS NOT NULL",
+                  {pay}),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds WHERE gateway_refund_id = $1 AND "
+                  "status = 'processed' AND amount_paise = 4500 AND reason = 'order_cancelled'",
+                  {refunded->refund_id}),
+            1);
+  EXPECT_NE(AuditChanges(order, "payment_refunded").find(refunded->refund_id), std::string::npos);
+
+  // Again (a retry, or the refund's webhook): no second refund.
+  auto again = service_->RefundCancelledOrder(order, parent_, "r2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->result, "none");
+  auto out =
+      Deliver(*service_, Webhook("refund.processed", RefundPayload({.id = refunded->refund_id,
+                                                                    .payment_id = pay,
+                                                                    .amount_paise = 4500,
+                                                                    .currency = "INR",
+                                                                    .status = "processed"},
+                                                                   "processed")));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->result, "duplicate");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds", {}), 1);
+  ExpectLedgerBalances();
+}
+
+TEST_F(PaymentServiceTest, FailedRefundIsAuditedAndOwedUntilARetrySucceeds) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  Exec("UPDATE orders SET status = 'cancelled' WHERE id = $1", {order});
+  gateway_.refund_error = UnavailableError("razorpay unavailable");
+  auto failed = service_->RefundCancelledOrder(order, parent_, "r1");
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");  // the refund is still owed
+  EXPECT_NE(AuditChanges(order, "refund_failed").find(pay), std::string::npos);
+  gateway_.refund_error = Status(StatusCode::kFailedPrecondition, "no", "GATEWAY_REJECTED");
+  EXPECT_EQ(service_->RefundCancelledOrder(order, parent_, "r2").status().reason(),
+            "REFUND_FAILED");
+
+  gateway_.refund_error = Status::Ok();
+  auto refunded = service_->RefundCancelledOrder(order, parent_, "r3");
+  ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
+  EXPECT_EQ(refunded->result, "refunded");
+  EXPECT_EQ(OrderField(order, "payment_status"), "refunded");
+  ExpectLedgerBalances();
+}
+
+TEST_F(PaymentServiceTest, RefundThatFailedAtTheBankIsMadeAgainWithANewReceipt) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  Exec("UPDATE orders SET status = 'cancelled' WHERE id = $1", {order});
+  gateway_.refund_fails_at_bank = true;
+  auto failed = service_->RefundCancelledOrder(order, parent_, "r1");
+  EXPECT_EQ(failed.status().reason(), "REFUND_FAILED");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds WHERE status = 'failed'", {}), 1);
+
+  gateway_.refund_fails_at_bank = false;
+  auto refunded = service_->RefundCancelledOrder(order, parent_, "r2");
+  ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
+  EXPECT_EQ(refunded->result, "refunded");
+  EXPECT_EQ(OrderField(order, "payment_status"), "refunded");
+  ASSERT_EQ(gateway_.receipts.size(), 2u);
+  EXPECT_NE(gateway_.receipts[0], gateway_.receipts[1]);
+  EXPECT_EQ(gateway_.receipts[0], OrderField(order, "order_number"));
+  ExpectLedgerBalances();
+}
+
+TEST_F(PaymentServiceTest, RefundWebhooksRecordPartialAndFullRefunds) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  // Refunds made on the dashboard: 1000 first, the rest later.
+  auto part = gateway_.RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "d1"});
+  ASSERT_TRUE(part.ok());
+  const std::string pending_body = Webhook("refund.created", RefundPayload(*part, "pending"));
+  auto out = Deliver(*service_, pending_body);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->result, "applied");
+  out = Deliver(*service_, Webhook("refund.processed", RefundPayload(*part, "processed")));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result, "applied");
+  // A late "created" does not undo "processed".
+  out = Deliver(*service_, pending_body);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result, "duplicate");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");  // partly refunded
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds WHERE gateway_refund_id = $1 AND "
+                  "status = 'processed'",
+                  {part->id}),
+            1);
+  ExpectLedgerBalances();
+
+  auto rest = gateway_.RefundPayment({.payment_id = pay, .amount_paise = 3500, .receipt = "d2"});
+  ASSERT_TRUE(rest.ok());
+  out = Deliver(*service_, Webhook("payment.refunded", RefundPayload(*rest, "processed")));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result, "applied");
+  EXPECT_EQ(OrderField(order, "payment_status"), "refunded");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_logs WHERE entity_id = $1 AND "
+                  "action = 'payment_refunded'",
+                  {order}),
+            1);
+  ExpectLedgerBalances();
+
+  // Not ours, or malformed: acknowledged and ignored.
+  payments::GatewayRefund stranger{.id = "rfnd_ABCDEFGHIJKLMN",
+                                   .payment_id = "pay_ABCDEFGHIJKLMN",
+                                   .amount_paise = 100,
+                                   .currency = "INR",
+                                   .status = "processed"};
+  out = Deliver(*service_, Webhook("refund.processed", RefundPayload(stranger, "processed")));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result, "ignored");
+  stranger.id = "rfnd_'; DROP TABLE orders; --";
+  out = Deliver(*service_, Webhook("refund.processed", RefundPayload(stranger, "processed")));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result, "ignored");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds", {}), 2);
+}
+
+TEST_F(PaymentServiceTest, AutoRefundOfAnUncapturedPaymentIsIgnored) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  payments::GatewayRefund r{.id = "rfnd_AUTOREFUND0000",
+                            .payment_id = pay,
+                            .amount_paise = 4500,
+                            .currency = "INR",
+                            .status = "processed"};
+  std::string payload = RefundPayload(r, "processed");
+  payload.pop_back();  // reopen the payload object for the payment entity
+  payload += R"(,"payment":{"entity":{"id":")" + pay + R"(","captured":false}}})";
+  auto out = Deliver(*service_, Webhook("refund.processed", payload));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->result, "ignored");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_refunds", {}), 0);
+}
+
+TEST_F(PaymentServiceTest, FailedRefundWebhookLeavesTheOrderPaid) {
+  const std::string order = NewOrder(4500);
+  const std::string pay = PaidOrder(order);
+  payments::GatewayRefund r{.id = "rfnd_FAILED00000000",
+                            .payment_id = pay,
+                            .amount_paise = 4500,
+                            .currency = "INR",
+                            .status = "failed"};
+  auto out = Deliver(*service_, Webhook("refund.failed", RefundPayload(r, "failed")));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->result, "applied");
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_NE(AuditChanges(order, "refund_failed").find(r.id), std::string::npos);
+  ExpectLedgerBalances();
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// payments::Gateway: the payment gateway as the domain sees it (Razorpay's Orders and Payments
-// APIs, reduced to what the platform needs), with two backends: simulated/ (embedded default, in
-// memory) and razorpay/ (HTTPS client). NewGateway() picks one from GatewaySettings.
+// payments::Gateway: the payment gateway as the domain sees it (Razorpay's Orders, Payments and
+// Refunds APIs, reduced to what the platform needs), with two backends: simulated/ (embedded
+// default, in memory) and razorpay/ (HTTPS client). NewGateway() picks one from GatewaySettings.
 //
 // This folder sits beside store/ below domain/: it knows nothing of orders, users or settings of
 // the domain; api/ converts domain::PaymentSettings into GatewaySettings.
@@ -65,6 +65,22 @@ struct GatewayPayment {
   std::string error_description;
 };
 
+struct RefundRequest {
+  std::string payment_id;
+  int64_t amount_paise = 0;  // > 0; at most what is left unrefunded of the payment
+  std::string receipt{};     // ours, at most 40 characters (e.g. the order number)
+  std::map<std::string, std::string> notes{};
+};
+
+// A refund as the gateway reports it.
+struct GatewayRefund {
+  std::string id;  // "rfnd_" + 14 alphanumerics
+  std::string payment_id;
+  int64_t amount_paise = 0;
+  std::string currency;
+  std::string status;  // "pending" | "processed" | "failed"
+};
+
 // What Razorpay's checkout hands the browser after a payment.
 struct CheckoutResult {
   std::string order_id;
@@ -87,9 +103,26 @@ class Gateway {
   // Fetches a payment. Errors: kNotFound for an unknown id, otherwise as CreateOrder.
   virtual StatusOr<GatewayPayment> FetchPayment(std::string_view payment_id) = 0;
 
+  // Captures an authorized payment for exactly `amount_paise` in `currency` and returns it as
+  // captured. Idempotent: a payment already captured for that amount is success (the answer of
+  // an earlier attempt may have been lost), never a second capture. Errors: kNotFound for an
+  // unknown id; kFailedPrecondition (GATEWAY_REJECTED) when the payment cannot be captured
+  // (failed, refunded, another amount, authorization lapsed); otherwise as CreateOrder.
+  virtual StatusOr<GatewayPayment> CapturePayment(std::string_view payment_id, int64_t amount_paise,
+                                                  std::string_view currency) = 0;
+
+  // Refunds part or all of a captured payment. Idempotent on (payment_id, receipt): when the
+  // payment already has a refund with this receipt (an earlier attempt whose answer was lost),
+  // that refund is returned and nothing is refunded again. Errors: kInvalidArgument for
+  // amount <= 0 or an empty receipt; kNotFound for an unknown payment; kFailedPrecondition
+  // (GATEWAY_REJECTED) when the gateway refuses (not captured, more than is left); otherwise as
+  // CreateOrder.
+  virtual StatusOr<GatewayRefund> RefundPayment(const RefundRequest& request) = 0;
+
   // Simulated gateway only: plays the customer's checkout for a gateway order — records a
-  // payment of the order's amount ("captured" on success, "failed" otherwise) and returns the
-  // signed checkout result. Other gateways: kUnimplemented. kNotFound for an unknown order.
+  // payment of the order's amount ("captured" on success, or "authorized" when it was built
+  // without auto-capture; "failed" otherwise) and returns the signed checkout result. Other
+  // gateways: kUnimplemented. kNotFound for an unknown order.
   virtual StatusOr<CheckoutResult> SimulateCheckout(std::string_view order_id, bool success) {
     (void)order_id;
     (void)success;

@@ -27,6 +27,47 @@ PaymentOrderRow ToPaymentOrder(const Row& r) {
   return p;
 }
 
+// In the order ToTransaction reads them.
+constexpr std::string_view kTransactionColumns =
+    "id, gateway_payment_id, payment_order_id, amount_paise, currency, status, method, gateway, "
+    "signature, error_code, error_description, captured_at, created_at";
+
+PaymentTransactionRow ToTransaction(const Row& r) {
+  PaymentTransactionRow t;
+  t.id = r.Text(0);
+  t.gateway_payment_id = r.Text(1);
+  t.payment_order_id = r.Text(2);
+  t.amount_paise = r.Int(3);
+  t.currency = r.Text(4);
+  t.status = r.Text(5);
+  t.method = r.Text(6);
+  t.gateway = r.Text(7);
+  t.signature = r.Text(8);
+  t.error_code = r.Text(9);
+  t.error_description = r.Text(10);
+  t.captured_at = r.OptText(11);
+  t.created_at = r.Text(12);
+  return t;
+}
+
+constexpr std::string_view kRefundColumns =
+    "id, gateway_refund_id, payment_transaction_id, amount_paise, currency, status, reason, "
+    "processed_at, created_at";
+
+RefundRow ToRefund(const Row& r) {
+  RefundRow f;
+  f.id = r.Text(0);
+  f.gateway_refund_id = r.Text(1);
+  f.payment_transaction_id = r.Text(2);
+  f.amount_paise = r.Int(3);
+  f.currency = r.Text(4);
+  f.status = r.Text(5);
+  f.reason = r.Text(6);
+  f.processed_at = r.OptText(7);
+  f.created_at = r.Text(8);
+  return f;
+}
+
 Value OptValue(const std::optional<std::string>& v) {
   return v ? Value(*v) : Value(std::monostate{});
 }
@@ -111,6 +152,15 @@ StatusOr<std::optional<PaymentOrderRow>> FindPaymentOrderByGatewayId(
   return std::optional<PaymentOrderRow>(ToPaymentOrder(rs.rows[0]));
 }
 
+StatusOr<std::optional<PaymentOrderRow>> FindPaymentOrderById(Connection& c, std::string_view id) {
+  static const std::string kSql =
+      "SELECT " + std::string(kPaymentOrderColumns) + " FROM payment_orders WHERE id = $1";
+  const Value params[] = {std::string(id)};
+  ASSIGN_OR_RETURN(ResultSet rs, c.Query(kSql, params));
+  if (rs.empty()) return std::optional<PaymentOrderRow>();
+  return std::optional<PaymentOrderRow>(ToPaymentOrder(rs.rows[0]));
+}
+
 Status UpdatePaymentOrderStatus(Connection& c, std::string_view id, std::string_view status,
                                 std::optional<std::string> paid_at, std::string_view now) {
   const Value params[] = {std::string(id), std::string(status), OptValue(paid_at),
@@ -125,30 +175,27 @@ Status UpdatePaymentOrderStatus(Connection& c, std::string_view id, std::string_
 
 StatusOr<std::optional<PaymentTransactionRow>> FindTransactionByGatewayPaymentId(
     Connection& c, std::string_view gateway_payment_id) {
+  static const std::string kSql = "SELECT " + std::string(kTransactionColumns) +
+                                  " FROM payment_transactions WHERE gateway_payment_id = $1";
   const Value params[] = {std::string(gateway_payment_id)};
-  ASSIGN_OR_RETURN(
-      ResultSet rs,
-      c.Query("SELECT id, gateway_payment_id, payment_order_id, amount_paise, currency, status, "
-              "method, gateway, signature, error_code, error_description, captured_at, "
-              "created_at FROM payment_transactions WHERE gateway_payment_id = $1",
-              params));
+  ASSIGN_OR_RETURN(ResultSet rs, c.Query(kSql, params));
   if (rs.empty()) return std::optional<PaymentTransactionRow>();
-  const Row& r = rs.rows[0];
-  PaymentTransactionRow t;
-  t.id = r.Text(0);
-  t.gateway_payment_id = r.Text(1);
-  t.payment_order_id = r.Text(2);
-  t.amount_paise = r.Int(3);
-  t.currency = r.Text(4);
-  t.status = r.Text(5);
-  t.method = r.Text(6);
-  t.gateway = r.Text(7);
-  t.signature = r.Text(8);
-  t.error_code = r.Text(9);
-  t.error_description = r.Text(10);
-  t.captured_at = r.OptText(11);
-  t.created_at = r.Text(12);
-  return std::optional<PaymentTransactionRow>(std::move(t));
+  return std::optional<PaymentTransactionRow>(ToTransaction(rs.rows[0]));
+}
+
+StatusOr<std::optional<PaymentTransactionRow>> FindSettledTransactionOfOrder(
+    Connection& c, std::string_view order_id) {
+  static const std::string kSql =
+      "SELECT t.id, t.gateway_payment_id, t.payment_order_id, t.amount_paise, t.currency, "
+      "t.status, t.method, t.gateway, t.signature, t.error_code, t.error_description, "
+      "t.captured_at, t.created_at FROM payment_transactions t JOIN payment_orders p ON p.id = "
+      "t.payment_order_id "
+      "WHERE p.order_id = $1 AND t.status IN ('captured', 'refunded') "
+      "ORDER BY t.created_at, t.id LIMIT 1";
+  const Value params[] = {std::string(order_id)};
+  ASSIGN_OR_RETURN(ResultSet rs, c.Query(kSql, params));
+  if (rs.empty()) return std::optional<PaymentTransactionRow>();
+  return std::optional<PaymentTransactionRow>(ToTransaction(rs.rows[0]));
 }
 
 StatusOr<bool> InsertTransactionIfAbsent(Connection& c, const PaymentTransactionRow& t) {
@@ -192,6 +239,79 @@ StatusOr<bool> MarkOrderPaymentFailed(Connection& c, std::string_view order_id,
   ASSIGN_OR_RETURN(ResultSet rs,
                    c.Query("UPDATE orders SET payment_status = 'failed', updated_at = $2 "
                            "WHERE id = $1 AND payment_status = 'pending'",
+                           params));
+  return rs.rows_affected > 0;
+}
+
+StatusOr<std::optional<RefundRow>> FindRefundByGatewayId(Connection& c,
+                                                         std::string_view gateway_refund_id) {
+  static const std::string kSql = "SELECT " + std::string(kRefundColumns) +
+                                  " FROM payment_refunds WHERE gateway_refund_id = $1";
+  const Value params[] = {std::string(gateway_refund_id)};
+  ASSIGN_OR_RETURN(ResultSet rs, c.Query(kSql, params));
+  if (rs.empty()) return std::optional<RefundRow>();
+  return std::optional<RefundRow>(ToRefund(rs.rows[0]));
+}
+
+StatusOr<bool> InsertRefundIfAbsent(Connection& c, const RefundRow& f) {
+  const Value params[] = {
+      f.id,     f.gateway_refund_id,   f.payment_transaction_id, f.amount_paise, f.currency,
+      f.status, NullIfEmpty(f.reason), OptValue(f.processed_at), f.created_at};
+  ASSIGN_OR_RETURN(
+      ResultSet rs,
+      c.Query("INSERT INTO payment_refunds (id, gateway_refund_id, payment_transaction_id, "
+              "amount_paise, currency, status, reason, processed_at, created_at, updated_at) "
+              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) "
+              "ON CONFLICT (gateway_refund_id) DO NOTHING RETURNING id",
+              params));
+  return !rs.empty();
+}
+
+Status UpdateRefundStatus(Connection& c, std::string_view id, std::string_view status,
+                          std::optional<std::string> processed_at, std::string_view now) {
+  const Value params[] = {std::string(id), std::string(status), OptValue(processed_at),
+                          std::string(now)};
+  return c
+      .Query(
+          "UPDATE payment_refunds SET status = $2, processed_at = COALESCE($3, processed_at), "
+          "updated_at = $4 WHERE id = $1",
+          params)
+      .status();
+}
+
+StatusOr<int64_t> SumRefunds(Connection& c, std::string_view payment_transaction_id,
+                             std::string_view status) {
+  const Value params[] = {std::string(payment_transaction_id), std::string(status)};
+  ASSIGN_OR_RETURN(ResultSet rs,
+                   c.Query("SELECT COALESCE(SUM(amount_paise), 0) FROM payment_refunds "
+                           "WHERE payment_transaction_id = $1 AND status = $2",
+                           params));
+  return rs.rows.at(0).Int(0);
+}
+
+StatusOr<int64_t> CountRefunds(Connection& c, std::string_view payment_transaction_id) {
+  const Value params[] = {std::string(payment_transaction_id)};
+  ASSIGN_OR_RETURN(
+      ResultSet rs,
+      c.Query("SELECT COUNT(*) FROM payment_refunds WHERE payment_transaction_id = $1", params));
+  return rs.rows.at(0).Int(0);
+}
+
+Status MarkTransactionRefunded(Connection& c, std::string_view id, std::string_view now) {
+  const Value params[] = {std::string(id), std::string(now)};
+  return c
+      .Query(
+          "UPDATE payment_transactions SET status = 'refunded', refunded_at = $2, updated_at = $2 "
+          "WHERE id = $1 AND status = 'captured'",
+          params)
+      .status();
+}
+
+StatusOr<bool> MarkOrderRefunded(Connection& c, std::string_view order_id, std::string_view now) {
+  const Value params[] = {std::string(order_id), std::string(now)};
+  ASSIGN_OR_RETURN(ResultSet rs,
+                   c.Query("UPDATE orders SET payment_status = 'refunded', updated_at = $2 "
+                           "WHERE id = $1 AND payment_status = 'paid'",
                            params));
   return rs.rows_affected > 0;
 }

@@ -1,6 +1,7 @@
-// SQL of the payments slice: payment orders, gateway payments (payment_transactions), and the
-// order/audit rows a payment changes. Typed functions over a Connection so the domain can compose
-// them inside one Database::Write() transaction; portable SQL for SQLite and PostgreSQL.
+// SQL of the payments slice: payment orders, gateway payments (payment_transactions), their
+// refunds (payment_refunds), and the order/audit rows a payment changes. Typed functions over a
+// Connection so the domain can compose them inside one Database::Write() transaction; portable SQL
+// for SQLite and PostgreSQL.
 //
 // Instants are passed and returned as RFC 3339 UTC text (common/time_util.h). Ids must already be
 // valid UUIDs where a column is a UUID (the domain checks input first).
@@ -64,6 +65,18 @@ struct PaymentTransactionRow {
   std::string created_at;
 };
 
+struct RefundRow {
+  std::string id;
+  std::string gateway_refund_id;  // "rfnd_..."
+  std::string payment_transaction_id;
+  int64_t amount_paise = 0;
+  std::string currency;
+  std::string status;  // pending | processed | failed
+  std::string reason;  // e.g. "order_cancelled", "gateway" (made outside hasivu); may be empty
+  std::optional<std::string> processed_at;
+  std::string created_at;
+};
+
 struct AuditRow {
   std::string id;
   std::string entity_type;
@@ -95,12 +108,19 @@ Status InsertPaymentOrder(Connection& c, const PaymentOrderRow& row);
 StatusOr<std::optional<PaymentOrderRow>> FindPaymentOrderByGatewayId(
     Connection& c, std::string_view gateway_order_id);
 
+StatusOr<std::optional<PaymentOrderRow>> FindPaymentOrderById(Connection& c, std::string_view id);
+
 // Sets status (and paid_at when given) of a payment order.
 Status UpdatePaymentOrderStatus(Connection& c, std::string_view id, std::string_view status,
                                 std::optional<std::string> paid_at, std::string_view now);
 
 StatusOr<std::optional<PaymentTransactionRow>> FindTransactionByGatewayPaymentId(
     Connection& c, std::string_view gateway_payment_id);
+
+// The captured (or since refunded) gateway payment of an order, the oldest if several; nullopt if
+// the order was never paid.
+StatusOr<std::optional<PaymentTransactionRow>> FindSettledTransactionOfOrder(
+    Connection& c, std::string_view order_id);
 
 // Inserts unless a row with the same gateway_payment_id exists (ON CONFLICT DO NOTHING).
 // Returns whether this call inserted it.
@@ -113,6 +133,30 @@ StatusOr<bool> MarkOrderPaid(Connection& c, std::string_view order_id, std::stri
 // payment pending -> failed (a paid order stays paid). Returns whether the row changed.
 StatusOr<bool> MarkOrderPaymentFailed(Connection& c, std::string_view order_id,
                                       std::string_view now);
+
+StatusOr<std::optional<RefundRow>> FindRefundByGatewayId(Connection& c,
+                                                         std::string_view gateway_refund_id);
+
+// Inserts unless a refund with the same gateway_refund_id exists (ON CONFLICT DO NOTHING).
+// Returns whether this call inserted it.
+StatusOr<bool> InsertRefundIfAbsent(Connection& c, const RefundRow& row);
+
+// Sets status (and processed_at when given) of a refund.
+Status UpdateRefundStatus(Connection& c, std::string_view id, std::string_view status,
+                          std::optional<std::string> processed_at, std::string_view now);
+
+// The total of a payment's refunds in `status` (0 if none).
+StatusOr<int64_t> SumRefunds(Connection& c, std::string_view payment_transaction_id,
+                             std::string_view status);
+
+// How many refunds of a payment are recorded, in any status.
+StatusOr<int64_t> CountRefunds(Connection& c, std::string_view payment_transaction_id);
+
+// captured -> refunded (refunded_at = now); other statuses stay.
+Status MarkTransactionRefunded(Connection& c, std::string_view id, std::string_view now);
+
+// payment paid -> refunded (the order's status stays). Returns whether the row changed.
+StatusOr<bool> MarkOrderRefunded(Connection& c, std::string_view order_id, std::string_view now);
 
 Status InsertAuditLog(Connection& c, const AuditRow& row);
 

@@ -621,6 +621,13 @@ TYPED_TEST(PaymentsApiTest, RazorpayAmountMustMatchAndOutagesAre503) {
   r = this->Verify(o.token,
                    {gid, authorized, payments::CheckoutSignature(kKeySecret, gid, authorized)});
   EXPECT_EQ(r.status, 200) << r.body;
+  // Authorized is not captured: the server captured it before it confirmed the order.
+  EXPECT_EQ(this->Standin()->payment_status(authorized), "captured");
+  size_t captures = 0;
+  for (const auto& req : this->Standin()->requests()) {
+    captures += req.method == "POST" && req.target == "/v1/payments/" + authorized + "/capture";
+  }
+  EXPECT_EQ(captures, 1u);
 
   PoolOrder o2 = this->TakeOrder();
   this->Standin()->FailNext(100, 500);
@@ -630,6 +637,106 @@ TYPED_TEST(PaymentsApiTest, RazorpayAmountMustMatchAndOutagesAre503) {
   this->ExpectCleanError(r);
   r = this->CreatePaymentOrder(o2.token, o2.id);
   EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TYPED_TEST(PaymentsApiTest, RazorpayCaptureOutageIs503AndTheRetryCaptures) {
+  if (!TypeParam::kRazorpay) GTEST_SKIP() << "Razorpay gateway only";
+  PoolOrder o = this->TakeOrder();
+  const std::string gid = this->NewGatewayOrder(o);
+  const std::string pay = this->Standin()->Pay(gid, "authorized");
+  const Checkout c{gid, pay, payments::CheckoutSignature(kKeySecret, gid, pay)};
+  this->Standin()->FailNext(100, 503);
+  ApiResponse r = this->Verify(o.token, c);
+  this->Standin()->FailNext(0);
+  EXPECT_EQ(r.status, 503) << r.body;
+  this->ExpectCleanError(r);
+  EXPECT_EQ(this->GetOrder(o.token, o.id).at("paymentStatus").as_string(), "pending");
+  // The answer of the first capture is lost: the retry still confirms, and captures once.
+  this->Standin()->LoseNextAnswers(1, "POST");  // the capture
+  r = this->Verify(o.token, c);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(this->Standin()->payment_status(pay), "captured");
+  EXPECT_EQ(this->GetOrder(o.token, o.id).at("paymentStatus").as_string(), "paid");
+  size_t captures = 0;
+  for (const auto& req : this->Standin()->requests()) {
+    captures += req.method == "POST" && req.target == "/v1/payments/" + pay + "/capture";
+  }
+  EXPECT_EQ(captures, 2u);  // the lost one and its retry, which found it captured
+}
+
+TYPED_TEST(PaymentsApiTest, CancellingAPaidOrderRefundsItOnce) {
+  PoolOrder o = this->TakeOrder();
+  const Checkout c = this->Pay(o.token, this->NewGatewayOrder(o));
+  ApiResponse r = this->Verify(o.token, c);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const size_t refunds_before = TypeParam::kRazorpay ? this->Standin()->refund_count() : 0;
+  r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", o.token,
+                 Json(json::object{{"status", "cancelled"}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data().at("order"), "status"), "cancelled");
+  EXPECT_EQ(Str(r.Data().at("order"), "paymentStatus"), "refunded");
+  EXPECT_EQ(this->GetOrder(o.token, o.id).at("paymentStatus").as_string(), "refunded");
+  if (TypeParam::kRazorpay) {
+    EXPECT_EQ(this->Standin()->payment_status(c.payment_id), "refunded");
+    EXPECT_EQ(this->Standin()->refund_count(), refunds_before + 1);
+  }
+  // Cancelling again is refused, and refunds nothing more.
+  r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", o.token,
+                 Json(json::object{{"status", "cancelled"}}));
+  EXPECT_EQ(r.status, 422) << r.body;
+  if (TypeParam::kRazorpay) {
+    EXPECT_EQ(this->Standin()->refund_count(), refunds_before + 1);
+  }
+}
+
+TYPED_TEST(PaymentsApiTest, RefundOwedAfterAGatewayOutageIsRetriedByCancellingAgain) {
+  if (!TypeParam::kRazorpay) GTEST_SKIP() << "Razorpay gateway only";
+  PoolOrder o = this->TakeOrder();
+  const Checkout c = this->Pay(o.token, this->NewGatewayOrder(o));
+  ASSERT_EQ(this->Verify(o.token, c).status, 200);
+  const size_t refunds_before = this->Standin()->refund_count();
+  this->Standin()->FailNext(100, 503);
+  ApiResponse r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", o.token,
+                             Json(json::object{{"status", "cancelled"}}));
+  this->Standin()->FailNext(0);
+  // Cancelled; the refund is owed.
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data().at("order"), "status"), "cancelled");
+  EXPECT_EQ(Str(r.Data().at("order"), "paymentStatus"), "paid");
+  EXPECT_EQ(this->Standin()->refund_count(), refunds_before);
+  // Another parent may not trigger it.
+  r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", this->OtherParentToken(o),
+                 Json(json::object{{"status", "cancelled"}}));
+  EXPECT_TRUE(r.status == 403 || r.status == 404) << r.body;
+  EXPECT_EQ(this->Standin()->refund_count(), refunds_before);
+
+  r = this->Call("PATCH", "/api/v1/orders/" + o.id + "/status", o.token,
+                 Json(json::object{{"status", "cancelled"}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data().at("order"), "paymentStatus"), "refunded");
+  EXPECT_EQ(this->Standin()->refund_count(), refunds_before + 1);
+  EXPECT_EQ(this->Standin()->payment_status(c.payment_id), "refunded");
+}
+
+TYPED_TEST(PaymentsApiTest, RefundWebhookRefundsTheOrderOnce) {
+  PoolOrder o = this->TakeOrder();
+  const Checkout c = this->Pay(o.token, this->NewGatewayOrder(o));
+  ASSERT_EQ(this->Verify(o.token, c).status, 200);
+  const std::string refund_id = "rfnd_" + c.payment_id.substr(4);
+  json::object refund{{"id", refund_id},   {"entity", "refund"},         {"amount", o.total},
+                      {"currency", "INR"}, {"payment_id", c.payment_id}, {"status", "processed"}};
+  const std::string body =
+      Json(json::object{{"entity", "event"},
+                        {"event", "refund.processed"},
+                        {"contains", json::array{"refund", "payment"}},
+                        {"payload", json::object{{"refund", json::object{{"entity", refund}}}}}});
+  ApiResponse r = this->Webhook(body, payments::WebhookSignature(kWebhookSecret, body));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data(), "result"), "applied");
+  EXPECT_EQ(this->GetOrder(o.token, o.id).at("paymentStatus").as_string(), "refunded");
+  r = this->Webhook(body, payments::WebhookSignature(kWebhookSecret, body));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Data(), "result"), "duplicate");
 }
 
 // Expiry through the API: a server whose payment orders live one second.

@@ -213,12 +213,12 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
 }
 
 StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view method,
-                                                            std::string_view path,
-                                                            std::string body) {
+                                                            std::string_view path, std::string body,
+                                                            int retries) {
   const std::string target = path_prefix_ + std::string(path);
   std::chrono::milliseconds backoff = settings_.backoff;
   Status last;
-  for (int attempt = 0; attempt <= std::max(0, settings_.retries); ++attempt) {
+  for (int attempt = 0; attempt <= std::max(0, retries); ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
@@ -234,10 +234,37 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view met
     spdlog::warn("razorpay {} {}: attempt {} failed: {}", method, path, attempt + 1,
                  last.message());
   }
-  return UnavailableError("razorpay unavailable after " +
-                          std::to_string(std::max(0, settings_.retries) + 1) +
+  return UnavailableError("razorpay unavailable after " + std::to_string(std::max(0, retries) + 1) +
                           " attempts: " + last.message());
 }
+
+namespace {
+
+GatewayPayment PaymentOf(const json::object& o) {
+  return GatewayPayment{.id = StringField(o, "id"),
+                        .order_id = StringField(o, "order_id"),
+                        .amount_paise = IntField(o, "amount").value_or(-1),
+                        .currency = StringField(o, "currency"),
+                        .status = StringField(o, "status"),
+                        .method = StringField(o, "method"),
+                        .error_code = StringField(o, "error_code"),
+                        .error_description = StringField(o, "error_description")};
+}
+
+GatewayRefund RefundOf(const json::object& o) {
+  return GatewayRefund{.id = StringField(o, "id"),
+                       .payment_id = StringField(o, "payment_id"),
+                       .amount_paise = IntField(o, "amount").value_or(-1),
+                       .currency = StringField(o, "currency"),
+                       .status = StringField(o, "status")};
+}
+
+bool UsableRefund(const GatewayRefund& r, std::string_view payment_id) {
+  return IsGatewayId(r.id) && r.id.rfind("rfnd_", 0) == 0 && r.payment_id == payment_id &&
+         r.amount_paise > 0 && !r.status.empty();
+}
+
+}  // namespace
 
 StatusOr<GatewayOrder> RazorpayGateway::CreateOrder(const CreateOrderRequest& request) {
   if (request.amount_paise <= 0) return InvalidArgumentError("amount must be positive");
@@ -273,18 +300,111 @@ StatusOr<GatewayPayment> RazorpayGateway::FetchPayment(std::string_view payment_
   }
   if (a.status < 200 || a.status >= 300) return RejectedStatus(a);
   ASSIGN_OR_RETURN(json::object o, ParseObject(a.body));
-  GatewayPayment p{.id = StringField(o, "id"),
-                   .order_id = StringField(o, "order_id"),
-                   .amount_paise = IntField(o, "amount").value_or(-1),
-                   .currency = StringField(o, "currency"),
-                   .status = StringField(o, "status"),
-                   .method = StringField(o, "method"),
-                   .error_code = StringField(o, "error_code"),
-                   .error_description = StringField(o, "error_description")};
+  GatewayPayment p = PaymentOf(o);
   if (p.id != payment_id || p.amount_paise < 0 || p.status.empty()) {
     return UnavailableError("razorpay answered a payment without a usable id, amount or status");
   }
   return p;
+}
+
+StatusOr<GatewayPayment> RazorpayGateway::CapturePayment(std::string_view payment_id,
+                                                         int64_t amount_paise,
+                                                         std::string_view currency) {
+  if (!IsGatewayId(payment_id)) return NotFoundError("no such payment");
+  if (amount_paise <= 0) return InvalidArgumentError("amount must be positive");
+  json::object body{{"amount", amount_paise}, {"currency", currency}};
+  ASSIGN_OR_RETURN(
+      HttpAnswer a,
+      Send("POST", "/v1/payments/" + std::string(payment_id) + "/capture", json::serialize(body)));
+  if (a.status >= 400) {
+    // Razorpay refuses to capture a captured payment (400). That is also what a retry sees when
+    // the first attempt captured but its answer was lost, so the payment itself decides.
+    StatusOr<GatewayPayment> current = FetchPayment(payment_id);
+    if (!current.ok()) return current.status();
+    if (current->status == "captured" && current->amount_paise == amount_paise &&
+        current->currency == currency) {
+      return current;
+    }
+    return RejectedStatus(a);
+  }
+  if (a.status < 200 || a.status >= 300) return RejectedStatus(a);
+  ASSIGN_OR_RETURN(json::object o, ParseObject(a.body));
+  GatewayPayment p = PaymentOf(o);
+  if (p.id != payment_id || p.status != "captured" || p.amount_paise != amount_paise) {
+    return UnavailableError("razorpay answered a capture without the captured payment");
+  }
+  return p;
+}
+
+StatusOr<std::optional<GatewayRefund>> RazorpayGateway::FindRefund(const std::string& payment_id,
+                                                                   const std::string& receipt) {
+  ASSIGN_OR_RETURN(HttpAnswer a,
+                   Send("GET", "/v1/payments/" + payment_id + "/refunds?count=100", ""));
+  if (a.status == 404 || a.status == 400)
+    return NotFoundError("razorpay does not know the payment");
+  if (a.status < 200 || a.status >= 300) return RejectedStatus(a);
+  ASSIGN_OR_RETURN(json::object o, ParseObject(a.body));
+  const json::value* items = o.if_contains("items");
+  if (!items || !items->is_array()) {
+    return UnavailableError("razorpay answered a refund list without items");
+  }
+  for (const json::value& item : items->as_array()) {
+    if (!item.is_object() || StringField(item.as_object(), "receipt") != receipt) continue;
+    GatewayRefund r = RefundOf(item.as_object());
+    if (!UsableRefund(r, payment_id)) {
+      return UnavailableError("razorpay listed a refund without a usable id or amount");
+    }
+    return std::optional<GatewayRefund>(std::move(r));
+  }
+  return std::optional<GatewayRefund>();
+}
+
+StatusOr<GatewayRefund> RazorpayGateway::RefundPayment(const RefundRequest& request) {
+  if (request.amount_paise <= 0) return InvalidArgumentError("refund amount must be positive");
+  if (request.receipt.empty()) return InvalidArgumentError("a refund needs a receipt");
+  if (!IsGatewayId(request.payment_id)) return NotFoundError("no such payment");
+  json::object body{{"amount", request.amount_paise},
+                    {"speed", "normal"},
+                    {"receipt", request.receipt.substr(0, 40)}};
+  json::object notes;
+  for (const auto& [k, v] : request.notes) notes[k] = v;
+  body["notes"] = std::move(notes);
+  const std::string receipt = request.receipt.substr(0, 40);
+  const std::string path = "/v1/payments/" + request.payment_id + "/refund";
+  std::chrono::milliseconds backoff = settings_.backoff;
+  Status last;
+  for (int attempt = 0; attempt <= std::max(0, settings_.retries); ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    // A refund with this receipt may exist already (an earlier call or attempt whose answer was
+    // lost), and a second POST would refund again while money is left: the list decides first,
+    // and when it cannot be read nothing is sent.
+    StatusOr<std::optional<GatewayRefund>> earlier = FindRefund(request.payment_id, receipt);
+    if (!earlier.ok()) {
+      if (earlier.status().code() == StatusCode::kNotFound) return earlier.status();
+      last = earlier.status();
+      continue;
+    }
+    if (*earlier) return std::move(**earlier);
+    StatusOr<HttpAnswer> a = Send("POST", path, json::serialize(body), /*retries=*/0);
+    if (!a.ok()) {
+      last = a.status();
+      continue;
+    }
+    if (a->status == 404) return NotFoundError("razorpay does not know the payment");
+    if (a->status < 200 || a->status >= 300) return RejectedStatus(*a);
+    ASSIGN_OR_RETURN(json::object o, ParseObject(a->body));
+    GatewayRefund r = RefundOf(o);
+    if (!UsableRefund(r, request.payment_id)) {
+      return UnavailableError("razorpay answered a refund without a usable id or amount");
+    }
+    return r;
+  }
+  return UnavailableError("razorpay unavailable after " +
+                          std::to_string(std::max(0, settings_.retries) + 1) +
+                          " refund attempts: " + last.message());
 }
 
 }  // namespace hasivu::payments

@@ -1,5 +1,6 @@
 // The Razorpay gateway: a small client of Razorpay's REST API (POST /v1/orders,
-// GET /v1/payments/{id}) with HTTP Basic auth (key id : key secret).
+// GET /v1/payments/{id}, POST /v1/payments/{id}/capture, POST /v1/payments/{id}/refund,
+// GET /v1/payments/{id}/refunds) with HTTP Basic auth (key id : key secret).
 //
 // Transport: HTTPS with the system CA store, peer and host name verified (Boost.Beast over
 // OpenSSL), or plain HTTP when the base URL is a loopback http:// URL (the tests' stand-in). One
@@ -8,6 +9,9 @@
 // whole attempt); the host name is resolved synchronously by the system resolver first.
 // Retries: on a 5xx answer or a connection failure/timeout, up to settings.retries more attempts
 // with exponential backoff (settings.backoff, doubled each time); never on a 4xx.
+// Idempotency of the calls that move money: a capture answered 4xx is checked by fetching the
+// payment (already captured for the amount: success); a refund is never sent blind: before each
+// POST the payment's refunds are listed, and one with the request's receipt is the answer.
 // Errors: kFailedPrecondition (reason GATEWAY_REJECTED) for a 4xx answer, kNotFound for a 404 on
 // a payment, kUnavailable when Razorpay cannot be reached, keeps failing, or answers something
 // unreadable. Secrets never appear in messages.
@@ -18,6 +22,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "payments/gateway.h"
@@ -32,6 +37,9 @@ class RazorpayGateway : public Gateway {
   std::string_view name() const override { return "razorpay"; }
   StatusOr<GatewayOrder> CreateOrder(const CreateOrderRequest& request) override;
   StatusOr<GatewayPayment> FetchPayment(std::string_view payment_id) override;
+  StatusOr<GatewayPayment> CapturePayment(std::string_view payment_id, int64_t amount_paise,
+                                          std::string_view currency) override;
+  StatusOr<GatewayRefund> RefundPayment(const RefundRequest& request) override;
 
   struct HttpAnswer {
     unsigned status = 0;
@@ -42,7 +50,14 @@ class RazorpayGateway : public Gateway {
   RazorpayGateway(const GatewaySettings& settings, bool tls);
   // One request with retries as described above. OK for any HTTP answer below 500 (the caller
   // maps 4xx); kUnavailable when the attempts are used up.
-  StatusOr<HttpAnswer> Send(std::string_view method, std::string_view path, std::string body);
+  StatusOr<HttpAnswer> Send(std::string_view method, std::string_view path, std::string body,
+                            int retries);
+  StatusOr<HttpAnswer> Send(std::string_view method, std::string_view path, std::string body) {
+    return Send(method, path, std::move(body), settings_.retries);
+  }
+  // The refund of `payment_id` with `receipt`, if the payment has one.
+  StatusOr<std::optional<GatewayRefund>> FindRefund(const std::string& payment_id,
+                                                    const std::string& receipt);
   StatusOr<HttpAnswer> SendOnce(std::string_view method, const std::string& target,
                                 const std::string& body);
 

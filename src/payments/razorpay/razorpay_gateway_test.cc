@@ -168,6 +168,180 @@ TEST_F(RazorpayGatewayTest, ConnectionRefusedIsUnavailable) {
   EXPECT_EQ(gateway->CreateOrder(Req(4500, "INR")).status().code(), StatusCode::kUnavailable);
 }
 
+// An order of the stand-in paid with `status`; returns the payment id.
+std::string PaidOrder(Gateway& gateway, RazorpayStandin& standin, const std::string& status,
+                      int64_t amount = 4500) {
+  auto order = gateway.CreateOrder(Req(amount, "INR"));
+  EXPECT_TRUE(order.ok()) << order.status().ToString();
+  return order.ok() ? standin.Pay(order->id, status) : "";
+}
+
+size_t CountRequests(const RazorpayStandin& standin, const std::string& method,
+                     const std::string& target) {
+  size_t n = 0;
+  for (const auto& r : standin.requests()) n += r.method == method && r.target == target;
+  return n;
+}
+
+TEST_F(RazorpayGatewayTest, CapturesAnAuthorizedPayment) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "authorized");
+  auto captured = gateway->CapturePayment(pay, 4500, "INR");
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
+  EXPECT_EQ(captured->id, pay);
+  EXPECT_EQ(captured->status, "captured");
+  EXPECT_EQ(captured->amount_paise, 4500);
+  EXPECT_EQ(standin_.payment_status(pay), "captured");
+  const auto requests = standin_.requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.back().method, "POST");
+  EXPECT_EQ(requests.back().target, "/v1/payments/" + pay + "/capture");
+  boost::json::value sent = boost::json::parse(requests.back().body);
+  EXPECT_EQ(sent.at("amount").as_int64(), 4500);
+  EXPECT_EQ(sent.at("currency").as_string(), "INR");
+}
+
+TEST_F(RazorpayGatewayTest, CapturingACapturedPaymentIsSuccessNotASecondCapture) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  auto captured = gateway->CapturePayment(pay, 4500, "INR");
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
+  EXPECT_EQ(captured->status, "captured");
+  // But not for another amount, and never for a failed payment.
+  EXPECT_EQ(gateway->CapturePayment(pay, 4400, "INR").status().reason(), "GATEWAY_REJECTED");
+  const std::string failed = PaidOrder(*gateway, standin_, "failed");
+  EXPECT_EQ(gateway->CapturePayment(failed, 4500, "INR").status().reason(), "GATEWAY_REJECTED");
+  EXPECT_EQ(gateway->CapturePayment("pay_ABCDEFGHIJKLMN", 4500, "INR").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RazorpayGatewayTest, CaptureIsRetriedAfterATransientFailure) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "authorized");
+  standin_.FailNext(1, 502, "POST");
+  auto captured = gateway->CapturePayment(pay, 4500, "INR");
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
+  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/capture"), 2u);
+  EXPECT_EQ(standin_.payment_status(pay), "captured");
+}
+
+TEST_F(RazorpayGatewayTest, CaptureWhoseAnswerWasLostSucceedsOnTheRetry) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "authorized");
+  standin_.LoseNextAnswers(1);  // captured, but answered 500
+  auto captured = gateway->CapturePayment(pay, 4500, "INR");
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
+  EXPECT_EQ(captured->status, "captured");
+}
+
+TEST_F(RazorpayGatewayTest, RefundsWithReceiptAndNotes) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  auto refund = gateway->RefundPayment(
+      {.payment_id = pay, .amount_paise = 4500, .receipt = "ORD-1", .notes = {{"orderId", "x"}}});
+  ASSERT_TRUE(refund.ok()) << refund.status().ToString();
+  EXPECT_TRUE(std::regex_match(refund->id, std::regex("^rfnd_[A-Za-z0-9]{14}$"))) << refund->id;
+  EXPECT_EQ(refund->payment_id, pay);
+  EXPECT_EQ(refund->amount_paise, 4500);
+  EXPECT_EQ(refund->status, "processed");
+  EXPECT_EQ(standin_.payment_status(pay), "refunded");
+  const auto requests = standin_.requests();
+  EXPECT_EQ(requests.back().target, "/v1/payments/" + pay + "/refund");
+  boost::json::value sent = boost::json::parse(requests.back().body);
+  EXPECT_EQ(sent.at("amount").as_int64(), 4500);
+  EXPECT_EQ(sent.at("receipt").as_string(), "ORD-1");
+  EXPECT_EQ(sent.at("notes").at("orderId").as_string(), "x");
+  // Nothing left: a refund with another receipt is refused, not made.
+  auto again = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1, .receipt = "ORD-2"});
+  EXPECT_EQ(again.status().reason(), "GATEWAY_REJECTED");
+  EXPECT_EQ(standin_.refund_count(), 1u);
+  // An authorized payment is not refundable; bad input never reaches the wire.
+  const std::string authorized = PaidOrder(*gateway, standin_, "authorized");
+  EXPECT_EQ(gateway->RefundPayment({.payment_id = authorized, .amount_paise = 4500, .receipt = "r"})
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
+  const size_t before = standin_.requests().size();
+  EXPECT_EQ(gateway->RefundPayment({.payment_id = pay, .amount_paise = 0, .receipt = "r"})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(gateway->RefundPayment({.payment_id = pay, .amount_paise = 1}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(gateway->RefundPayment({.payment_id = "../x", .amount_paise = 1, .receipt = "r"})
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(standin_.requests().size(), before);
+}
+
+TEST_F(RazorpayGatewayTest, RefundIsRetriedAfterATransientFailure) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  standin_.FailNext(1, 503, "POST");  // the refund itself, before it takes effect
+  auto refund = gateway->RefundPayment({.payment_id = pay, .amount_paise = 2000, .receipt = "r1"});
+  ASSERT_TRUE(refund.ok()) << refund.status().ToString();
+  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 2u);
+  EXPECT_EQ(standin_.refund_count(), 1u);
+  EXPECT_EQ(standin_.amount_refunded(pay), 2000);
+}
+
+TEST_F(RazorpayGatewayTest, PartialRefundWhoseAnswerWasLostIsNotMadeTwice) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  standin_.LoseNextAnswers(1);  // refunded, but answered 500
+  auto refund = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r1"});
+  ASSERT_TRUE(refund.ok()) << refund.status().ToString();
+  EXPECT_EQ(refund->amount_paise, 1000);
+  // A second POST would have refunded another 1000 (the payment has 4500).
+  EXPECT_EQ(standin_.refund_count(), 1u);
+  EXPECT_EQ(standin_.amount_refunded(pay), 1000);
+  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 1u);
+}
+
+TEST_F(RazorpayGatewayTest, RefundWithAReceiptAlreadyUsedIsTheEarlierRefund) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  auto first = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r1"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // A later call with the same receipt (e.g. the caller's own retry) refunds nothing more.
+  auto again = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r1"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(standin_.amount_refunded(pay), 1000);
+  auto other = gateway->RefundPayment({.payment_id = pay, .amount_paise = 1000, .receipt = "r2"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->id, first->id);
+  EXPECT_EQ(standin_.amount_refunded(pay), 2000);
+  EXPECT_EQ(
+      gateway
+          ->RefundPayment({.payment_id = "pay_ABCDEFGHIJKLMN", .amount_paise = 1, .receipt = "r"})
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+}
+
+TEST_F(RazorpayGatewayTest, RefundGivesUpWhenRazorpayStaysDown) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "captured");
+  standin_.FailNext(100, 500);
+  auto refund = gateway->RefundPayment({.payment_id = pay, .amount_paise = 4500, .receipt = "r1"});
+  standin_.FailNext(0);
+  EXPECT_EQ(refund.status().code(), StatusCode::kUnavailable);
+  // The refunds could not be listed, so nothing was sent blind.
+  EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/refund"), 0u);
+  EXPECT_EQ(standin_.refund_count(), 0u);
+}
+
 TEST_F(RazorpayGatewayTest, RefusesUnsafeSettings) {
   GatewaySettings s = Settings();
   s.base_url = "http://api.razorpay.com";

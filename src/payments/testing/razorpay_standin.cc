@@ -171,7 +171,7 @@ void RazorpayStandin::Serve(int fd) {
 
 RazorpayStandin::Answer RazorpayStandin::Handle(const RecordedRequest& r) {
   std::lock_guard lock(mu_);
-  if (fail_next_ > 0) {
+  if (fail_next_ > 0 && (fail_method_.empty() || fail_method_ == r.method)) {
     --fail_next_;
     return {fail_status_, ErrorBody("stand-in told to fail")};
   }
@@ -219,40 +219,132 @@ RazorpayStandin::Answer RazorpayStandin::Handle(const RecordedRequest& r) {
                      {"created_at", static_cast<int64_t>(std::time(nullptr))}};
     return {200, json::serialize(out)};
   }
-  if (r.method == "GET" && r.target.rfind(kPayments, 0) == 0) {
-    const std::string id = r.target.substr(kPayments.size());
-    auto it = payments_.find(id);
-    if (it == payments_.end()) return {400, ErrorBody("The id provided does not exist")};
-    const Payment& p = it->second;
-    const bool failed = p.status == "failed";
-    json::object out{
-        {"id", id},
-        {"entity", "payment"},
-        {"amount", p.amount},
-        {"currency", p.currency},
-        {"status", p.status},
-        {"order_id", p.order_id},
-        {"invoice_id", nullptr},
-        {"international", false},
-        {"method", "upi"},
-        {"amount_refunded", 0},
-        {"refund_status", nullptr},
-        {"captured", p.status == "captured"},
-        {"description", nullptr},
-        {"email", "parent@example.test"},
-        {"contact", "+919000000000"},
-        {"error_code", failed ? json::value("BAD_REQUEST_ERROR") : nullptr},
-        {"error_description", failed ? json::value("Payment failed") : json::value(nullptr)},
-        {"created_at", static_cast<int64_t>(std::time(nullptr))}};
-    return {200, json::serialize(out)};
+  if (r.target.rfind(kPayments, 0) == 0) {
+    std::string rest = r.target.substr(kPayments.size());
+    if (const size_t q = rest.find('?'); q != std::string::npos) rest.resize(q);
+    const size_t slash = rest.find('/');
+    const std::string id = rest.substr(0, slash);
+    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    Answer a = HandlePayment(r, id, action);
+    if (lose_next_ > 0 && a.status < 300 && (lose_method_.empty() || lose_method_ == r.method)) {
+      --lose_next_;
+      return {500, ErrorBody("stand-in lost the answer")};
+    }
+    return a;
   }
   return {404, ErrorBody("The requested URL was not found on the server.")};
 }
 
-void RazorpayStandin::FailNext(int n, unsigned status) {
+RazorpayStandin::Answer RazorpayStandin::HandlePayment(const RecordedRequest& r,
+                                                       const std::string& id,
+                                                       const std::string& action) {
+  auto it = payments_.find(id);
+  if (it == payments_.end()) return {400, ErrorBody("The id provided does not exist")};
+  Payment& p = it->second;
+  auto refund_json = [&](const Refund& f) {
+    return json::object{
+        {"id", f.id},
+        {"entity", "refund"},
+        {"amount", f.amount},
+        {"currency", p.currency},
+        {"payment_id", id},
+        {"notes", json::array()},
+        {"receipt", f.receipt.empty() ? json::value(nullptr) : json::value(f.receipt)},
+        {"acquirer_data", json::object{{"arn", nullptr}}},
+        {"created_at", static_cast<int64_t>(std::time(nullptr))},
+        {"batch_id", nullptr},
+        {"status", "processed"},
+        {"speed_processed", "normal"},
+        {"speed_requested", "normal"}};
+  };
+  json::object body;
+  if (r.method == "POST") {
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_object()) return {400, ErrorBody("The request body is not valid JSON")};
+    body = std::move(v.as_object());
+  }
+  if (r.method == "POST" && action == "capture") {
+    const json::value* amount = body.if_contains("amount");
+    const json::value* currency = body.if_contains("currency");
+    if (!amount || !amount->is_int64()) return {400, ErrorBody("The amount must be an integer.")};
+    if (p.status == "captured" || p.status == "refunded") {
+      return {400, ErrorBody("This payment has already been captured")};
+    }
+    if (p.status != "authorized") {
+      return {400, ErrorBody("Only payments which have been authorized and not yet captured can "
+                             "be captured")};
+    }
+    if (amount->as_int64() != p.amount) {
+      return {400, ErrorBody("Capture amount must be equal to the amount authorized")};
+    }
+    if (!currency || !currency->is_string() || currency->as_string() != p.currency) {
+      return {400, ErrorBody("The currency should be the same as the payment currency")};
+    }
+    p.status = "captured";
+    if (auto o = orders_.find(p.order_id); o != orders_.end()) o->second.status = "paid";
+  } else if (r.method == "POST" && action == "refund") {
+    if (p.status != "captured") {
+      return {400, ErrorBody(p.status == "refunded" ? "The payment has been fully refunded already"
+                                                    : "Payment should be captured before refund")};
+    }
+    int64_t amount = p.amount - p.amount_refunded;
+    if (const json::value* a = body.if_contains("amount")) {
+      if (!a->is_int64() || a->as_int64() <= 0) {
+        return {400, ErrorBody("The amount must be an integer.")};
+      }
+      amount = a->as_int64();
+    }
+    if (amount > p.amount - p.amount_refunded) {
+      return {400, ErrorBody("The refund amount provided is greater than amount captured")};
+    }
+    Refund f{.id = "rfnd_" + RandomString(14, kAlphanumeric), .amount = amount, .receipt = ""};
+    if (const json::value* receipt = body.if_contains("receipt"); receipt && receipt->is_string()) {
+      f.receipt = std::string(receipt->as_string());
+    }
+    p.refunds.push_back(f);
+    p.amount_refunded += amount;
+    if (p.amount_refunded == p.amount) p.status = "refunded";
+    return {200, json::serialize(refund_json(f))};
+  } else if (r.method == "GET" && action == "refunds") {
+    json::array items;
+    for (const Refund& f : p.refunds) items.push_back(refund_json(f));
+    return {200, json::serialize(json::object{{"entity", "collection"},
+                                              {"count", static_cast<int64_t>(items.size())},
+                                              {"items", std::move(items)}})};
+  } else if (r.method != "GET" || !action.empty()) {
+    return {404, ErrorBody("The requested URL was not found on the server.")};
+  }
+  const bool failed = p.status == "failed";
+  json::object out{
+      {"id", id},
+      {"entity", "payment"},
+      {"amount", p.amount},
+      {"currency", p.currency},
+      {"status", p.status},
+      {"order_id", p.order_id},
+      {"invoice_id", nullptr},
+      {"international", false},
+      {"method", "upi"},
+      {"amount_refunded", p.amount_refunded},
+      {"refund_status", p.amount_refunded == 0          ? json::value(nullptr)
+                        : p.amount_refunded == p.amount ? json::value("full")
+                                                        : json::value("partial")},
+      {"captured", p.status == "captured" || p.status == "refunded"},
+      {"description", nullptr},
+      {"email", "parent@example.test"},
+      {"contact", "+919000000000"},
+      {"error_code", failed ? json::value("BAD_REQUEST_ERROR") : nullptr},
+      {"error_description", failed ? json::value("Payment failed") : json::value(nullptr)},
+      {"created_at", static_cast<int64_t>(std::time(nullptr))}};
+  return {200, json::serialize(out)};
+}
+
+void RazorpayStandin::FailNext(int n, unsigned status, std::string method) {
   std::lock_guard lock(mu_);
   fail_next_ = n;
   fail_status_ = status;
+  fail_method_ = std::move(method);
 }
 
 void RazorpayStandin::DelayNext(int n, std::chrono::milliseconds delay) {
@@ -264,6 +356,12 @@ void RazorpayStandin::DelayNext(int n, std::chrono::milliseconds delay) {
 void RazorpayStandin::BadJsonNext(int n) {
   std::lock_guard lock(mu_);
   bad_json_next_ = n;
+}
+
+void RazorpayStandin::LoseNextAnswers(int n, std::string method) {
+  std::lock_guard lock(mu_);
+  lose_next_ = n;
+  lose_method_ = std::move(method);
 }
 
 std::string RazorpayStandin::Pay(const std::string& order_id, const std::string& status,
@@ -288,6 +386,25 @@ std::vector<RazorpayStandin::RecordedRequest> RazorpayStandin::requests() const 
 size_t RazorpayStandin::order_count() const {
   std::lock_guard lock(mu_);
   return orders_.size();
+}
+
+std::string RazorpayStandin::payment_status(const std::string& payment_id) const {
+  std::lock_guard lock(mu_);
+  auto it = payments_.find(payment_id);
+  return it == payments_.end() ? "" : it->second.status;
+}
+
+int64_t RazorpayStandin::amount_refunded(const std::string& payment_id) const {
+  std::lock_guard lock(mu_);
+  auto it = payments_.find(payment_id);
+  return it == payments_.end() ? 0 : it->second.amount_refunded;
+}
+
+size_t RazorpayStandin::refund_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, p] : payments_) n += p.refunds.size();
+  return n;
 }
 
 }  // namespace hasivu::payments::testing

@@ -2,9 +2,16 @@
 // 127.0.0.1:<ephemeral port> speaking the documented request and response JSON of
 //   POST /v1/orders          {amount, currency, receipt?, notes?} -> order entity
 //   GET  /v1/payments/{id}   -> payment entity (400 BAD_REQUEST_ERROR for an unknown id)
+//   POST /v1/payments/{id}/capture {amount, currency} -> the captured payment; 400 unless the
+//        payment is authorized and the amount and currency are the payment's (so capturing a
+//        captured payment is a 400, as at Razorpay)
+//   POST /v1/payments/{id}/refund {amount?, receipt?, notes?, speed?} -> refund entity
+//        ("processed"); 400 unless captured and the amount is at most what is left
+//   GET  /v1/payments/{id}/refunds -> {entity: collection, count, items: [refund...]}
 // with HTTP Basic auth checked against one key pair (401 otherwise). Tests can make the next N
-// requests fail with a status, answer late, or answer unreadable JSON; every request is
-// recorded. Pay() plays the customer's checkout for an order it created.
+// requests fail with a status, answer late, answer unreadable JSON, or take effect and then
+// answer 500 (a lost answer); every request is recorded. Pay() plays the customer's checkout for
+// an order it created.
 //
 // Lifetime: listening from construction; the destructor stops accepting, wakes every open
 // connection and joins all threads. Thread-safety: all methods are safe from any thread.
@@ -44,11 +51,15 @@ class RazorpayStandin {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   // The next `n` requests answer `status` with a Razorpay error body.
-  void FailNext(int n, unsigned status = 500);
+  // With `method`, only requests of that method count (and fail).
+  void FailNext(int n, unsigned status = 500, std::string method = "");
   // The next `n` requests wait `delay` before answering.
   void DelayNext(int n, std::chrono::milliseconds delay);
   // The next `n` requests answer 200 with a body that is not JSON.
   void BadJsonNext(int n);
+  // The next `n` requests (only those with `method`, if given) take effect as usual, but answer
+  // 500 instead of their result.
+  void LoseNextAnswers(int n, std::string method = "");
 
   // Checkout for an order this stand-in created: records a payment with `status` ("captured",
   // "authorized", "failed") of the order's amount (or `amount` if given) and returns its id;
@@ -58,6 +69,11 @@ class RazorpayStandin {
 
   std::vector<RecordedRequest> requests() const;
   size_t order_count() const;
+  // A payment's status and refunded amount ("" and 0 for an unknown id).
+  std::string payment_status(const std::string& payment_id) const;
+  int64_t amount_refunded(const std::string& payment_id) const;
+  // Refunds made, over all payments.
+  size_t refund_count() const;
 
  private:
   struct Order {
@@ -66,11 +82,18 @@ class RazorpayStandin {
     std::string receipt;
     std::string status;
   };
+  struct Refund {
+    std::string id;
+    int64_t amount = 0;
+    std::string receipt;
+  };
   struct Payment {
     std::string order_id;
     int64_t amount = 0;
     std::string currency;
     std::string status;
+    int64_t amount_refunded = 0;
+    std::vector<Refund> refunds{};
   };
   struct Answer {
     unsigned status = 200;
@@ -80,6 +103,9 @@ class RazorpayStandin {
   void AcceptLoop();
   void Serve(int fd);
   Answer Handle(const RecordedRequest& request);
+  // REQUIRES: mu_ held.
+  Answer HandlePayment(const RecordedRequest& request, const std::string& id,
+                       const std::string& action);
   bool WaitOrStop(std::chrono::milliseconds d);
 
   const std::string authorization_;
@@ -98,9 +124,12 @@ class RazorpayStandin {
   std::map<std::string, Payment> payments_;
   int fail_next_ = 0;
   unsigned fail_status_ = 500;
+  std::string fail_method_;
   int delay_next_ = 0;
   std::chrono::milliseconds delay_{0};
   int bad_json_next_ = 0;
+  int lose_next_ = 0;
+  std::string lose_method_;
 };
 
 }  // namespace hasivu::payments::testing
