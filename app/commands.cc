@@ -172,10 +172,15 @@ int RunServe(const Config& config) {
   auto registry = metrics::NewRegistry();
   http::Router router;
   store::Database* database = db->get();
-  Status routes = api::RegisterSystemRoutes(
-      router,
-      {.readiness_probe = [database] { return database->Ping(); }, .registry = registry.get()});
+  Status routes =
+      api::RegisterSystemRoutes(router, {.readiness_probe = [database] { return database->Ping(); },
+                                         .registry = registry.get(),
+                                         .metrics_token = cfg.metrics_token,
+                                         .metrics_enabled = cfg.metrics_enabled});
   if (!routes.ok()) return RuntimeError("register routes", routes);
+  if (!cfg.metrics_enabled) {
+    spdlog::warn("GET /metrics is off: production mode without --metrics-token");
+  }
 
   // The server is created after the routes, so the dashboard reads first_ok_response through
   // this holder.
@@ -226,6 +231,10 @@ int RunServe(const Config& config) {
   settings.blocking_threads = cfg.store_is_sqlite ? 0 : cfg.db_pool_size;
   settings.access_log = cfg.access_log;
   settings.compression = cfg.compression;
+  settings.max_connections_per_address = cfg.max_connections_per_address;
+  // A proxy's connections carry many clients; the proxy limits them, not this cap.
+  settings.per_address_exempt = cfg.trusted_proxies;
+  settings.first_byte_timeout = cfg.first_byte_timeout;
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());
   *server_holder = server->get();

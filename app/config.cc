@@ -285,6 +285,29 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--register-limit: must be 1 to 1000000");
   }
   auth.max_registrations_per_address = c.register_limit;
+  if (c.max_connections_per_address < 0 || c.max_connections_per_address > 1000000) {
+    return InvalidArgumentError("--max-connections-per-address: must be 0 (no cap) to 1000000");
+  }
+  r.max_connections_per_address = c.max_connections_per_address;
+  if (c.first_byte_timeout_ms < 100 || c.first_byte_timeout_ms > 600000) {
+    return InvalidArgumentError("--first-byte-timeout-ms: must be 100 to 600000");
+  }
+  r.first_byte_timeout = std::chrono::milliseconds(c.first_byte_timeout_ms);
+  ASSIGN_OR_RETURN(r.metrics_token,
+                   SecretOf("--metrics-token", c.metrics_token, c.metrics_token_file));
+  if (!r.metrics_token.empty()) {
+    // It travels as a bearer token, which cannot hold spaces or control characters; as long as
+    // the monitoring token at least, being a credential of the same kind.
+    bool printable = true;
+    for (char ch : r.metrics_token) printable = printable && ch > ' ' && ch < 0x7f;
+    if (r.metrics_token.size() < kMinMonitoringTokenBytes || r.metrics_token.size() > 512 ||
+        !printable) {
+      return InvalidArgumentError("--metrics-token: must be " +
+                                  std::to_string(kMinMonitoringTokenBytes) +
+                                  " to 512 printable characters without spaces");
+    }
+  }
+  r.metrics_enabled = !r.metrics_token.empty() || r.mode == Mode::kDevelopment;
   return r;
 }
 

@@ -4,6 +4,7 @@
 #ifndef HASIVU_APP_CONFIG_H_
 #define HASIVU_APP_CONFIG_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,6 +69,11 @@ struct Config {
   std::string trusted_proxies;  // --trusted-proxies / HASIVU_TRUSTED_PROXIES: addresses/CIDRs
   int max_queued_hashes = 8;    // --max-queued-hashes / HASIVU_MAX_QUEUED_HASHES (per route)
   int register_limit = 10;      // --register-limit / HASIVU_REGISTER_LIMIT (per address, 15 min)
+  // HTTP connection limits (issue 19).
+  int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
+  int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
+  std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
+  std::string metrics_token_file;         // --metrics-token-file / HASIVU_METRICS_TOKEN_FILE
 };
 
 // The configuration after validation, with defaults resolved.
@@ -97,6 +103,13 @@ struct ResolvedConfig {
   compress::Settings compression;        // response compression (http::ServerSettings::compression)
   std::vector<IpRange> trusted_proxies;  // api::ApiContext::trusted_proxies
   int max_queued_hashes = 8;             // api::ApiContext::max_queued_hashes
+  int max_connections_per_address = 256;  // http::ServerSettings; 0 = no per-address cap
+  std::chrono::milliseconds first_byte_timeout{10000};  // http::ServerSettings
+  // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
+  // "Authorization: Bearer <token>". Production without a token disables it (metrics_enabled
+  // false), so the metrics are never public there by default.
+  std::string metrics_token;
+  bool metrics_enabled = true;
 };
 
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.

@@ -406,3 +406,86 @@ TEST_F(ConfigTest, ThrottlingAndHashQueueFlags) {
 
 }  // namespace
 }  // namespace hasivu::app
+
+// HTTP connection limits and the metrics token (issue 19).
+namespace hasivu::app {
+namespace {
+
+TEST_F(ConfigTest, HttpConnectionLimits) {
+  Config c;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->max_connections_per_address, 256);
+  EXPECT_EQ(r->first_byte_timeout, std::chrono::milliseconds(10000));
+
+  c.max_connections_per_address = 0;  // no cap, for a server behind a load balancer
+  c.first_byte_timeout_ms = 2500;
+  r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->max_connections_per_address, 0);
+  EXPECT_EQ(r->first_byte_timeout, std::chrono::milliseconds(2500));
+
+  for (int bad : {-1, 1000001}) {
+    Config b;
+    b.max_connections_per_address = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--max-connections-per-address:", 0), 0u) << s.message();
+    EXPECT_EQ(s.message().find('\n'), std::string::npos);
+  }
+  for (int bad : {0, 99, 600001}) {
+    Config b;
+    b.first_byte_timeout_ms = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--first-byte-timeout-ms:", 0), 0u) << s.message();
+  }
+}
+
+TEST_F(ConfigTest, MetricsTokenAndProductionDefault) {
+  Config c;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->metrics_enabled);  // development: open
+  EXPECT_EQ(r->metrics_token, "");
+
+  c.mode = "production";
+  c.jwt_secret = std::string(32, 'j');
+  c.allow_simulated_payments = true;
+  r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->metrics_enabled);  // production without a token: off, never public
+
+  c.metrics_token = "scrape-token-0123456789-0123456789";
+  r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->metrics_enabled);
+  EXPECT_EQ(r->metrics_token, "scrape-token-0123456789-0123456789");
+
+  for (const std::string& bad :
+       {std::string("short"), std::string(31, 'x'),
+        std::string("has a space in it, long enough ok"), std::string(513, 'x'),
+        std::string("tab\there-0123456789-0123456789-0123")}) {
+    Config b;
+    b.metrics_token = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--metrics-token:", 0), 0u) << bad;
+    EXPECT_EQ(s.message().find(bad), std::string::npos);  // the token is never echoed
+  }
+}
+
+TEST_F(SecretFileTest, MetricsTokenFromAFile) {
+  const std::string token = "scrape-token-from-a-file-0123456789";
+  Config c;
+  c.metrics_token_file = Write("metrics", token + "\n");
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->metrics_token, token);
+  c.metrics_token = token;  // both
+  EXPECT_EQ(Resolve(c, 2).status().message().rfind("--metrics-token and --metrics-token-file", 0),
+            0u);
+  Config short_file;
+  short_file.metrics_token_file = Write("short", "short\n");
+  EXPECT_EQ(Resolve(short_file, 2).status().message().rfind("--metrics-token: must be 32", 0), 0u);
+}
+
+}  // namespace
+}  // namespace hasivu::app

@@ -192,6 +192,25 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_COMPRESSION_GZIP_LEVEL")
       ->capture_default_str();
 
+  serve
+      ->add_option("--max-connections-per-address", serve_config.max_connections_per_address,
+                   "Open connections one IPv4 address or IPv6 /64 may hold (0 = no cap)")
+      ->envname("HASIVU_MAX_CONNECTIONS_PER_ADDRESS")
+      ->capture_default_str();
+  serve
+      ->add_option("--first-byte-timeout-ms", serve_config.first_byte_timeout_ms,
+                   "Milliseconds a new connection may wait before sending its first byte")
+      ->envname("HASIVU_FIRST_BYTE_TIMEOUT_MS")
+      ->capture_default_str();
+  serve
+      ->add_option("--metrics-token", serve_config.metrics_token,
+                   "Bearer token GET /metrics requires (production without one: /metrics is off)")
+      ->envname("HASIVU_METRICS_TOKEN");
+  serve
+      ->add_option("--metrics-token-file", serve_config.metrics_token_file,
+                   "File holding the /metrics bearer token")
+      ->envname("HASIVU_METRICS_TOKEN_FILE");
+
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
       app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");
@@ -266,8 +285,9 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) {
     // A secret in argv is visible to every user of the machine; the environment or a file is not.
-    for (const std::string_view flag : {"--jwt-secret", "--razorpay-key-secret",
-                                        "--razorpay-webhook-secret", "--monitoring-token"}) {
+    for (const std::string_view flag :
+         {"--jwt-secret", "--razorpay-key-secret", "--razorpay-webhook-secret",
+          "--monitoring-token", "--metrics-token"}) {
       if (GivenAsArgument(argc, argv, flag)) {
         serve_config.secrets_on_command_line.emplace_back(flag);
       }

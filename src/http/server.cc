@@ -33,6 +33,7 @@
 
 #include "compress/codec.h"
 #include "compress/negotiation.h"
+#include "http/peer_address.h"
 
 // Thread model: one io_context per I/O thread, and the acceptor hands each new connection to the
 // next context round-robin. A connection then lives on exactly one thread for its whole life, so
@@ -158,7 +159,7 @@ bool IsValidHeader(std::string_view name, std::string_view value) {
 bool IsServerOwnedHeader(std::string_view name) {
   for (std::string_view owned :
        {"content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
-        "x-request-id", "server", "date", "keep-alive"}) {
+        "x-request-id", "server", "date", "keep-alive", "x-content-type-options"}) {
     if (EqualsIgnoreCase(name, owned)) return true;
   }
   return false;
@@ -303,6 +304,9 @@ struct Pending {
   bool head = false;   // HEAD: send headers only
   bool close = false;  // end the connection after this response
   bool http10_keep_alive = false;
+  // The request carried Authorization: the response gets Cache-Control: private unless it has a
+  // Cache-Control of its own.
+  bool authorized = false;
   // Negotiated from Accept-Encoding before the handler; identity when compression is off.
   compress::Encoding encoding = compress::Encoding::kIdentity;
   // The client's If-None-Match, kept only when the server rewrote it for the handler.
@@ -348,7 +352,9 @@ class ServerImpl final : public Server {
   void Record(const Pending& pending, const RouteMetrics& metrics, const std::string& remote,
               size_t body_bytes);
   void NoteOkWritten();
-  void OnConnectionClosed(bool counted);
+  // `counted`: the connection was admitted (not turned away). `address_group`: the
+  // PeerAddressGroup it holds a per-address slot in, or empty.
+  void OnConnectionClosed(bool counted, const std::string& address_group);
 
  private:
   void DoAccept();
@@ -366,6 +372,7 @@ class ServerImpl final : public Server {
   RouteMetrics unmatched_;
   metrics::Gauge& open_gauge_;
   metrics::Counter& rejected_connections_;
+  metrics::Counter& rejected_per_address_;
   metrics::Counter& handler_exceptions_;
   CompressionMetrics compression_metrics_;
 
@@ -378,6 +385,10 @@ class ServerImpl final : public Server {
   std::atomic<int> open_connections_{0};
   // Every socket the server still owns, including those being turned away or lingering.
   std::atomic<int> live_sockets_{0};
+  // Admitted connections per PeerAddressGroup (only when max_connections_per_address > 0).
+  // Incremented on the acceptor thread, decremented on whichever thread closes the connection.
+  std::mutex per_address_mu_;
+  std::unordered_map<std::string, int> per_address_;  // GUARDED_BY(per_address_mu_)
 
   enum class State { kCreated, kRunning, kStopping, kStopped };
   std::mutex state_mu_;
@@ -395,10 +406,14 @@ class ServerImpl final : public Server {
 
 // ---------------------------------------------------------------------------------------------
 
+// Whether an accepted connection is served, or answered 503 and closed (and why).
+enum class Admission { kAdmitted, kOverMaxConnections, kOverPerAddressCap };
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `reject`: the server is at max_connections; answer 503 and close.
-  Connection(ServerImpl& server, Worker& worker, tcp::socket socket, bool reject)
+  // `address_group`: the per-address slot this connection holds (released on close), or empty.
+  Connection(ServerImpl& server, Worker& worker, tcp::socket socket, Admission admission,
+             std::string address_group)
       : server_(server),
         worker_(worker),
         settings_(server.settings()),
@@ -406,14 +421,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
         buffer_(settings_.max_header_bytes + settings_.max_body_bytes + 65536),
         read_timer_(socket_.get_executor()),
         write_timer_(socket_.get_executor()),
-        reject_(reject) {}
+        admission_(admission),
+        reject_(admission != Admission::kAdmitted),
+        address_group_(std::move(address_group)) {}
 
   ~Connection() {
     // Reached without Close() only when a stopped context drops its queued handlers.
     if (!closed_) {
       closed_ = true;
       worker_.connections.erase(this);
-      server_.OnConnectionClosed(!reject_);
+      server_.OnConnectionClosed(!reject_, address_group_);
     }
   }
 
@@ -439,8 +456,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       pending->close = true;
       pending->request_id = request.request_id;
       pending->received_at = request.received_at;
-      pending->response = server_.RenderError(
-          503, "UNAVAILABLE", "The server is at its connection limit; retry shortly", request);
+      pending->response =
+          admission_ == Admission::kOverPerAddressCap
+              ? server_.RenderError(503, "UNAVAILABLE",
+                                    "Too many connections from this address; retry shortly",
+                                    request)
+              : server_.RenderError(503, "UNAVAILABLE",
+                                    "The server is at its connection limit; retry shortly",
+                                    request);
       pending->response.headers.Set("Retry-After", "1");
       pending->ready = true;
       queue_.push_back(std::move(pending));
@@ -476,7 +499,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     write_timer_.cancel();
     socket_.close(ec);
     worker_.connections.erase(this);
-    server_.OnConnectionClosed(!reject_);
+    server_.OnConnectionClosed(!reject_, address_group_);
   }
 
  private:
@@ -510,6 +533,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Close();
       return;
     }
+    got_first_byte_ = true;
     ReadHeader();
   }
 
@@ -549,15 +573,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // A client that sent "Expect: 100-continue" waits (curl: up to a second) before sending the
-  // body. Only sent when no response is queued, so it cannot interleave with one.
+  // body. Only sent when no response is queued, so it cannot interleave with one. It is written
+  // like a response batch of zero responses (writing_ set, under the write timer): a client that
+  // stops reading must not be able to pin the I/O thread with a blocking write, and a response
+  // that becomes ready meanwhile waits for OnWrite.
   void MaybeSendContinue() {
     const auto& header = parser_->get();
     const auto expect = header[bhttp::field::expect];
     if (expect.empty() || !EqualsIgnoreCase(Trim(expect), "100-continue")) return;
     if (!queue_.empty() || writing_ || header.version() < 11) return;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(kContinue.data(), kContinue.size()), ec);
+    write_count_ = 0;
+    close_after_write_ = false;
+    writing_ = true;
+    ArmWriteTimer();
+    asio::async_write(
+        socket_, asio::buffer(kContinue.data(), kContinue.size()),
+        [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnBody(boost::system::error_code ec) {
@@ -650,6 +682,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pending->received_at = received_at_;
     const bool keep_alive = message.keep_alive();
     pending->http10_keep_alive = keep_alive && message.version() < 11;
+    pending->authorized = request.headers.Find("Authorization") != nullptr;
     if (!keep_alive || stopping_ || server_.stopping()) {
       pending->close = true;
       read_closed_ = true;
@@ -740,6 +773,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Complete(const std::shared_ptr<Pending>& pending, Response response,
                 const RouteMetrics& metrics, bool encoded = false) {
     if (!encoded) server_.EncodeResponse(*pending, response);
+    // RFC 9111 already bars shared caches from storing answers to requests with Authorization
+    // unless told otherwise, but not every proxy or CDN honours that; saying it costs one header.
+    if (pending->authorized && response.headers.Find("Cache-Control") == nullptr) {
+      response.headers.Set("Cache-Control", "private");
+    }
     pending->response = std::move(response);
     pending->ready = true;
     const bool bodiless =
@@ -778,7 +816,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     out += "X-Request-Id: ";
     out += pending.request_id;
-    out += "\r\n";
+    out += "\r\nX-Content-Type-Options: nosniff\r\n";
     if (close) {
       out += "Connection: close\r\n";
     } else if (pending.http10_keep_alive) {
@@ -899,10 +937,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // The idle clock runs only while the connection waits for a request with nothing in flight.
+  // Until the first byte ever arrives it is the shorter first_byte_timeout: a connection that
+  // never sends anything has no keep-alive to protect, only a slot to take.
   void UpdateIdleTimer() {
     const bool idle = read_state_ == ReadState::kWaiting && queue_.empty() && !writing_;
     if (idle && timer_phase_ != TimerPhase::kIdle) {
-      ArmReadTimer(TimerPhase::kIdle, settings_.idle_timeout);
+      ArmReadTimer(TimerPhase::kIdle,
+                   got_first_byte_ ? settings_.idle_timeout : settings_.first_byte_timeout);
     } else if (!idle && timer_phase_ == TimerPhase::kIdle) {
       timer_phase_ = TimerPhase::kNone;
       read_timer_.cancel();
@@ -942,7 +983,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
+  const Admission admission_;
   const bool reject_;
+  const std::string address_group_;
   std::string remote_;
 
   std::deque<std::shared_ptr<Pending>> queue_;
@@ -955,6 +998,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t timer_generation_ = 0;
   SteadyClock::time_point received_at_;
   bool read_closed_ = false;  // no further requests will be read
+  bool got_first_byte_ = false;
   bool writing_ = false;
   bool stopping_ = false;
   bool lingering_ = false;
@@ -975,6 +1019,10 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
       rejected_connections_(
           registry.GetCounter("hasivu_http_rejected_connections_total",
                               "Connections answered 503 because max_connections was reached")),
+      rejected_per_address_(
+          registry.GetCounter("hasivu_http_rejected_connections_per_address_total",
+                              "Connections answered 503 because their address (IPv6: its /64) had "
+                              "max_connections_per_address open")),
       handler_exceptions_(registry.GetCounter("hasivu_http_handler_exceptions_total",
                                               "Route handlers that threw (answered 500)")) {
   for (compress::Encoding e : compress::kCodecs) {
@@ -1157,23 +1205,53 @@ void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Work
     });
     return;
   }
-  const bool reject = open_connections_.load() >= settings_.max_connections;
-  if (reject) {
+  Admission admission = Admission::kAdmitted;
+  std::string group;
+  if (open_connections_.load() >= settings_.max_connections) {
+    admission = Admission::kOverMaxConnections;
     rejected_connections_.Add();
-  } else {
+  } else if (settings_.max_connections_per_address > 0) {
+    boost::system::error_code endpoint_ec;
+    const tcp::endpoint remote = socket.remote_endpoint(endpoint_ec);
+    // Without an endpoint the peer is already gone; Connection::Start() closes it.
+    if (!endpoint_ec) {
+      const std::string text = remote.address().to_string();
+      const std::optional<IpAddress> ip = ParseIpAddress(text);
+      const bool exempt = ip && InAnyRange(settings_.per_address_exempt, *ip);
+      if (!exempt) group = PeerAddressGroup(text).value_or("");
+    }
+    if (!group.empty()) {
+      std::lock_guard lock(per_address_mu_);
+      int& open = per_address_[group];  // a new entry holds 0 and is taken at once (cap > 0)
+      if (open >= settings_.max_connections_per_address) {
+        admission = Admission::kOverPerAddressCap;
+        group.clear();  // holds no slot, so releases none
+      } else {
+        ++open;
+      }
+    }
+    if (admission == Admission::kOverPerAddressCap) rejected_per_address_.Add();
+  }
+  if (admission == Admission::kAdmitted) {
     open_connections_.fetch_add(1);
     open_gauge_.Add(1);
   }
   live_sockets_.fetch_add(1);
-  auto connection = std::make_shared<Connection>(*this, target, std::move(socket), reject);
+  auto connection =
+      std::make_shared<Connection>(*this, target, std::move(socket), admission, std::move(group));
   asio::post(target.context, [connection] { connection->Start(); });
   DoAccept();
 }
 
-void ServerImpl::OnConnectionClosed(bool counted) {
+void ServerImpl::OnConnectionClosed(bool counted, const std::string& address_group) {
   if (counted) {
     open_connections_.fetch_sub(1);
     open_gauge_.Add(-1);
+  }
+  if (!address_group.empty()) {
+    std::lock_guard lock(per_address_mu_);
+    auto it = per_address_.find(address_group);
+    if (it != per_address_.end() && --it->second <= 0) per_address_.erase(it);
   }
   if (live_sockets_.fetch_sub(1) == 1) MaybeFinish();
 }
@@ -1437,10 +1515,13 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerSettings settings, const 
     return InvalidArgumentError("max_header_bytes must be between 256 and 16 MiB");
   }
   if (settings.max_connections <= 0) return InvalidArgumentError("max_connections must be > 0");
+  if (settings.max_connections_per_address < 0) {
+    return InvalidArgumentError("max_connections_per_address must be >= 0");
+  }
   if (settings.max_pipelined == 0) return InvalidArgumentError("max_pipelined must be > 0");
   using std::chrono::milliseconds;
-  for (milliseconds timeout :
-       {settings.header_timeout, settings.body_timeout, settings.idle_timeout}) {
+  for (milliseconds timeout : {settings.header_timeout, settings.body_timeout,
+                               settings.idle_timeout, settings.first_byte_timeout}) {
     if (timeout <= milliseconds::zero()) return InvalidArgumentError("timeouts must be > 0");
   }
   if (settings.shutdown_grace < milliseconds::zero()) {

@@ -1,6 +1,7 @@
 // Server: HTTP/1.1 on Boost.Beast/Asio. Keep-alive and pipelining (answers in request order),
-// bounded headers and bodies, header-read and idle timeouts, a cap on open connections,
-// X-Request-Id, per-route metrics, a JSON access log, and graceful shutdown.
+// bounded headers and bodies, first-byte, header-read and idle timeouts, caps on open connections
+// (in all and per peer address), X-Request-Id, per-route metrics, a JSON access log, and graceful
+// shutdown.
 //
 // Error answers the server produces itself (404, 405 + Allow, 413, 415, 400 for unparsable
 // requests, 503 over the connection cap, 500 from a throwing handler) are rendered by the
@@ -37,11 +38,14 @@
 //
 // Responses: the server writes Server, Date, Content-Type (Response::content_type, omitted when
 // empty), Content-Length (not for 204/304, which never carry a body), Content-Encoding (from
-// Response::content_encoding), X-Request-Id, and "Connection: close" on the last response of a
+// Response::content_encoding), X-Request-Id, X-Content-Type-Options: nosniff (on every
+// response, error answers included), and "Connection: close" on the last response of a
 // connection. Handler headers with those names are dropped, as are headers with invalid names
-// or CR/LF in values. HEAD answers carry the
-// GET's Content-Length and no body. After a final response the server half-closes and drains
-// input for up to 2 s before closing, so a client still uploading sees the answer, not a reset.
+// or CR/LF in values. A response to a request that carried Authorization gets
+// "Cache-Control: private" unless the handler set a Cache-Control (304s and error answers too).
+// HEAD answers carry the GET's Content-Length and no body. After a final response the server
+// half-closes and drains input for up to 2 s before closing, so a client still uploading sees the
+// answer, not a reset.
 //
 // Compression (ServerSettings::compression, policy in compress/settings.h): before routing, the
 // encoding is negotiated from Accept-Encoding among the offered codecs (compress/negotiation.h;
@@ -60,14 +64,21 @@
 // 304 with ETag "X" and the client had listed "X-br", the 304 carries "X-br". Handler ETags must
 // therefore not themselves end in -br, -zstd or -gzip.
 //
-// Timeouts: idle_timeout runs while a keep-alive connection waits for the first byte of its next
-// request with nothing in flight; header_timeout from that byte to the end of the head;
-// body_timeout for the body, and also for writing each batch of responses (a client that stops
-// reading is cut). On any of them the connection is closed without an answer.
+// Timeouts: first_byte_timeout runs from accept until a new connection's first byte arrives;
+// idle_timeout while a keep-alive connection waits for the first byte of its next request with
+// nothing in flight; header_timeout from that byte to the end of the head;
+// body_timeout for the body, and also for writing each batch of responses and each interim
+// "100 Continue" (a client that stops reading is cut; no write ever blocks an I/O thread). On any
+// of them the connection is closed without an answer.
 //
-// Connection cap: a connection accepted while max_connections are open is answered
-// "503 UNAVAILABLE" with Retry-After: 1 and Connection: close, without reading its request,
-// and closed (hasivu_http_rejected_connections_total counts them).
+// Connection caps: a connection accepted while max_connections are open, or while its peer's
+// address group (http/peer_address.h: IPv4 address, IPv6 /64) already has
+// max_connections_per_address open (peers in per_address_exempt never are), is answered
+// "503 UNAVAILABLE" with Retry-After: 1 and
+// Connection: close, without reading its request, and closed. Turned-away connections count
+// against neither cap. hasivu_http_rejected_connections_total counts those over
+// max_connections, hasivu_http_rejected_connections_per_address_total those over the
+// per-address cap.
 //
 // Metrics (resolved at Start()): hasivu_http_requests_total{route,method,class} where route is
 // RouteOptions::name (default the pattern) or "unmatched" for anything answered before a route
@@ -94,7 +105,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
 #include "http/message.h"
@@ -115,11 +128,20 @@ struct ServerSettings {
   size_t max_body_bytes = 65536;    // larger -> 413
   size_t max_header_bytes = 16384;  // larger -> 431 HEADERS_TOO_LARGE (256 .. 16 MiB)
   int max_connections = 10000;      // further connections are closed after a 503
+  // Open connections one peer address may hold (IPv6: one /64, see http/peer_address.h); further
+  // ones from it are closed after a 503. 0 = no per-address cap. Behind a load balancer or proxy
+  // every connection comes from its few addresses: list them in per_address_exempt (or set 0).
+  // Default: 256.
+  int max_connections_per_address = 256;
+  // Peers in these ranges (trusted reverse proxies) are held to max_connections only.
+  std::vector<IpRange> per_address_exempt;
   std::chrono::milliseconds header_timeout{10000};  // to receive a complete request head
   std::chrono::milliseconds body_timeout{30000};    // to receive the body; also per write
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
-  std::chrono::milliseconds shutdown_grace{8000};   // in-flight requests may finish within this
-  size_t max_pipelined = 16;                        // requests read ahead of the one being answered
+  // Wait for the first byte of a new connection (idle_timeout applies once one has arrived).
+  std::chrono::milliseconds first_byte_timeout{10000};
+  std::chrono::milliseconds shutdown_grace{8000};  // in-flight requests may finish within this
+  size_t max_pipelined = 16;                       // requests read ahead of the one being answered
   bool access_log = true;          // one JSON line per request to the "access" spdlog logger
   compress::Settings compression;  // response compression; validated by Create()
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -28,8 +29,16 @@ using std::chrono::steady_clock;
 // bug shows up as a failed assertion rather than a hung test.
 class Client {
  public:
-  explicit Client(uint16_t port, milliseconds receive_timeout = milliseconds(5000)) {
+  // `source`: the loopback address to connect from (any 127.x.y.z works on Linux).
+  explicit Client(uint16_t port, milliseconds receive_timeout = milliseconds(5000),
+                  const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &local.sin_addr);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -478,6 +487,56 @@ TEST_F(ServerTest, ResponseHeadersAreSanitised) {
   EXPECT_EQ(response.Header("content-length"), "1");
 }
 
+TEST_F(ServerTest, EveryResponseSaysNosniff) {
+  settings_.max_connections = 1;
+  Add("GET", "/sniffy", [](Request&) {
+    Response response = Text("x");
+    response.headers.Add("X-Content-Type-Options", "sniff-away");
+    return response;
+  });
+  StartServer();
+  Client client(port());
+  Client::Response ok = client.Request(Get("/hello"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.Header("x-content-type-options"), "nosniff");
+  Client::Response missing = client.Request(Get("/nope"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.Header("x-content-type-options"), "nosniff");
+  Client::Response own = client.Request(Get("/sniffy"));
+  EXPECT_EQ(own.Header("x-content-type-options"), "nosniff");  // the handler's copy is dropped
+  Client over_cap(port());
+  Client::Response rejected = over_cap.Request(Get("/hello"));
+  EXPECT_EQ(rejected.status, 503);
+  EXPECT_EQ(rejected.Header("x-content-type-options"), "nosniff");
+  Client::Response garbage = client.Request("NOT HTTP\r\n\r\n");
+  EXPECT_EQ(garbage.status, 400);
+  EXPECT_EQ(garbage.Header("x-content-type-options"), "nosniff");
+}
+
+TEST_F(ServerTest, AnswersToAuthorizedRequestsArePrivateUnlessTheySayOtherwise) {
+  Add("GET", "/no-store", [](Request&) {
+    Response response = Text("secret");
+    response.headers.Set("Cache-Control", "no-store");
+    return response;
+  });
+  Add("GET", "/unchanged", [](Request&) {
+    Response response;
+    response.status = 304;
+    response.headers.Set("ETag", "\"v1\"");
+    return response;
+  });
+  StartServer();
+  Client client(port());
+  const std::string auth = "Authorization: Bearer abc\r\n";
+  EXPECT_EQ(client.Request(Get("/hello", auth)).Header("cache-control"), "private");
+  Client::Response not_modified = client.Request(Get("/unchanged", auth));
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.Header("cache-control"), "private");
+  EXPECT_EQ(client.Request(Get("/nope", auth)).Header("cache-control"), "private");
+  EXPECT_EQ(client.Request(Get("/no-store", auth)).Header("cache-control"), "no-store");
+  EXPECT_EQ(client.Request(Get("/hello")).Header("cache-control"), "");
+}
+
 TEST_F(ServerTest, SlowClientIsDisconnectedAfterHeaderTimeout) {
   settings_.header_timeout = milliseconds(300);
   StartServer();
@@ -559,6 +618,72 @@ TEST_F(ServerTest, ExpectContinueGetsAnInterimResponse) {
   EXPECT_EQ(response.body, "{}");
 }
 
+// A client that pipelines "Expect: 100-continue" requests (bodies included) and never reads the
+// answers. Small socket buffers on its side make the server's send side fill within a few hundred
+// requests. Each trial ends when the server stops reading from it, which happens when one of its
+// writes finds the buffers full; when that write is an interim 100 Continue, a blocking write
+// would pin the server's only I/O thread. Which write meets the full buffer depends on byte
+// counts, so the body length varies per trial (on a blocking write, a trial hangs the server
+// about one time in five).
+class NonReadingContinueClient {
+ public:
+  NonReadingContinueClient(uint16_t port, size_t body_bytes) : body_(body_bytes, '7') {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 2048;  // before connect, so the advertised window is small too
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~NonReadingContinueClient() { ::close(fd_); }
+
+  // Sends requests until the server has not taken a byte for `quiet`; false if it never stalls.
+  bool SendUntilTheServerStopsReading(milliseconds quiet, milliseconds limit) {
+    if (!connected_) return false;
+    const std::string request =
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: " +
+        std::to_string(body_.size()) + "\r\n\r\n" + body_;
+    const auto deadline = steady_clock::now() + limit;
+    std::string_view rest = request;
+    while (steady_clock::now() < deadline) {
+      const ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        rest.remove_prefix(static_cast<size_t>(n));
+        if (rest.empty()) rest = request;
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      pollfd pfd{fd_, POLLOUT, 0};
+      if (::poll(&pfd, 1, static_cast<int>(quiet.count())) == 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string body_;
+};
+
+TEST_F(ServerTest, ContinueToAClientThatStopsReadingDoesNotBlockTheIoThread) {
+  settings_.io_threads = 1;
+  settings_.blocking_threads = 0;
+  settings_.max_pipelined = 1;  // one request at a time, so every one gets its own 100 Continue
+  StartServer();
+  for (size_t trial = 0; trial < 32; ++trial) {
+    NonReadingContinueClient stuck(port(), 1 + trial * 7);
+    ASSERT_TRUE(stuck.SendUntilTheServerStopsReading(milliseconds(50), milliseconds(10000)))
+        << "trial " << trial;
+    Client other(port(), milliseconds(3000));
+    ASSERT_EQ(other.Request(Get("/hello")).status, 200) << "trial " << trial;
+    // Closing `stuck` with unread data resets it, which would also free a blocked thread.
+  }
+}
+
 TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
   settings_.max_connections = 2;
   StartServer();
@@ -585,6 +710,80 @@ TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
   }
   EXPECT_EQ(status, 200);
   EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_total", "").Value() >= 1, true);
+}
+
+TEST_F(ServerTest, ConnectionsOverThePerAddressCapGet503) {
+  settings_.max_connections_per_address = 2;
+  StartServer();
+  auto first = std::make_unique<Client>(port());
+  Client second(port());
+  ASSERT_EQ(first->Request(Get("/hello")).status, 200);
+  ASSERT_EQ(second.Request(Get("/hello")).status, 200);
+
+  Client third(port());
+  Client::Response rejected = third.Request(Get("/hello"));
+  EXPECT_EQ(rejected.status, 503);
+  EXPECT_EQ(ErrorCode(rejected), "UNAVAILABLE");
+  EXPECT_EQ(rejected.Header("connection"), "close");
+  EXPECT_EQ(rejected.Header("retry-after"), "1");
+  EXPECT_TRUE(third.ClosedByPeer());
+  EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_per_address_total", "").Value(),
+            1u);
+  EXPECT_EQ(registry_->GetCounter("hasivu_http_rejected_connections_total", "").Value(), 0u);
+
+  // Another address has slots of its own.
+  Client elsewhere(port(), milliseconds(5000), "127.0.0.2");
+  ASSERT_TRUE(elsewhere.connected());
+  EXPECT_EQ(elsewhere.Request(Get("/hello")).status, 200);
+
+  // A slot frees up once a connection goes away (the close is noticed asynchronously).
+  first.reset();
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
+    Client again(port());
+    status = again.Request(Get("/hello")).status;
+    if (status != 200) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ServerTest, ExemptPeersAreHeldToTheGlobalCapOnly) {
+  settings_.max_connections_per_address = 1;
+  settings_.per_address_exempt = {*ParseIpRange("127.0.0.1/32")};
+  StartServer();
+  Client proxy_a(port()), proxy_b(port());
+  EXPECT_EQ(proxy_a.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(proxy_b.Request(Get("/hello")).status, 200);
+  Client other(port(), milliseconds(5000), "127.0.0.2");
+  Client other_again(port(), milliseconds(5000), "127.0.0.2");
+  EXPECT_EQ(other.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(other_again.Request(Get("/hello")).status, 503);
+}
+
+TEST_F(ServerTest, PerAddressCapOfZeroMeansNoCap) {
+  settings_.max_connections_per_address = 0;
+  settings_.max_connections = 3;
+  StartServer();
+  Client a(port()), b(port()), c(port());
+  EXPECT_EQ(a.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(b.Request(Get("/hello")).status, 200);
+  EXPECT_EQ(c.Request(Get("/hello")).status, 200);
+}
+
+TEST_F(ServerTest, SilentNewConnectionIsClosedAfterTheFirstByteTimeout) {
+  settings_.first_byte_timeout = milliseconds(300);
+  settings_.idle_timeout = milliseconds(60000);
+  StartServer();
+  Client silent(port());
+  const auto start = steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByPeer());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(4000));
+
+  // Once a request has been served, the keep-alive wait is idle_timeout again.
+  Client served(port());
+  ASSERT_EQ(served.Request(Get("/hello")).status, 200);
+  std::this_thread::sleep_for(milliseconds(900));
+  EXPECT_EQ(served.Request(Get("/fast")).body, "fast");
 }
 
 TEST_F(ServerTest, ThrowingHandlerGives500WithoutLeakingTheMessage) {
@@ -700,6 +899,14 @@ TEST_F(ServerTest, AccessLogDoesNotDisturbServing) {
 TEST_F(ServerTest, InvalidSettingsAndBindFailures) {
   ServerSettings bad = settings_;
   bad.max_connections = 0;
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+  bad = settings_;
+  bad.max_connections_per_address = -1;
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+  bad = settings_;
+  bad.first_byte_timeout = milliseconds(0);
   EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
             StatusCode::kInvalidArgument);
   bad = settings_;
