@@ -1,5 +1,7 @@
 #include "api/auth.h"
 
+#include <sodium.h>
+
 #include "api/envelope.h"
 
 namespace hasivu::api {
@@ -15,6 +17,29 @@ std::optional<std::string_view> BearerToken(const http::Request& request) {
   std::string_view token = value.substr(7);
   if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
   return token;
+}
+
+namespace {
+
+std::array<unsigned char, 32> TokenDigest(std::string_view token) {
+  static_assert(crypto_generichash_BYTES == 32);
+  std::array<unsigned char, 32> out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
+  return out;
+}
+
+}  // namespace
+
+ConfiguredToken::ConfiguredToken(std::string_view token)
+    : configured_(!token.empty()), digest_(TokenDigest(token)) {}
+
+bool ConfiguredToken::Matches(const http::Request& request) const {
+  if (!configured_) return false;
+  const std::optional<std::string_view> bearer = BearerToken(request);
+  if (!bearer) return false;
+  const std::array<unsigned char, 32> presented = TokenDigest(*bearer);
+  return sodium_memcmp(presented.data(), digest_.data(), digest_.size()) == 0;
 }
 
 TokenAuthenticator::TokenAuthenticator(std::shared_ptr<const domain::AuthService> auth)

@@ -9,6 +9,7 @@
 #ifndef HASIVU_API_AUTH_H_
 #define HASIVU_API_AUTH_H_
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -23,6 +24,22 @@ namespace hasivu::api {
 // The token of "Authorization: Bearer <token>": scheme case-insensitive, exactly one space, a
 // non-empty token without spaces. nullopt when absent or malformed.
 std::optional<std::string_view> BearerToken(const http::Request& request);
+
+// A bearer token fixed by configuration (the metrics and monitoring tokens). Only its digest is
+// kept, and a request's token is digested too, so the comparison is constant-time whatever the
+// lengths: neither the length nor a matching prefix shows in the response time. An empty token
+// is "not configured" and matches nothing. Thread-safety: immutable, safe concurrently.
+class ConfiguredToken {
+ public:
+  explicit ConfiguredToken(std::string_view token);
+  bool configured() const { return configured_; }
+  // Whether `request` carries "Authorization: Bearer <this token>".
+  bool Matches(const http::Request& request) const;
+
+ private:
+  bool configured_ = false;
+  std::array<unsigned char, 32> digest_{};
+};
 
 // Authenticator over AuthService::Authenticate (token, then session state).
 class TokenAuthenticator : public Authenticator {

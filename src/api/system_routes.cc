@@ -1,27 +1,11 @@
 #include "api/system_routes.h"
 
-#include <sodium.h>
-
-#include <array>
-#include <optional>
 #include <string_view>
 
 #include "api/auth.h"
 #include "api/envelope.h"
 
 namespace hasivu::api {
-namespace {
-
-using TokenDigest = std::array<unsigned char, crypto_generichash_BYTES>;
-
-TokenDigest Digest(std::string_view token) {
-  TokenDigest out{};
-  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(token.data()),
-                     token.size(), nullptr, 0);
-  return out;
-}
-
-}  // namespace
 
 Status RegisterSystemRoutes(http::Router& router, SystemRoutesDeps deps) {
   RETURN_IF_ERROR(router.Add("GET", "/healthz",
@@ -44,32 +28,26 @@ Status RegisterSystemRoutes(http::Router& router, SystemRoutesDeps deps) {
                              {.blocking = true, .name = "readyz"}));
 
   metrics::Registry* registry = deps.registry;
-  std::optional<TokenDigest> token;
-  if (!deps.metrics_token.empty()) token = Digest(deps.metrics_token);
+  const ConfiguredToken token(deps.metrics_token);
   const bool enabled = deps.metrics_enabled;
-  RETURN_IF_ERROR(router.Add(
-      "GET", "/metrics",
-      [registry, token, enabled](http::Request& req) {
-        if (!enabled) return Error(req, 403, "FORBIDDEN", "The metrics endpoint is disabled");
-        if (token) {
-          std::optional<std::string_view> bearer = BearerToken(req);
-          // Digests compared in constant time: neither the token's length nor a matching
-          // prefix shows in the response time.
-          const bool allowed =
-              bearer && sodium_memcmp(Digest(*bearer).data(), token->data(), token->size()) == 0;
-          if (!allowed) {
-            http::Response r =
-                Error(req, 401, "UNAUTHENTICATED", "A valid metrics token is required");
-            r.headers.Set("WWW-Authenticate", "Bearer");
-            return r;
-          }
-        }
-        http::Response r;
-        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        r.body = registry ? registry->RenderPrometheus() : std::string();
-        return r;
-      },
-      {.blocking = false, .name = "metrics"}));
+  RETURN_IF_ERROR(
+      router.Add("GET", "/metrics",
+                 [registry, token, enabled](http::Request& req) {
+                   if (!enabled) {
+                     return Error(req, 403, "FORBIDDEN", "The metrics endpoint is disabled");
+                   }
+                   if (token.configured() && !token.Matches(req)) {
+                     http::Response r =
+                         Error(req, 401, "UNAUTHENTICATED", "A valid metrics token is required");
+                     r.headers.Set("WWW-Authenticate", "Bearer");
+                     return r;
+                   }
+                   http::Response r;
+                   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                   r.body = registry ? registry->RenderPrometheus() : std::string();
+                   return r;
+                 },
+                 {.blocking = false, .name = "metrics"}));
   return Status::Ok();
 }
 

@@ -176,17 +176,7 @@ StatusOr<AuthResult> AuthService::Register(const Registration& r, const ClientIn
   const std::string last_name(TrimAscii(r.last_name));
   const std::string phone(TrimAscii(r.phone));
   const std::string school_id(TrimAscii(r.school_id));
-  std::vector<FieldIssue> issues;
-  if (std::string issue = EmailIssue(email); !issue.empty()) issues.push_back({"email", issue});
-  if (std::string issue = PasswordIssue(r.password); !issue.empty()) {
-    issues.push_back({"password", issue});
-  }
-  if (std::string issue = NameIssue(first_name); !issue.empty()) {
-    issues.push_back({"firstName", issue});
-  }
-  if (std::string issue = NameIssue(last_name); !issue.empty()) {
-    issues.push_back({"lastName", issue});
-  }
+  std::vector<FieldIssue> issues = NewAccountIssues(email, r.password, first_name, last_name);
   if (!phone.empty()) {
     if (std::string issue = PhoneIssue(phone); !issue.empty()) issues.push_back({"phone", issue});
   }

@@ -1,6 +1,7 @@
 #include "domain/auth_validation.h"
 
 #include <cstdint>
+#include <utility>
 
 namespace hasivu::domain {
 namespace {
@@ -120,6 +121,20 @@ std::string PhoneIssue(std::string_view phone) {
   }
   if (digits < 7) return "must contain at least 7 digits";
   return "";
+}
+
+std::vector<FieldIssue> NewAccountIssues(std::string_view normalized_email,
+                                         std::string_view password, std::string_view first_name,
+                                         std::string_view last_name) {
+  std::vector<FieldIssue> issues;
+  const std::pair<const char*, std::string> checks[] = {{"email", EmailIssue(normalized_email)},
+                                                        {"password", PasswordIssue(password)},
+                                                        {"firstName", NameIssue(first_name)},
+                                                        {"lastName", NameIssue(last_name)}};
+  for (const auto& [field, issue] : checks) {
+    if (!issue.empty()) issues.push_back({field, issue});
+  }
+  return issues;
 }
 
 }  // namespace hasivu::domain

@@ -31,6 +31,12 @@ std::string NameIssue(std::string_view name);
 // An optional phone: 7-20 characters of digits, '+', spaces and dashes with at least 7 digits.
 std::string PhoneIssue(std::string_view phone);
 
+// The issues of a new account's normalised email, password and trimmed names, in that order,
+// with the API's field names (email, password, firstName, lastName). Empty when all are fine.
+std::vector<FieldIssue> NewAccountIssues(std::string_view normalized_email,
+                                         std::string_view password, std::string_view first_name,
+                                         std::string_view last_name);
+
 // Trims ASCII whitespace.
 std::string_view TrimAscii(std::string_view s);
 

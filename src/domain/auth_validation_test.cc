@@ -59,6 +59,18 @@ TEST(AuthValidationTest, NamesAndPhones) {
   EXPECT_NE(PhoneIssue(std::string(21, '1')), "");
 }
 
+TEST(AuthValidationTest, NewAccountIssuesNameEachBadFieldInOrder) {
+  EXPECT_TRUE(NewAccountIssues("a@school.example", "Str0ng-Pass!", "Asha", "Rao").empty());
+  const std::vector<FieldIssue> issues = NewAccountIssues("nope", "weak", "", "Rao");
+  ASSERT_EQ(issues.size(), 3u);
+  EXPECT_EQ(issues[0].field, "email");
+  EXPECT_EQ(issues[1].field, "password");
+  EXPECT_EQ(issues[2].field, "firstName");
+  EXPECT_EQ(issues[0].issue, EmailIssue("nope"));
+  EXPECT_EQ(NewAccountIssues("a@school.example", "Str0ng-Pass!", "Asha", "").at(0).field,
+            "lastName");
+}
+
 TEST(SessionStateCacheTest, EntriesExpireAndRevocationWins) {
   SessionStateCache cache(std::chrono::milliseconds(5000), 4);
   const auto t0 = std::chrono::steady_clock::time_point(std::chrono::seconds(100));

@@ -13,17 +13,8 @@ StatusOr<CreatedAdmin> CreateAdmin(store::Database& db, const NewAdmin& admin,
   const std::string email = NormalizeEmail(admin.email);
   const std::string first_name(TrimAscii(admin.first_name));
   const std::string last_name(TrimAscii(admin.last_name));
-  std::vector<FieldIssue> issues;
-  if (std::string issue = EmailIssue(email); !issue.empty()) issues.push_back({"email", issue});
-  if (std::string issue = PasswordIssue(admin.password); !issue.empty()) {
-    issues.push_back({"password", issue});
-  }
-  if (std::string issue = NameIssue(first_name); !issue.empty()) {
-    issues.push_back({"firstName", issue});
-  }
-  if (std::string issue = NameIssue(last_name); !issue.empty()) {
-    issues.push_back({"lastName", issue});
-  }
+  const std::vector<FieldIssue> issues =
+      NewAccountIssues(email, admin.password, first_name, last_name);
   if (!issues.empty()) return ValidationError("The admin account is invalid", issues);
 
   const PasswordHasher hasher(password);
