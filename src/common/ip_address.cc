@@ -27,8 +27,12 @@ std::optional<IpAddress> ParseIpAddress(std::string_view text) {
   if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
     text = text.substr(1, text.size() - 2);
   }
-  // inet_pton wants a C string; longer text cannot be an address anyway.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  // inet_pton wants a C string; longer text cannot be an address anyway, and a NUL inside would
+  // cut it short ("10.0.0.1\0junk" read as 10.0.0.1).
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   char buf[INET6_ADDRSTRLEN] = {};
   text.copy(buf, text.size());
   IpAddress ip;

@@ -21,6 +21,8 @@ TEST(IpAddressTest, ParsesV4V6AndTreatsMappedV6AsV4) {
   EXPECT_FALSE(ParseIpAddress("example.org").has_value());
   EXPECT_FALSE(ParseIpAddress("192.0.2.7, 10.0.0.1").has_value());
   EXPECT_FALSE(ParseIpAddress(std::string(200, '1')).has_value());
+  // A NUL would end inet_pton's C string early: the text is not an address.
+  EXPECT_FALSE(ParseIpAddress(std::string_view("10.0.0.1\0junk", 13)).has_value());
 }
 
 TEST(IpAddressTest, ClientKeyGroupsV6ByItsSlash64) {

@@ -10,6 +10,9 @@
 // A zone (scope id, "fe80::1%eth0") is ignored. Every address of a group gives the same string,
 // and groups of different families never collide, so the result can key a map.
 //
+// Implemented by common/ip_address.h's ClientKeyOfAddress, which the throttles key on, so a
+// connection cap and a throttle always agree on who a client is.
+//
 // Thread-safety: a pure function, safe concurrently.
 #ifndef HASIVU_HTTP_PEER_ADDRESS_H_
 #define HASIVU_HTTP_PEER_ADDRESS_H_
