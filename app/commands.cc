@@ -1,9 +1,11 @@
 #include "app/commands.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "api/context.h"
@@ -96,12 +97,20 @@ StatusOr<store::DatabasePtr> OpenAndMigrate(const std::string& url, int pool_siz
   return db;
 }
 
+// Writes `content` to `path`, readable by its owner only: the fixtures hold every demo login.
 Status WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return UnavailableError("cannot write " + path);
-  out << content;
-  out.close();
-  if (!out) return UnavailableError("cannot write " + path);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return UnavailableError("cannot write " + path + ": " + std::strerror(errno));
+  // An existing file keeps its mode through O_CREAT: narrow it too.
+  bool ok = ::fchmod(fd, 0600) == 0;
+  for (size_t off = 0; ok && off < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) off += static_cast<size_t>(n);
+  }
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return UnavailableError("cannot write " + path);
   return Status::Ok();
 }
 
@@ -157,6 +166,16 @@ int RunServe(const Config& config) {
     return ConfigError(InvalidArgumentError(
         "production mode: the database has no accounts; create the first admin with `hasivu admin "
         "create --store <url> --email <email>` (password on stdin), then start again"));
+  }
+  if (*any_user && cfg.mode == Mode::kProduction) {
+    auto demo = domain::HoldsDemoAccounts(**db);
+    if (!demo.ok()) return RuntimeError("inspect store", demo.status());
+    if (*demo) {
+      return ConfigError(InvalidArgumentError(
+          "production mode: the database holds the demo data set's accounts "
+          "(@demo.hasivu.test), whose logins were printed and written to fixtures.json; use a "
+          "database that was never seeded"));
+    }
   }
   if (!*any_user) {
     spdlog::info("empty database: seeding the demo data set");
@@ -313,10 +332,12 @@ StatusOr<std::string> ReadPassword(const std::string& file) {
   if (file != "-") return ReadSecretFile("--password-file", file);
   const bool terminal = isatty(STDIN_FILENO) == 1;
   termios saved{};
-  if (terminal && tcgetattr(STDIN_FILENO, &saved) == 0) {
+  // Restored only if it was read: writing back a zeroed termios would break the terminal.
+  const bool echo_off = terminal && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (terminal) std::fprintf(stderr, "password for the new admin: ");
+  if (echo_off) {
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    std::fprintf(stderr, "password for the new admin: ");
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
   }
   std::string password;
@@ -326,10 +347,8 @@ StatusOr<std::string> ReadPassword(const std::string& file) {
     password.push_back(static_cast<char>(ch));
     if (password.size() > kMaxBytes) break;
   }
-  if (terminal) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-    std::fprintf(stderr, "\n");
-  }
+  if (echo_off) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  if (terminal) std::fprintf(stderr, "\n");
   if (!password.empty() && password.back() == '\n') password.pop_back();
   if (!password.empty() && password.back() == '\r') password.pop_back();
   if (password.empty()) return InvalidArgumentError("no password on standard input");

@@ -209,6 +209,12 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
   }
   r.payments_simulator =
       pay.gateway == domain::GatewayKind::kSimulated && r.mode == Mode::kDevelopment;
+  if (pay.gateway == domain::GatewayKind::kRazorpay && r.mode == Mode::kProduction &&
+      pay.key_id == kPlaceholderRazorpayKeyId) {
+    return InvalidArgumentError(
+        "--razorpay-key-id: production needs the account's own key id, not the built-in "
+        "placeholder");
+  }
   if (pay.gateway == domain::GatewayKind::kRazorpay &&
       (pay.key_id.empty() || pay.key_secret.empty() || pay.webhook_secret.empty())) {
     return InvalidArgumentError(

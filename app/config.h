@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cache/redis/redis_cache.h"
@@ -28,6 +29,9 @@ struct ListenAddress {
 // "HOST:PORT" or "[V6]:PORT". Port 0 is allowed (pick a free one). Errors are one line.
 StatusOr<ListenAddress> ParseListen(std::string_view text);
 
+// The key id of development's simulated checkout; production with Razorpay needs a real one.
+inline constexpr std::string_view kPlaceholderRazorpayKeyId = "rzp_test_hasivu";
+
 struct Config {
   std::string listen = "127.0.0.1:8080";  // --listen / HASIVU_LISTEN
   std::string store;             // --store / HASIVU_STORE; empty = sqlite:<data dir>/hasivu.db
@@ -43,11 +47,11 @@ struct Config {
   bool access_log = true;            // --access-log / HASIVU_ACCESS_LOG
   int db_pool_size = 8;              // --db-pool-size / HASIVU_DB_POOL_SIZE (PostgreSQL)
   std::string gateway = "simulated";  // --gateway / HASIVU_GATEWAY: simulated | razorpay
-  std::string razorpay_key_id = "rzp_test_hasivu";  // HASIVU_RAZORPAY_KEY_ID
-  std::string razorpay_key_secret;                  // HASIVU_RAZORPAY_KEY_SECRET
-  std::string razorpay_webhook_secret;              // HASIVU_RAZORPAY_WEBHOOK_SECRET
-  std::string razorpay_key_secret_file;             // HASIVU_RAZORPAY_KEY_SECRET_FILE
-  std::string razorpay_webhook_secret_file;         // HASIVU_RAZORPAY_WEBHOOK_SECRET_FILE
+  std::string razorpay_key_id = std::string(kPlaceholderRazorpayKeyId);  // HASIVU_RAZORPAY_KEY_ID
+  std::string razorpay_key_secret;           // HASIVU_RAZORPAY_KEY_SECRET
+  std::string razorpay_webhook_secret;       // HASIVU_RAZORPAY_WEBHOOK_SECRET
+  std::string razorpay_key_secret_file;      // HASIVU_RAZORPAY_KEY_SECRET_FILE
+  std::string razorpay_webhook_secret_file;  // HASIVU_RAZORPAY_WEBHOOK_SECRET_FILE
   // --allow-simulated-payments / HASIVU_ALLOW_SIMULATED_PAYMENTS: production mode refuses the
   // simulated gateway unless this is set (a staging run), and then says so loudly.
   bool allow_simulated_payments = false;

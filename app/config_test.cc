@@ -187,6 +187,7 @@ TEST_F(ConfigTest, ProductionRequiresASecret) {
   Config c;
   c.mode = "production";
   c.gateway = "razorpay";
+  c.razorpay_key_id = "rzp_live_school1";
   c.razorpay_key_secret = "ks";
   c.razorpay_webhook_secret = "ws";
   EXPECT_FALSE(Resolve(c, 2).ok());
@@ -267,6 +268,11 @@ TEST_F(ConfigTest, ProductionRefusesTheSimulatedGatewayUnlessAllowed) {
   c.gateway = "razorpay";
   c.razorpay_key_secret = "ks";
   c.razorpay_webhook_secret = "ws";
+  // The built-in key id is development's placeholder: production needs the account's own.
+  auto placeholder = Resolve(c, 2);
+  ASSERT_FALSE(placeholder.ok());
+  EXPECT_EQ(placeholder.status().message().rfind("--razorpay-key-id: production needs", 0), 0u);
+  c.razorpay_key_id = "rzp_live_school1";
   auto real = Resolve(c, 2);
   ASSERT_TRUE(real.ok()) << real.status().ToString();
   EXPECT_FALSE(real->simulated_payments_in_production);
@@ -305,6 +311,7 @@ TEST_F(SecretFileTest, SecretsComeFromFilesWithoutTheTrailingNewline) {
   Config c;
   c.mode = "production";
   c.gateway = "razorpay";
+  c.razorpay_key_id = "rzp_live_school1";
   c.jwt_secret_file = Write("jwt", jwt + "\n");
   c.razorpay_key_secret_file = Write("key", "key-secret\r\n");
   c.razorpay_webhook_secret_file = Write("hook", "webhook-secret");

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "api/auth.h"
+#include "api/client_address.h"
 #include "api/envelope.h"
 #include "api/routes.h"
 #include "domain/monitoring_service.h"
@@ -112,7 +113,7 @@ http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
   }
 
   domain::RfidRequestInfo info{.request_id = request.request_id,
-                               .ip_address = request.remote_address,
+                               .ip_address = ClientAddress(request, ctx.trusted_proxies),
                                .user_agent = std::string(request.headers.Get("User-Agent"))};
   StatusOr<domain::RfidVerifyResult> result = service.Verify(principal, input, info);
   if (!result.ok()) return ErrorFromStatus(request, result.status());

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "store/maintenance.h"
+#include "store/users_repo.h"
 
 namespace hasivu::domain {
 namespace {
@@ -1255,6 +1256,15 @@ StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& setti
   RETURN_IF_ERROR(restored);
   RETURN_IF_ERROR(store::UpdatePlannerStatistics(db));
   return report;
+}
+
+StatusOr<bool> HoldsDemoAccounts(store::Database& db) {
+  bool holds = false;
+  RETURN_IF_ERROR(db.Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(holds, store::AnyUserWithEmailSuffix(c, kDomain));
+    return Status::Ok();
+  }));
+  return holds;
 }
 
 std::string FixturesJson(const SeedReport& report) {

@@ -31,12 +31,12 @@
 //
 // Passwords: every account gets a password of the register policy ("Hasivu!" + 12 alphanumerics
 // + "9a") drawn from the OS random source (libsodium) on each seeding, never from the seed: no
-// two installations share a login, and none can be derived from the code. Accounts listed in the fixtures are hashed with their own
-// password under `SeedSettings::password` (default: libsodium's minimum argon2id parameters,
-// which login accepts and re-hashes). To keep `medium` and `large` fast, accounts NOT listed in
-// the fixtures (parents beyond the first 200 per school and their children) share one hash of a
-// random password drawn from a cryptographic source at seeding time: nobody knows it, so those
-// accounts cannot log in.
+// two installations share a login, and none can be derived from the code. Accounts listed in the
+// fixtures are hashed with their own password under `SeedSettings::password` (default: libsodium's
+// minimum argon2id parameters, which login accepts and re-hashes). To keep `medium` and `large`
+// fast, accounts NOT listed in the fixtures (parents beyond the first 200 per school and their
+// children) share one hash of a random password drawn from a cryptographic source at seeding time:
+// nobody knows it, so those accounts cannot log in.
 //
 // Loading: everything goes through the database's BulkLoader (SQLite: big transactions of one
 // prepared INSERT; PostgreSQL: COPY); the tables' non-unique secondary indexes are deferred
@@ -141,6 +141,10 @@ struct SeedReport {
 // kFailedPrecondition, nothing written). kInvalidArgument for an unknown size or invalid password
 // settings; store errors are passed on (a failure midway leaves the rows already committed).
 StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& settings, Clock& clock);
+
+// Whether `db` holds accounts of a demo data set (their emails end in "@demo.hasivu.test"): their
+// logins were printed and written to a fixtures file, so a production start refuses them.
+StatusOr<bool> HoldsDemoAccounts(store::Database& db);
 
 // The fixtures file (demo-data.md): {"baseDate","admin","schools":[...]}, compact JSON.
 std::string FixturesJson(const SeedReport& report);

@@ -333,15 +333,17 @@ StatusOr<VerificationView> PaymentService::Verify(const Principal& caller,
   if (!IsSuccess(payment->status)) {
     return Refused("the payment is " + payment->status + ", not captured", "PAYMENT_NOT_CAPTURED");
   }
-  StatusOr<Applied> applied = ApplyCaptured(
-      in.razorpay_order_id, *payment, in.razorpay_signature, caller.user_id,
-      /*enforce_expiry=*/true, request_id, "verify", captured_here ? "explicit" : "gateway");
+  // Once this call has taken the money, a payment order that expired during the capture is
+  // honoured, as the webhook honours it: refusing it would keep money for an unpaid order.
+  StatusOr<Applied> applied =
+      ApplyCaptured(in.razorpay_order_id, *payment, in.razorpay_signature, caller.user_id,
+                    /*enforce_expiry=*/!captured_here, request_id, "verify",
+                    captured_here ? "explicit" : "gateway");
   if (!applied.ok()) {
-    // The order changed between the capture and this transaction (e.g. cancelled): the money is
-    // taken for an order that will not be served.
+    // The order changed between the capture and this transaction (e.g. cancelled, or paid by
+    // another payment): the money is taken for an order that will not be served.
     if (captured_here) {
-      spdlog::error("payment {} of {} captured but not recorded ({}): needs an operator (refund)",
-                    payment->id, in.razorpay_order_id, applied.status().ToString());
+      RefundUnappliedCapture(*payment, *po, applied.status(), caller.user_id, request_id, "verify");
     }
     return applied.status();
   }
@@ -607,10 +609,13 @@ StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body
     // Business refusals are final for the gateway too: acknowledge so it stops retrying.
     if (code == StatusCode::kAlreadyExists || code == StatusCode::kFailedPrecondition ||
         code == StatusCode::kNotFound) {
-      // A captured payment that cannot be applied (e.g. a second payment of a paid order) needs
-      // an operator (refund): say so loudly.
+      // A captured payment that cannot be applied (a second payment of a paid order, an order
+      // cancelled meanwhile) is money kept for nothing: it goes back.
       spdlog::warn("webhook {} for payment {} of {} not applied: {}", out.event, payment.id,
                    payment.order_id, applied.status().ToString());
+      if (code != StatusCode::kNotFound && payment.status == "captured") {
+        RefundUnappliedCapture(payment, *po, applied.status(), "", request_id, "webhook");
+      }
       return out;
     }
     return applied.status();
@@ -658,10 +663,57 @@ Status PaymentService::CaptureAuthorized(payments::GatewayPayment* payment,
                                          {"gatewayPaymentId", payment->id},
                                          {"amount", po.amount_paise},
                                          {"currency", po.currency},
-                                         {"error", s.message().substr(0, 300)},
+                                         {"error", Utf8Truncated(s.message(), 300)},
                                          {"source", source}}),
             actor_id, request_id);
   return Refused("the gateway refused to capture the payment", "PAYMENT_NOT_CAPTURED");
+}
+
+void PaymentService::RefundUnappliedCapture(const payments::GatewayPayment& payment,
+                                            const store::PaymentOrderRow& po, const Status& why,
+                                            const std::string& actor_id,
+                                            std::string_view request_id, std::string_view source) {
+  // Only money no order of ours holds: a payment recorded anywhere is refunded through its
+  // order (RefundCancelledOrder), never here.
+  std::optional<store::PaymentTransactionRow> recorded;
+  Status read = db_->Read([&](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(recorded, store::FindTransactionByGatewayPaymentId(c, payment.id));
+    return Status::Ok();
+  });
+  if (!read.ok() || recorded) {
+    if (!read.ok()) {
+      spdlog::error("payment {} of {} captured but not recorded ({}); not refunded: {}", payment.id,
+                    po.gateway_order_id, why.ToString(), read.ToString());
+    }
+    return;
+  }
+  payments::RefundRequest request;
+  request.payment_id = payment.id;
+  request.amount_paise = po.amount_paise;
+  // Idempotent on the receipt: a second attempt for this payment finds the first refund.
+  request.receipt = "unapplied-" + payment.id.substr(0, 28);
+  request.notes = {{"orderId", po.order_id}, {"reason", "capture_not_applied"}};
+  StatusOr<payments::GatewayRefund> refund = gateway_->RefundPayment(request);
+  json::object changes{{"paymentOrderId", po.id},
+                       {"gatewayOrderId", po.gateway_order_id},
+                       {"gatewayPaymentId", payment.id},
+                       {"amount", po.amount_paise},
+                       {"currency", po.currency},
+                       {"why", Utf8Truncated(why.message(), 300)},
+                       {"source", source}};
+  if (refund.ok()) {
+    changes["refundId"] = refund->id;
+    changes["refundStatus"] = refund->status;
+    AuditOnly(po.order_id, "capture_refunded", json::serialize(changes), actor_id, request_id);
+    return;
+  }
+  spdlog::error(
+      "payment {} of {} captured but not recorded ({}) and its refund failed: {}; "
+      "refund it by hand",
+      payment.id, po.gateway_order_id, why.ToString(), refund.status().ToString());
+  changes["error"] = Utf8Truncated(refund.status().message(), 300);
+  changes["reason"] = "capture_not_applied";
+  AuditOnly(po.order_id, "refund_failed", json::serialize(changes), actor_id, request_id);
 }
 
 void PaymentService::AuditOnly(const std::string& order_id, std::string_view action,
@@ -797,7 +849,7 @@ StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view or
               json::serialize(json::object{{"gatewayPaymentId", t->gateway_payment_id},
                                            {"amount", left},
                                            {"currency", t->currency},
-                                           {"error", s.message().substr(0, 300)},
+                                           {"error", Utf8Truncated(s.message(), 300)},
                                            {"reason", "order_cancelled"}}),
               actor_id, request_id);
   };

@@ -157,6 +157,14 @@ class PaymentService {
   StatusOr<bool> ApplyRefund(const payments::GatewayRefund& refund, std::string_view reason,
                              const std::string& actor_id, std::string_view request_id,
                              std::string_view source);
+  // For a captured `payment` of `po` that could not be recorded (`why`: its order was cancelled
+  // or paid by another payment meanwhile) and is recorded nowhere: refunds it in full at the
+  // gateway (idempotent on a receipt of the payment's) and audits "capture_refunded", or
+  // "refund_failed" with an error log for an operator. Never fails the caller's answer.
+  void RefundUnappliedCapture(const payments::GatewayPayment& payment,
+                              const store::PaymentOrderRow& po, const Status& why,
+                              const std::string& actor_id, std::string_view request_id,
+                              std::string_view source);
   // One audit row on its own (outcomes that change nothing else).
   void AuditOnly(const std::string& order_id, std::string_view action,
                  const std::string& changes_json, const std::string& actor_id,

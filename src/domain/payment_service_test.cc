@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <atomic>
 #include <boost/json.hpp>
 #include <mutex>
@@ -42,6 +44,7 @@ class FaultyGateway : public payments::Gateway {
   StatusOr<payments::GatewayPayment> CapturePayment(std::string_view id, int64_t amount,
                                                     std::string_view currency) override {
     ++capture_calls;
+    if (during_capture) during_capture();
     if (!capture_error.ok()) return capture_error;
     return inner_.CapturePayment(id, amount, currency);
   }
@@ -67,7 +70,9 @@ class FaultyGateway : public payments::Gateway {
   }
 
   Status capture_error;  // answered by CapturePayment while not OK
-  Status refund_error;   // answered by RefundPayment while not OK
+  // Runs inside CapturePayment, before the capture: what happens while the gateway works.
+  std::function<void()> during_capture;
+  Status refund_error;  // answered by RefundPayment while not OK
   std::atomic<int> capture_calls{0};
   std::atomic<int> refund_calls{0};
   bool refund_fails_at_bank = false;  // RefundPayment answers a new refund in status failed
@@ -458,6 +463,52 @@ TEST_F(PaymentServiceTest, AuthorizedPaymentOfACancelledOrderIsNotCaptured) {
   EXPECT_EQ(verified.status().reason(), "ORDER_NOT_PAYABLE");
   EXPECT_EQ(manual_gateway_.capture_calls.load(), 0);
   EXPECT_EQ(manual_gateway_.FetchPayment(checkout->payment_id)->status, "authorized");
+}
+
+// The money was taken, then the order could not take it (cancelled while the gateway captured):
+// it goes back at once, once, and the ledger holds nothing of it.
+TEST_F(PaymentServiceTest, CaptureOfAnOrderCancelledMeanwhileIsRefunded) {
+  const std::string order = NewOrder(4500);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok());
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  manual_gateway_.during_capture = [&] {
+    Exec("UPDATE orders SET status = 'cancelled' WHERE id = $1", {order});
+  };
+  auto verified = manual_service_->Verify(Parent(), Input(*checkout), "v1");
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.status().reason(), "ORDER_NOT_PAYABLE");
+  EXPECT_EQ(manual_gateway_.capture_calls.load(), 1);
+  ASSERT_EQ(manual_gateway_.refund_calls.load(), 1);
+  EXPECT_EQ(manual_gateway_.receipts.at(0).rfind("unapplied-", 0), 0u);
+  EXPECT_EQ(AuditField(order, "capture_refunded", "gatewayPaymentId"), checkout->payment_id);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_transactions", {}), 0);
+  EXPECT_EQ(OrderField(order, "payment_status"), "pending");
+  ExpectLedgerBalances();
+
+  // A retry neither captures nor refunds again.
+  manual_gateway_.during_capture = nullptr;
+  EXPECT_FALSE(manual_service_->Verify(Parent(), Input(*checkout), "v2").ok());
+  EXPECT_EQ(manual_gateway_.capture_calls.load(), 1);
+  EXPECT_EQ(manual_gateway_.refund_calls.load(), 1);
+}
+
+// Once this server has taken the money, a payment order that expired during the capture is
+// honoured (as a webhook would honour it), not answered 410 with the money kept.
+TEST_F(PaymentServiceTest, PaymentOrderExpiringDuringTheCaptureIsStillRecorded) {
+  const std::string order = NewOrder(4500);
+  auto po = manual_service_->CreatePaymentOrder(Parent(), order, std::nullopt);
+  ASSERT_TRUE(po.ok());
+  auto checkout = manual_gateway_.SimulateCheckout(po->payment_order.gateway_order_id, true);
+  ASSERT_TRUE(checkout.ok());
+  manual_gateway_.during_capture = [&] { clock_.Advance(std::chrono::hours(2)); };
+  auto verified = manual_service_->Verify(Parent(), Input(*checkout), "v1");
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(OrderField(order, "payment_status"), "paid");
+  EXPECT_EQ(AuditField(order, "payment_captured", "capture"), "explicit");
+  EXPECT_EQ(manual_gateway_.refund_calls.load(), 0);
+  ExpectLedgerBalances();
 }
 
 TEST_F(PaymentServiceTest, AuthorizedWebhookCapturesThenRecords) {

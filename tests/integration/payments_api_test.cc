@@ -645,23 +645,31 @@ TYPED_TEST(PaymentsApiTest, RazorpayCaptureOutageIs503AndTheRetryCaptures) {
   const std::string gid = this->NewGatewayOrder(o);
   const std::string pay = this->Standin()->Pay(gid, "authorized");
   const Checkout c{gid, pay, payments::CheckoutSignature(kKeySecret, gid, pay)};
-  this->Standin()->FailNext(100, 503);
+  auto captures_of = [&] {
+    size_t n = 0;
+    for (const auto& req : this->Standin()->requests()) {
+      n += req.method == "POST" && req.target == "/v1/payments/" + pay + "/capture";
+    }
+    return n;
+  };
+  // Only the captures fail: the payment's fetch (a GET) answers, so the outage is the capture's.
+  this->Standin()->FailNext(100, 503, "POST");
   ApiResponse r = this->Verify(o.token, c);
   this->Standin()->FailNext(0);
   EXPECT_EQ(r.status, 503) << r.body;
   this->ExpectCleanError(r);
   EXPECT_EQ(this->GetOrder(o.token, o.id).at("paymentStatus").as_string(), "pending");
+  const size_t failed_captures = captures_of();
+  EXPECT_GE(failed_captures, 1u);
+  EXPECT_EQ(this->Standin()->payment_status(pay), "authorized");
   // The answer of the first capture is lost: the retry still confirms, and captures once.
   this->Standin()->LoseNextAnswers(1, "POST");  // the capture
   r = this->Verify(o.token, c);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(this->Standin()->payment_status(pay), "captured");
   EXPECT_EQ(this->GetOrder(o.token, o.id).at("paymentStatus").as_string(), "paid");
-  size_t captures = 0;
-  for (const auto& req : this->Standin()->requests()) {
-    captures += req.method == "POST" && req.target == "/v1/payments/" + pay + "/capture";
-  }
-  EXPECT_EQ(captures, 2u);  // the lost one and its retry, which found it captured
+  // The lost one and its retry, which found it captured.
+  EXPECT_EQ(captures_of(), failed_captures + 2u);
 }
 
 TYPED_TEST(PaymentsApiTest, CancellingAPaidOrderRefundsItOnce) {

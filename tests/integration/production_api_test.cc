@@ -31,6 +31,7 @@ class ProductionTest : public ::testing::Test {
   // Secrets through the environment, as docs/operations.md tells operators to pass them.
   static std::map<std::string, std::string> ProductionEnv() {
     return {{"HASIVU_JWT_SECRET", kJwtSecret},
+            {"HASIVU_RAZORPAY_KEY_ID", "rzp_live_productiontest"},
             {"HASIVU_RAZORPAY_KEY_SECRET", "production-test-key-secret"},
             {"HASIVU_RAZORPAY_WEBHOOK_SECRET", "production-test-webhook-secret"}};
   }
@@ -177,6 +178,26 @@ TEST_F(ProductionTest, TheSimulatedGatewayIsRefusedAndWhenAllowedTheSimulatorIsN
   EXPECT_EQ(simulate.status, 404) << simulate.body;
   EXPECT_EQ(Parse(simulate.body).at("error").at("code").as_string(), "NOT_FOUND");
   EXPECT_EQ(staging.StopWith(SIGTERM), 0) << staging.Stderr();
+}
+
+// A database once started in development holds the demo accounts, whose logins were printed and
+// written to a file: production refuses it.
+TEST_F(ProductionTest, ADatabaseSeededInDevelopmentIsRefused) {
+  {
+    ServerProcess development({"--store", store_->url(), "--data-dir", store_->data_dir(),
+                               "--log-level", "warn", "--access-log", "false", "--argon2-opslimit",
+                               "1", "--argon2-memlimit-kib", "8"});
+    ASSERT_TRUE(development.started()) << development.Stderr();
+    EXPECT_EQ(development.StopWith(SIGTERM), 0);
+  }
+  // The fixtures hold every demo login: readable by their owner only.
+  const fs::perms mode = fs::status(store_->data_dir() + "/fixtures.json").permissions();
+  EXPECT_EQ(mode & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  ASSERT_EQ(AdminCreate(kAdminEmail, kAdminPassword).exit_code, 0);
+  const CommandResult r = Serve({"--gateway", "razorpay"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  ExpectOneLine(r);
+  EXPECT_NE(r.err.find("demo"), std::string::npos) << r.err;
 }
 
 // Development keeps the demo seed, but no two installations share a login.

@@ -359,5 +359,26 @@ TEST_F(RfidApiTest, ValidationErrorsNameTheField) {
   ExpectNoInternals(broken);
 }
 
+// Behind a trusted reverse proxy the delivery's audit row names the client the proxy forwarded
+// for, as sessions do, not the proxy.
+class RfidBehindAProxyTest : public RfidApiTest {
+ public:
+  static void SetUpTestSuite() {
+    SetServerOptions({"--trusted-proxies", "127.0.0.1"}, {});
+    ApiSuite::SetUpTestSuite();
+  }
+};
+
+TEST_F(RfidBehindAProxyTest, TheAuditRecordsTheForwardedClientAddress) {
+  const json::value student = ScannableStudent(1, kReady);
+  ApiResponse r = Call("POST", "/api/v1/rfid/verify", Login(Kitchen(1)),
+                       Body(Str(student, "cardNumber"), {{"readerId", Reader(1)}}),
+                       {"X-Forwarded-For: 203.0.113.9", "X-Request-Id: rfid-behind-proxy-1"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Sql("SELECT ip_address FROM audit_logs WHERE action = 'rfid_delivery_verified' AND "
+                "request_id = 'rfid-behind-proxy-1'"),
+            "203.0.113.9");
+}
+
 }  // namespace
 }  // namespace hasivu::testing

@@ -15,6 +15,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/utf8.h"
+
 namespace hasivu::payments {
 
 namespace asio = boost::asio;
@@ -78,8 +80,16 @@ Status RejectedStatus(const RazorpayGateway::HttpAnswer& a) {
   json::value v = json::parse(a.body, ec);
   if (!ec && v.is_object()) {
     if (const json::value* e = v.as_object().if_contains("error"); e && e->is_object()) {
-      description = StringField(e->as_object(), "description").substr(0, 200);
+      description = Utf8Truncated(StringField(e->as_object(), "description"), 200);
     }
+  }
+  // Throttling (429), a timeout (408) or our own credentials refused (401, 403) say nothing of
+  // the request itself: it may succeed later, or once an operator fixes the keys. Taken as a
+  // final refusal, a payment.authorized webhook would be acknowledged and its authorization left
+  // to lapse; as unavailable, the webhook is answered 503 and delivered again.
+  if (a.status == 401 || a.status == 403 || a.status == 408 || a.status == 429) {
+    return UnavailableError("razorpay answered HTTP " + std::to_string(a.status) +
+                            (description.empty() ? "" : ": " + description));
   }
   return Status(StatusCode::kFailedPrecondition,
                 "razorpay refused the request (HTTP " + std::to_string(a.status) + ")" +

@@ -86,15 +86,17 @@ TEST_F(RazorpayGatewayTest, UnknownPaymentIsNotFoundAndOddIdsNeverReachTheWire) 
   EXPECT_EQ(standin_.requests().size(), before);
 }
 
-TEST_F(RazorpayGatewayTest, AuthFailureIsRejectedWithoutRetry) {
+// Our credentials refused is no verdict on the request: unavailable (503, a webhook delivered
+// again) until an operator fixes the keys, but not retried at once either.
+TEST_F(RazorpayGatewayTest, AuthFailureIsUnavailableWithoutRetry) {
   GatewaySettings s = Settings();
   s.key_secret = "wrong";
   auto gateway = Make(s);
   ASSERT_TRUE(gateway);
   auto order = gateway->CreateOrder(Req(4500, "INR"));
   ASSERT_FALSE(order.ok());
-  EXPECT_EQ(order.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(order.status().reason(), "GATEWAY_REJECTED");
+  EXPECT_EQ(order.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(order.status().message().find("401"), std::string::npos);
   EXPECT_EQ(order.status().message().find("wrong"), std::string::npos);  // no secret in text
   EXPECT_EQ(standin_.requests().size(), 1u);
 }
@@ -225,6 +227,23 @@ TEST_F(RazorpayGatewayTest, CaptureIsRetriedAfterATransientFailure) {
   auto captured = gateway->CapturePayment(pay, 4500, "INR");
   ASSERT_TRUE(captured.ok()) << captured.status().ToString();
   EXPECT_EQ(CountRequests(standin_, "POST", "/v1/payments/" + pay + "/capture"), 2u);
+  EXPECT_EQ(standin_.payment_status(pay), "captured");
+}
+
+// A throttled capture must stay retryable: taken as a refusal, the payment.authorized webhook
+// would be acknowledged and the authorization left to lapse.
+TEST_F(RazorpayGatewayTest, ThrottledCaptureIsUnavailableNotARefusal) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  const std::string pay = PaidOrder(*gateway, standin_, "authorized");
+  standin_.FailNext(1, 429, "POST");
+  auto captured = gateway->CapturePayment(pay, 4500, "INR");
+  ASSERT_FALSE(captured.ok());
+  EXPECT_EQ(captured.status().code(), StatusCode::kUnavailable) << captured.status().ToString();
+  EXPECT_EQ(standin_.payment_status(pay), "authorized");
+  // The retry captures it.
+  captured = gateway->CapturePayment(pay, 4500, "INR");
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
   EXPECT_EQ(standin_.payment_status(pay), "captured");
 }
 
