@@ -91,10 +91,13 @@ Status RejectedStatus(const RazorpayGateway::HttpAnswer& a) {
     return UnavailableError("razorpay answered HTTP " + std::to_string(a.status) +
                             (description.empty() ? "" : ": " + description));
   }
+  // The reason marks a Status as written for clients, but the description is Razorpay's own
+  // text: the context takes the mark off, so it can only ever reach the log.
   return Status(StatusCode::kFailedPrecondition,
-                "razorpay refused the request (HTTP " + std::to_string(a.status) + ")" +
+                "refused the request (HTTP " + std::to_string(a.status) + ")" +
                     (description.empty() ? "" : ": " + description),
-                "GATEWAY_REJECTED");
+                "GATEWAY_REJECTED")
+      .WithContext("razorpay");
 }
 
 // Runs the queued asynchronous operation to completion; the stream's own expiry bounds it.

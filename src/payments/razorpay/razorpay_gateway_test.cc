@@ -126,6 +126,9 @@ TEST_F(RazorpayGatewayTest, FourHundredIsNotRetried) {
   standin_.FailNext(1, 400);
   auto order = gateway->CreateOrder(Req(4500, "INR"));
   EXPECT_EQ(order.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(order.status().reason(), "GATEWAY_REJECTED");
+  // It carries Razorpay's own text: never a client message, even with a reason.
+  EXPECT_FALSE(order.status().message_is_for_client());
   EXPECT_EQ(standin_.requests().size(), 1u);
 }
 
