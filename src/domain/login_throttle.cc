@@ -59,13 +59,23 @@ void SlidingWindowCounter::Evict(Shard& shard, ThrottleTime now) {
     return kv.second.empty() || kv.second.back() <= cutoff;
   });
   if (shard.keys.size() < max_keys_per_shard_) return;
+  // A key at its limit is never dropped: else a flood of fresh keys (new emails, new /64s) would
+  // flush a victim's lock-out. Only keys below the limit make room; blocked ones each cost `max_`
+  // failures, so what they can add beyond the bound is paid for in full.
+  const auto blocked = [this, cutoff](const std::deque<ThrottleTime>& times) {
+    return times.size() >= static_cast<size_t>(max_) && times.front() > cutoff;
+  };
   std::vector<ThrottleTime> last;
   last.reserve(shard.keys.size());
-  for (const auto& kv : shard.keys) last.push_back(kv.second.back());
+  for (const auto& kv : shard.keys) {
+    if (!blocked(kv.second)) last.push_back(kv.second.back());
+  }
+  if (last.empty()) return;
   auto mid = last.begin() + static_cast<std::ptrdiff_t>(last.size() / 2);
   std::nth_element(last.begin(), mid, last.end());
   const ThrottleTime cut = *mid;
-  std::erase_if(shard.keys, [cut](const auto& kv) { return kv.second.back() <= cut; });
+  std::erase_if(shard.keys,
+                [&](const auto& kv) { return !blocked(kv.second) && kv.second.back() <= cut; });
 }
 
 void SlidingWindowCounter::Record(std::string_view key, ThrottleTime now) {

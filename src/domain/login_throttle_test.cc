@@ -81,6 +81,18 @@ TEST(SlidingWindowCounterTest, MemoryStaysBoundedAndStaleKeysAreEvicted) {
   EXPECT_GT(c2.RetryAfter("hot", T(101)).count(), 0);
 }
 
+// Issue 19 review: fresh keys (new emails, new /64s) must not flush a key that is locked out.
+TEST(SlidingWindowCounterTest, ABlockedKeySurvivesAFloodOfFreshKeys) {
+  SlidingWindowCounter counter(2, seconds(900), /*max_keys_per_shard=*/4);
+  counter.Record("victim", T(0));
+  counter.Record("victim", T(0));
+  ASSERT_GT(counter.RetryAfter("victim", T(1)).count(), 0);
+  for (int i = 0; i < 2000; ++i) counter.Record("spray" + std::to_string(i), T(1 + i % 100));
+  EXPECT_GT(counter.RetryAfter("victim", T(200)).count(), 0);
+  // Memory stays bounded: only keys at their limit may sit beyond the per-shard bound.
+  EXPECT_LE(counter.KeysForTest(), 16u * 4u + 1u);
+}
+
 TEST(SlidingWindowCounterTest, KeepsOnlyTheNewestMaxInstantsPerKey) {
   SlidingWindowCounter counter(3, seconds(60));
   for (int i = 0; i < 1000; ++i) counter.Record("k", T(0));
