@@ -15,7 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # services the tests start on loopback, and tools the tests and benchmarks use
   postgresql postgresql-client redis-server redis-tools sqlite3 tzdata
-  curl wrk hyperfine procps
+  curl wrk hyperfine procps python3
 )
 
 missing=()

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the release build with -Werror (all labels, with PostgreSQL and
-# Redis started on loopback by scripts/services.sh), then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the cache tests under ThreadSanitizer, and a
-# bounded libFuzzer run of the Accept-Encoding parser. Called by `./hasivu.sh test` after install.
+# Checks the layering of includes (scripts/check_layers.sh), then builds and runs every test: the
+# release build with -Werror (all labels, with PostgreSQL and Redis started on loopback by
+# scripts/services.sh), then the unit tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, the cache tests under ThreadSanitizer, and a bounded libFuzzer run
+# of the Accept-Encoding parser. Called by `./hasivu.sh test` after install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== layering: every include follows scripts/layers.conf (and a deliberate violation is caught)"
+scripts/check_layers.sh
+scripts/check_layers.sh --self-test
+echo "== migrations: the committed SQL of each dialect is what gen.py makes of the templates"
+python3 src/store/migrations/gen.py --check
 
 echo "== build (ci preset: release, -Werror)"
 cmake --preset ci >/dev/null

@@ -46,7 +46,13 @@ DIALECTS = {
 
 
 def main():
+    # --check: write nothing; exit 1 when a committed file differs from what the template gives
+    # (the test command runs this, so an edit to one without the other cannot land).
+    check = sys.argv[1:] == ['--check']
+    if sys.argv[1:] and not check:
+        sys.exit('usage: gen.py [--check]')
     here = pathlib.Path(__file__).resolve().parent
+    stale = []
     for template in sorted((here / 'template').glob('*.sql.in')):
         text = template.read_text()
         for dialect, rules in DIALECTS.items():
@@ -57,7 +63,16 @@ def main():
                 sys.exit(f'{template.name}: unexpanded token for {dialect}')
             header = (f'-- GENERATED from template/{template.name} by gen.py for {dialect}; '
                       'edit the template.\n')
-            (here / dialect / template.name[:-3]).write_text(header + out)
+            target = here / dialect / template.name[:-3]
+            if not check:
+                target.write_text(header + out)
+            elif not target.exists() or target.read_text() != header + out:
+                stale.append(str(target.relative_to(here)))
+    if stale:
+        sys.exit('gen.py --check: not what the templates give (run gen.py and commit): ' +
+                 ', '.join(stale))
+    if check:
+        print('gen.py --check: every generated migration matches its template')
 
 
 if __name__ == '__main__':
