@@ -1,5 +1,5 @@
 // GET /openapi.json: the OpenAPI 3.1 document of docs/openapi.json, embedded into the binary at
-// build time (src/api/slice_rfid.cmake), served as is. No authentication, no database.
+// build time (cmake/embed_openapi.cmake), served as is. No authentication, no database.
 #include "api/routes.h"
 
 namespace hasivu::api {

@@ -1,4 +1,4 @@
-// SQL of the payments slice: payment orders, gateway payments (payment_transactions), their
+// SQL of payments: payment orders, gateway payments (payment_transactions), their
 // refunds (payment_refunds), and the order/audit rows a payment changes. Typed functions over a
 // Connection so the domain can compose them inside one Database::Write() transaction; portable SQL
 // for SQLite and PostgreSQL.
