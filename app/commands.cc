@@ -36,6 +36,7 @@
 #include "metrics/metrics.h"
 #include "store/migrations.h"
 #include "store/open_database.h"
+#include "store/timed_database.h"
 
 #ifndef HASIVU_VERSION
 #define HASIVU_VERSION "0.0.0"
@@ -205,7 +206,7 @@ int RunServe(const Config& config) {
   // this holder.
   auto server_holder = std::make_shared<http::Server*>(nullptr);
   // Every database call of the API is timed for the dashboard's query percentiles.
-  domain::TimedDatabase timed_database(database, *registry);
+  store::TimedDatabase timed_database(database, *registry);
   api::ApiContext api_context;
   api_context.db = &timed_database;
   api_context.clock = &SystemClock();

@@ -15,6 +15,7 @@
 #include "cache/cache.h"
 #include "common/time_util.h"
 #include "domain/monitoring_service.h"
+#include "store/timed_database.h"
 
 namespace hasivu::api {
 namespace {
@@ -253,10 +254,10 @@ Status RegisterMonitoringRoutes(http::Router& router, ApiContext& ctx) {
                                      .database_timed_globally = false};
   std::shared_ptr<store::Database> timed;
   store::Database* db = ctx.db;
-  if (dynamic_cast<domain::TimedDatabase*>(ctx.db) != nullptr) {
+  if (dynamic_cast<store::TimedDatabase*>(ctx.db) != nullptr) {
     info.database_timed_globally = true;
   } else {
-    timed = std::make_shared<domain::TimedDatabase>(ctx.db, *ctx.registry);
+    timed = std::make_shared<store::TimedDatabase>(ctx.db, *ctx.registry);
     db = timed.get();
   }
   auto service = std::make_shared<domain::MonitoringService>(*ctx.registry, db, std::move(info),

@@ -14,6 +14,7 @@
 #include "api/routes.h"
 #include "domain/monitoring_service.h"
 #include "domain/rfid_service.h"
+#include "store/timed_database.h"
 
 namespace hasivu::api {
 namespace {
@@ -129,8 +130,8 @@ Status RegisterRfidRoutes(http::Router& router, ApiContext& ctx) {
   // Timed for the dashboard's database numbers unless the app already times every route.
   std::shared_ptr<store::Database> timed;
   store::Database* db = ctx.db;
-  if (ctx.registry != nullptr && dynamic_cast<domain::TimedDatabase*>(ctx.db) == nullptr) {
-    timed = std::make_shared<domain::TimedDatabase>(ctx.db, *ctx.registry);
+  if (ctx.registry != nullptr && dynamic_cast<store::TimedDatabase*>(ctx.db) == nullptr) {
+    timed = std::make_shared<store::TimedDatabase>(ctx.db, *ctx.registry);
     db = timed.get();
   }
   auto service = std::make_shared<domain::RfidService>(db, ctx.clock, ctx.read_cache);

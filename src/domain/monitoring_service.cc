@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/timed_database.h"
+
 namespace hasivu::domain {
 namespace {
 
@@ -16,11 +18,6 @@ constexpr std::string_view kLatencyHelp =
     "HTTP request latency from complete head to response ready";
 constexpr std::string_view kClasses[4] = {"2xx", "3xx", "4xx", "5xx"};
 
-constexpr std::string_view kDbOpsName = "hasivu_db_operation_duration_seconds";
-constexpr std::string_view kDbOpsHelp =
-    "Database operations (one Read or Write callback, including the wait for a connection)";
-constexpr std::string_view kDbSlowName = "hasivu_db_slow_operations_total";
-constexpr std::string_view kDbSlowHelp = "Database operations slower than 100 ms";
 constexpr std::string_view kDbPingName = "hasivu_db_ping_duration_seconds";
 constexpr std::string_view kDbPingHelp = "Database ping round trips";
 
@@ -63,34 +60,6 @@ Alarm MakeAlarm(std::string name, std::optional<double> value, double threshold)
 
 }  // namespace
 
-TimedDatabase::TimedDatabase(store::Database* inner, metrics::Registry& registry)
-    : inner_(inner),
-      operations_(registry.GetHistogram(kDbOpsName, kDbOpsHelp, {}, 1e-6)),
-      slow_(registry.GetCounter(kDbSlowName, kDbSlowHelp)) {}
-
-void TimedDatabase::Observe(steady_clock::time_point start) {
-  const auto elapsed = steady_clock::now() - start;
-  operations_.Record(
-      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
-  if (elapsed > kSlowOperation) slow_.Add();
-}
-
-Status TimedDatabase::Read(const std::function<Status(store::Connection&)>& fn) {
-  const auto start = steady_clock::now();
-  Status s = inner_->Read(fn);
-  Observe(start);
-  return s;
-}
-
-Status TimedDatabase::Write(const std::function<Status(store::Connection&)>& fn) {
-  const auto start = steady_clock::now();
-  Status s = inner_->Write(fn);
-  Observe(start);
-  return s;
-}
-
-Status TimedDatabase::Ping() { return inner_->Ping(); }
-
 std::vector<MonitoredFunction> TenFunctions() {
   return {{"auth-register", {}},         {"auth-login", {}},      {"users-get", {}},
           {"menus-daily", {}},           {"orders-list", {}},     {"orders-create", {}},
@@ -122,8 +91,8 @@ MonitoringService::MonitoringService(metrics::Registry& registry, store::Databas
     : registry_(registry),
       db_(db),
       info_(std::move(info)),
-      db_operations_(registry.GetHistogram(kDbOpsName, kDbOpsHelp, {}, 1e-6)),
-      db_slow_(registry.GetCounter(kDbSlowName, kDbSlowHelp)),
+      db_operations_(store::TimedDatabase::OperationsOf(registry)),
+      db_slow_(store::TimedDatabase::SlowOperationsOf(registry)),
       db_ping_(registry.GetHistogram(kDbPingName, kDbPingHelp, {}, 1e-6)) {
   for (MonitoredFunction& f : functions) {
     Series s;

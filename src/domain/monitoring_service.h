@@ -9,9 +9,9 @@
 //              p50/p95/p99 from hasivu_http_request_duration_seconds{route} (all methods).
 //              Registry::Get* returns the series the server records into (same name and
 //              labels), so the numbers are live; functions not routed report `routed=false`.
-//   database   TimedDatabase (below) records every Read/Write it runs into
-//              hasivu_db_operation_duration_seconds (one callback = one operation, including the
-//              wait for a connection) and counts operations over kSlowOperation in
+//   database   store::TimedDatabase (store/timed_database.h) records every Read/Write it runs
+//              into hasivu_db_operation_duration_seconds (one callback = one operation, including
+//              the wait for a connection) and counts operations over store::kSlowOperation in
 //              hasivu_db_slow_operations_total. queryP95Ms is that histogram's p95 (nullopt
 //              before the first operation). Pool from Database::Stats().
 //   compression the HTTP server's compression series (http/server.h), summed over br, zstd and
@@ -43,31 +43,6 @@
 #include "store/database.h"
 
 namespace hasivu::domain {
-
-// Database operations slower than this count as slow.
-inline constexpr std::chrono::milliseconds kSlowOperation{100};
-
-// A Database that times every Read/Write/Ping into the registry (see above) and forwards to
-// `inner`, which must outlive it. Thread-safe like the inner database.
-class TimedDatabase : public store::Database {
- public:
-  TimedDatabase(store::Database* inner, metrics::Registry& registry);
-  store::Dialect dialect() const override { return inner_->dialect(); }
-  Status Read(const std::function<Status(store::Connection&)>& fn) override;
-  Status Write(const std::function<Status(store::Connection&)>& fn) override;
-  Status Ping() override;
-  store::PoolStats Stats() const override { return inner_->Stats(); }
-  StatusOr<std::unique_ptr<store::BulkLoader>> NewBulkLoader() override {
-    return inner_->NewBulkLoader();
-  }
-  store::Database* inner() const { return inner_; }
-
- private:
-  void Observe(std::chrono::steady_clock::time_point start);
-  store::Database* inner_;
-  metrics::Histogram& operations_;
-  metrics::Counter& slow_;
-};
 
 // One of the ten functions and the HTTP methods its routes answer.
 struct MonitoredFunction {

@@ -8,6 +8,7 @@
 
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
+#include "store/timed_database.h"
 
 namespace hasivu::domain {
 namespace {
@@ -39,7 +40,7 @@ class MonitoringServiceTest : public ::testing::Test {
       if (f.name == "orders-list") f.methods = {"GET"};
       if (f.name == "orders-create") f.methods = {"POST"};
     }
-    timed_ = std::make_unique<TimedDatabase>(&db_->db(), *registry_);
+    timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *registry_);
     return std::make_unique<MonitoringService>(*registry_, timed_.get(), std::move(info),
                                                std::move(functions));
   }
@@ -54,7 +55,7 @@ class MonitoringServiceTest : public ::testing::Test {
 
   std::unique_ptr<store::testing::TestDatabase> db_;
   metrics::RegistryPtr registry_;
-  std::unique_ptr<TimedDatabase> timed_;
+  std::unique_ptr<store::TimedDatabase> timed_;
 };
 
 TEST_F(MonitoringServiceTest, EndpointsSumTheServersSeries) {
