@@ -471,10 +471,9 @@ class OrderRoutes {
     };
     StatusOr<domain::CreatedOrder> created = service_.Create(p, in, idempotency, render);
     if (!created.ok()) return ErrorFromStatus(request, created.status());
-    boost::system::error_code ec;
-    json::value data = json::parse(created->body, ec);
-    if (ec) return ErrorFromStatus(request, InternalError("stored order response is not JSON"));
-    http::Response r = Success(request, std::move(data), static_cast<unsigned>(created->status));
+    // The body is the data as rendered above (or as stored for a replay): sent as it is.
+    http::Response r =
+        SuccessSerialized(request, created->body, static_cast<unsigned>(created->status));
     r.headers.Set("Location", "/api/v1/orders/" + created->order_id);
     if (created->replayed) r.headers.Set("Idempotent-Replayed", "true");
     return r;
