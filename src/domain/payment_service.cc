@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/ids.h"
+#include "common/retry.h"
 #include "common/time_util.h"
 #include "common/utf8.h"
 #include "domain/access.h"
@@ -24,7 +25,10 @@ struct PaymentService::Applied {
 
 namespace {
 
-constexpr int kTransactionAttempts = 3;
+// A transaction that lost a race (kAborted: a concurrent writer won) is run again at once: the
+// other writer has committed, so the next attempt sees its rows.
+constexpr RetryPolicy kTransactionRetry{.max_attempts = 3};
+bool IsAborted(const Status& s) { return s.code() == StatusCode::kAborted; }
 
 Status NotFound(std::string_view what, std::string reason) {
   return Status(StatusCode::kNotFound, std::string(what) + " not found", std::move(reason));
@@ -355,159 +359,169 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(
     const std::string& gateway_order_id, const payments::GatewayPayment& payment,
     const std::string& signature, const std::string& actor_id, bool enforce_expiry,
     std::string_view request_id, std::string_view source, std::string_view capture) {
-  for (int attempt = 1;; ++attempt) {
-    const TimePoint now = clock_->Now();
-    const std::string now_text = FormatRfc3339(now);
-    Applied applied;
-    std::string order_id;
-    Status s = db_->Write([&](store::Connection& c) -> Status {
-      ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
-                       store::FindPaymentOrderByGatewayId(c, gateway_order_id));
-      if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
-      order_id = po->order_id;
-      // Everything below happens under the order's row lock: a concurrent verification or
-      // webhook of this order waits here and then sees this one's committed rows.
-      ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
-      if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
-      ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
-                       store::FindTransactionByGatewayPaymentId(c, payment.id));
-      if (recorded) {
-        if (recorded->payment_order_id != po->id) return AlreadyPaid();
-        applied.failed = recorded->status == "failed";
-        applied.view =
-            VerificationView{.payment_id = recorded->gateway_payment_id,
-                             .order_id = order_id,
-                             .amount_paise = recorded->amount_paise,
-                             .currency = recorded->currency,
-                             .status = "captured",
-                             .verified_at = recorded->captured_at.value_or(recorded->created_at)};
-        return Status::Ok();
-      }
-      ASSIGN_OR_RETURN(std::optional<store::PayableOrder> order,
-                       store::FindPayableOrder(c, order_id));
-      if (!order) return NotFound("order", "ORDER_NOT_FOUND");
-      if (order->payment_status == "paid" || po->status == "paid") return AlreadyPaid();
-      if (enforce_expiry && IsExpired(*po, now)) return Expired();
-      if (order->status != "pending" || order->payment_status == "refunded") {
-        return Refused("the order is " + order->status + "; it can no longer be paid",
-                       "ORDER_NOT_PAYABLE");
-      }
-      store::PaymentTransactionRow t;
-      t.id = NewUuidV7(now);
-      t.gateway_payment_id = payment.id;
-      t.payment_order_id = po->id;
-      t.amount_paise = payment.amount_paise;
-      t.currency = payment.currency;
-      t.status = "captured";
-      t.method = payment.method;
-      t.gateway = po->gateway;
-      t.signature = signature;
-      t.captured_at = now_text;
-      t.created_at = now_text;
-      ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
-      if (!inserted) return AbortedError("payment recorded concurrently");
-      ASSIGN_OR_RETURN(bool marked, store::MarkOrderPaid(c, order_id, now_text));
-      if (!marked) return AlreadyPaid();
-      RETURN_IF_ERROR(store::UpdatePaymentOrderStatus(c, po->id, "paid", now_text, now_text));
-      store::AuditRow audit;
-      audit.id = NewUuidV7(now);
-      audit.entity_type = "order";
-      audit.entity_id = order_id;
-      audit.action = "payment_captured";
-      audit.changes_json = json::serialize(json::object{
-          {"status", json::object{{"from", order->status}, {"to", "confirmed"}}},
-          {"paymentStatus", json::object{{"from", order->payment_status}, {"to", "paid"}}},
-          {"paymentOrderId", po->id},
-          {"gatewayOrderId", gateway_order_id},
-          {"gatewayPaymentId", payment.id},
-          {"amount", payment.amount_paise},
-          {"currency", payment.currency},
-          {"capture", capture},
-          {"source", source}});
-      audit.user_id = actor_id;
-      audit.request_id = std::string(request_id);
-      audit.created_at = now_text;
-      RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
-      applied.changed = true;
-      applied.view = VerificationView{.payment_id = payment.id,
-                                      .order_id = order_id,
-                                      .amount_paise = payment.amount_paise,
-                                      .currency = payment.currency,
-                                      .status = "captured",
-                                      .verified_at = now_text};
-      return Status::Ok();
-    });
-    if (s.code() == StatusCode::kAborted && attempt < kTransactionAttempts) continue;
-    if (!s.ok()) return s;
-    if (applied.changed && on_order_changed_) on_order_changed_(order_id);
-    return applied;
-  }
+  Applied applied;
+  std::string order_id;
+  Status s = RetryStatus(
+      kTransactionRetry,
+      [&](int) {
+        const TimePoint now = clock_->Now();
+        const std::string now_text = FormatRfc3339(now);
+        applied = Applied{};
+        order_id.clear();
+        return db_->Write([&](store::Connection& c) -> Status {
+          ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                           store::FindPaymentOrderByGatewayId(c, gateway_order_id));
+          if (!po || po->order_id.empty())
+            return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+          order_id = po->order_id;
+          // Everything below happens under the order's row lock: a concurrent verification or
+          // webhook of this order waits here and then sees this one's committed rows.
+          ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
+          if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+          ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
+                           store::FindTransactionByGatewayPaymentId(c, payment.id));
+          if (recorded) {
+            if (recorded->payment_order_id != po->id) return AlreadyPaid();
+            applied.failed = recorded->status == "failed";
+            applied.view = VerificationView{
+                .payment_id = recorded->gateway_payment_id,
+                .order_id = order_id,
+                .amount_paise = recorded->amount_paise,
+                .currency = recorded->currency,
+                .status = "captured",
+                .verified_at = recorded->captured_at.value_or(recorded->created_at)};
+            return Status::Ok();
+          }
+          ASSIGN_OR_RETURN(std::optional<store::PayableOrder> order,
+                           store::FindPayableOrder(c, order_id));
+          if (!order) return NotFound("order", "ORDER_NOT_FOUND");
+          if (order->payment_status == "paid" || po->status == "paid") return AlreadyPaid();
+          if (enforce_expiry && IsExpired(*po, now)) return Expired();
+          if (order->status != "pending" || order->payment_status == "refunded") {
+            return Refused("the order is " + order->status + "; it can no longer be paid",
+                           "ORDER_NOT_PAYABLE");
+          }
+          store::PaymentTransactionRow t;
+          t.id = NewUuidV7(now);
+          t.gateway_payment_id = payment.id;
+          t.payment_order_id = po->id;
+          t.amount_paise = payment.amount_paise;
+          t.currency = payment.currency;
+          t.status = "captured";
+          t.method = payment.method;
+          t.gateway = po->gateway;
+          t.signature = signature;
+          t.captured_at = now_text;
+          t.created_at = now_text;
+          ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
+          if (!inserted) return AbortedError("payment recorded concurrently");
+          ASSIGN_OR_RETURN(bool marked, store::MarkOrderPaid(c, order_id, now_text));
+          if (!marked) return AlreadyPaid();
+          RETURN_IF_ERROR(store::UpdatePaymentOrderStatus(c, po->id, "paid", now_text, now_text));
+          store::AuditRow audit;
+          audit.id = NewUuidV7(now);
+          audit.entity_type = "order";
+          audit.entity_id = order_id;
+          audit.action = "payment_captured";
+          audit.changes_json = json::serialize(json::object{
+              {"status", json::object{{"from", order->status}, {"to", "confirmed"}}},
+              {"paymentStatus", json::object{{"from", order->payment_status}, {"to", "paid"}}},
+              {"paymentOrderId", po->id},
+              {"gatewayOrderId", gateway_order_id},
+              {"gatewayPaymentId", payment.id},
+              {"amount", payment.amount_paise},
+              {"currency", payment.currency},
+              {"capture", capture},
+              {"source", source}});
+          audit.user_id = actor_id;
+          audit.request_id = std::string(request_id);
+          audit.created_at = now_text;
+          RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
+          applied.changed = true;
+          applied.view = VerificationView{.payment_id = payment.id,
+                                          .order_id = order_id,
+                                          .amount_paise = payment.amount_paise,
+                                          .currency = payment.currency,
+                                          .status = "captured",
+                                          .verified_at = now_text};
+          return Status::Ok();
+        });
+      },
+      IsAborted);
+  if (!s.ok()) return s;
+  if (applied.changed && on_order_changed_) on_order_changed_(order_id);
+  return applied;
 }
 
 StatusOr<PaymentService::Applied> PaymentService::ApplyFailed(
     const std::string& gateway_order_id, const payments::GatewayPayment& payment,
     const std::string& actor_id, std::string_view request_id, std::string_view source) {
-  for (int attempt = 1;; ++attempt) {
-    const TimePoint now = clock_->Now();
-    const std::string now_text = FormatRfc3339(now);
-    Applied applied;
-    applied.failed = true;
-    std::string order_id;
-    Status s = db_->Write([&](store::Connection& c) -> Status {
-      ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
-                       store::FindPaymentOrderByGatewayId(c, gateway_order_id));
-      if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
-      order_id = po->order_id;
-      ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
-      if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
-      ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
-                       store::FindTransactionByGatewayPaymentId(c, payment.id));
-      if (recorded) {
-        applied.failed = recorded->status == "failed";
-        return Status::Ok();
-      }
-      store::PaymentTransactionRow t;
-      t.id = NewUuidV7(now);
-      t.gateway_payment_id = payment.id;
-      t.payment_order_id = po->id;
-      t.amount_paise = payment.amount_paise;
-      t.currency = payment.currency.empty() ? po->currency : payment.currency;
-      t.status = "failed";
-      t.method = payment.method;
-      t.gateway = po->gateway;
-      t.error_code = Utf8Truncated(payment.error_code, 100);
-      t.error_description = Utf8Truncated(payment.error_description, 500);
-      t.created_at = now_text;
-      ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
-      if (!inserted) return AbortedError("payment recorded concurrently");
-      if (po->status == "created" || po->status == "attempted") {
-        RETURN_IF_ERROR(
-            store::UpdatePaymentOrderStatus(c, po->id, "failed", std::nullopt, now_text));
-      }
-      ASSIGN_OR_RETURN(bool marked, store::MarkOrderPaymentFailed(c, order_id, now_text));
-      store::AuditRow audit;
-      audit.id = NewUuidV7(now);
-      audit.entity_type = "order";
-      audit.entity_id = order_id;
-      audit.action = "payment_failed";
-      audit.changes_json = json::serialize(json::object{{"paymentStatusChanged", marked},
-                                                        {"paymentOrderId", po->id},
-                                                        {"gatewayOrderId", gateway_order_id},
-                                                        {"gatewayPaymentId", payment.id},
-                                                        {"errorCode", t.error_code},
-                                                        {"source", source}});
-      audit.user_id = actor_id;
-      audit.request_id = std::string(request_id);
-      audit.created_at = now_text;
-      RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
-      applied.changed = true;
-      return Status::Ok();
-    });
-    if (s.code() == StatusCode::kAborted && attempt < kTransactionAttempts) continue;
-    if (!s.ok()) return s;
-    if (applied.changed && on_order_changed_) on_order_changed_(order_id);
-    return applied;
-  }
+  Applied applied;
+  std::string order_id;
+  Status s = RetryStatus(
+      kTransactionRetry,
+      [&](int) {
+        const TimePoint now = clock_->Now();
+        const std::string now_text = FormatRfc3339(now);
+        applied = Applied{};
+        order_id.clear();
+        applied.failed = true;
+        return db_->Write([&](store::Connection& c) -> Status {
+          ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                           store::FindPaymentOrderByGatewayId(c, gateway_order_id));
+          if (!po || po->order_id.empty())
+            return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+          order_id = po->order_id;
+          ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
+          if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+          ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
+                           store::FindTransactionByGatewayPaymentId(c, payment.id));
+          if (recorded) {
+            applied.failed = recorded->status == "failed";
+            return Status::Ok();
+          }
+          store::PaymentTransactionRow t;
+          t.id = NewUuidV7(now);
+          t.gateway_payment_id = payment.id;
+          t.payment_order_id = po->id;
+          t.amount_paise = payment.amount_paise;
+          t.currency = payment.currency.empty() ? po->currency : payment.currency;
+          t.status = "failed";
+          t.method = payment.method;
+          t.gateway = po->gateway;
+          t.error_code = Utf8Truncated(payment.error_code, 100);
+          t.error_description = Utf8Truncated(payment.error_description, 500);
+          t.created_at = now_text;
+          ASSIGN_OR_RETURN(bool inserted, store::InsertTransactionIfAbsent(c, t));
+          if (!inserted) return AbortedError("payment recorded concurrently");
+          if (po->status == "created" || po->status == "attempted") {
+            RETURN_IF_ERROR(
+                store::UpdatePaymentOrderStatus(c, po->id, "failed", std::nullopt, now_text));
+          }
+          ASSIGN_OR_RETURN(bool marked, store::MarkOrderPaymentFailed(c, order_id, now_text));
+          store::AuditRow audit;
+          audit.id = NewUuidV7(now);
+          audit.entity_type = "order";
+          audit.entity_id = order_id;
+          audit.action = "payment_failed";
+          audit.changes_json = json::serialize(json::object{{"paymentStatusChanged", marked},
+                                                            {"paymentOrderId", po->id},
+                                                            {"gatewayOrderId", gateway_order_id},
+                                                            {"gatewayPaymentId", payment.id},
+                                                            {"errorCode", t.error_code},
+                                                            {"source", source}});
+          audit.user_id = actor_id;
+          audit.request_id = std::string(request_id);
+          audit.created_at = now_text;
+          RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
+          applied.changed = true;
+          return Status::Ok();
+        });
+      },
+      IsAborted);
+  if (!s.ok()) return s;
+  if (applied.changed && on_order_changed_) on_order_changed_(order_id);
+  return applied;
 }
 
 StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body,
@@ -738,82 +752,87 @@ void PaymentService::AuditOnly(const std::string& order_id, std::string_view act
 StatusOr<bool> PaymentService::ApplyRefund(const payments::GatewayRefund& refund,
                                            std::string_view reason, const std::string& actor_id,
                                            std::string_view request_id, std::string_view source) {
-  for (int attempt = 1;; ++attempt) {
-    const TimePoint now = clock_->Now();
-    const std::string now_text = FormatRfc3339(now);
-    bool changed = false;
-    std::string order_id;
-    Status s = db_->Write([&](store::Connection& c) -> Status {
-      ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> t,
-                       store::FindTransactionByGatewayPaymentId(c, refund.payment_id));
-      if (!t || t->status == "failed") return NotFound("payment", "PAYMENT_NOT_FOUND");
-      ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
-                       store::FindPaymentOrderById(c, t->payment_order_id));
-      if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
-      order_id = po->order_id;
-      ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
-      if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
-      ASSIGN_OR_RETURN(std::optional<store::RefundRow> known,
-                       store::FindRefundByGatewayId(c, refund.id));
-      const std::optional<std::string> processed_at =
-          refund.status == "processed" ? std::optional<std::string>(now_text) : std::nullopt;
-      std::string from = "none";
-      if (known) {
-        // processed and failed are final; a late "pending" never undoes them.
-        if (known->status == refund.status || known->status != "pending") return Status::Ok();
-        from = known->status;
-        RETURN_IF_ERROR(
-            store::UpdateRefundStatus(c, known->id, refund.status, processed_at, now_text));
-      } else {
-        store::RefundRow row;
-        row.id = NewUuidV7(now);
-        row.gateway_refund_id = refund.id;
-        row.payment_transaction_id = t->id;
-        row.amount_paise = refund.amount_paise;
-        row.currency = refund.currency.empty() ? t->currency : refund.currency;
-        row.status = refund.status;
-        row.reason = std::string(reason);
-        row.processed_at = processed_at;
-        row.created_at = now_text;
-        ASSIGN_OR_RETURN(bool inserted, store::InsertRefundIfAbsent(c, row));
-        if (!inserted) return AbortedError("refund recorded concurrently");
-      }
-      bool order_refunded = false;
-      if (refund.status == "processed") {
-        ASSIGN_OR_RETURN(int64_t processed, store::SumRefunds(c, t->id, "processed"));
-        if (processed >= t->amount_paise) {
-          RETURN_IF_ERROR(store::MarkTransactionRefunded(c, t->id, now_text));
-          ASSIGN_OR_RETURN(order_refunded, store::MarkOrderRefunded(c, order_id, now_text));
-        }
-      }
-      store::AuditRow audit;
-      audit.id = NewUuidV7(now);
-      audit.entity_type = "order";
-      audit.entity_id = order_id;
-      audit.action = order_refunded ? "payment_refunded" : "refund_" + refund.status;
-      json::object changes{{"refund", json::object{{"from", from}, {"to", refund.status}}},
-                           {"gatewayRefundId", refund.id},
-                           {"gatewayPaymentId", refund.payment_id},
-                           {"amount", refund.amount_paise},
-                           {"currency", refund.currency},
-                           {"reason", reason},
-                           {"source", source}};
-      if (order_refunded) {
-        changes["paymentStatus"] = json::object{{"from", "paid"}, {"to", "refunded"}};
-      }
-      audit.changes_json = json::serialize(changes);
-      audit.user_id = actor_id;
-      audit.request_id = std::string(request_id);
-      audit.created_at = now_text;
-      RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
-      changed = true;
-      return Status::Ok();
-    });
-    if (s.code() == StatusCode::kAborted && attempt < kTransactionAttempts) continue;
-    if (!s.ok()) return s;
-    if (changed && on_order_changed_) on_order_changed_(order_id);
-    return changed;
-  }
+  bool changed = false;
+  std::string order_id;
+  Status s = RetryStatus(
+      kTransactionRetry,
+      [&](int) {
+        const TimePoint now = clock_->Now();
+        const std::string now_text = FormatRfc3339(now);
+        changed = false;
+        order_id.clear();
+        return db_->Write([&](store::Connection& c) -> Status {
+          ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> t,
+                           store::FindTransactionByGatewayPaymentId(c, refund.payment_id));
+          if (!t || t->status == "failed") return NotFound("payment", "PAYMENT_NOT_FOUND");
+          ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                           store::FindPaymentOrderById(c, t->payment_order_id));
+          if (!po || po->order_id.empty())
+            return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+          order_id = po->order_id;
+          ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
+          if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+          ASSIGN_OR_RETURN(std::optional<store::RefundRow> known,
+                           store::FindRefundByGatewayId(c, refund.id));
+          const std::optional<std::string> processed_at =
+              refund.status == "processed" ? std::optional<std::string>(now_text) : std::nullopt;
+          std::string from = "none";
+          if (known) {
+            // processed and failed are final; a late "pending" never undoes them.
+            if (known->status == refund.status || known->status != "pending") return Status::Ok();
+            from = known->status;
+            RETURN_IF_ERROR(
+                store::UpdateRefundStatus(c, known->id, refund.status, processed_at, now_text));
+          } else {
+            store::RefundRow row;
+            row.id = NewUuidV7(now);
+            row.gateway_refund_id = refund.id;
+            row.payment_transaction_id = t->id;
+            row.amount_paise = refund.amount_paise;
+            row.currency = refund.currency.empty() ? t->currency : refund.currency;
+            row.status = refund.status;
+            row.reason = std::string(reason);
+            row.processed_at = processed_at;
+            row.created_at = now_text;
+            ASSIGN_OR_RETURN(bool inserted, store::InsertRefundIfAbsent(c, row));
+            if (!inserted) return AbortedError("refund recorded concurrently");
+          }
+          bool order_refunded = false;
+          if (refund.status == "processed") {
+            ASSIGN_OR_RETURN(int64_t processed, store::SumRefunds(c, t->id, "processed"));
+            if (processed >= t->amount_paise) {
+              RETURN_IF_ERROR(store::MarkTransactionRefunded(c, t->id, now_text));
+              ASSIGN_OR_RETURN(order_refunded, store::MarkOrderRefunded(c, order_id, now_text));
+            }
+          }
+          store::AuditRow audit;
+          audit.id = NewUuidV7(now);
+          audit.entity_type = "order";
+          audit.entity_id = order_id;
+          audit.action = order_refunded ? "payment_refunded" : "refund_" + refund.status;
+          json::object changes{{"refund", json::object{{"from", from}, {"to", refund.status}}},
+                               {"gatewayRefundId", refund.id},
+                               {"gatewayPaymentId", refund.payment_id},
+                               {"amount", refund.amount_paise},
+                               {"currency", refund.currency},
+                               {"reason", reason},
+                               {"source", source}};
+          if (order_refunded) {
+            changes["paymentStatus"] = json::object{{"from", "paid"}, {"to", "refunded"}};
+          }
+          audit.changes_json = json::serialize(changes);
+          audit.user_id = actor_id;
+          audit.request_id = std::string(request_id);
+          audit.created_at = now_text;
+          RETURN_IF_ERROR(store::InsertAuditLog(c, audit));
+          changed = true;
+          return Status::Ok();
+        });
+      },
+      IsAborted);
+  if (!s.ok()) return s;
+  if (changed && on_order_changed_) on_order_changed_(order_id);
+  return changed;
 }
 
 StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view order_id,

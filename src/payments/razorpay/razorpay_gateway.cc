@@ -12,9 +12,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <thread>
 #include <utility>
 
+#include "common/retry.h"
 #include "common/utf8.h"
 
 namespace hasivu::payments {
@@ -225,30 +225,42 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
   return answer;
 }
 
+namespace {
+
+// Attempts = retries + 1, waits from settings.backoff doubling, with a little jitter so that
+// requests failing together do not hit the gateway together again.
+RetryPolicy RetryPolicyOf(const GatewaySettings& settings, int retries) {
+  return RetryPolicy{.max_attempts = std::max(0, retries) + 1,
+                     .initial_backoff = settings.backoff,
+                     .max_backoff = std::chrono::seconds(30),
+                     .jitter = 0.2};
+}
+
+}  // namespace
+
 StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view method,
                                                             std::string_view path, std::string body,
                                                             int retries) {
   const std::string target = path_prefix_ + std::string(path);
-  std::chrono::milliseconds backoff = settings_.backoff;
-  Status last;
-  for (int attempt = 0; attempt <= std::max(0, retries); ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
-    }
-    StatusOr<HttpAnswer> a = SendOnce(method, target, body);
-    if (!a.ok()) {
-      last = a.status();
-    } else if (a->status >= 500) {
-      last = UnavailableError("razorpay answered HTTP " + std::to_string(a->status));
-    } else {
-      return a;
-    }
-    spdlog::warn("razorpay {} {}: attempt {} failed: {}", method, path, attempt + 1,
-                 last.message());
-  }
-  return UnavailableError("razorpay unavailable after " + std::to_string(std::max(0, retries) + 1) +
-                          " attempts: " + last.message());
+  const RetryPolicy policy = RetryPolicyOf(settings_, retries);
+  // Transport failures and 5xx are retried; any other answer is the gateway's word.
+  StatusOr<HttpAnswer> answer = Retry<HttpAnswer>(
+      policy,
+      [&](int attempt) -> StatusOr<HttpAnswer> {
+        StatusOr<HttpAnswer> a = SendOnce(method, target, body);
+        Status failed = a.ok() ? Status::Ok() : a.status();
+        if (a.ok() && a->status >= 500) {
+          failed = UnavailableError("razorpay answered HTTP " + std::to_string(a->status));
+        }
+        if (failed.ok()) return a;
+        spdlog::warn("razorpay {} {}: attempt {} failed: {}", method, path, attempt + 1,
+                     failed.message());
+        return failed;
+      },
+      [](const Status&) { return true; });
+  if (answer.ok()) return answer;
+  return UnavailableError("razorpay unavailable after " + std::to_string(policy.max_attempts) +
+                          " attempts: " + answer.status().message());
 }
 
 namespace {
@@ -384,40 +396,40 @@ StatusOr<GatewayRefund> RazorpayGateway::RefundPayment(const RefundRequest& requ
   body["notes"] = std::move(notes);
   const std::string receipt = request.receipt.substr(0, 40);
   const std::string path = "/v1/payments/" + request.payment_id + "/refund";
-  std::chrono::milliseconds backoff = settings_.backoff;
-  Status last;
-  for (int attempt = 0; attempt <= std::max(0, settings_.retries); ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
-    }
-    // A refund with this receipt may exist already (an earlier call or attempt whose answer was
-    // lost), and a second POST would refund again while money is left: the list decides first,
-    // and when it cannot be read nothing is sent.
-    StatusOr<std::optional<GatewayRefund>> earlier = FindRefund(request.payment_id, receipt);
-    if (!earlier.ok()) {
-      if (earlier.status().code() == StatusCode::kNotFound) return earlier.status();
-      last = earlier.status();
-      continue;
-    }
-    if (*earlier) return std::move(**earlier);
-    StatusOr<HttpAnswer> a = Send("POST", path, json::serialize(body), /*retries=*/0);
-    if (!a.ok()) {
-      last = a.status();
-      continue;
-    }
-    if (a->status == 404) return NotFoundError("razorpay does not know the payment");
-    if (a->status < 200 || a->status >= 300) return RejectedStatus(*a);
-    ASSIGN_OR_RETURN(json::object o, ParseObject(a->body));
-    GatewayRefund r = RefundOf(o);
-    if (!UsableRefund(r, request.payment_id)) {
-      return UnavailableError("razorpay answered a refund without a usable id or amount");
-    }
-    return r;
-  }
-  return UnavailableError("razorpay unavailable after " +
-                          std::to_string(std::max(0, settings_.retries) + 1) +
-                          " refund attempts: " + last.message());
+  const RetryPolicy policy = RetryPolicyOf(settings_, settings_.retries);
+  // Only a list or a POST that did not get through is tried again; every answer is final.
+  bool transient = false;
+  StatusOr<GatewayRefund> refund = Retry<GatewayRefund>(
+      policy,
+      [&](int) -> StatusOr<GatewayRefund> {
+        transient = false;
+        // A refund with this receipt may exist already (an earlier call or attempt whose answer
+        // was lost), and a second POST would refund again while money is left: the list decides
+        // first, and when it cannot be read nothing is sent.
+        StatusOr<std::optional<GatewayRefund>> earlier = FindRefund(request.payment_id, receipt);
+        if (!earlier.ok()) {
+          transient = earlier.status().code() != StatusCode::kNotFound;
+          return earlier.status();
+        }
+        if (*earlier) return std::move(**earlier);
+        StatusOr<HttpAnswer> a = Send("POST", path, json::serialize(body), /*retries=*/0);
+        if (!a.ok()) {
+          transient = true;
+          return a.status();
+        }
+        if (a->status == 404) return NotFoundError("razorpay does not know the payment");
+        if (a->status < 200 || a->status >= 300) return RejectedStatus(*a);
+        ASSIGN_OR_RETURN(json::object o, ParseObject(a->body));
+        GatewayRefund r = RefundOf(o);
+        if (!UsableRefund(r, request.payment_id)) {
+          return UnavailableError("razorpay answered a refund without a usable id or amount");
+        }
+        return r;
+      },
+      [&](const Status&) { return transient; });
+  if (refund.ok() || !transient) return refund;
+  return UnavailableError("razorpay unavailable after " + std::to_string(policy.max_attempts) +
+                          " refund attempts: " + refund.status().message());
 }
 
 }  // namespace hasivu::payments

@@ -8,7 +8,8 @@
 // Time: each attempt is bounded by settings.connect_timeout (connect) and settings.timeout (the
 // whole attempt); the host name is resolved synchronously by the system resolver first.
 // Retries: on a 5xx answer or a connection failure/timeout, up to settings.retries more attempts
-// with exponential backoff (settings.backoff, doubled each time); never on a 4xx.
+// with exponential backoff (settings.backoff, doubled each time, with jitter; common/retry.h);
+// never on a 4xx.
 // Idempotency of the calls that move money: a capture answered 4xx is checked by fetching the
 // payment (already captured for the amount: success); a refund is never sent blind: before each
 // POST the payment's refunds are listed, and one with the request's receipt is the answer.
