@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/body_reader.h"
 #include "api/client_address.h"
 #include "api/envelope.h"
 #include "api/routes.h"
@@ -11,18 +12,6 @@
 
 namespace hasivu::api {
 namespace {
-
-// Reads an optional string member. A present non-string value is a field issue.
-std::string StringField(const boost::json::object& body, std::string_view key,
-                        std::vector<FieldIssue>* issues) {
-  const boost::json::value* v = body.if_contains(key);
-  if (v == nullptr || v->is_null()) return "";
-  if (!v->is_string()) {
-    issues->push_back({std::string(key), "must be a string"});
-    return "";
-  }
-  return std::string(v->as_string());
-}
 
 domain::ClientInfo ClientOf(const http::Request& request, const ApiContext& ctx) {
   return domain::ClientInfo{ClientAddress(request, ctx.trusted_proxies),
@@ -72,8 +61,9 @@ http::Response Login(domain::AuthService& auth, const ApiContext& ctx,
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
-  std::string email = StringField(body.object, "email", &issues);
-  std::string password = StringField(body.object, "password", &issues);
+  BodyReader read(issues);
+  std::string email = read.String(body.object, "email").value_or("");
+  std::string password = read.String(body.object, "password").value_or("");
   if (!issues.empty()) {
     return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
   }
@@ -95,13 +85,14 @@ http::Response Register(domain::AuthService& auth, const ApiContext& ctx,
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
+  BodyReader read(issues);
   domain::Registration reg;
-  reg.email = StringField(body.object, "email", &issues);
-  reg.password = StringField(body.object, "password", &issues);
-  reg.first_name = StringField(body.object, "firstName", &issues);
-  reg.last_name = StringField(body.object, "lastName", &issues);
-  reg.phone = StringField(body.object, "phone", &issues);
-  reg.school_id = StringField(body.object, "schoolId", &issues);
+  reg.email = read.String(body.object, "email").value_or("");
+  reg.password = read.String(body.object, "password").value_or("");
+  reg.first_name = read.String(body.object, "firstName").value_or("");
+  reg.last_name = read.String(body.object, "lastName").value_or("");
+  reg.phone = read.String(body.object, "phone").value_or("");
+  reg.school_id = read.String(body.object, "schoolId").value_or("");
   // A body "role" is ignored on purpose: self-registration always makes a parent.
   if (!issues.empty()) {
     return ErrorFromStatus(request, ValidationError("The registration is invalid", issues));
@@ -124,7 +115,8 @@ http::Response Refresh(domain::AuthService& auth, const ApiContext& ctx,
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
-  std::string token = StringField(body.object, "refreshToken", &issues);
+  BodyReader read(issues);
+  std::string token = read.String(body.object, "refreshToken").value_or("");
   if (token.empty() && issues.empty()) issues.push_back({"refreshToken", "is required"});
   if (!issues.empty()) {
     return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
@@ -151,7 +143,8 @@ http::Response Logout(domain::AuthService& auth, const ApiContext& ctx,
     ParsedBody body = ParseJsonObject(request);
     if (!body.ok) return body.error;
     std::vector<FieldIssue> issues;
-    refresh_token = StringField(body.object, "refreshToken", &issues);
+    BodyReader read(issues);
+    refresh_token = read.String(body.object, "refreshToken").value_or("");
     if (!issues.empty()) {
       return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
     }

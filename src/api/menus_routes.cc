@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/body_reader.h"
 #include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
@@ -66,37 +67,12 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Reads an optional field of type T into `out`; issues for wrong types.
-bool ReadInt(const json::object& o, std::string_view key, const std::string& field,
-             std::optional<int64_t>& out, std::vector<FieldIssue>& issues) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return true;
-  if (!v->is_int64()) {
-    issues.push_back({field, "must be an integer"});
-    return false;
-  }
-  out = v->as_int64();
-  return true;
-}
-
 domain::MenuReplacement ReadReplacement(const json::object& body, std::vector<FieldIssue>& issues) {
   domain::MenuReplacement r;
-  auto str = [&](const json::object& o, std::string_view key, const std::string& field,
-                 bool required) -> std::optional<std::string> {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || v->is_null()) {
-      if (required) issues.push_back({field, "is required"});
-      return std::nullopt;
-    }
-    if (!v->is_string()) {
-      issues.push_back({field, "must be a string"});
-      return std::nullopt;
-    }
-    return std::string(v->as_string());
-  };
-  r.school_id = Lower(str(body, "schoolId", "schoolId", true).value_or(""));
-  r.date = str(body, "date", "date", true).value_or("");
-  if (auto t = str(body, "dayType", "dayType", false)) r.day_type = *t;
+  BodyReader read(issues);
+  r.school_id = Lower(read.String(body, "schoolId", {}, true).value_or(""));
+  r.date = read.String(body, "date", {}, true).value_or("");
+  if (auto t = read.String(body, "dayType")) r.day_type = *t;
   const json::value* publish = body.if_contains("publish");
   if (publish == nullptr || !publish->is_bool()) {
     issues.push_back({"publish", "is required (true or false)"});
@@ -121,19 +97,14 @@ domain::MenuReplacement ReadReplacement(const json::object& body, std::vector<Fi
     }
     const json::object& o = v.as_object();
     domain::MenuSlotInput s;
-    s.menu_item_id = Lower(str(o, "menuItemId", at + ".menuItemId", true).value_or(""));
-    s.category = str(o, "category", at + ".category", true).value_or("");
-    ReadInt(o, "customPrice", at + ".customPrice", s.custom_price_paise, issues);
-    ReadInt(o, "availableQuantity", at + ".availableQuantity", s.available_quantity, issues);
-    ReadInt(o, "maxPerOrder", at + ".maxPerOrder", s.max_per_order, issues);
-    ReadInt(o, "displayOrder", at + ".displayOrder", s.display_order, issues);
-    if (const json::value* special = o.if_contains("isSpecial");
-        special != nullptr && !special->is_null()) {
-      if (special->is_bool()) {
-        s.is_special = special->as_bool();
-      } else {
-        issues.push_back({at + ".isSpecial", "must be true or false"});
-      }
+    s.menu_item_id = Lower(read.String(o, "menuItemId", at + ".menuItemId", true).value_or(""));
+    s.category = read.String(o, "category", at + ".category", true).value_or("");
+    s.custom_price_paise = read.Int(o, "customPrice", at + ".customPrice");
+    s.available_quantity = read.Int(o, "availableQuantity", at + ".availableQuantity");
+    s.max_per_order = read.Int(o, "maxPerOrder", at + ".maxPerOrder");
+    s.display_order = read.Int(o, "displayOrder", at + ".displayOrder");
+    if (std::optional<bool> special = read.Bool(o, "isSpecial", at + ".isSpecial")) {
+      s.is_special = *special;
     }
     r.items.push_back(std::move(s));
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/body_reader.h"
 #include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
@@ -199,67 +200,15 @@ void Canonical(const json::value& v, std::string& out) {
   }
 }
 
-class BodyReader {
- public:
-  explicit BodyReader(std::vector<FieldIssue>& issues) : issues_(issues) {}
-
-  std::optional<std::string> String(const json::object& o, std::string_view key,
-                                    const std::string& field, bool required) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || v->is_null()) {
-      if (required) issues_.push_back({field, "is required"});
-      return std::nullopt;
-    }
-    if (!v->is_string()) {
-      issues_.push_back({field, "must be a string"});
-      return std::nullopt;
-    }
-    return std::string(v->as_string());
-  }
-
-  std::optional<int64_t> Int(const json::object& o, std::string_view key, const std::string& field,
-                             bool required) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || v->is_null()) {
-      if (required) issues_.push_back({field, "is required"});
-      return std::nullopt;
-    }
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64()) {
-      issues_.push_back({field, "is too large"});
-      return std::nullopt;
-    }
-    issues_.push_back({field, "must be an integer"});
-    return std::nullopt;
-  }
-
-  std::optional<bool> Bool(const json::object& o, std::string_view key, const std::string& field,
-                           bool required) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || v->is_null()) {
-      if (required) issues_.push_back({field, "is required"});
-      return std::nullopt;
-    }
-    if (!v->is_bool()) {
-      issues_.push_back({field, "must be true or false"});
-      return std::nullopt;
-    }
-    return v->as_bool();
-  }
-
- private:
-  std::vector<FieldIssue>& issues_;
-};
-
 // Parses an orders-create body; issues for wrong types and missing fields.
 domain::CreateOrderInput ReadCreateOrder(const json::object& body,
                                          std::vector<FieldIssue>& issues) {
   BodyReader r(issues);
   domain::CreateOrderInput in;
-  in.student_id = r.String(body, "studentId", "studentId", true).value_or("");
-  in.delivery_date = r.String(body, "deliveryDate", "deliveryDate", true).value_or("");
-  in.special_instructions = r.String(body, "specialInstructions", "specialInstructions", false);
-  in.allergy_info = r.String(body, "allergyInfo", "allergyInfo", false);
+  in.student_id = r.String(body, "studentId", {}, true).value_or("");
+  in.delivery_date = r.String(body, "deliveryDate", {}, true).value_or("");
+  in.special_instructions = r.String(body, "specialInstructions");
+  in.allergy_info = r.String(body, "allergyInfo");
   const char* list_key = body.contains("items") ? "items" : "orderItems";
   const json::value* items = body.if_contains(list_key);
   if (items == nullptr || items->is_null()) {
@@ -285,7 +234,7 @@ domain::CreateOrderInput ReadCreateOrder(const json::object& body,
     domain::OrderLineInput l;
     l.menu_item_id = r.String(line, "menuItemId", at + ".menuItemId", true).value_or("");
     l.quantity = r.Int(line, "quantity", at + ".quantity", true).value_or(1);
-    l.notes = r.String(line, "notes", at + ".notes", false);
+    l.notes = r.String(line, "notes", at + ".notes");
     in.items.push_back(std::move(l));
   }
   return in;
@@ -507,7 +456,7 @@ class OrderRoutes {
     if (!body.ok) return body.error;
     std::vector<FieldIssue> issues;
     BodyReader r(issues);
-    std::optional<std::string> status = r.String(body.object, "status", "status", true);
+    std::optional<std::string> status = r.String(body.object, "status", {}, true);
     if (!issues.empty()) {
       return Error(request, 400, "VALIDATION_ERROR", "The status is not valid", issues);
     }

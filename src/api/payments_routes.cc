@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/body_reader.h"
 #include "api/envelope.h"
 #include "api/routes.h"
 #include "domain/payment_service.h"
@@ -37,18 +38,6 @@ http::Response PaymentError(const http::Request& request, const Status& s) {
     return Error(request, 410, "PAYMENT_ORDER_EXPIRED", s.message());
   }
   return ErrorFromStatus(request, s);
-}
-
-// A string field: absent/null -> "" (the service reports "is required"); another type -> issue.
-std::string StringField(const json::object& body, std::string_view key,
-                        std::vector<FieldIssue>* issues) {
-  const json::value* v = body.if_contains(key);
-  if (!v || v->is_null()) return "";
-  if (!v->is_string()) {
-    issues->push_back({std::string(key), "must be a string"});
-    return "";
-  }
-  return std::string(v->as_string());
 }
 
 json::object PaymentOrderJson(const domain::PaymentOrderView& po) {
@@ -85,7 +74,8 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
         ParsedBody parsed = ParseJsonObject(request);
         if (!parsed.ok) return parsed.error;
         std::vector<FieldIssue> issues;
-        const std::string order_id = StringField(parsed.object, "orderId", &issues);
+        BodyReader read(issues);
+        const std::string order_id = read.String(parsed.object, "orderId").value_or("");
         if (order_id.empty() && issues.empty()) issues.push_back({"orderId", "is required"});
         std::optional<int64_t> amount;
         if (const json::value* a = parsed.object.if_contains("amount"); a && !a->is_null()) {
@@ -118,10 +108,11 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
         ParsedBody parsed = ParseJsonObject(request);
         if (!parsed.ok) return parsed.error;
         std::vector<FieldIssue> issues;
+        BodyReader read(issues);
         domain::VerifyPaymentInput in;
-        in.razorpay_order_id = StringField(parsed.object, "razorpayOrderId", &issues);
-        in.razorpay_payment_id = StringField(parsed.object, "razorpayPaymentId", &issues);
-        in.razorpay_signature = StringField(parsed.object, "razorpaySignature", &issues);
+        in.razorpay_order_id = read.String(parsed.object, "razorpayOrderId").value_or("");
+        in.razorpay_payment_id = read.String(parsed.object, "razorpayPaymentId").value_or("");
+        in.razorpay_signature = read.String(parsed.object, "razorpaySignature").value_or("");
         if (!issues.empty()) {
           return Error(request, 400, "VALIDATION_ERROR", "The verification request is invalid",
                        issues);
@@ -162,11 +153,12 @@ Status RegisterPaymentRoutes(http::Router& router, ApiContext& ctx) {
           ParsedBody parsed = ParseJsonObject(request);
           if (!parsed.ok) return parsed.error;
           std::vector<FieldIssue> issues;
-          const std::string order_id = StringField(parsed.object, "razorpayOrderId", &issues);
+          BodyReader read(issues);
+          const std::string order_id = read.String(parsed.object, "razorpayOrderId").value_or("");
           if (order_id.empty() && issues.empty()) {
             issues.push_back({"razorpayOrderId", "is required"});
           }
-          std::string outcome = StringField(parsed.object, "outcome", &issues);
+          std::string outcome = read.String(parsed.object, "outcome").value_or("");
           if (outcome.empty()) outcome = "success";
           if (outcome != "success" && outcome != "failure") {
             issues.push_back({"outcome", "must be success or failure"});

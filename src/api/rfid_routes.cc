@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "api/auth.h"
+#include "api/body_reader.h"
 #include "api/client_address.h"
 #include "api/envelope.h"
 #include "api/routes.h"
@@ -76,19 +77,6 @@ http::Response AlreadyDelivered(const http::Request& request, const domain::Rfid
   return response;
 }
 
-// Reads an optional string member: absent and null are "not given"; other types are a field
-// issue.
-std::optional<std::string> OptionalString(const json::object& body, std::string_view key,
-                                          std::vector<FieldIssue>& issues) {
-  const json::value* v = body.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::nullopt;
-  if (!v->is_string()) {
-    issues.push_back({std::string(key), "must be a string"});
-    return std::nullopt;
-  }
-  return std::string(v->as_string());
-}
-
 http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
                       http::Request& request) {
   domain::Principal principal;
@@ -106,9 +94,10 @@ http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
   } else {
     input.card_number = std::string(card->as_string());
   }
-  input.reader_id = OptionalString(parsed.object, "readerId", issues);
-  input.order_id = OptionalString(parsed.object, "orderId", issues);
-  input.location = OptionalString(parsed.object, "location", issues);
+  BodyReader read(issues);
+  input.reader_id = read.String(parsed.object, "readerId");
+  input.order_id = read.String(parsed.object, "orderId");
+  input.location = read.String(parsed.object, "location");
   if (!issues.empty()) {
     return Error(request, 400, "VALIDATION_ERROR", "The verification request is invalid", issues);
   }
