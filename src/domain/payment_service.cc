@@ -40,6 +40,18 @@ Status AlreadyPaid() {
   return Status(StatusCode::kAlreadyExists, "the order has already been paid by another payment",
                 "ALREADY_PAID");
 }
+// The payment order of `gateway_order_id`, its order locked: every payment change of an order
+// happens under this row lock, so a concurrent verification or webhook of the order waits here
+// and then sees this one's committed rows.
+StatusOr<store::PaymentOrderRow> LockPaymentOrder(store::Connection& c,
+                                                  const std::string& gateway_order_id) {
+  ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
+                   store::FindPaymentOrderByGatewayId(c, gateway_order_id));
+  if (!po || po->order_id.empty()) return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+  ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, po->order_id));
+  if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
+  return std::move(*po);
+}
 Status InvalidSignature() {
   return Status(StatusCode::kInvalidArgument, "the signature does not match", "INVALID_SIGNATURE");
 }
@@ -369,15 +381,10 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(
         applied = Applied{};
         order_id.clear();
         return db_->Write([&](store::Connection& c) -> Status {
-          ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
-                           store::FindPaymentOrderByGatewayId(c, gateway_order_id));
-          if (!po || po->order_id.empty())
-            return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+          ASSIGN_OR_RETURN(const store::PaymentOrderRow locked,
+                           LockPaymentOrder(c, gateway_order_id));
+          const store::PaymentOrderRow* po = &locked;
           order_id = po->order_id;
-          // Everything below happens under the order's row lock: a concurrent verification or
-          // webhook of this order waits here and then sees this one's committed rows.
-          ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
-          if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
           ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
                            store::FindTransactionByGatewayPaymentId(c, payment.id));
           if (recorded) {
@@ -467,13 +474,10 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyFailed(
         order_id.clear();
         applied.failed = true;
         return db_->Write([&](store::Connection& c) -> Status {
-          ASSIGN_OR_RETURN(std::optional<store::PaymentOrderRow> po,
-                           store::FindPaymentOrderByGatewayId(c, gateway_order_id));
-          if (!po || po->order_id.empty())
-            return NotFound("payment order", "PAYMENT_ORDER_NOT_FOUND");
+          ASSIGN_OR_RETURN(const store::PaymentOrderRow locked,
+                           LockPaymentOrder(c, gateway_order_id));
+          const store::PaymentOrderRow* po = &locked;
           order_id = po->order_id;
-          ASSIGN_OR_RETURN(bool exists, store::LockOrder(c, order_id));
-          if (!exists) return NotFound("order", "ORDER_NOT_FOUND");
           ASSIGN_OR_RETURN(std::optional<store::PaymentTransactionRow> recorded,
                            store::FindTransactionByGatewayPaymentId(c, payment.id));
           if (recorded) {
