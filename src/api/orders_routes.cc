@@ -240,6 +240,122 @@ domain::CreateOrderInput ReadCreateOrder(const json::object& body,
   return in;
 }
 
+// The query parameters orders-list accepts.
+const std::set<std::string_view> kListParameters = {
+    "status", "paymentStatus", "studentId", "schoolId",     "dateFrom", "dateTo",
+    "sort",   "limit",         "cursor",    "includeTotal", "fields"};
+
+// The list's filters, sort and page from its query; a problem with any is a field issue in
+// q.issues.
+domain::ListOrdersInput ReadListQuery(QueryParams& q) {
+  std::vector<FieldIssue>& issues = q.issues;
+  domain::ListOrdersInput in;
+  if (const std::string* v = q.Find("status")) {
+    if (domain::IsOrderStatus(*v)) {
+      in.status = *v;
+    } else {
+      issues.push_back({"status",
+                        "must be one of pending, confirmed, preparing, ready, "
+                        "out_for_delivery, delivered, cancelled"});
+    }
+  }
+  if (const std::string* v = q.Find("paymentStatus")) {
+    if (domain::IsPaymentStatus(*v)) {
+      in.payment_status = *v;
+    } else {
+      issues.push_back({"paymentStatus", "must be one of pending, paid, failed, refunded"});
+    }
+  }
+  auto uuid = [&](const char* name, std::optional<std::string>& out) {
+    if (const std::string* v = q.Find(name)) {
+      if (IsUuid(*v)) {
+        std::string lower = *v;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out = std::move(lower);
+      } else {
+        issues.push_back({name, "must be a UUID"});
+      }
+    }
+  };
+  uuid("studentId", in.student_id);
+  uuid("schoolId", in.school_id);
+  auto date = [&](const char* name, std::optional<std::string>& out) {
+    if (const std::string* v = q.Find(name)) {
+      if (ParseDate(*v).ok()) {
+        out = *v;
+      } else {
+        issues.push_back({name, "must be a date YYYY-MM-DD"});
+      }
+    }
+  };
+  date("dateFrom", in.date_from);
+  date("dateTo", in.date_to);
+  if (in.date_from && in.date_to && *in.date_from > *in.date_to) {
+    issues.push_back({"dateTo", "must not be before dateFrom"});
+  }
+  if (const std::string* v = q.Find("sort")) {
+    StatusOr<domain::OrderSort> sort = domain::ParseOrderSort(*v);
+    if (sort.ok()) {
+      in.sort = *sort;
+    } else {
+      issues.push_back({"sort", sort.status().details().at(0).issue});
+    }
+  }
+  if (const std::string* v = q.Find("limit")) {
+    int64_t limit = 0;
+    bool digits = !v->empty() && v->size() <= 3;
+    for (char c : *v) {
+      digits = digits && c >= '0' && c <= '9';
+      if (digits) limit = limit * 10 + (c - '0');
+    }
+    if (digits && limit >= 1 && limit <= 100) {
+      in.limit = limit;
+    } else {
+      issues.push_back({"limit", "must be an integer between 1 and 100"});
+    }
+  }
+  if (const std::string* v = q.Find("cursor")) in.cursor = *v;
+  if (const std::string* v = q.Find("includeTotal")) {
+    if (*v == "true" || *v == "1") {
+      in.include_total = true;
+    } else if (*v != "false" && *v != "0") {
+      issues.push_back({"includeTotal", "must be true or false"});
+    }
+  }
+  return in;
+}
+
+// The data of a page of orders-list: {"orders":[...], "pagination":{...}}, each order cut to
+// `fields` when given (a parameter ParseFields accepted).
+StatusOr<std::string> RenderOrderPage(const domain::OrderPage& page, int64_t limit,
+                                      std::optional<std::string_view> fields) {
+  // The page is built in one arena and freed at once: a 100-order page is thousands of
+  // small JSON nodes, which one by one cost more than the query.
+  unsigned char arena_buffer[32768];
+  json::monotonic_resource arena(arena_buffer, sizeof(arena_buffer));
+  const json::storage_ptr sp(&arena);
+  json::array orders(sp);
+  orders.reserve(page.orders.size());
+  for (size_t i = 0; i < page.orders.size(); ++i) {
+    json::object o = OrderJson(page.orders[i], page.extras[i], sp);
+    if (fields) {
+      Status selected = ApplyFieldSelection(o, *fields);
+      if (!selected.ok()) return selected;
+    }
+    orders.push_back(std::move(o));
+  }
+  json::object pagination(sp);
+  pagination.emplace("limit", limit);
+  pagination.emplace("nextCursor", page.next_cursor ? json::value(*page.next_cursor, sp)
+                                                    : json::value(nullptr, sp));
+  pagination.emplace("hasMore", page.has_more);
+  if (page.total) pagination.emplace("total", *page.total);
+  json::object data(sp);
+  data.emplace("orders", std::move(orders));
+  data.emplace("pagination", std::move(pagination));
+  return json::serialize(data);
+}
+
 // ---- handlers ----
 
 class OrderRoutes {
@@ -249,142 +365,24 @@ class OrderRoutes {
   http::Response List(http::Request& request) const {
     Principal p;
     if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    static const std::set<std::string_view> kAllowed = {
-        "status", "paymentStatus", "studentId", "schoolId",     "dateFrom", "dateTo",
-        "sort",   "limit",         "cursor",    "includeTotal", "fields"};
-    QueryParams q = ParseQuery(request.query, kAllowed);
-    std::vector<FieldIssue>& issues = q.issues;
-    domain::ListOrdersInput in;
-    if (const std::string* v = q.Find("status")) {
-      if (domain::IsOrderStatus(*v)) {
-        in.status = *v;
-      } else {
-        issues.push_back({"status",
-                          "must be one of pending, confirmed, preparing, ready, "
-                          "out_for_delivery, delivered, cancelled"});
-      }
-    }
-    if (const std::string* v = q.Find("paymentStatus")) {
-      if (domain::IsPaymentStatus(*v)) {
-        in.payment_status = *v;
-      } else {
-        issues.push_back({"paymentStatus", "must be one of pending, paid, failed, refunded"});
-      }
-    }
-    auto uuid = [&](const char* name, std::optional<std::string>& out) {
-      if (const std::string* v = q.Find(name)) {
-        if (IsUuid(*v)) {
-          std::string lower = *v;
-          for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          out = std::move(lower);
-        } else {
-          issues.push_back({name, "must be a UUID"});
-        }
-      }
-    };
-    uuid("studentId", in.student_id);
-    uuid("schoolId", in.school_id);
-    auto date = [&](const char* name, std::optional<std::string>& out) {
-      if (const std::string* v = q.Find(name)) {
-        if (ParseDate(*v).ok()) {
-          out = *v;
-        } else {
-          issues.push_back({name, "must be a date YYYY-MM-DD"});
-        }
-      }
-    };
-    date("dateFrom", in.date_from);
-    date("dateTo", in.date_to);
-    if (in.date_from && in.date_to && *in.date_from > *in.date_to) {
-      issues.push_back({"dateTo", "must not be before dateFrom"});
-    }
-    if (const std::string* v = q.Find("sort")) {
-      StatusOr<domain::OrderSort> sort = domain::ParseOrderSort(*v);
-      if (sort.ok()) {
-        in.sort = *sort;
-      } else {
-        issues.push_back({"sort", sort.status().details().at(0).issue});
-      }
-    }
-    if (const std::string* v = q.Find("limit")) {
-      int64_t limit = 0;
-      bool digits = !v->empty() && v->size() <= 3;
-      for (char c : *v) {
-        digits = digits && c >= '0' && c <= '9';
-        if (digits) limit = limit * 10 + (c - '0');
-      }
-      if (digits && limit >= 1 && limit <= 100) {
-        in.limit = limit;
-      } else {
-        issues.push_back({"limit", "must be an integer between 1 and 100"});
-      }
-    }
-    if (const std::string* v = q.Find("cursor")) in.cursor = *v;
-    if (const std::string* v = q.Find("includeTotal")) {
-      if (*v == "true" || *v == "1") {
-        in.include_total = true;
-      } else if (*v != "false" && *v != "0") {
-        issues.push_back({"includeTotal", "must be true or false"});
-      }
-    }
+    QueryParams q = ParseQuery(request.query, kListParameters);
+    domain::ListOrdersInput in = ReadListQuery(q);
     std::optional<std::vector<std::string>> fields =
-        ParseFields(q.Find("fields"), ListFieldNames(), issues);
-    if (!issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
+        ParseFields(q.Find("fields"), ListFieldNames(), q.issues);
+    if (!q.issues.empty()) {
+      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
     }
     // One cache entry per caller scope and query; every order change drops the lists of its
     // scopes (domain/read_cache.h).
-    std::string key = "ol|";
-    cache::Tags tags;
-    switch (p.role) {
-      case domain::Role::kParent:
-        key += "p:" + p.user_id;
-        tags.push_back(domain::ReadCache::OrdersOfParentTag(p.user_id));
-        break;
-      case domain::Role::kStudent:
-        key += "s:" + p.user_id;
-        tags.push_back(domain::ReadCache::OrdersOfStudentTag(p.user_id));
-        break;
-      case domain::Role::kKitchenStaff:
-      case domain::Role::kSchoolAdmin:
-        key += "c:" + p.school_id;
-        tags.push_back(domain::ReadCache::OrdersOfSchoolTag(p.school_id));
-        break;
-      case domain::Role::kAdmin:
-        key += "a";
-        tags.push_back(domain::ReadCache::AllOrdersTag());
-        break;
-    }
-    key += "|" + request.query;
+    const domain::ReadCache::Scope scope = domain::ReadCache::OrderListScope(p);
+    const std::string key = "ol|" + scope.key + "|" + request.query;
     return CachedConditionalSuccess(
-        ctx_, request, key, cache::Kind::kOrderList, tags, [&]() -> StatusOr<std::string> {
+        ctx_, request, key, cache::Kind::kOrderList, scope.tags, [&]() -> StatusOr<std::string> {
           StatusOr<domain::OrderPage> page = service_.List(p, in);
           if (!page.ok()) return page.status();
-          // The page is built in one arena and freed at once: a 100-order page is thousands of
-          // small JSON nodes, which one by one cost more than the query.
-          unsigned char arena_buffer[32768];
-          json::monotonic_resource arena(arena_buffer, sizeof(arena_buffer));
-          const json::storage_ptr sp(&arena);
-          json::array orders(sp);
-          orders.reserve(page->orders.size());
-          for (size_t i = 0; i < page->orders.size(); ++i) {
-            json::object o = OrderJson(page->orders[i], page->extras[i], sp);
-            if (fields) {
-              Status selected = ApplyFieldSelection(o, *q.Find("fields"));
-              if (!selected.ok()) return selected;
-            }
-            orders.push_back(std::move(o));
-          }
-          json::object pagination(sp);
-          pagination.emplace("limit", in.limit);
-          pagination.emplace("nextCursor", page->next_cursor ? json::value(*page->next_cursor, sp)
-                                                             : json::value(nullptr, sp));
-          pagination.emplace("hasMore", page->has_more);
-          if (page->total) pagination.emplace("total", *page->total);
-          json::object data(sp);
-          data.emplace("orders", std::move(orders));
-          data.emplace("pagination", std::move(pagination));
-          return json::serialize(data);
+          return RenderOrderPage(
+              *page, in.limit,
+              fields ? std::optional<std::string_view>(*q.Find("fields")) : std::nullopt);
         });
   }
 

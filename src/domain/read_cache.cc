@@ -32,6 +32,21 @@ void ReadCache::Put(std::string_view key, cache::Kind kind, const cache::Tags& t
   (void)aside_->cache().Set(key, std::move(value), ttls_.For(kind), tags);
 }
 
+ReadCache::Scope ReadCache::OrderListScope(const Principal& caller) {
+  switch (caller.role) {
+    case Role::kParent:
+      return {"p:" + caller.user_id, {OrdersOfParentTag(caller.user_id)}};
+    case Role::kStudent:
+      return {"s:" + caller.user_id, {OrdersOfStudentTag(caller.user_id)}};
+    case Role::kKitchenStaff:
+    case Role::kSchoolAdmin:
+      return {"c:" + caller.school_id, {OrdersOfSchoolTag(caller.school_id)}};
+    case Role::kAdmin:
+      break;
+  }
+  return {"a", {AllOrdersTag()}};
+}
+
 std::string ReadCache::OrdersOfParentTag(std::string_view parent_id) {
   return "orders:parent:" + std::string(parent_id);
 }

@@ -31,6 +31,7 @@
 #include "cache/cache_aside.h"
 #include "cache/ttl.h"
 #include "common/status.h"
+#include "domain/principal.h"
 #include "store/database.h"
 
 namespace hasivu::domain {
@@ -62,6 +63,15 @@ class ReadCache {
   static std::string OrderTag(std::string_view order_id);
   static std::string UserTag(std::string_view user_id);
   static std::string MenuTag(std::string_view school_id, std::string_view date);
+
+  // What a caller's orders list is cached under: one entry per scope of rows the caller may see
+  // (a parent's children, a student's own, a school for its staff, everything for an admin), and
+  // the tag that every order change in that scope drops.
+  struct Scope {
+    std::string key;  // "p:<user>", "s:<user>", "c:<school>", "a"
+    cache::Tags tags;
+  };
+  static Scope OrderListScope(const Principal& caller);
 
   // An order was created or changed (status, payment, delivery). `parent_id` may be empty.
   void OrderChanged(std::string_view order_id, std::string_view student_id,
