@@ -1,12 +1,10 @@
 #include "cache/redis/redis_cache.h"
 
 #include <hiredis/hiredis.h>
-#include <poll.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -16,6 +14,9 @@
 #include <vector>
 
 #include "cache/glob.h"
+#include "cache/redis/redis_connection.h"
+#include "cache/redis/redis_invalidation.h"
+#include "cache/redis/redis_keys.h"
 #include "cache/tier_metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -25,104 +26,24 @@ namespace {
 using Steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-struct ContextFree {
-  void operator()(redisContext* c) const {
-    if (c != nullptr) redisFree(c);
-  }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
-struct ReplyFree {
-  void operator()(redisReply* r) const {
-    if (r != nullptr) freeReplyObject(r);
-  }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
-
-timeval ToTimeval(milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
-std::string ReplyString(const redisReply* r) {
-  if (r == nullptr) return {};
-  return std::string(r->str, r->len);
-}
-
-bool IsError(const redisReply* r) { return r != nullptr && r->type == REDIS_REPLY_ERROR; }
-
-// Generations arrive as decimal strings (INCR values) or nil (never bumped: 0).
-uint64_t ParseGeneration(const redisReply* r) {
-  if (r == nullptr || r->type != REDIS_REPLY_STRING) return 0;
-  uint64_t v = 0;
-  std::from_chars(r->str, r->str + r->len, v);
-  return v;
-}
-
-// Stores only if the epoch and all stamped generations are unchanged: the never-stale rule.
-// KEYS: epoch, data, pattern gen, key gen, tag gens (n), tag sets (n).
-// ARGV: epoch, value, ttl ms, n, generations (2 + n).
-constexpr std::string_view kSetScript = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local n = tonumber(ARGV[4])
-for i = 3, 4 + n do
-  local g = redis.call('GET', KEYS[i]) or '0'
-  if g ~= ARGV[i + 2] then return 0 end
-end
-local ttl = tonumber(ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ttl)
-for i = 5 + n, 4 + 2 * n do
-  redis.call('SADD', KEYS[i], KEYS[2])
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
-end
-return 1
-)lua";
-
-// KEYS: tag gens (n). ARGV: n, prefix, channel, message, generation ttl ms, tags (n).
-constexpr std::string_view kInvalidateTagsScript = R"lua(
-local n = tonumber(ARGV[1])
-local prefix = ARGV[2]
-local epoch = redis.call('GET', prefix .. 'epoch')
-for i = 1, n do
-  redis.call('INCR', KEYS[i])
-  redis.call('PEXPIRE', KEYS[i], ARGV[5])
-  if epoch then
-    local set = prefix .. 's:' .. epoch .. ':' .. ARGV[5 + i]
-    local members = redis.call('SMEMBERS', set)
-    for j = 1, #members, 256 do
-      redis.call('UNLINK', unpack(members, j, math.min(j + 255, #members)))
-    end
-    redis.call('DEL', set)
-  end
-end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
-)lua";
-
-// KEYS: key gen. ARGV: prefix, key, channel, message, generation ttl ms.
-constexpr std::string_view kDeleteScript = R"lua(
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-local epoch = redis.call('GET', ARGV[1] .. 'epoch')
-local n = 0
-if epoch then n = redis.call('UNLINK', ARGV[1] .. 'd:' .. epoch .. ':' .. ARGV[2]) end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return n
-)lua";
-
-// KEYS: epoch. ARGV: candidate. Returns the epoch in force.
-constexpr std::string_view kEnsureEpochScript = R"lua(
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return redis.call('GET', KEYS[1])
-)lua";
+using redis_internal::ContextPtr;
+using redis_internal::IsError;
+using redis_internal::RedisConnectionGate;
+using redis_internal::RedisConnectionPool;
+using redis_internal::RedisInvalidationChannel;
+using redis_internal::RedisSubscriberGate;
+using redis_internal::ReplyPtr;
+using redis_internal::ReplyString;
 
 enum class BreakerState { kClosed = 0, kOpen = 1, kProbing = 2 };
 
-class RedisCache final : public Cache {
+// The breaker lives here; the pool and the subscriber consult it through the two gates.
+class RedisCache final : public Cache, private RedisConnectionGate, private RedisSubscriberGate {
  public:
   explicit RedisCache(RedisCacheSettings s)
       : s_(std::move(s)),
+        keys_(s_.key_prefix),
+        channel_(keys_.Channel()),
         metrics_(s_.registry, s_.tier),
         ping_us_(metrics_.registry().GetGauge("hasivu_cache_redis_ping_microseconds",
                                               "Last Redis PING round trip (-1: no answer)",
@@ -140,15 +61,16 @@ class RedisCache final : public Cache {
             "hasivu_cache_redis_subscriptions_lost_total",
             "Times the invalidation subscription was lost (tiered L1 bypassed until resubscribed)",
             {{"tier", s_.tier}})),
+        pool_(s_, *this),
+        invalidation_(s_, channel_, *this, subscriptions_lost_),
         rng_(std::random_device{}()) {
-    channel_ = s_.key_prefix + "inval";
     // spdlog creates its default logger lazily inside the (uninstrumented) shared library; doing
     // it before our threads start gives ThreadSanitizer the ordering it cannot see there.
     spdlog::default_logger_raw();
     ping_us_.Set(-1);
     breaker_gauge_.Set(0);
     monitor_ = std::thread([this] { MonitorLoop(); });
-    if (s_.subscribe) subscriber_ = std::thread([this] { SubscriberLoop(); });
+    if (s_.subscribe) invalidation_.Start();
   }
 
   ~RedisCache() override {
@@ -157,8 +79,11 @@ class RedisCache final : public Cache {
       stop_ = true;
     }
     stop_cv_.notify_all();
+    // Both threads are told before either is joined, so their exits overlap. Both call back into
+    // this object (the gates, EpochChanged), so both are joined here, before any member goes.
+    invalidation_.RequestStop();
     if (monitor_.joinable()) monitor_.join();
-    if (subscriber_.joinable()) subscriber_.join();
+    invalidation_.Stop();
   }
 
   // cache::Cache
@@ -166,7 +91,7 @@ class RedisCache final : public Cache {
     RETURN_IF_ERROR(ValidateKey(key));
     StatusOr<std::string> epoch = Epoch();
     if (!epoch.ok()) return Failed(epoch.status());
-    std::string data_key = DataKey(*epoch, key);
+    std::string data_key = keys_.DataKey(*epoch, key);
     StatusOr<std::vector<ReplyPtr>> replies = Pipeline({{"GET", data_key}, {"PTTL", data_key}});
     if (!replies.ok()) return Failed(replies.status());
     const redisReply* value = (*replies)[0].get();
@@ -177,7 +102,7 @@ class RedisCache final : public Cache {
     }
     Entry entry;
     std::string_view raw(value->str, value->len);
-    if (!DecodeValue(raw, entry)) {
+    if (!redis_internal::DecodeValue(raw, entry)) {
       metrics_.errors.Add();
       metrics_.misses.Add();
       spdlog::warn("redis cache: undecodable value under {} ignored", data_key.substr(0, 200));
@@ -197,8 +122,9 @@ class RedisCache final : public Cache {
     for (int attempt = 0;; ++attempt) {
       StatusOr<std::string> epoch = Epoch();
       if (!epoch.ok()) return Failed(epoch.status());
-      std::vector<std::string> cmd = {"MGET", EpochKey(), PatternGenKey(), KeyGenKey(key)};
-      for (const std::string& tag : tags) cmd.push_back(TagGenKey(tag));
+      std::vector<std::string> cmd = {"MGET", keys_.EpochKey(), keys_.PatternGenKey(),
+                                      keys_.KeyGenKey(key)};
+      for (const std::string& tag : tags) cmd.push_back(keys_.TagGenKey(tag));
       StatusOr<std::vector<ReplyPtr>> replies = Pipeline({std::move(cmd)});
       if (!replies.ok()) return Failed(replies.status());
       const redisReply* r = (*replies)[0].get();
@@ -213,7 +139,7 @@ class RedisCache final : public Cache {
       Stamp stamp;
       stamp.token = *epoch;
       for (size_t i = 1; i < r->elements; ++i) {
-        stamp.generations.push_back(ParseGeneration(r->element[i]));
+        stamp.generations.push_back(redis_internal::ParseGeneration(r->element[i]));
       }
       return stamp;
     }
@@ -234,13 +160,16 @@ class RedisCache final : public Cache {
                                     " bytes exceeds the Redis limit of " +
                                     std::to_string(s_.max_value_bytes) + " bytes");
     }
-    std::string encoded = EncodeValue(tags, *value);
-    std::vector<std::string> cmd = {
-        "EVAL",        std::string(kSetScript),   std::to_string(4 + 2 * tags.size()),
-        EpochKey(),    DataKey(stamp.token, key), PatternGenKey(),
-        KeyGenKey(key)};
-    for (const std::string& tag : tags) cmd.push_back(TagGenKey(tag));
-    for (const std::string& tag : tags) cmd.push_back(TagSetKey(stamp.token, tag));
+    std::string encoded = redis_internal::EncodeValue(tags, *value);
+    std::vector<std::string> cmd = {"EVAL",
+                                    std::string(redis_internal::kSetScript),
+                                    std::to_string(4 + 2 * tags.size()),
+                                    keys_.EpochKey(),
+                                    keys_.DataKey(stamp.token, key),
+                                    keys_.PatternGenKey(),
+                                    keys_.KeyGenKey(key)};
+    for (const std::string& tag : tags) cmd.push_back(keys_.TagGenKey(tag));
+    for (const std::string& tag : tags) cmd.push_back(keys_.TagSetKey(stamp.token, tag));
     cmd.push_back(stamp.token);
     cmd.push_back(std::move(encoded));
     cmd.push_back(std::to_string(ttl.count()));
@@ -263,9 +192,9 @@ class RedisCache final : public Cache {
     RETURN_IF_ERROR(ValidateKey(key));
     metrics_.invalidations.Add();
     std::string message = "k\n" + std::string(key);
-    StatusOr<std::vector<ReplyPtr>> replies =
-        Pipeline({{"EVAL", std::string(kDeleteScript), "1", KeyGenKey(key), s_.key_prefix,
-                   std::string(key), channel_, std::move(message), GenerationTtl()}});
+    StatusOr<std::vector<ReplyPtr>> replies = Pipeline(
+        {{"EVAL", std::string(redis_internal::kDeleteScript), "1", keys_.KeyGenKey(key),
+          s_.key_prefix, std::string(key), channel_, std::move(message), GenerationTtl()}});
     return InvalidationResult(replies, "delete");
   }
 
@@ -275,9 +204,9 @@ class RedisCache final : public Cache {
     metrics_.invalidations.Add();
     std::string message = "t";
     for (const std::string& tag : tags) message += "\n" + tag;
-    std::vector<std::string> cmd = {"EVAL", std::string(kInvalidateTagsScript),
+    std::vector<std::string> cmd = {"EVAL", std::string(redis_internal::kInvalidateTagsScript),
                                     std::to_string(tags.size())};
-    for (const std::string& tag : tags) cmd.push_back(TagGenKey(tag));
+    for (const std::string& tag : tags) cmd.push_back(keys_.TagGenKey(tag));
     cmd.push_back(std::to_string(tags.size()));
     cmd.push_back(s_.key_prefix);
     cmd.push_back(channel_);
@@ -292,12 +221,12 @@ class RedisCache final : public Cache {
     if (glob.empty()) return InvalidArgumentError("cache pattern is empty");
     if (glob.size() > kMaxKeyBytes) return InvalidArgumentError("cache pattern is too long");
     metrics_.invalidations.Add();
-    StatusOr<std::vector<ReplyPtr>> bumped =
-        Pipeline({{"INCR", PatternGenKey()}, {"PEXPIRE", PatternGenKey(), GenerationTtl()}});
+    StatusOr<std::vector<ReplyPtr>> bumped = Pipeline(
+        {{"INCR", keys_.PatternGenKey()}, {"PEXPIRE", keys_.PatternGenKey(), GenerationTtl()}});
     RETURN_IF_ERROR(InvalidationResult(bumped, "pattern generation"));
     StatusOr<std::string> epoch = Epoch();
     if (!epoch.ok()) return InvalidationFailed(epoch.status(), "pattern");
-    std::string match = GlobEscape(DataKey(*epoch, "")) + std::string(glob);
+    std::string match = GlobEscape(keys_.DataKey(*epoch, "")) + std::string(glob);
     std::string cursor = "0";
     size_t removed = 0;
     do {
@@ -330,7 +259,7 @@ class RedisCache final : public Cache {
   Status Clear() override {
     metrics_.invalidations.Add();
     StatusOr<std::vector<ReplyPtr>> replies =
-        Pipeline({{"SET", EpochKey(), NewToken()}, {"PUBLISH", channel_, "f"}});
+        Pipeline({{"SET", keys_.EpochKey(), NewToken()}, {"PUBLISH", channel_, "f"}});
     Status s = InvalidationResult(replies, "clear");
     EpochChanged();
     return s;
@@ -355,32 +284,10 @@ class RedisCache final : public Cache {
   }
 
   void SetInvalidationListener(InvalidationListener* listener) override {
-    std::lock_guard lock(listener_mu_);
-    listener_ = listener;
-    // The subscriber may have subscribed before anyone listened.
-    if (listener_ != nullptr && subscribed_) listener_->OnSubscription(true);
+    invalidation_.SetListener(listener);
   }
 
  private:
-  // ---- keys ----
-  std::string EpochKey() const { return s_.key_prefix + "epoch"; }
-  std::string DataKey(std::string_view epoch, std::string_view key) const {
-    std::string k = s_.key_prefix;
-    k.append("d:").append(epoch).append(":").append(key);
-    return k;
-  }
-  std::string TagSetKey(std::string_view epoch, std::string_view tag) const {
-    std::string k = s_.key_prefix;
-    k.append("s:").append(epoch).append(":").append(tag);
-    return k;
-  }
-  std::string PatternGenKey() const { return s_.key_prefix + "g:p"; }
-  std::string KeyGenKey(std::string_view key) const {
-    return s_.key_prefix + "g:k:" + std::string(key);
-  }
-  std::string TagGenKey(std::string_view tag) const {
-    return s_.key_prefix + "g:t:" + std::string(tag);
-  }
   std::string GenerationTtl() const { return std::to_string(s_.generation_ttl.count()); }
 
   std::string NewToken() {
@@ -390,162 +297,8 @@ class RedisCache final : public Cache {
     return buf;
   }
 
-  static std::string EncodeValue(const Tags& tags, std::string_view value) {
-    std::string out = std::to_string(tags.size());
-    out.push_back('\n');
-    for (const std::string& tag : tags) out.append(tag).push_back('\n');
-    out.append(value);
-    return out;
-  }
-  static bool DecodeValue(std::string_view raw, Entry& entry) {
-    size_t nl = raw.find('\n');
-    if (nl == std::string_view::npos) return false;
-    size_t n = 0;
-    auto [end, ec] = std::from_chars(raw.data(), raw.data() + nl, n);
-    if (ec != std::errc() || end != raw.data() + nl || n > kMaxTagsPerEntry) return false;
-    raw.remove_prefix(nl + 1);
-    for (size_t i = 0; i < n; ++i) {
-      nl = raw.find('\n');
-      if (nl == std::string_view::npos) return false;
-      entry.tags.emplace_back(raw.substr(0, nl));
-      raw.remove_prefix(nl + 1);
-    }
-    entry.value = std::make_shared<const std::string>(raw);
-    return true;
-  }
-
-  // ---- connections ----
-  StatusOr<ContextPtr> Connect() const {
-    ContextPtr ctx(
-        redisConnectWithTimeout(s_.host.c_str(), s_.port, ToTimeval(s_.connect_timeout)));
-    if (ctx == nullptr) return UnavailableError("redis: cannot allocate a connection");
-    if (ctx->err != 0) {
-      return UnavailableError("redis " + s_.host + ":" + std::to_string(s_.port) + ": " +
-                              ctx->errstr);
-    }
-    if (redisSetTimeout(ctx.get(), ToTimeval(s_.command_timeout)) != REDIS_OK) {
-      return UnavailableError(std::string("redis: cannot set timeouts: ") + ctx->errstr);
-    }
-    redisEnableKeepAlive(ctx.get());
-    if (!s_.username.empty() || !s_.password.empty()) {
-      // AUTH user password for an ACL user; AUTH password for the default user.
-      const bool as_user = !s_.username.empty();
-      const std::string& first = as_user ? s_.username : s_.password;
-      const char* argv[] = {"AUTH", first.c_str(), s_.password.c_str()};
-      size_t lens[] = {4, first.size(), s_.password.size()};
-      ReplyPtr r(
-          static_cast<redisReply*>(redisCommandArgv(ctx.get(), as_user ? 3 : 2, argv, lens)));
-      if (r == nullptr) return UnavailableError(std::string("redis AUTH: ") + ctx->errstr);
-      if (IsError(r.get())) {
-        return UnavailableError(as_user ? "redis AUTH refused for user " + s_.username
-                                        : std::string("redis AUTH refused"));
-      }
-    }
-    if (s_.db != 0) {
-      std::string db = std::to_string(s_.db);
-      const char* argv[] = {"SELECT", db.c_str()};
-      size_t lens[] = {6, db.size()};
-      ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(ctx.get(), 2, argv, lens)));
-      if (r == nullptr) return UnavailableError(std::string("redis SELECT: ") + ctx->errstr);
-      if (IsError(r.get())) return UnavailableError("redis SELECT: " + ReplyString(r.get()));
-    }
-    return ctx;
-  }
-
-  StatusOr<ContextPtr> Acquire() {
-    if (!Allowed()) return UnavailableError("redis: circuit open (" + LastError() + ")");
-    {
-      std::unique_lock lock(pool_mu_);
-      auto deadline = Steady::now() + s_.command_timeout;
-      for (;;) {
-        if (!idle_.empty()) {
-          ContextPtr ctx = std::move(idle_.back());
-          idle_.pop_back();
-          return ctx;
-        }
-        if (open_connections_ < s_.pool_size) {
-          ++open_connections_;
-          break;
-        }
-        if (pool_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-            open_connections_ >= s_.pool_size) {
-          return DeadlineExceededError("redis: no free connection within " +
-                                       std::to_string(s_.command_timeout.count()) + " ms");
-        }
-      }
-    }
-    StatusOr<ContextPtr> ctx = Connect();
-    if (!ctx.ok()) {
-      Release(nullptr);
-      RecordFailure(ctx.status());
-    }
-    return ctx;
-  }
-
-  // Returns a healthy connection to the pool; a null or broken one is closed.
-  void Release(ContextPtr ctx) {
-    {
-      std::lock_guard lock(pool_mu_);
-      if (ctx != nullptr && ctx->err == 0) {
-        idle_.push_back(std::move(ctx));
-      } else {
-        --open_connections_;
-      }
-    }
-    pool_cv_.notify_one();
-  }
-
-  void DropIdleConnections() {
-    std::vector<ContextPtr> old;
-    {
-      std::lock_guard lock(pool_mu_);
-      old.swap(idle_);
-      open_connections_ -= static_cast<int>(old.size());
-    }
-    pool_cv_.notify_all();
-  }
-
-  // Sends all commands in one round trip. Error replies are returned as replies (the server
-  // answered); only connection-level problems become a Status (and count for the breaker).
   StatusOr<std::vector<ReplyPtr>> Pipeline(const std::vector<std::vector<std::string>>& commands) {
-    ASSIGN_OR_RETURN(ContextPtr ctx, Acquire());
-    for (const auto& cmd : commands) {
-      std::vector<const char*> argv;
-      std::vector<size_t> lens;
-      argv.reserve(cmd.size());
-      lens.reserve(cmd.size());
-      for (const std::string& a : cmd) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      if (redisAppendCommandArgv(ctx.get(), static_cast<int>(cmd.size()), argv.data(),
-                                 lens.data()) != REDIS_OK) {
-        Status s = UnavailableError(std::string("redis: ") + ctx->errstr);
-        Release(nullptr);
-        RecordFailure(s);
-        return s;
-      }
-    }
-    std::vector<ReplyPtr> replies;
-    replies.reserve(commands.size());
-    for (size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
-        bool timeout = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-        Status s = timeout
-                       ? DeadlineExceededError("redis: no answer within " +
-                                               std::to_string(s_.command_timeout.count()) + " ms")
-                       : UnavailableError(std::string("redis: ") +
-                                          (ctx->errstr[0] ? ctx->errstr : "connection lost"));
-        Release(nullptr);
-        RecordFailure(s);
-        return s;
-      }
-      replies.emplace_back(static_cast<redisReply*>(raw));
-    }
-    Release(std::move(ctx));
-    RecordSuccess();
-    return replies;
+    return pool_.Pipeline(commands);
   }
 
   // ---- epoch ----
@@ -555,7 +308,8 @@ class RedisCache final : public Cache {
       if (!epoch_.empty()) return epoch_;
     }
     StatusOr<std::vector<ReplyPtr>> replies =
-        Pipeline({{"EVAL", std::string(kEnsureEpochScript), "1", EpochKey(), NewToken()}});
+        Pipeline({{"EVAL", std::string(redis_internal::kEnsureEpochScript), "1", keys_.EpochKey(),
+                   NewToken()}});
     if (!replies.ok()) return replies.status();
     const redisReply* r = (*replies)[0].get();
     if (r->type != REDIS_REPLY_STRING) {
@@ -574,20 +328,7 @@ class RedisCache final : public Cache {
       std::lock_guard lock(epoch_mu_);
       epoch_.clear();
     }
-    NotifyEverything();
-  }
-
-  void NotifySubscription(bool live) {
-    std::lock_guard lock(listener_mu_);
-    subscribed_ = live;
-    if (listener_ != nullptr) listener_->OnSubscription(live);
-    // After the listener, so the count never runs ahead of what the listener was told.
-    if (!live) subscriptions_lost_.Add();
-  }
-
-  void NotifyEverything() {
-    std::lock_guard lock(listener_mu_);
-    if (listener_ != nullptr) listener_->OnEverythingInvalidated();
+    invalidation_.NotifyEverything();
   }
 
   // ---- failures and the breaker ----
@@ -619,19 +360,28 @@ class RedisCache final : public Cache {
     return s;
   }
 
-  bool Allowed() const {
+  // RedisSubscriberGate
+  bool Allowed() const override {
     std::lock_guard lock(breaker_mu_);
     return state_ == BreakerState::kClosed;
   }
+  uint64_t Outages() const override { return outage_.load(); }
+
   std::string LastError() const {
     std::lock_guard lock(breaker_mu_);
     return last_error_;
   }
-  void RecordSuccess() {
+
+  // RedisConnectionGate
+  Status Admit() const override {
+    if (!Allowed()) return UnavailableError("redis: circuit open (" + LastError() + ")");
+    return Status::Ok();
+  }
+  void RecordSuccess() override {
     std::lock_guard lock(breaker_mu_);
     if (state_ == BreakerState::kClosed) failures_ = 0;
   }
-  void RecordFailure(const Status& s) {
+  void RecordFailure(const Status& s) override {
     std::lock_guard lock(breaker_mu_);
     last_error_ = s.message();
     if (state_ == BreakerState::kClosed && ++failures_ >= s_.breaker_failures) OpenLocked();
@@ -675,7 +425,7 @@ class RedisCache final : public Cache {
   Status Ping(ContextPtr& ctx, bool check_epoch) {
     if (ctx == nullptr || ctx->err != 0) {
       ctx.reset();
-      ASSIGN_OR_RETURN(ctx, Connect());
+      ASSIGN_OR_RETURN(ctx, redis_internal::Connect(s_));
     }
     auto start = Steady::now();
     ReplyPtr r(static_cast<redisReply*>(redisCommand(ctx.get(), "PING")));
@@ -696,7 +446,7 @@ class RedisCache final : public Cache {
         std::lock_guard lock(epoch_mu_);
         known = epoch_;
       }
-      std::string key = EpochKey();
+      std::string key = keys_.EpochKey();
       ReplyPtr e(
           static_cast<redisReply*>(redisCommand(ctx.get(), "GET %b", key.data(), key.size())));
       if (e == nullptr) {
@@ -725,7 +475,7 @@ class RedisCache final : public Cache {
       }
       if (suspect) {
         std::string token = NewToken();
-        std::string key = EpochKey();
+        std::string key = keys_.EpochKey();
         ReplyPtr set(static_cast<redisReply*>(redisCommand(
             ctx.get(), "SET %b %b", key.data(), key.size(), token.data(), token.size())));
         ReplyPtr pub(set == nullptr
@@ -742,7 +492,7 @@ class RedisCache final : public Cache {
                      s_.tier);
       }
       EpochChanged();
-      DropIdleConnections();
+      pool_.DropIdle();
       std::lock_guard lock(breaker_mu_);
       if (suspect_) continue;  // an invalidation failed while we were recovering
       state_ = BreakerState::kClosed;
@@ -803,97 +553,15 @@ class RedisCache final : public Cache {
     }
   }
 
-  // ---- subscriber thread ----
-  void Dispatch(const redisReply* r) {
-    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
-    if (ReplyString(r->element[0]) != "message") return;
-    std::string payload = ReplyString(r->element[2]);
-    std::lock_guard lock(listener_mu_);
-    if (listener_ == nullptr || payload.empty()) return;
-    std::string_view rest = payload.size() >= 2 ? std::string_view(payload).substr(2) : "";
-    switch (payload[0]) {
-      case 't': {
-        Tags tags;
-        while (!rest.empty()) {
-          size_t nl = rest.find('\n');
-          tags.emplace_back(rest.substr(0, nl));
-          if (nl == std::string_view::npos) break;
-          rest.remove_prefix(nl + 1);
-        }
-        listener_->OnTagsInvalidated(tags);
-        break;
-      }
-      case 'k':
-        listener_->OnKeyDeleted(rest);
-        break;
-      case 'p':
-        listener_->OnPatternInvalidated(rest);
-        break;
-      default:  // 'f' and anything this version does not know: the safe answer
-        listener_->OnEverythingInvalidated();
-        break;
-    }
-  }
-
-  void SubscriberLoop() {
-    milliseconds backoff{50};
-    while (WaitFor(milliseconds(0))) {
-      if (!Allowed()) {
-        WaitFor(milliseconds(100));
-        continue;
-      }
-      uint64_t outage = outage_.load();
-      StatusOr<ContextPtr> conn = Connect();
-      if (conn.ok()) {
-        ContextPtr ctx = std::move(conn).value();
-        ReplyPtr r(static_cast<redisReply*>(
-            redisCommand(ctx.get(), "SUBSCRIBE %b", channel_.data(), channel_.size())));
-        if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
-          backoff = milliseconds(50);
-          NotifySubscription(true);
-          Listen(ctx.get(), outage);
-          NotifySubscription(false);
-        }
-      }
-      WaitFor(backoff);
-      // Capped low: while not subscribed the tiered cache serves nothing from its L1.
-      backoff = std::min({backoff * 2, s_.max_backoff, milliseconds(500)});
-    }
-  }
-
-  // Until stop, an outage, or the connection breaks.
-  void Listen(redisContext* ctx, uint64_t outage) {
-    while (WaitFor(milliseconds(0)) && outage_.load() == outage) {
-      void* raw = nullptr;
-      if (redisGetReplyFromReader(ctx, &raw) != REDIS_OK) return;
-      if (raw != nullptr) {
-        ReplyPtr reply(static_cast<redisReply*>(raw));
-        Dispatch(reply.get());
-        continue;
-      }
-      pollfd pfd{ctx->fd, POLLIN, 0};
-      int n = poll(&pfd, 1, 100);
-      if (n < 0 && errno != EINTR) return;
-      if (n > 0) {
-        if ((pfd.revents & (POLLERR | POLLNVAL)) != 0) return;
-        if (redisBufferRead(ctx) != REDIS_OK) return;
-      }
-    }
-  }
-
   const RedisCacheSettings s_;
-  std::string channel_;
+  const redis_internal::RedisKeys keys_;
+  const std::string channel_;
   mutable TierMetrics metrics_;
   metrics::Gauge& ping_us_;
   metrics::Gauge& breaker_gauge_;
   metrics::Counter& faults_;
   metrics::Counter& recoveries_;
   metrics::Counter& subscriptions_lost_;
-
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<ContextPtr> idle_;  // GUARDED_BY(pool_mu_)
-  int open_connections_ = 0;      // GUARDED_BY(pool_mu_)
 
   mutable std::mutex breaker_mu_;
   BreakerState state_ = BreakerState::kClosed;  // GUARDED_BY(breaker_mu_)
@@ -908,9 +576,11 @@ class RedisCache final : public Cache {
   std::mutex epoch_mu_;
   std::string epoch_;  // GUARDED_BY(epoch_mu_); empty: ask Redis
 
-  std::mutex listener_mu_;
-  InvalidationListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
-  bool subscribed_ = false;                   // GUARDED_BY(listener_mu_)
+  // Both call back into this object (the gates above), so they come after the breaker.
+  RedisConnectionPool pool_;
+  // Holds the listener. Its thread is started last in the constructor body and joined in the
+  // destructor body, so it never sees this object half built or half destroyed.
+  RedisInvalidationChannel invalidation_;
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // GUARDED_BY(rng_mu_)
@@ -919,96 +589,9 @@ class RedisCache final : public Cache {
   std::condition_variable stop_cv_;
   bool stop_ = false;  // GUARDED_BY(stop_mu_)
   std::thread monitor_;
-  std::thread subscriber_;
 };
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// RFC 3986 percent-decoding of the userinfo, so a password may hold '@', ':' or '/'.
-StatusOr<std::string> PercentDecoded(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    const int hi = i + 2 < text.size() ? HexDigit(text[i + 1]) : -1;
-    const int lo = hi >= 0 ? HexDigit(text[i + 2]) : -1;
-    if (lo < 0) return InvalidArgumentError("redis URL: bad %-escape in user or password");
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 }  // namespace
-
-StatusOr<RedisCacheSettings> ParseRedisUrl(std::string_view url) {
-  if (url.substr(0, 9) == "rediss://") {
-    return InvalidArgumentError(
-        "redis URL: rediss:// (TLS) is not supported: this build's hiredis (0.14, Debian 12) has "
-        "no TLS; reach a TLS-only Redis through a local TLS tunnel and use redis://");
-  }
-  constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return InvalidArgumentError("redis URL must start with redis://");
-  }
-  RedisCacheSettings s;
-  std::string_view rest = url.substr(kScheme.size());
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
-    size_t colon = userinfo.find(':');
-    ASSIGN_OR_RETURN(s.username, PercentDecoded(userinfo.substr(0, colon)));
-    if (colon != std::string_view::npos) {
-      ASSIGN_OR_RETURN(s.password, PercentDecoded(userinfo.substr(colon + 1)));
-    }
-    authority.remove_prefix(at + 1);
-  }
-  std::string_view host = authority;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return InvalidArgumentError("redis URL: unclosed [");
-    host = authority.substr(1, close - 1);
-    authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority[0] != ':') {
-      return InvalidArgumentError("redis URL: junk after ]");
-    }
-  } else {
-    size_t colon = authority.find(':');
-    host = authority.substr(0, colon);
-    authority = colon == std::string_view::npos ? "" : authority.substr(colon);
-  }
-  if (host.empty()) return InvalidArgumentError("redis URL: no host");
-  s.host = std::string(host);
-  if (!authority.empty()) {
-    std::string_view port = authority.substr(1);
-    int p = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (ec != std::errc() || end != port.data() + port.size() || p < 1 || p > 65535) {
-      return InvalidArgumentError("redis URL: port must be 1-65535");
-    }
-    s.port = p;
-  }
-  if (!path.empty()) {
-    int db = 0;
-    auto [end, ec] = std::from_chars(path.data(), path.data() + path.size(), db);
-    if (ec != std::errc() || end != path.data() + path.size() || db < 0 || db > 1000000) {
-      return InvalidArgumentError("redis URL: database must be a number");
-    }
-    s.db = db;
-  }
-  return s;
-}
 
 StatusOr<CachePtr> NewRedisCache(RedisCacheSettings settings) {
   if (settings.host.empty()) return InvalidArgumentError("redis cache: no host");
