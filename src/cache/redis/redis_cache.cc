@@ -1,3 +1,8 @@
+// The command layer of the Redis tier: the Cache operations, the epoch, the circuit breaker and
+// the monitor thread. Connections and the pipeline are in redis_connection.h, the invalidation
+// channel in redis_invalidation.h, key names and scripts in redis_keys.h. A little over 600
+// lines: the breaker and the monitor guard the same state as the commands, and splitting them
+// apart would publish that state to a fourth file for no reader's benefit.
 #include "cache/redis/redis_cache.h"
 
 #include <hiredis/hiredis.h>
