@@ -1,7 +1,7 @@
 // Compression policy of HTTP responses: the settings the server runs with (filled by app/ from
 // flags) and the checks that decide whether a response is compressed at all.
 //
-// Policy (applied by http/server.cc, after the handler):
+// Policy (applied by http/response_writer.cc, after the handler):
 //   - only when `enabled`, a codec is negotiated from Accept-Encoding among `codecs`, the method
 //     is not HEAD, the status carries a body (not 204/304), the body has at least `min_bytes`,
 //     and its Content-Type is compressible (IsCompressibleContentType);

@@ -1,5 +1,5 @@
 // Request and Response as handlers see them: plain types with no Boost.Beast in sight, so the
-// heavy Beast templates stay inside server.cc.
+// heavy Beast templates stay inside the server's connection units (http/connection.h).
 //
 // Thread-safety: values; a Request is handled by one thread at a time.
 #ifndef HASIVU_HTTP_MESSAGE_H_
