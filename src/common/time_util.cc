@@ -17,20 +17,26 @@ bool ParseInt(std::string_view s, int& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-}  // namespace
-
-std::string FormatRfc3339(TimePoint t) {
-  const auto us = std::chrono::floor<std::chrono::microseconds>(t);
-  const auto day = std::chrono::floor<std::chrono::days>(us);
+// `Fraction` is the unit of the digits after the seconds (microseconds or milliseconds).
+template <typename Fraction>
+std::string FormatWith(TimePoint t, int digits) {
+  const auto f = std::chrono::floor<Fraction>(t);
+  const auto day = std::chrono::floor<std::chrono::days>(f);
   const std::chrono::year_month_day ymd{day};
-  const std::chrono::hh_mm_ss hms{us - day};
+  const std::chrono::hh_mm_ss hms{f - day};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", int(ymd.year()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%0*dZ", int(ymd.year()),
                 unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
-                int(hms.minutes().count()), int(hms.seconds().count()),
+                int(hms.minutes().count()), int(hms.seconds().count()), digits,
                 int(hms.subseconds().count()));
   return buf;
 }
+
+}  // namespace
+
+std::string FormatRfc3339(TimePoint t) { return FormatWith<std::chrono::microseconds>(t, 6); }
+
+std::string FormatRfc3339Millis(TimePoint t) { return FormatWith<std::chrono::milliseconds>(t, 3); }
 
 StatusOr<TimePoint> ParseRfc3339(std::string_view s) {
   auto bad = [&] {

@@ -20,6 +20,8 @@ using Date = std::chrono::sys_days;  // a calendar day, zone-free
 
 // "2026-11-27T13:25:21.123456Z".
 std::string FormatRfc3339(TimePoint t);
+// "2026-11-27T13:25:21.123Z" (milliseconds, truncated): log lines.
+std::string FormatRfc3339Millis(TimePoint t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)" and "YYYY-MM-DD HH:MM:SS[.f][±HH[:MM]]"
 // (PostgreSQL's text form).
 StatusOr<TimePoint> ParseRfc3339(std::string_view text);

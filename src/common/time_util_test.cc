@@ -18,6 +18,13 @@ TEST(TimeUtilTest, Rfc3339RoundTrip) {
   EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2026-11-27T13:25:21Z")), "2026-11-27T13:25:21.000000Z");
 }
 
+TEST(TimeUtilTest, Rfc3339MillisTruncates) {
+  const TimePoint t =
+      sys_days(year(2026) / 11 / 27) + hours(13) + minutes(25) + seconds(21) + microseconds(123999);
+  EXPECT_EQ(FormatRfc3339Millis(t), "2026-11-27T13:25:21.123Z");
+  EXPECT_EQ(FormatRfc3339Millis(sys_days(year(2026) / 1 / 2)), "2026-01-02T00:00:00.000Z");
+}
+
 TEST(TimeUtilTest, Rfc3339RejectsGarbage) {
   for (const char* bad :
        {"", "2026-11-27", "2026-11-27T25:00:00Z", "2026-11-27T13:25:21Q", "2026-02-30T00:00:00Z",

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/time_util.h"
 #include "compress/codec.h"
 #include "compress/negotiation.h"
 #include "http/connection.h"
@@ -73,20 +74,6 @@ std::string_view HttpDate() {
                   tm.tm_sec);
     cached_second = now;
   }
-  return text;
-}
-
-std::string Rfc3339Now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
   return text;
 }
 
@@ -406,7 +393,7 @@ void ServerImpl::Record(const Pending& pending, const RouteMetrics& metrics,
   std::string line;
   line.reserve(256);
   line += R"({"ts":")";
-  line += Rfc3339Now();
+  line += FormatRfc3339Millis(std::chrono::system_clock::now());
   line += R"(","request_id":)";
   AppendJsonString(line, pending.request_id);
   line += R"(,"method":)";
