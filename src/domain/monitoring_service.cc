@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "metrics/http_series.h"
 #include "store/timed_database.h"
 
 namespace hasivu::domain {
@@ -9,33 +10,13 @@ namespace {
 
 using std::chrono::steady_clock;
 
-// The HTTP server's series (http/server.h). Help texts are kept from the first registration,
-// so they are the server's words exactly.
-constexpr std::string_view kRequestsName = "hasivu_http_requests_total";
-constexpr std::string_view kRequestsHelp = "HTTP requests by route, method and status class";
-constexpr std::string_view kLatencyName = "hasivu_http_request_duration_seconds";
-constexpr std::string_view kLatencyHelp =
-    "HTTP request latency from complete head to response ready";
 constexpr std::string_view kClasses[4] = {"2xx", "3xx", "4xx", "5xx"};
 
 constexpr std::string_view kDbPingName = "hasivu_db_ping_duration_seconds";
 constexpr std::string_view kDbPingHelp = "Database ping round trips";
 
-// The server's compression series (http/server.h), one per encoding label.
+// The server's compression series (metrics/http_series.h), one per encoding.
 constexpr std::string_view kCompressionEncodings[] = {"br", "zstd", "gzip"};
-constexpr std::string_view kCompressedName = "hasivu_http_compressed_responses_total";
-constexpr std::string_view kCompressedHelp = "Responses the server sent compressed";
-constexpr std::string_view kBytesInName = "hasivu_http_compression_bytes_in_total";
-constexpr std::string_view kBytesInHelp =
-    "Body bytes before compression, of responses sent compressed";
-constexpr std::string_view kBytesOutName = "hasivu_http_compression_bytes_out_total";
-constexpr std::string_view kBytesOutHelp =
-    "Body bytes after compression, of responses sent compressed";
-constexpr std::string_view kCompressionErrorsName = "hasivu_http_compression_errors_total";
-constexpr std::string_view kCompressionErrorsHelp = "Codec failures (the identity body was sent)";
-constexpr std::string_view kPrecompressedName = "hasivu_http_precompressed_responses_total";
-constexpr std::string_view kPrecompressedHelp =
-    "Responses whose handler supplied an already encoded body";
 
 // The seed's thresholds (../shared/reference/seed-performance-summary.md).
 constexpr double kApiP95ThresholdMs = 300;
@@ -105,25 +86,22 @@ MonitoringService::MonitoringService(metrics::Registry& registry, store::Databas
     }
     for (const std::string& method : methods) {
       for (int c = 0; c < 4; ++c) {
-        s.by_class[c].push_back(&registry_.GetCounter(
-            kRequestsName, kRequestsHelp,
-            {{"route", f.name}, {"method", method}, {"class", std::string(kClasses[c])}}));
+        s.by_class[c].push_back(&metrics::HttpRequests(registry_, f.name, method, kClasses[c]));
       }
     }
     if (!methods.empty()) {
-      s.latency = &registry_.GetHistogram(kLatencyName, kLatencyHelp, {{"route", f.name}}, 1e-6);
+      s.latency = &metrics::HttpRequestLatency(registry_, f.name);
     }
     series_.push_back(std::move(s));
   }
   for (std::string_view encoding : kCompressionEncodings) {
-    const metrics::Labels labels = {{"encoding", std::string(encoding)}};
-    compression_.push_back(CompressionSeries{
-        .encoding = std::string(encoding),
-        .responses = &registry_.GetCounter(kCompressedName, kCompressedHelp, labels),
-        .bytes_in = &registry_.GetCounter(kBytesInName, kBytesInHelp, labels),
-        .bytes_out = &registry_.GetCounter(kBytesOutName, kBytesOutHelp, labels),
-        .errors = &registry_.GetCounter(kCompressionErrorsName, kCompressionErrorsHelp, labels),
-        .precompressed = &registry_.GetCounter(kPrecompressedName, kPrecompressedHelp, labels)});
+    const metrics::HttpCompressionSeries series = metrics::HttpCompression(registry_, encoding);
+    compression_.push_back(CompressionSeries{.encoding = std::string(encoding),
+                                             .responses = series.responses,
+                                             .bytes_in = series.bytes_in,
+                                             .bytes_out = series.bytes_out,
+                                             .errors = series.errors,
+                                             .precompressed = series.precompressed});
   }
 }
 

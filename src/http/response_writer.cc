@@ -18,6 +18,7 @@
 #include "compress/negotiation.h"
 #include "http/connection.h"
 #include "http/server_internal.h"
+#include "metrics/http_series.h"
 
 // The response side: a finished Response is encoded (server.h, "Compression"), counted and
 // logged, then serialised by hand (status line and headers into one string, the body sent from
@@ -130,22 +131,14 @@ CompressionMetrics RegisterCompressionMetrics(metrics::Registry& registry) {
   CompressionMetrics m;
   for (compress::Encoding e : compress::kCodecs) {
     const size_t i = static_cast<size_t>(e);
-    const metrics::Labels labels = {{"encoding", std::string(compress::EncodingName(e))}};
-    m.responses[i] = &registry.GetCounter("hasivu_http_compressed_responses_total",
-                                          "Responses the server sent compressed", labels);
-    m.bytes_in[i] =
-        &registry.GetCounter("hasivu_http_compression_bytes_in_total",
-                             "Body bytes before compression, of responses sent compressed", labels);
-    m.bytes_out[i] =
-        &registry.GetCounter("hasivu_http_compression_bytes_out_total",
-                             "Body bytes after compression, of responses sent compressed", labels);
-    m.errors[i] = &registry.GetCounter("hasivu_http_compression_errors_total",
-                                       "Codec failures (the identity body was sent)", labels);
-    m.precompressed[i] =
-        &registry.GetCounter("hasivu_http_precompressed_responses_total",
-                             "Responses whose handler supplied an already encoded body", labels);
-    m.seconds[i] = &registry.GetHistogram("hasivu_http_compression_seconds",
-                                          "Time to compress one response body", labels, 1e-6);
+    const metrics::HttpCompressionSeries series =
+        metrics::HttpCompression(registry, compress::EncodingName(e));
+    m.responses[i] = series.responses;
+    m.bytes_in[i] = series.bytes_in;
+    m.bytes_out[i] = series.bytes_out;
+    m.errors[i] = series.errors;
+    m.precompressed[i] = series.precompressed;
+    m.seconds[i] = series.seconds;
   }
   return m;
 }

@@ -17,6 +17,7 @@
 #include "common/ip_address.h"
 #include "http/peer_address.h"
 #include "http/server_internal.h"
+#include "metrics/http_series.h"
 
 // Thread model: one io_context per I/O thread, and the acceptor hands each new connection to the
 // next context round-robin. A connection then lives on exactly one thread for its whole life, so
@@ -93,22 +94,15 @@ Status ServerImpl::Start() {
     if (state_ != State::kCreated) return FailedPreconditionError("server already started");
   }
 
-  const std::string help_requests = "HTTP requests by route, method and status class";
-  const std::string help_latency = "HTTP request latency from complete head to response ready";
   auto make_route_metrics = [&](std::string_view name, const std::vector<int>& methods,
                                 const std::vector<std::string>& labels) {
     RouteMetrics m;
     for (size_t i = 0; i < methods.size(); ++i) {
       for (size_t c = 0; c < kClasses.size(); ++c) {
-        m.requests[methods[i]][c] =
-            &registry_.GetCounter("hasivu_http_requests_total", help_requests,
-                                  {{"route", std::string(name)},
-                                   {"method", labels[i]},
-                                   {"class", std::string(kClasses[c])}});
+        m.requests[methods[i]][c] = &metrics::HttpRequests(registry_, name, labels[i], kClasses[c]);
       }
     }
-    m.latency = &registry_.GetHistogram("hasivu_http_request_duration_seconds", help_latency,
-                                        {{"route", std::string(name)}}, 1e-6);
+    m.latency = &metrics::HttpRequestLatency(registry_, name);
     return m;
   };
   for (const Route* route : router_.Routes()) {

@@ -80,17 +80,18 @@
 // max_connections, hasivu_http_rejected_connections_per_address_total those over the
 // per-address cap.
 //
-// Metrics (resolved at Start()): hasivu_http_requests_total{route,method,class} where route is
-// RouteOptions::name (default the pattern) or "unmatched" for anything answered before a route
-// was found (400, 404, 405, 413, 431); class is 2xx..5xx; method for unmatched requests is one of
-// GET HEAD POST PUT PATCH DELETE OPTIONS OTHER. hasivu_http_request_duration_seconds{route}:
-// from the complete request head to the response being ready (recorded in microseconds).
-// hasivu_http_open_connections (gauge). Compression, each with label encoding = br|zstd|gzip:
-// hasivu_http_compressed_responses_total (bodies the server encoded and sent encoded),
-// hasivu_http_compression_bytes_in_total / _out_total (their sizes before and after),
-// hasivu_http_compression_seconds (histogram of every encoding attempt, microseconds recorded),
-// hasivu_http_compression_errors_total (codec failures, answered identity),
-// hasivu_http_precompressed_responses_total (bodies handlers handed over already encoded).
+// Metrics (resolved at Start(); defined in metrics/http_series.h):
+// hasivu_http_requests_total{route,method,class} where route is RouteOptions::name (default the
+// pattern) or "unmatched" for anything answered before a route was found (400, 404, 405, 413, 431);
+// class is 2xx..5xx; method for unmatched requests is one of GET HEAD POST PUT PATCH DELETE OPTIONS
+// OTHER. hasivu_http_request_duration_seconds{route}: from the complete request head to the
+// response being ready (recorded in microseconds). hasivu_http_open_connections (gauge).
+// Compression, each with label encoding = br|zstd|gzip: hasivu_http_compressed_responses_total
+// (bodies the server encoded and sent encoded), hasivu_http_compression_bytes_in_total / _out_total
+// (their sizes before and after), hasivu_http_compression_seconds (histogram of every encoding
+// attempt, microseconds recorded), hasivu_http_compression_errors_total (codec failures, answered
+// identity), hasivu_http_precompressed_responses_total (bodies handlers handed over already
+// encoded).
 //
 // Access log: when access_log is set, one JSON line per request at info level to the spdlog
 // logger "access" (created writing to stdout with pattern "%v" if the app has not registered
