@@ -121,13 +121,16 @@ bool InAnyRange(const std::vector<IpRange>& ranges, const IpAddress& ip) {
   return false;
 }
 
-std::string ClientKeyOfAddress(std::string_view address) {
-  std::optional<IpAddress> ip = ParseIpAddress(address);
-  if (!ip) return std::string(address);
-  if (!ip->v6) return FormatIpAddress(*ip);
-  IpAddress net = *ip;
+std::string ClientKeyOf(const IpAddress& ip) {
+  if (!ip.v6) return FormatIpAddress(ip);
+  IpAddress net = ip;
   std::fill(net.bytes.begin() + 8, net.bytes.end(), 0);
   return FormatIpAddress(net) + "/64";
+}
+
+std::string ClientKeyOfAddress(std::string_view address) {
+  std::optional<IpAddress> ip = ParseIpAddress(address);
+  return ip ? ClientKeyOf(*ip) : std::string(address);
 }
 
 }  // namespace hasivu

@@ -53,6 +53,8 @@ bool InAnyRange(const std::vector<IpRange>& ranges, const IpAddress& ip);
 // /64 ("2001:db8:1:2::/64"), since one subscriber usually holds a whole /64. Text that is not
 // an address comes back unchanged.
 std::string ClientKeyOfAddress(std::string_view address);
+// The same for an address already parsed.
+std::string ClientKeyOf(const IpAddress& ip);
 
 }  // namespace hasivu
 

@@ -142,8 +142,9 @@ struct SeedReport {
 // settings; store errors are passed on (a failure midway leaves the rows already committed).
 StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& settings, Clock& clock);
 
-// Whether `db` holds accounts of a demo data set (their emails end in "@demo.hasivu.test"): their
-// logins were printed and written to a fixtures file, so a production start refuses them.
+// Whether `db` was seeded with a demo data set (its platform admin admin@demo.hasivu.test is
+// there): their logins were printed and written to a fixtures file, so a production start
+// refuses such a database.
 StatusOr<bool> HoldsDemoAccounts(store::Database& db);
 
 // The fixtures file (demo-data.md): {"baseDate","admin","schools":[...]}, compact JSON.

@@ -21,10 +21,16 @@
 #include <string>
 #include <string_view>
 
+#include "common/ip_address.h"
+
 namespace hasivu::http {
 
-// The group of `address` (an IPv4 or IPv6 address in text form, as Request::remote_address
-// holds it). nullopt when `address` is not an IP address.
+// The peer address in `text` (as asio or Request::remote_address prints it), its zone id
+// ("%eth0") dropped. nullopt when `text` is not an IP address.
+std::optional<IpAddress> ParsePeerAddress(std::string_view text);
+
+// The group of `address` (an IPv4 or IPv6 address in text form). nullopt when `address` is not
+// an IP address. For an address already parsed, common's ClientKeyOf() gives the same.
 std::optional<std::string> PeerAddressGroup(std::string_view address);
 
 }  // namespace hasivu::http

@@ -228,10 +228,9 @@ void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Work
     const tcp::endpoint remote = socket.remote_endpoint(endpoint_ec);
     // Without an endpoint the peer is already gone; Connection::Start() closes it.
     if (!endpoint_ec) {
-      const std::string text = remote.address().to_string();
-      const std::optional<IpAddress> ip = ParseIpAddress(text);
-      const bool exempt = ip && InAnyRange(settings_.per_address_exempt, *ip);
-      if (!exempt) group = PeerAddressGroup(text).value_or("");
+      // Parsed once: the exemption and the group come from the same address.
+      const std::optional<IpAddress> ip = ParsePeerAddress(remote.address().to_string());
+      if (ip && !InAnyRange(settings_.per_address_exempt, *ip)) group = ClientKeyOf(*ip);
     }
     if (!group.empty()) {
       std::lock_guard lock(per_address_mu_);

@@ -129,13 +129,6 @@ StatusOr<std::vector<ChildRecord>> ChildrenOf(Connection& conn, std::string_view
   return out;
 }
 
-StatusOr<bool> AnyUserWithEmailSuffix(Connection& conn, std::string_view suffix) {
-  const Value params[] = {"%" + std::string(suffix)};
-  ASSIGN_OR_RETURN(ResultSet rs,
-                   conn.Query("SELECT 1 FROM users WHERE email LIKE $1 LIMIT 1", params));
-  return !rs.rows.empty();
-}
-
 StatusOr<bool> AnyUser(Connection& conn) {
   ASSIGN_OR_RETURN(ResultSet rs, conn.Query("SELECT 1 FROM users LIMIT 1"));
   return !rs.rows.empty();

@@ -86,9 +86,6 @@ StatusOr<std::vector<ChildRecord>> ChildrenOf(Connection& conn, std::string_view
 // Whether the users table holds any account (a production start refuses an empty one).
 StatusOr<bool> AnyUser(Connection& conn);
 
-// Whether any account's email ends with `suffix` (e.g. "@demo.hasivu.test"; no LIKE wildcards).
-StatusOr<bool> AnyUserWithEmailSuffix(Connection& conn, std::string_view suffix);
-
 }  // namespace hasivu::store
 
 #endif  // HASIVU_STORE_USERS_REPO_H_
