@@ -16,10 +16,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "api/context.h"
 #include "api/envelope.h"
-#include "api/routes.h"
-#include "api/system_routes.h"
+#include "app/api.h"
 #include "cache/cache_aside.h"
 #include "cache/memory/memory_cache.h"
 #include "cache/tiered_cache.h"
@@ -192,33 +190,11 @@ int RunServe(const Config& config) {
   auto registry = metrics::NewRegistry();
   http::Router router;
   store::Database* database = db->get();
-  Status routes =
-      api::RegisterSystemRoutes(router, {.readiness_probe = [database] { return database->Ping(); },
-                                         .registry = registry.get(),
-                                         .metrics_token = cfg.metrics_token,
-                                         .metrics_enabled = cfg.metrics_enabled});
-  if (!routes.ok()) return RuntimeError("register routes", routes);
   if (!cfg.metrics_enabled) {
     spdlog::warn("GET /metrics is off: production mode without --metrics-token");
   }
-
-  // The server is created after the routes, so the dashboard reads first_ok_response through
-  // this holder.
-  auto server_holder = std::make_shared<http::Server*>(nullptr);
   // Every database call of the API is timed for the dashboard's query percentiles.
   store::TimedDatabase timed_database(database, *registry);
-  api::ApiContext api_context;
-  api_context.db = &timed_database;
-  api_context.clock = &SystemClock();
-  api_context.registry = registry.get();
-  api_context.compression = cfg.compression;
-  api_context.trusted_proxies = cfg.trusted_proxies;
-  api_context.max_queued_hashes = cfg.max_queued_hashes;
-  api_context.settings = cfg.domain;
-  api_context.service.version = kVersion;
-  api_context.service.store_backend = std::string(store::DialectName(database->dialect()));
-  api_context.service.cache_backend = cfg.redis ? "redis" : cfg.cache_url;
-  api_context.payments_simulator = cfg.payments_simulator;
 
   // The cache: in-process, or in-process L1 in front of Redis L2 (never fails a request: a Redis
   // fault degrades to L1 and the database, see cache/redis/redis_cache.h).
@@ -235,13 +211,34 @@ int RunServe(const Config& config) {
   const bool caching = cfg.cache_url != "none";
   domain::ReadCache read_cache(caching ? &cache_aside : nullptr, cache::TtlSettings{},
                                &timed_database);
-  api_context.read_cache = &read_cache;
-  api_context.cache = caching ? cache_backend->get() : nullptr;
-  api_context.service.first_ok_response = [server_holder] {
-    return *server_holder ? (*server_holder)->first_ok_response() : std::nullopt;
-  };
-  routes = api::RegisterApiRoutes(router, api_context);
-  if (!routes.ok()) return RuntimeError("register routes", routes);
+
+  // The server is created after the routes, so the dashboard reads first_ok_response through
+  // this holder.
+  auto server_holder = std::make_shared<http::Server*>(nullptr);
+  auto api = Api::Create(
+      {.domain = cfg.domain,
+       .compression = cfg.compression,
+       .trusted_proxies = cfg.trusted_proxies,
+       .max_queued_hashes = cfg.max_queued_hashes,
+       .payments_simulator = cfg.payments_simulator,
+       .system = {.metrics_token = cfg.metrics_token, .metrics_enabled = cfg.metrics_enabled}},
+      {.db = timed_database,
+       .clock = SystemClock(),
+       .registry = *registry,
+       .read_cache = read_cache,
+       .cache = caching ? std::optional<std::reference_wrapper<const cache::Cache>>(**cache_backend)
+                        : std::nullopt,
+       .service_info = {.version = kVersion,
+                        .store_backend = std::string(store::DialectName(database->dialect())),
+                        .cache_backend = cfg.redis ? "redis" : cfg.cache_url,
+                        .first_ok_response =
+                            [server_holder] {
+                              return *server_holder ? (*server_holder)->first_ok_response()
+                                                    : std::nullopt;
+                            },
+                        .database_timed_globally = true}},
+      router);
+  if (!api.ok()) return RuntimeError("register routes", api.status());
 
   http::ServerSettings settings;
   settings.host = cfg.listen.host;
@@ -270,14 +267,9 @@ int RunServe(const Config& config) {
   std::fflush(stdout);
 
   // Warm-up after the server listens, so readiness never waits for it.
-  std::thread warm_up([&api_context, &cache_aside] {
-    size_t loaded = 0, failed = 0;
-    for (const auto& items_of : api_context.warm_ups) {
-      cache::WarmUpResult r = cache_aside.WarmUp(items_of());
-      loaded += r.loaded;
-      failed += r.failed;
-    }
-    spdlog::info("cache warm-up: {} entries loaded, {} not available", loaded, failed);
+  std::thread warm_up([&api, &cache_aside] {
+    cache::WarmUpResult r = cache_aside.WarmUp((*api)->WarmUpItems());
+    spdlog::info("cache warm-up: {} entries loaded, {} not available", r.loaded, r.failed);
   });
 
   int sig = 0;

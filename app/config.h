@@ -105,8 +105,8 @@ struct ResolvedConfig {
   int db_pool_size = 8;
   domain::DomainSettings domain;         // auth, payments, monitoring
   compress::Settings compression;        // response compression (http::ServerSettings::compression)
-  std::vector<IpRange> trusted_proxies;  // api::ApiContext::trusted_proxies
-  int max_queued_hashes = 8;             // api::ApiContext::max_queued_hashes
+  std::vector<IpRange> trusted_proxies;  // client_address.h, the auth and RFID routes
+  int max_queued_hashes = 8;             // each of api::AuthRoutes::HashQueues
   int max_connections_per_address = 256;  // http::ServerSettings; 0 = no per-address cap
   std::chrono::milliseconds first_byte_timeout{10000};  // http::ServerSettings
   // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs

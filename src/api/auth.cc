@@ -42,19 +42,16 @@ bool ConfiguredToken::Matches(const http::Request& request) const {
   return sodium_memcmp(presented.data(), digest_.data(), digest_.size()) == 0;
 }
 
-TokenAuthenticator::TokenAuthenticator(std::shared_ptr<const domain::AuthService> auth)
-    : auth_(std::move(auth)) {}
-
 StatusOr<domain::Principal> TokenAuthenticator::Authenticate(const http::Request& request) const {
   std::optional<std::string_view> token = BearerToken(request);
   if (!token) return UnauthenticatedError("a bearer token is required");
-  return auth_->Authenticate(*token);
+  return auth_.Authenticate(*token);
 }
 
-std::optional<http::Response> RequirePrincipal(const ApiContext& ctx, const http::Request& request,
+std::optional<http::Response> RequirePrincipal(const Authenticator& authenticator,
+                                               const http::Request& request,
                                                domain::Principal* out) {
-  if (!ctx.authenticator) return ErrorFromStatus(request, InternalError("no authenticator"));
-  StatusOr<domain::Principal> principal = ctx.authenticator->Authenticate(request);
+  StatusOr<domain::Principal> principal = authenticator.Authenticate(request);
   if (!principal.ok()) {
     const Status& s = principal.status();
     if (s.code() == StatusCode::kUnauthenticated && s.reason() == "TOKEN_EXPIRED") {

@@ -1,4 +1,5 @@
-// auth-register, auth-login, POST /auth/refresh, POST /auth/logout (api.md "auth-login").
+#include "api/auth_routes.h"
+
 #include <boost/json/object.hpp>
 #include <memory>
 #include <string>
@@ -7,16 +8,10 @@
 #include "api/body_reader.h"
 #include "api/client_address.h"
 #include "api/envelope.h"
-#include "api/routes.h"
 #include "domain/auth_service.h"
 
 namespace hasivu::api {
 namespace {
-
-domain::ClientInfo ClientOf(const http::Request& request, const ApiContext& ctx) {
-  return domain::ClientInfo{ClientAddress(request, ctx.trusted_proxies),
-                            std::string(request.headers.Get("User-Agent"))};
-}
 
 // Sets Retry-After on a RATE_LIMITED answer.
 void AddRetryAfter(const Status& status, std::chrono::seconds retry_after, http::Response* r) {
@@ -56,8 +51,14 @@ boost::json::object AuthResultJson(const domain::AuthResult& r) {
   return o;
 }
 
-http::Response Login(domain::AuthService& auth, const ApiContext& ctx,
-                     const http::Request& request) {
+}  // namespace
+
+domain::ClientInfo AuthRoutes::ClientOf(const http::Request& request) const {
+  return domain::ClientInfo{ClientAddress(request, trusted_proxies_),
+                            std::string(request.headers.Get("User-Agent"))};
+}
+
+http::Response AuthRoutes::Login(const http::Request& request) const {
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
@@ -69,7 +70,7 @@ http::Response Login(domain::AuthService& auth, const ApiContext& ctx,
   }
   std::chrono::seconds retry_after{0};
   StatusOr<domain::AuthResult> result =
-      auth.Login(email, password, ClientOf(request, ctx), &retry_after);
+      auth_.Login(email, password, ClientOf(request), &retry_after);
   if (!result.ok()) {
     http::Response r = ErrorFromStatus(request, result.status());
     AddRetryAfter(result.status(), retry_after, &r);
@@ -80,8 +81,7 @@ http::Response Login(domain::AuthService& auth, const ApiContext& ctx,
   return r;
 }
 
-http::Response Register(domain::AuthService& auth, const ApiContext& ctx,
-                        const http::Request& request) {
+http::Response AuthRoutes::Registration(const http::Request& request) const {
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
@@ -98,7 +98,7 @@ http::Response Register(domain::AuthService& auth, const ApiContext& ctx,
     return ErrorFromStatus(request, ValidationError("The registration is invalid", issues));
   }
   std::chrono::seconds retry_after{0};
-  StatusOr<domain::AuthResult> result = auth.Register(reg, ClientOf(request, ctx), &retry_after);
+  StatusOr<domain::AuthResult> result = auth_.Register(reg, ClientOf(request), &retry_after);
   if (!result.ok()) {
     http::Response r = ErrorFromStatus(request, result.status());
     AddRetryAfter(result.status(), retry_after, &r);
@@ -110,8 +110,7 @@ http::Response Register(domain::AuthService& auth, const ApiContext& ctx,
   return r;
 }
 
-http::Response Refresh(domain::AuthService& auth, const ApiContext& ctx,
-                       const http::Request& request) {
+http::Response AuthRoutes::Refresh(const http::Request& request) const {
   ParsedBody body = ParseJsonObject(request);
   if (!body.ok) return body.error;
   std::vector<FieldIssue> issues;
@@ -121,7 +120,7 @@ http::Response Refresh(domain::AuthService& auth, const ApiContext& ctx,
   if (!issues.empty()) {
     return ErrorFromStatus(request, ValidationError("The request is invalid", issues));
   }
-  StatusOr<domain::TokenPair> tokens = auth.Refresh(token, ClientOf(request, ctx));
+  StatusOr<domain::TokenPair> tokens = auth_.Refresh(token, ClientOf(request));
   if (!tokens.ok()) {
     if (tokens.status().code() == StatusCode::kUnauthenticated) {
       return Error(request, 401, "UNAUTHENTICATED",
@@ -136,8 +135,7 @@ http::Response Refresh(domain::AuthService& auth, const ApiContext& ctx,
   return r;
 }
 
-http::Response Logout(domain::AuthService& auth, const ApiContext& ctx,
-                      const http::Request& request) {
+http::Response AuthRoutes::Logout(const http::Request& request) const {
   std::string refresh_token;
   if (!request.body.empty()) {
     ParsedBody body = ParseJsonObject(request);
@@ -152,10 +150,10 @@ http::Response Logout(domain::AuthService& auth, const ApiContext& ctx,
   std::string session_id;
   if (refresh_token.empty()) {
     domain::Principal principal;
-    if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
+    if (auto denied = RequirePrincipal(authenticator_, request, &principal)) return *denied;
     session_id = principal.session_id;
   }
-  Status s = auth.Logout(refresh_token, session_id);
+  Status s = auth_.Logout(refresh_token, session_id);
   if (!s.ok()) return ErrorFromStatus(request, s);
   http::Response r;
   r.status = 204;
@@ -163,53 +161,20 @@ http::Response Logout(domain::AuthService& auth, const ApiContext& ctx,
   return r;
 }
 
-}  // namespace
-
-Status RegisterAuthRoutes(http::Router& router, ApiContext& ctx) {
-  if (ctx.db == nullptr || ctx.clock == nullptr) {
-    return InvalidArgumentError("auth routes need a database and a clock");
-  }
-  if (ctx.settings.auth.jwt_secret.size() < 32) {
-    return InvalidArgumentError("the JWT secret must be at least 32 bytes");
-  }
-  auto auth =
-      std::make_shared<domain::AuthService>(ctx.db, ctx.clock, ctx.settings.auth, ctx.read_cache);
-  ctx.authenticator = std::make_shared<TokenAuthenticator>(auth);
-  const ApiContext* context = &ctx;
-
-  // One queue each, so a flood of registrations cannot crowd out logins (or the reverse).
-  auto hash_queue = [&ctx](const char* route) {
-    metrics::Counter* rejected =
-        ctx.registry == nullptr
-            ? nullptr
-            : &ctx.registry->GetCounter("hasivu_hash_queue_rejected_total",
-                                        "Requests answered 503 because the hashing queue was full",
-                                        {{"route", route}});
-    return std::make_shared<http::OffloadQueue>(ctx.max_queued_hashes, rejected);
-  };
+Status AuthRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add(
-      "POST", "/api/v1/auth/login",
-      [auth, context](http::Request& request) { return Login(*auth, *context, request); },
-      {.blocking = true,
-       .name = "auth-login",
-       .offload = true,
-       .queue = hash_queue("auth-login")}));
+      "POST", "/api/v1/auth/login", [this](http::Request& request) { return Login(request); },
+      {.blocking = true, .name = "auth-login", .offload = true, .queue = queues_.login}));
   RETURN_IF_ERROR(router.Add(
       "POST", "/api/v1/auth/register",
-      [auth, context](http::Request& request) { return Register(*auth, *context, request); },
-      {.blocking = true,
-       .name = "auth-register",
-       .offload = true,
-       .queue = hash_queue("auth-register")}));
-  RETURN_IF_ERROR(router.Add(
-      "POST", "/api/v1/auth/refresh",
-      [auth, context](http::Request& request) { return Refresh(*auth, *context, request); },
-      {.blocking = true, .name = "auth-refresh"}));
-  RETURN_IF_ERROR(router.Add(
-      "POST", "/api/v1/auth/logout",
-      [auth, context](http::Request& request) { return Logout(*auth, *context, request); },
-      {.blocking = true, .name = "auth-logout"}));
-  return Status::Ok();
+      [this](http::Request& request) { return Registration(request); },
+      {.blocking = true, .name = "auth-register", .offload = true, .queue = queues_.registration}));
+  RETURN_IF_ERROR(router.Add("POST", "/api/v1/auth/refresh",
+                             [this](http::Request& request) { return Refresh(request); },
+                             {.blocking = true, .name = "auth-refresh"}));
+  return router.Add("POST", "/api/v1/auth/logout",
+                    [this](http::Request& request) { return Logout(request); },
+                    {.blocking = true, .name = "auth-logout"});
 }
 
 }  // namespace hasivu::api

@@ -50,15 +50,18 @@ std::optional<compress::OpenEncoded> UnpackOpen(std::string_view packed,
   return open;
 }
 
+}  // namespace
+
 // Replaces the identity body of `response` (envelope around `data_json`) with the negotiated
 // encoding, from a variant cached beside the identity entry (same tags, so invalidated with it)
 // whose compressed part is the envelope up to the end of the data; only this request's meta is
 // appended, uncompressed (compress/open_encoded.h). The variant carries the identity's ETag and
 // is used only if that still matches, so it can never be older than the identity body.
-void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::string_view key,
-                      cache::Kind kind, const cache::Tags& tags, std::string_view data_json,
-                      std::string_view etag, http::Response& response) {
-  const compress::Settings& cs = ctx.compression;
+void CachedReads::UseCachedVariant(const http::Request& request, std::string_view key,
+                                   cache::Kind kind, const cache::Tags& tags,
+                                   std::string_view data_json, std::string_view etag,
+                                   http::Response& response) const {
+  const compress::Settings& cs = compression_;
   // HEAD answers carry the identity headers, as the server's own compression does (server.h).
   if (!cs.enabled || request.method == "HEAD" || response.status != 200 ||
       response.body.size() < cs.min_bytes) {
@@ -78,7 +81,7 @@ void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::
     return cache::EncodeCachedBody(etag, PackOpen(open));
   };
   const std::string variant_key = cache::DerivedKey(key, compress::EncodingName(encoding));
-  StatusOr<cache::ValuePtr> value = ctx.read_cache->GetOrLoad(variant_key, kind, tags, encode);
+  StatusOr<cache::ValuePtr> value = read_cache_.GetOrLoad(variant_key, kind, tags, encode);
   if (!value.ok()) return;  // a codec error: the server compresses (or sends identity) itself
   StatusOr<cache::CachedBodyView> variant = cache::DecodeCachedBody(**value);
   std::optional<compress::OpenEncoded> open;
@@ -89,7 +92,7 @@ void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::
     if (!fresh.ok()) return;
     StatusOr<cache::CachedBodyView> view = cache::DecodeCachedBody(*fresh);
     if (view.ok()) open = UnpackOpen(view->body, encoding);
-    ctx.read_cache->Put(variant_key, kind, tags, std::move(*fresh));
+    read_cache_.Put(variant_key, kind, tags, std::move(*fresh));
     if (!open) return;
   }
   std::string finished = compress::FinishEncoded(*open, tail);
@@ -98,22 +101,20 @@ void UseCachedVariant(const ApiContext& ctx, const http::Request& request, std::
   response.content_encoding = std::string(compress::EncodingName(encoding));
 }
 
-}  // namespace
-
 std::string EncodeCachedData(std::string_view data_json) {
   return cache::EncodeCachedBody(StrongETag(data_json), data_json);
 }
 
-http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Request& request,
-                                        std::string_view key, cache::Kind kind,
-                                        const cache::Tags& tags, const DataLoader& load) {
-  if (ctx.read_cache == nullptr || !ctx.read_cache->enabled()) {
+http::Response CachedReads::ConditionalSuccess(const http::Request& request, std::string_view key,
+                                               cache::Kind kind, const cache::Tags& tags,
+                                               const DataLoader& load) const {
+  if (!read_cache_.enabled()) {
     StatusOr<std::string> data = load();
     if (!data.ok()) return ErrorFromStatus(request, data.status());
     return ConditionalSuccessSerialized(request, *data);
   }
   StatusOr<cache::ValuePtr> value =
-      ctx.read_cache->GetOrLoad(key, kind, tags, [&]() -> StatusOr<std::string> {
+      read_cache_.GetOrLoad(key, kind, tags, [&]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(std::string data, load());
         return EncodeCachedData(data);
       });
@@ -126,7 +127,7 @@ http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Reque
     return ConditionalSuccessSerialized(request, *data);
   }
   http::Response response = ConditionalSuccessWithETag(request, cached->body, cached->etag);
-  UseCachedVariant(ctx, request, key, kind, tags, cached->body, cached->etag, response);
+  UseCachedVariant(request, key, kind, tags, cached->body, cached->etag, response);
   return response;
 }
 

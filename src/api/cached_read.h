@@ -3,7 +3,7 @@
 // (envelope.h) is written around the cached bytes with this request's meta, and If-None-Match is
 // answered from the cached ETag (read_helpers.h semantics).
 //
-// Thread-safety: free functions, safe concurrently.
+// Thread-safety: CachedReads is immutable after construction, safe to use concurrently.
 #ifndef HASIVU_API_CACHED_READ_H_
 #define HASIVU_API_CACHED_READ_H_
 
@@ -11,10 +11,11 @@
 #include <string>
 #include <string_view>
 
-#include "api/context.h"
 #include "cache/cache.h"
 #include "cache/ttl.h"
 #include "common/status.h"
+#include "compress/settings.h"
+#include "domain/read_cache.h"
 #include "http/message.h"
 
 namespace hasivu::api {
@@ -26,11 +27,31 @@ using DataLoader = std::function<StatusOr<std::string>()>;
 // CachedConditionalSuccess stores, for warm-up loaders that fill the same keys.
 std::string EncodeCachedData(std::string_view data_json);
 
-// The response for `key`: cached, or loaded with `load` and cached with `tags` for the TTL of
-// `kind`. Without a read cache in `ctx` this is ConditionalSuccessSerialized(request, load()).
-http::Response CachedConditionalSuccess(const ApiContext& ctx, const http::Request& request,
-                                        std::string_view key, cache::Kind kind,
-                                        const cache::Tags& tags, const DataLoader& load);
+// The read endpoints' cache: the read cache and the server's response compression
+// (http::ServerSettings::compression), by which cached reads keep ready-compressed variants.
+class CachedReads {
+ public:
+  // `read_cache` is not owned and must outlive this object; when it is disabled, nothing is
+  // cached.
+  CachedReads(const domain::ReadCache& read_cache, compress::Settings compression)
+      : read_cache_(read_cache), compression_(std::move(compression)) {}
+
+  const domain::ReadCache& read_cache() const { return read_cache_; }
+
+  // The response for `key`: cached, or loaded with `load` and cached with `tags` for the TTL of
+  // `kind`. With the read cache disabled this is ConditionalSuccessSerialized(request, load()).
+  http::Response ConditionalSuccess(const http::Request& request, std::string_view key,
+                                    cache::Kind kind, const cache::Tags& tags,
+                                    const DataLoader& load) const;
+
+ private:
+  void UseCachedVariant(const http::Request& request, std::string_view key, cache::Kind kind,
+                        const cache::Tags& tags, std::string_view data_json, std::string_view etag,
+                        http::Response& response) const;
+
+  const domain::ReadCache& read_cache_;
+  const compress::Settings compression_;
+};
 
 }  // namespace hasivu::api
 

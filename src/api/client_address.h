@@ -1,5 +1,5 @@
 // The client address of a request, for throttling and the session row: the TCP peer, unless the
-// peer is one of the trusted reverse proxies (ApiContext::trusted_proxies), in which case the
+// peer is one of the trusted reverse proxies (configured with --trusted-proxies), in which case the
 // right-most address of X-Forwarded-For that is not itself a trusted proxy.
 //
 // Only addresses a trusted proxy appended can be believed; everything to their left may have

@@ -11,12 +11,11 @@
 #include "api/body_reader.h"
 #include "api/cached_read.h"
 #include "api/envelope.h"
+#include "api/menus_routes.h"
 #include "api/read_helpers.h"
-#include "api/routes.h"
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "common/utf8.h"
-#include "domain/access.h"
 #include "domain/menu_service.h"
 
 namespace hasivu::api {
@@ -111,168 +110,118 @@ domain::MenuReplacement ReadReplacement(const json::object& body, std::vector<Fi
   return r;
 }
 
-std::string DailyMenuKey(std::string_view school, std::string_view date, std::string_view view,
-                         std::string_view fields) {
-  std::string key = "md|";
-  key += school;
-  key += '|';
-  key += date;
-  key += '|';
-  key += view;
-  key += '|';
-  key += fields;
-  return key;
-}
-
-class MenuRoutes {
- public:
-  explicit MenuRoutes(ApiContext& ctx)
-      : ctx_(ctx),
-        service_(*ctx.db, *ctx.clock,
-                 [read_cache = ctx.read_cache](std::string_view school, std::string_view date) {
-                   if (read_cache != nullptr) read_cache->MenuChanged(school, date);
-                 }) {}
-
-  http::Response GetDaily(http::Request& request) const {
-    Principal p;
-    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    std::optional<std::string> school_id;
-    std::optional<std::string> date;
-    std::optional<std::string> fields;
-    std::vector<FieldIssue> issues;
-    std::string_view query = request.query;
-    while (!query.empty()) {
-      const size_t amp = query.find('&');
-      std::string_view part = query.substr(0, amp);
-      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-      if (part.empty()) continue;
-      const size_t eq = part.find('=');
-      std::optional<std::string> key = FormDecode(part.substr(0, eq));
-      std::optional<std::string> value =
-          FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-      if (!key || !value) {
-        issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
-      } else if (*key == "schoolId") {
-        school_id = std::move(*value);
-      } else if (*key == "date") {
-        date = std::move(*value);
-      } else if (*key == "fields") {
-        fields = std::move(*value);
-      } else {
-        issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
-      }
-    }
-    if (!school_id) {
-      issues.push_back({"schoolId", "is required"});
-    } else if (!IsUuid(*school_id)) {
-      issues.push_back({"schoolId", "must be a UUID"});
-    }
-    if (date && !ParseDate(*date).ok()) issues.push_back({"date", "must be a date YYYY-MM-DD"});
-    if (!issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
-    }
-    const std::string school = Lower(*school_id);
-    auto render = [&](const domain::DailyMenu& menu) -> StatusOr<std::string> {
-      json::object data = MenuJson(menu);
-      if (fields) RETURN_IF_ERROR(ApplyFieldSelection(data, *fields));
-      return json::serialize(data);
-    };
-    if (!date || ctx_.read_cache == nullptr || !ctx_.read_cache->enabled()) {
-      // "Today" depends on the school's zone and the hour: answered from the database.
-      StatusOr<domain::DailyMenu> menu = service_.GetDaily(
-          p, school, date ? std::optional<std::string_view>(*date) : std::nullopt);
-      if (!menu.ok()) return ErrorFromStatus(request, menu.status());
-      StatusOr<std::string> data = render(*menu);
-      if (!data.ok()) return ErrorFromStatus(request, data.status());
-      return ConditionalSuccessSerialized(request, *data);
-    }
-    // Three views of a day's menu: admins', the school's staff's (drafts too) and every other
-    // member's (published only), each cached once for everyone who shares it. Members are
-    // checked first, through a cached answer of their own.
-    std::string view = "member";
-    if (p.IsAdmin()) {
-      view = "admin";
-    } else if (domain::ActsInSchool(p, school)) {
-      view = "staff";
-    } else {
-      StatusOr<cache::ValuePtr> may = ctx_.read_cache->GetOrLoad(
-          "mm|" + p.user_id + "|" + school, cache::Kind::kUserProfile,
-          {domain::ReadCache::UserTag(p.user_id)}, [&]() -> StatusOr<std::string> {
-            ASSIGN_OR_RETURN(bool yes, service_.MaySeeMenus(p, school));
-            return std::string(yes ? "1" : "0");
-          });
-      if (!may.ok()) return ErrorFromStatus(request, may.status());
-      if (**may != "1") {
-        return Error(request, 404, "MENU_NOT_FOUND", "No menu was found for this school and date");
-      }
-    }
-    return CachedConditionalSuccess(
-        ctx_, request, DailyMenuKey(school, *date, view, fields.value_or("")),
-        cache::Kind::kDailyMenu, {domain::ReadCache::MenuTag(school, *date)},
-        [&]() -> StatusOr<std::string> {
-          StatusOr<domain::DailyMenu> menu = view == "member"
-                                                 ? service_.GetPublishedDaily(school, *date)
-                                                 : service_.GetDaily(p, school, *date);
-          if (!menu.ok()) return menu.status();
-          return render(*menu);
-        });
-  }
-
-  // Warm-up items: every active school's published menu of its today and next school day, as
-  // members see it (the key GetDaily uses for them without `fields`).
-  std::vector<cache::WarmUpItem> DailyMenuWarmUp() const {
-    std::vector<cache::WarmUpItem> items;
-    if (ctx_.read_cache == nullptr || !ctx_.read_cache->enabled()) return items;
-    StatusOr<std::vector<std::pair<std::string, std::string>>> days =
-        service_.WarmUpDays(2);  // (school id, date)
-    if (!days.ok()) return items;
-    for (const auto& [school, day] : *days) {
-      cache::WarmUpItem item;
-      item.key = DailyMenuKey(school, day, "member", "");
-      item.ttl = ctx_.read_cache->TtlFor(cache::Kind::kDailyMenu);
-      item.tags = {domain::ReadCache::MenuTag(school, day)};
-      item.loader = [this, school = school, day = day]() -> StatusOr<std::string> {
-        ASSIGN_OR_RETURN(domain::DailyMenu menu, service_.GetPublishedDaily(school, day));
-        return EncodeCachedData(json::serialize(MenuJson(menu)));
-      };
-      items.push_back(std::move(item));
-    }
-    return items;
-  }
-
-  http::Response PutDaily(http::Request& request) const {
-    Principal p;
-    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    ParsedBody body = ParseJsonObject(request);
-    if (!body.ok) return body.error;
-    std::vector<FieldIssue> issues;
-    domain::MenuReplacement r = ReadReplacement(body.object, issues);
-    if (issues.empty()) issues = domain::ValidateMenuReplacement(r);
-    if (!issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "The menu is not valid", issues);
-    }
-    StatusOr<domain::DailyMenu> menu = service_.ReplaceDaily(p, r);
-    if (!menu.ok()) return ErrorFromStatus(request, menu.status());
-    return Success(request, MenuJson(*menu));
-  }
-
- private:
-  ApiContext& ctx_;
-  domain::MenuService service_;
-};
-
 }  // namespace
 
-Status RegisterMenuRoutes(http::Router& router, ApiContext& ctx) {
-  auto routes = std::make_shared<MenuRoutes>(ctx);
-  ctx.warm_ups.push_back([routes] { return routes->DailyMenuWarmUp(); });
+http::Response MenuRoutes::GetDaily(const http::Request& request) const {
+  Principal p;
+  if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
+  std::optional<std::string> school_id;
+  std::optional<std::string> date;
+  std::optional<std::string> fields;
+  std::vector<FieldIssue> issues;
+  std::string_view query = request.query;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    std::optional<std::string> key = FormDecode(part.substr(0, eq));
+    std::optional<std::string> value =
+        FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    if (!key || !value) {
+      issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
+    } else if (*key == "schoolId") {
+      school_id = std::move(*value);
+    } else if (*key == "date") {
+      date = std::move(*value);
+    } else if (*key == "fields") {
+      fields = std::move(*value);
+    } else {
+      issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
+    }
+  }
+  if (!school_id) {
+    issues.push_back({"schoolId", "is required"});
+  } else if (!IsUuid(*school_id)) {
+    issues.push_back({"schoolId", "must be a UUID"});
+  }
+  if (date && !ParseDate(*date).ok()) issues.push_back({"date", "must be a date YYYY-MM-DD"});
+  if (!issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", issues);
+  }
+  const std::string school = Lower(*school_id);
+  auto render = [&](const domain::DailyMenu& menu) -> StatusOr<std::string> {
+    json::object data = MenuJson(menu);
+    if (fields) RETURN_IF_ERROR(ApplyFieldSelection(data, *fields));
+    return json::serialize(data);
+  };
+  if (!date || !reads_.read_cache().enabled()) {
+    // "Today" depends on the school's zone and the hour: answered from the database.
+    StatusOr<domain::DailyMenu> menu =
+        menus_.GetDaily(p, school, date ? std::optional<std::string_view>(*date) : std::nullopt);
+    if (!menu.ok()) return ErrorFromStatus(request, menu.status());
+    StatusOr<std::string> data = render(*menu);
+    if (!data.ok()) return ErrorFromStatus(request, data.status());
+    return ConditionalSuccessSerialized(request, *data);
+  }
+  StatusOr<std::optional<domain::MenuView>> view = menus_.ViewOf(p, school);
+  if (!view.ok()) return ErrorFromStatus(request, view.status());
+  if (!*view) {
+    return Error(request, 404, "MENU_NOT_FOUND", "No menu was found for this school and date");
+  }
+  return reads_.ConditionalSuccess(
+      request, domain::MenuService::DailyMenuKey(school, *date, **view, fields.value_or("")),
+      cache::Kind::kDailyMenu, {domain::ReadCache::MenuTag(school, *date)},
+      [&]() -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(domain::DailyMenu menu, menus_.GetDailyAs(**view, p, school, *date));
+        return render(menu);
+      });
+}
+
+std::vector<cache::WarmUpItem> MenuRoutes::DailyMenuWarmUp() const {
+  std::vector<cache::WarmUpItem> items;
+  const domain::ReadCache& read_cache = reads_.read_cache();
+  if (!read_cache.enabled()) return items;
+  StatusOr<std::vector<std::pair<std::string, std::string>>> days =
+      menus_.WarmUpDays(2);  // (school id, date)
+  if (!days.ok()) return items;
+  for (const auto& [school, day] : *days) {
+    cache::WarmUpItem item;
+    item.key = domain::MenuService::DailyMenuKey(school, day, domain::MenuView::kMember, "");
+    item.ttl = read_cache.TtlFor(cache::Kind::kDailyMenu);
+    item.tags = {domain::ReadCache::MenuTag(school, day)};
+    item.loader = [this, school = school, day = day]() -> StatusOr<std::string> {
+      ASSIGN_OR_RETURN(domain::DailyMenu menu, menus_.GetPublishedDaily(school, day));
+      return EncodeCachedData(json::serialize(MenuJson(menu)));
+    };
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+http::Response MenuRoutes::PutDaily(const http::Request& request) const {
+  Principal p;
+  if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
+  ParsedBody body = ParseJsonObject(request);
+  if (!body.ok) return body.error;
+  std::vector<FieldIssue> issues;
+  domain::MenuReplacement r = ReadReplacement(body.object, issues);
+  if (issues.empty()) issues = domain::ValidateMenuReplacement(r);
+  if (!issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "The menu is not valid", issues);
+  }
+  StatusOr<domain::DailyMenu> menu = menus_.ReplaceDaily(p, r);
+  if (!menu.ok()) return ErrorFromStatus(request, menu.status());
+  return Success(request, MenuJson(*menu));
+}
+
+Status MenuRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/menus/daily",
-                             [routes](http::Request& r) { return routes->GetDaily(r); },
+                             [this](http::Request& r) { return GetDaily(r); },
                              {.blocking = true, .name = "menus-daily"}));
-  RETURN_IF_ERROR(router.Add("PUT", "/api/v1/menus/daily",
-                             [routes](http::Request& r) { return routes->PutDaily(r); },
-                             {.blocking = true, .name = "menus-publish"}));
-  return Status::Ok();
+  return router.Add("PUT", "/api/v1/menus/daily", [this](http::Request& r) { return PutDaily(r); },
+                    {.blocking = true, .name = "menus-publish"});
 }
 
 }  // namespace hasivu::api

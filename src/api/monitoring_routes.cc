@@ -1,21 +1,13 @@
-// GET /api/v1/monitoring/dashboard (monitoring-dashboard): admins, or a caller presenting
-// "Authorization: Bearer <monitoring token>" when one is configured (compared in constant time).
-// An authenticated non-admin gets 403 FORBIDDEN; no or a bad token 401. The numbers and their
-// sources are described in domain/monitoring_service.h. Until the cache issue lands, `cache`
-// reports status "not configured". Also GET /dashboard,
-// the page that draws the same data.
+#include "api/monitoring_routes.h"
 
 #include <boost/json.hpp>
 #include <cmath>
-#include <memory>
 
 #include "api/auth.h"
 #include "api/envelope.h"
-#include "api/routes.h"
 #include "cache/cache.h"
 #include "common/time_util.h"
 #include "domain/monitoring_service.h"
-#include "store/timed_database.h"
 
 namespace hasivu::api {
 namespace {
@@ -232,38 +224,35 @@ poll(); setInterval(poll, 5000);
 
 }  // namespace
 
-Status RegisterMonitoringRoutes(http::Router& router, ApiContext& ctx) {
-  if (ctx.registry == nullptr || ctx.db == nullptr) {
-    return InternalError("monitoring routes need the metrics registry and the database");
-  }
+std::vector<domain::MonitoredFunction> MonitoredFunctionsOf(const http::Router& router) {
   std::vector<domain::MonitoredFunction> functions = domain::TenFunctions();
   for (domain::MonitoredFunction& f : functions) {
     if (f.name == "monitoring-dashboard") {
-      f.methods = {"GET"};  // registered below
+      f.methods = {"GET"};  // MonitoringRoutes::Register
       continue;
     }
     for (const http::Route* route : router.Routes()) {
       if (route->options.name == f.name) f.methods.push_back(route->method);
     }
   }
+  return functions;
+}
 
-  domain::MonitoringServiceInfo info{.version = ctx.service.version,
-                                     .store_backend = ctx.service.store_backend,
-                                     .cache_backend = ctx.service.cache_backend,
-                                     .first_ok_response = ctx.service.first_ok_response,
-                                     .database_timed_globally = false};
-  std::shared_ptr<store::Database> timed;
-  store::Database* db = ctx.db;
-  if (dynamic_cast<store::TimedDatabase*>(ctx.db) != nullptr) {
-    info.database_timed_globally = true;
-  } else {
-    timed = std::make_shared<store::TimedDatabase>(ctx.db, *ctx.registry);
-    db = timed.get();
+http::Response MonitoringRoutes::Dashboard(const http::Request& request) const {
+  if (!monitoring_token_.Matches(request)) {
+    domain::Principal principal;
+    if (auto denied = RequirePrincipal(authenticator_, request, &principal)) return *denied;
+    if (!principal.IsAdmin()) {
+      return Error(request, 403, "FORBIDDEN", "Only admins may read the dashboard");
+    }
   }
-  auto service = std::make_shared<domain::MonitoringService>(*ctx.registry, db, std::move(info),
-                                                             std::move(functions));
+  http::Response response =
+      Success(request, DashboardJson(monitoring_.Build(), cache_ ? &cache_->get() : nullptr));
+  response.headers.Set("Cache-Control", "no-store");
+  return response;
+}
 
-  const ConfiguredToken monitoring_token(ctx.settings.monitoring.monitoring_token);
+Status MonitoringRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add("GET", "/dashboard",
                              [](http::Request&) {
                                http::Response page;
@@ -277,23 +266,9 @@ Status RegisterMonitoringRoutes(http::Router& router, ApiContext& ctx) {
                                return page;
                              },
                              {.blocking = false, .name = "dashboard-page"}));
-
-  const ApiContext* context = &ctx;
-  return router.Add(
-      "GET", "/api/v1/monitoring/dashboard",
-      [context, service, timed, monitoring_token](http::Request& request) {
-        if (!monitoring_token.Matches(request)) {
-          domain::Principal principal;
-          if (auto denied = RequirePrincipal(*context, request, &principal)) return *denied;
-          if (!principal.IsAdmin()) {
-            return Error(request, 403, "FORBIDDEN", "Only admins may read the dashboard");
-          }
-        }
-        http::Response response = Success(request, DashboardJson(service->Build(), context->cache));
-        response.headers.Set("Cache-Control", "no-store");
-        return response;
-      },
-      {.blocking = true, .name = "monitoring-dashboard"});
+  return router.Add("GET", "/api/v1/monitoring/dashboard",
+                    [this](http::Request& request) { return Dashboard(request); },
+                    {.blocking = true, .name = "monitoring-dashboard"});
 }
 
 }  // namespace hasivu::api

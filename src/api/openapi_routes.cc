@@ -1,14 +1,10 @@
-// GET /openapi.json: the OpenAPI 3.1 document of docs/openapi.json, embedded into the binary at
-// build time (cmake/embed_openapi.cmake), served as is. No authentication, no database.
-#include "api/routes.h"
+#include "api/openapi_routes.h"
+
+#include <string>
 
 namespace hasivu::api {
 
-// Defined in the generated embedded_openapi.cc.
-std::string_view OpenApiDocument();
-
-Status RegisterOpenApiRoute(http::Router& router, ApiContext& ctx) {
-  (void)ctx;
+Status RegisterOpenApiRoute(http::Router& router) {
   return router.Add("GET", "/openapi.json",
                     [](http::Request&) {
                       http::Response response;

@@ -1,5 +1,5 @@
-// Orders: orders-list, orders-create, GET /orders/{id}, PATCH /orders/{id}/status.
-// JSON in and out only; rules live in domain/order_service.h.
+#include "api/orders_routes.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -16,7 +16,6 @@
 #include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
-#include "api/routes.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/time_util.h"
@@ -356,158 +355,138 @@ StatusOr<std::string> RenderOrderPage(const domain::OrderPage& page, int64_t lim
   return json::serialize(data);
 }
 
-// ---- handlers ----
-
-class OrderRoutes {
- public:
-  OrderRoutes(ApiContext& ctx) : ctx_(ctx), service_(*ctx.db, *ctx.clock, ctx.read_cache) {}
-
-  http::Response List(http::Request& request) const {
-    Principal p;
-    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    QueryParams q = ParseQuery(request.query, kListParameters);
-    domain::ListOrdersInput in = ReadListQuery(q);
-    std::optional<std::vector<std::string>> fields =
-        ParseFields(q.Find("fields"), ListFieldNames(), q.issues);
-    if (!q.issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
-    }
-    // One cache entry per caller scope and query; every order change drops the lists of its
-    // scopes (domain/read_cache.h).
-    const domain::ReadCache::Scope scope = domain::ReadCache::OrderListScope(p);
-    const std::string key = "ol|" + scope.key + "|" + request.query;
-    return CachedConditionalSuccess(
-        ctx_, request, key, cache::Kind::kOrderList, scope.tags, [&]() -> StatusOr<std::string> {
-          StatusOr<domain::OrderPage> page = service_.List(p, in);
-          if (!page.ok()) return page.status();
-          return RenderOrderPage(
-              *page, in.limit,
-              fields ? std::optional<std::string_view>(*q.Find("fields")) : std::nullopt);
-        });
-  }
-
-  http::Response Create(http::Request& request) const {
-    Principal p;
-    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    std::optional<domain::IdempotentRequest> idempotency;
-    if (const std::string* key = request.headers.Find("Idempotency-Key")) {
-      Status valid = domain::ValidateIdempotencyKey(*key);
-      if (!valid.ok()) return ErrorFromStatus(request, valid);
-      idempotency.emplace();
-      idempotency->user_id = p.user_id;
-      idempotency->key = *key;
-      idempotency->method = "POST";
-      idempotency->path = "/api/v1/orders";
-    }
-    ParsedBody body = ParseJsonObject(request);
-    if (!body.ok) return body.error;
-    std::vector<FieldIssue> issues;
-    domain::CreateOrderInput in = ReadCreateOrder(body.object, issues);
-    if (issues.empty()) issues = domain::ValidateCreateOrder(in);
-    if (!issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "The order is not valid", issues);
-    }
-    if (idempotency) {
-      std::string canonical;
-      Canonical(body.object, canonical);
-      idempotency->request_hash =
-          domain::IdempotencyRequestHash(idempotency->method, idempotency->path, canonical);
-    }
-    auto render = [](const store::OrderDetailRow& d) {
-      return json::serialize(json::object{{"order", OrderDetailJson(d)}});
-    };
-    StatusOr<domain::CreatedOrder> created = service_.Create(p, in, idempotency, render);
-    if (!created.ok()) return ErrorFromStatus(request, created.status());
-    // The body is the data as rendered above (or as stored for a replay): sent as it is.
-    http::Response r =
-        SuccessSerialized(request, created->body, static_cast<unsigned>(created->status));
-    r.headers.Set("Location", "/api/v1/orders/" + created->order_id);
-    if (created->replayed) r.headers.Set("Idempotent-Replayed", "true");
-    return r;
-  }
-
-  http::Response Get(http::Request& request) const {
-    Principal p;
-    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    QueryParams q = ParseQuery(request.query, {"fields"});
-    std::optional<std::vector<std::string>> fields =
-        ParseFields(q.Find("fields"), DetailFieldNames(), q.issues);
-    if (!q.issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
-    }
-    const std::string order_id(request.PathParam("id"));
-    const std::string key = "og|" + p.user_id + "|" + order_id + "|" + request.query;
-    return CachedConditionalSuccess(
-        ctx_, request, key, cache::Kind::kOrderList, {domain::ReadCache::OrderTag(order_id)},
-        [&]() -> StatusOr<std::string> {
-          ASSIGN_OR_RETURN(store::OrderDetailRow order, service_.Get(p, order_id));
-          json::object o = OrderDetailJson(order);
-          if (fields) RETURN_IF_ERROR(ApplyFieldSelection(o, *q.Find("fields")));
-          return json::serialize(json::object{{"order", std::move(o)}});
-        });
-  }
-
-  http::Response UpdateStatus(http::Request& request) const {
-    Principal p;
-    if (auto denied = RequirePrincipal(ctx_, request, &p)) return *denied;
-    ParsedBody body = ParseJsonObject(request);
-    if (!body.ok) return body.error;
-    std::vector<FieldIssue> issues;
-    BodyReader r(issues);
-    std::optional<std::string> status = r.String(body.object, "status", {}, true);
-    if (!issues.empty()) {
-      return Error(request, 400, "VALIDATION_ERROR", "The status is not valid", issues);
-    }
-    StatusOr<store::OrderDetailRow> order =
-        service_.UpdateStatus(p, request.PathParam("id"), *status);
-    if (!order.ok() && *status == "cancelled" &&
-        order.status().reason() == "INVALID_STATUS_TRANSITION" && ctx_.payment_service != nullptr) {
-      // The caller may cancel this order (permission is checked before the transition), and it
-      // may already be cancelled with its refund still owed: cancelling again retries the refund.
-      StatusOr<store::OrderDetailRow> current = service_.Get(p, request.PathParam("id"));
-      if (current.ok() && current->order.status == "cancelled" &&
-          current->order.payment_status == "paid") {
-        order = std::move(current);
-      }
-    }
-    if (!order.ok()) return ErrorFromStatus(request, order.status());
-    if (*status == "cancelled" && order->order.payment_status == "paid" &&
-        ctx_.payment_service != nullptr) {
-      // The cancellation is committed whatever the gateway says. A refund it cannot make now
-      // stays owed (paymentStatus stays "paid"); it is logged and audited for an operator.
-      StatusOr<domain::RefundOutcome> refund = ctx_.payment_service->RefundCancelledOrder(
-          order->order.id, p.user_id, request.request_id);
-      if (refund.ok() && refund->result == "refunded") order->order.payment_status = "refunded";
-    }
-    return Success(request, json::object{{"order", OrderDetailJson(*order)}});
-  }
-
- private:
-  ApiContext& ctx_;
-  domain::OrderService service_;
-};
-
 }  // namespace
 
-Status RegisterOrderRoutes(http::Router& router, ApiContext& ctx) {
-  auto routes = std::make_shared<OrderRoutes>(ctx);
-  RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders",
-                             [routes](http::Request& r) { return routes->List(r); },
+http::Response OrderRoutes::List(const http::Request& request) const {
+  Principal p;
+  if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
+  QueryParams q = ParseQuery(request.query, kListParameters);
+  domain::ListOrdersInput in = ReadListQuery(q);
+  std::optional<std::vector<std::string>> fields =
+      ParseFields(q.Find("fields"), ListFieldNames(), q.issues);
+  if (!q.issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
+  }
+  // One cache entry per caller scope and query; every order change drops the lists of its
+  // scopes (domain/read_cache.h).
+  return reads_.ConditionalSuccess(
+      request, domain::ReadCache::OrderListKey(p, request.query), cache::Kind::kOrderList,
+      domain::ReadCache::OrderListScope(p).tags, [&]() -> StatusOr<std::string> {
+        StatusOr<domain::OrderPage> page = orders_.List(p, in);
+        if (!page.ok()) return page.status();
+        return RenderOrderPage(
+            *page, in.limit,
+            fields ? std::optional<std::string_view>(*q.Find("fields")) : std::nullopt);
+      });
+}
+
+http::Response OrderRoutes::Create(const http::Request& request) const {
+  Principal p;
+  if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
+  std::optional<domain::IdempotentRequest> idempotency;
+  if (const std::string* key = request.headers.Find("Idempotency-Key")) {
+    Status valid = domain::ValidateIdempotencyKey(*key);
+    if (!valid.ok()) return ErrorFromStatus(request, valid);
+    idempotency.emplace();
+    idempotency->user_id = p.user_id;
+    idempotency->key = *key;
+    idempotency->method = "POST";
+    idempotency->path = "/api/v1/orders";
+  }
+  ParsedBody body = ParseJsonObject(request);
+  if (!body.ok) return body.error;
+  std::vector<FieldIssue> issues;
+  domain::CreateOrderInput in = ReadCreateOrder(body.object, issues);
+  if (issues.empty()) issues = domain::ValidateCreateOrder(in);
+  if (!issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "The order is not valid", issues);
+  }
+  if (idempotency) {
+    std::string canonical;
+    Canonical(body.object, canonical);
+    idempotency->request_hash =
+        domain::IdempotencyRequestHash(idempotency->method, idempotency->path, canonical);
+  }
+  auto render = [](const store::OrderDetailRow& d) {
+    return json::serialize(json::object{{"order", OrderDetailJson(d)}});
+  };
+  StatusOr<domain::CreatedOrder> created = orders_.Create(p, in, idempotency, render);
+  if (!created.ok()) return ErrorFromStatus(request, created.status());
+  // The body is the data as rendered above (or as stored for a replay): sent as it is.
+  http::Response r =
+      SuccessSerialized(request, created->body, static_cast<unsigned>(created->status));
+  r.headers.Set("Location", "/api/v1/orders/" + created->order_id);
+  if (created->replayed) r.headers.Set("Idempotent-Replayed", "true");
+  return r;
+}
+
+http::Response OrderRoutes::Get(const http::Request& request) const {
+  Principal p;
+  if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
+  QueryParams q = ParseQuery(request.query, {"fields"});
+  std::optional<std::vector<std::string>> fields =
+      ParseFields(q.Find("fields"), DetailFieldNames(), q.issues);
+  if (!q.issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "Invalid query parameters", q.issues);
+  }
+  const std::string order_id(request.PathParam("id"));
+  return reads_.ConditionalSuccess(
+      request, domain::ReadCache::OrderDetailKey(p, order_id, request.query),
+      cache::Kind::kOrderList, {domain::ReadCache::OrderTag(order_id)},
+      [&]() -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(store::OrderDetailRow order, orders_.Get(p, order_id));
+        json::object o = OrderDetailJson(order);
+        if (fields) RETURN_IF_ERROR(ApplyFieldSelection(o, *q.Find("fields")));
+        return json::serialize(json::object{{"order", std::move(o)}});
+      });
+}
+
+http::Response OrderRoutes::UpdateStatus(const http::Request& request) const {
+  Principal p;
+  if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
+  ParsedBody body = ParseJsonObject(request);
+  if (!body.ok) return body.error;
+  std::vector<FieldIssue> issues;
+  BodyReader r(issues);
+  std::optional<std::string> status = r.String(body.object, "status", {}, true);
+  if (!issues.empty()) {
+    return Error(request, 400, "VALIDATION_ERROR", "The status is not valid", issues);
+  }
+  StatusOr<store::OrderDetailRow> order = orders_.UpdateStatus(p, request.PathParam("id"), *status);
+  if (!order.ok() && *status == "cancelled" &&
+      order.status().reason() == "INVALID_STATUS_TRANSITION") {
+    // The caller may cancel this order (permission is checked before the transition), and it
+    // may already be cancelled with its refund still owed: cancelling again retries the refund.
+    StatusOr<store::OrderDetailRow> current = orders_.Get(p, request.PathParam("id"));
+    if (current.ok() && current->order.status == "cancelled" &&
+        current->order.payment_status == "paid") {
+      order = std::move(current);
+    }
+  }
+  if (!order.ok()) return ErrorFromStatus(request, order.status());
+  if (*status == "cancelled" && order->order.payment_status == "paid") {
+    // The cancellation is committed whatever the gateway says. A refund it cannot make now
+    // stays owed (paymentStatus stays "paid"); it is logged and audited for an operator.
+    StatusOr<domain::RefundOutcome> refund =
+        payments_.RefundCancelledOrder(order->order.id, p.user_id, request.request_id);
+    if (refund.ok() && refund->result == "refunded") order->order.payment_status = "refunded";
+  }
+  return Success(request, json::object{{"order", OrderDetailJson(*order)}});
+}
+
+Status OrderRoutes::Register(http::Router& router) const {
+  RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders", [this](http::Request& r) { return List(r); },
                              {.blocking = true, .name = "orders-list"}));
   RETURN_IF_ERROR(router.Add("POST", "/api/v1/orders",
-                             [routes](http::Request& r) { return routes->Create(r); },
+                             [this](http::Request& r) { return Create(r); },
                              {.blocking = true, .name = "orders-create"}));
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders/{id}",
-                             [routes](http::Request& r) { return routes->Get(r); },
+                             [this](http::Request& r) { return Get(r); },
                              {.blocking = true, .name = "orders-get"}));
-  RETURN_IF_ERROR(
-      router.Add("PATCH", "/api/v1/orders/{id}/status",
-                 [routes](http::Request& r) { return routes->UpdateStatus(r); },
-                 // Cancelling a paid order calls the gateway (a refund).
-                 {.blocking = true,
-                  .name = "orders-status",
-                  .offload = ctx.settings.payments.gateway == domain::GatewayKind::kRazorpay}));
-  return Status::Ok();
+  return router.Add(
+      "PATCH", "/api/v1/orders/{id}/status", [this](http::Request& r) { return UpdateStatus(r); },
+      // Cancelling a paid order calls the gateway (a refund).
+      {.blocking = true, .name = "orders-status", .offload = settings_.remote_gateway});
 }
 
 }  // namespace hasivu::api

@@ -1,21 +1,12 @@
-// POST /api/v1/rfid/verify (rfid-verify-card). JSON in and out only; the rules are in
-// domain/rfid_service.h.
-//
-// 409 ALREADY_DELIVERED carries the first verification in the error object:
-//   {"success":false,"error":{"code":"ALREADY_DELIVERED","message":...,
-//     "verification":{id, verifiedAt, status, orderId, cardId, readerId, location}|null,
-//     "order":{id, orderNumber, status, deliveredAt}}, "meta":{...}}
+#include "api/rfid_routes.h"
+
 #include <boost/json.hpp>
-#include <memory>
 
 #include "api/auth.h"
 #include "api/body_reader.h"
 #include "api/client_address.h"
 #include "api/envelope.h"
-#include "api/routes.h"
-#include "domain/monitoring_service.h"
 #include "domain/rfid_service.h"
-#include "store/timed_database.h"
 
 namespace hasivu::api {
 namespace {
@@ -77,10 +68,11 @@ http::Response AlreadyDelivered(const http::Request& request, const domain::Rfid
   return response;
 }
 
-http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
-                      http::Request& request) {
+}  // namespace
+
+http::Response RfidRoutes::Verify(const http::Request& request) const {
   domain::Principal principal;
-  if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
+  if (auto denied = RequirePrincipal(authenticator_, request, &principal)) return *denied;
   ParsedBody parsed = ParseJsonObject(request);
   if (!parsed.ok) return parsed.error;
 
@@ -103,9 +95,9 @@ http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
   }
 
   domain::RfidRequestInfo info{.request_id = request.request_id,
-                               .ip_address = ClientAddress(request, ctx.trusted_proxies),
+                               .ip_address = ClientAddress(request, trusted_proxies_),
                                .user_agent = std::string(request.headers.Get("User-Agent"))};
-  StatusOr<domain::RfidVerifyResult> result = service.Verify(principal, input, info);
+  StatusOr<domain::RfidVerifyResult> result = rfid_.Verify(principal, input, info);
   if (!result.ok()) return ErrorFromStatus(request, result.status());
   if (result->kind == domain::RfidVerifyResult::Kind::kAlreadyDelivered) {
     return AlreadyDelivered(request, *result);
@@ -113,22 +105,9 @@ http::Response Verify(const ApiContext& ctx, const domain::RfidService& service,
   return Success(request, SuccessJson(*result));
 }
 
-}  // namespace
-
-Status RegisterRfidRoutes(http::Router& router, ApiContext& ctx) {
-  // Timed for the dashboard's database numbers unless the app already times every route.
-  std::shared_ptr<store::Database> timed;
-  store::Database* db = ctx.db;
-  if (ctx.registry != nullptr && dynamic_cast<store::TimedDatabase*>(ctx.db) == nullptr) {
-    timed = std::make_shared<store::TimedDatabase>(ctx.db, *ctx.registry);
-    db = timed.get();
-  }
-  auto service = std::make_shared<domain::RfidService>(db, ctx.clock, ctx.read_cache);
-  const ApiContext* context = &ctx;
+Status RfidRoutes::Register(http::Router& router) const {
   return router.Add("POST", "/api/v1/rfid/verify",
-                    [context, service, timed](http::Request& request) {
-                      return Verify(*context, *service, request);
-                    },
+                    [this](http::Request& request) { return Verify(request); },
                     {.blocking = true, .name = "rfid-verify-card"});
 }
 

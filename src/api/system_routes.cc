@@ -7,48 +7,40 @@
 
 namespace hasivu::api {
 
-Status RegisterSystemRoutes(http::Router& router, SystemRoutesDeps deps) {
+http::Response SystemRoutes::Ready(const http::Request& request) const {
+  if (Status s = readiness_probe_(); !s.ok()) {
+    return Error(request, 503, "UNAVAILABLE", "The database cannot be reached");
+  }
+  return Success(request, boost::json::object{{"status", "ready"}});
+}
+
+http::Response SystemRoutes::Metrics(const http::Request& request) const {
+  if (!metrics_enabled_) {
+    return Error(request, 403, "FORBIDDEN", "The metrics endpoint is disabled");
+  }
+  if (metrics_token_.configured() && !metrics_token_.Matches(request)) {
+    http::Response r = Error(request, 401, "UNAUTHENTICATED", "A valid metrics token is required");
+    r.headers.Set("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  http::Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = registry_.RenderPrometheus();
+  return r;
+}
+
+Status SystemRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add("GET", "/healthz",
-                             [](http::Request& req) {
-                               return Success(req, boost::json::object{{"status", "ok"}});
+                             [](http::Request& request) {
+                               return Success(request, boost::json::object{{"status", "ok"}});
                              },
                              {.blocking = false, .name = "healthz"}));
-
-  auto probe = deps.readiness_probe;
   RETURN_IF_ERROR(router.Add("GET", "/readyz",
-                             [probe](http::Request& req) {
-                               Status s = probe ? probe() : Status::Ok();
-                               if (!s.ok()) {
-                                 return Error(req, 503, "UNAVAILABLE",
-                                              "The database cannot be reached");
-                               }
-                               return Success(req, boost::json::object{{"status", "ready"}});
-                             },
+                             [this](http::Request& request) { return Ready(request); },
                              // A PostgreSQL ping is a round trip: keep it off the event loop.
                              {.blocking = true, .name = "readyz"}));
-
-  metrics::Registry* registry = deps.registry;
-  const ConfiguredToken token(deps.metrics_token);
-  const bool enabled = deps.metrics_enabled;
-  RETURN_IF_ERROR(
-      router.Add("GET", "/metrics",
-                 [registry, token, enabled](http::Request& req) {
-                   if (!enabled) {
-                     return Error(req, 403, "FORBIDDEN", "The metrics endpoint is disabled");
-                   }
-                   if (token.configured() && !token.Matches(req)) {
-                     http::Response r =
-                         Error(req, 401, "UNAUTHENTICATED", "A valid metrics token is required");
-                     r.headers.Set("WWW-Authenticate", "Bearer");
-                     return r;
-                   }
-                   http::Response r;
-                   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                   r.body = registry ? registry->RenderPrometheus() : std::string();
-                   return r;
-                 },
-                 {.blocking = false, .name = "metrics"}));
-  return Status::Ok();
+  return router.Add("GET", "/metrics", [this](http::Request& request) { return Metrics(request); },
+                    {.blocking = false, .name = "metrics"});
 }
 
 }  // namespace hasivu::api

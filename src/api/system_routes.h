@@ -6,28 +6,50 @@
 //                 "Authorization: Bearer <token>" (else 401 UNAUTHENTICATED with
 //                 WWW-Authenticate: Bearer); with metrics_enabled false, 403 FORBIDDEN always.
 //
-// Thread-safety: the registered handlers are safe to run concurrently; `probe` and `registry`
-// must be safe to call from any thread and outlive the router.
+// Ownership: the registry is not owned and must outlive the routes; the routes must outlive the
+// router they are registered on. Thread-safety: the handlers are safe to run concurrently; the
+// probe must be safe to call from any thread.
 #ifndef HASIVU_API_SYSTEM_ROUTES_H_
 #define HASIVU_API_SYSTEM_ROUTES_H_
 
 #include <functional>
 #include <string>
+#include <utility>
 
+#include "api/auth.h"
 #include "common/status.h"
+#include "http/message.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
 
 namespace hasivu::api {
 
-struct SystemRoutesDeps {
-  std::function<Status()> readiness_probe;  // e.g. the database's Ping()
-  metrics::Registry* registry = nullptr;
+struct SystemRoutesSettings {
   std::string metrics_token = "";  // empty: /metrics needs no token. Default: empty
   bool metrics_enabled = true;
 };
 
-Status RegisterSystemRoutes(http::Router& router, SystemRoutesDeps deps);
+class SystemRoutes {
+ public:
+  // `readiness_probe` is e.g. the database's Ping(). REQUIRES: it is callable.
+  SystemRoutes(std::function<Status()> readiness_probe, const metrics::Registry& registry,
+               const SystemRoutesSettings& settings)
+      : readiness_probe_(std::move(readiness_probe)),
+        registry_(registry),
+        metrics_token_(settings.metrics_token),
+        metrics_enabled_(settings.metrics_enabled) {}
+
+  Status Register(http::Router& router) const;
+
+ private:
+  http::Response Ready(const http::Request& request) const;
+  http::Response Metrics(const http::Request& request) const;
+
+  const std::function<Status()> readiness_probe_;
+  const metrics::Registry& registry_;
+  const ConfiguredToken metrics_token_;
+  const bool metrics_enabled_;
+};
 
 }  // namespace hasivu::api
 

@@ -1,14 +1,13 @@
-// users-get: GET /api/v1/users/{id} and /api/v1/users/me (api.md "users-get").
+#include "api/users_routes.h"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <memory>
 
 #include "api/auth.h"
 #include "api/cached_read.h"
 #include "api/envelope.h"
 #include "api/read_helpers.h"
-#include "api/routes.h"
 #include "domain/user_service.h"
 
 namespace hasivu::api {
@@ -52,20 +51,19 @@ boost::json::object UserJson(const domain::UserDetails& d) {
   return o;
 }
 
-http::Response GetUser(const ApiContext& ctx, const domain::UserService& users,
-                       const http::Request& request, std::string_view id) {
+}  // namespace
+
+http::Response UserRoutes::Get(const http::Request& request, std::string_view id) const {
   domain::Principal principal;
-  if (auto denied = RequirePrincipal(ctx, request, &principal)) return *denied;
-  // Per caller: who may see whom, and the permissions shown, depend on the caller.
+  if (auto denied = RequirePrincipal(authenticator_, request, &principal)) return *denied;
   const std::string target(id == "me" ? std::string_view(principal.user_id) : id);
-  // The key names only what shapes the answer: `fields` is the one parameter read, so any other
-  // parameter (?x=1, ?x=2, ...) shares the entry instead of filling the cache with copies.
+  // `fields` is the one parameter read, so it alone shapes the answer.
   const std::string fields = QueryValue(request.query, "fields").value_or("");
-  const std::string key = "ug|" + principal.user_id + "|" + target + "|fields=" + fields;
-  http::Response r = CachedConditionalSuccess(
-      ctx, request, key, cache::Kind::kUserProfile, {domain::ReadCache::UserTag(target)},
+  http::Response r = reads_.ConditionalSuccess(
+      request, domain::ReadCache::UserDetailsKey(principal, target, fields),
+      cache::Kind::kUserProfile, {domain::ReadCache::UserTag(target)},
       [&]() -> StatusOr<std::string> {
-        ASSIGN_OR_RETURN(domain::UserDetails details, users.Get(principal, id));
+        ASSIGN_OR_RETURN(domain::UserDetails details, users_.Get(principal, id));
         boost::json::object data = UserJson(details);
         RETURN_IF_ERROR(ApplyFieldSelection(data, fields));
         return boost::json::serialize(data);
@@ -74,21 +72,14 @@ http::Response GetUser(const ApiContext& ctx, const domain::UserService& users,
   return r;
 }
 
-}  // namespace
-
-Status RegisterUserRoutes(http::Router& router, ApiContext& ctx) {
-  auto users = std::make_shared<domain::UserService>(ctx.db);
-  const ApiContext* context = &ctx;
-  RETURN_IF_ERROR(router.Add(
-      "GET", "/api/v1/users/me",
-      [users, context](http::Request& request) { return GetUser(*context, *users, request, "me"); },
-      {.blocking = true, .name = "users-get"}));
-  RETURN_IF_ERROR(router.Add("GET", "/api/v1/users/{id}",
-                             [users, context](http::Request& request) {
-                               return GetUser(*context, *users, request, request.PathParam("id"));
-                             },
+Status UserRoutes::Register(http::Router& router) const {
+  RETURN_IF_ERROR(router.Add("GET", "/api/v1/users/me",
+                             [this](http::Request& request) { return Get(request, "me"); },
                              {.blocking = true, .name = "users-get"}));
-  return Status::Ok();
+  return router.Add(
+      "GET", "/api/v1/users/{id}",
+      [this](http::Request& request) { return Get(request, request.PathParam("id")); },
+      {.blocking = true, .name = "users-get"});
 }
 
 }  // namespace hasivu::api

@@ -77,8 +77,64 @@ StatusOr<bool> IsSchoolMember(store::Connection& conn, const Principal& p,
   return false;
 }
 
-MenuService::MenuService(store::Database& db, const Clock& clock, MenuChangedHook on_menu_changed)
-    : db_(db), clock_(clock), on_menu_changed_(std::move(on_menu_changed)) {}
+std::string_view MenuViewName(MenuView view) {
+  switch (view) {
+    case MenuView::kAdmin:
+      return "admin";
+    case MenuView::kStaff:
+      return "staff";
+    case MenuView::kMember:
+      break;
+  }
+  return "member";
+}
+
+MenuService::MenuService(store::Database& db, const Clock& clock, const ReadCache* read_cache)
+    : db_(db), clock_(clock), read_cache_(read_cache) {}
+
+StatusOr<std::optional<MenuView>> MenuService::ViewOf(const Principal& p,
+                                                      std::string_view school_id) const {
+  if (p.IsAdmin()) return std::optional<MenuView>(MenuView::kAdmin);
+  if (ActsInSchool(p, school_id)) return std::optional<MenuView>(MenuView::kStaff);
+  bool may = false;
+  if (read_cache_ != nullptr && read_cache_->enabled()) {
+    // Membership changes only with the caller's own user data (children, school), whose change
+    // drops the caller's tag.
+    ASSIGN_OR_RETURN(
+        cache::ValuePtr cached,
+        read_cache_->GetOrLoad("mm|" + p.user_id + "|" + std::string(school_id),
+                               cache::Kind::kUserProfile, {ReadCache::UserTag(p.user_id)},
+                               [&]() -> StatusOr<std::string> {
+                                 ASSIGN_OR_RETURN(bool yes, MaySeeMenus(p, school_id));
+                                 return std::string(yes ? "1" : "0");
+                               }));
+    may = *cached == "1";
+  } else {
+    ASSIGN_OR_RETURN(may, MaySeeMenus(p, school_id));
+  }
+  if (!may) return std::optional<MenuView>();
+  return std::optional<MenuView>(MenuView::kMember);
+}
+
+StatusOr<DailyMenu> MenuService::GetDailyAs(MenuView view, const Principal& p,
+                                            std::string_view school_id,
+                                            std::string_view date) const {
+  if (view == MenuView::kMember) return GetPublishedDaily(school_id, date);
+  return GetDaily(p, school_id, date);
+}
+
+std::string MenuService::DailyMenuKey(std::string_view school_id, std::string_view date,
+                                      MenuView view, std::string_view fields) {
+  std::string key = "md|";
+  key += school_id;
+  key += '|';
+  key += date;
+  key += '|';
+  key += MenuViewName(view);
+  key += '|';
+  key += fields;
+  return key;
+}
 
 StatusOr<DailyMenu> MenuService::GetDaily(const Principal& p, std::string_view school_id,
                                           std::optional<std::string_view> date) const {
@@ -214,7 +270,7 @@ StatusOr<DailyMenu> MenuService::ReplaceDaily(const Principal& p, const MenuRepl
 }
 
 void MenuService::MenuChanged(std::string_view school_id, std::string_view date) const {
-  if (on_menu_changed_) on_menu_changed_(school_id, date);
+  if (read_cache_ != nullptr) read_cache_->MenuChanged(school_id, date);
 }
 
 }  // namespace hasivu::domain

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "domain/principal.h"
+#include "domain/read_cache.h"
 #include "store/database.h"
 #include "store/menus_repo.h"
 
@@ -54,12 +55,17 @@ inline constexpr size_t kMaxMenuItems = 100;
 // named as in the request body ("items[2].customPrice").
 std::vector<FieldIssue> ValidateMenuReplacement(const MenuReplacement& r);
 
+// The views of a day's menu, each the same for every caller who shares it (so each is cached
+// once): admins' (drafts of any school), the school's staff's (its drafts) and every other
+// member's (published only).
+enum class MenuView { kAdmin, kStaff, kMember };
+std::string_view MenuViewName(MenuView view);  // "admin" | "staff" | "member"
+
 class MenuService {
  public:
-  // Called after a menu change commits: the one place cache invalidation hooks in.
-  using MenuChangedHook = std::function<void(std::string_view school_id, std::string_view date)>;
-
-  MenuService(store::Database& db, const Clock& clock, MenuChangedHook on_menu_changed = nullptr);
+  // `read_cache` (may be null: no caching) is dropped of a day's menu when a change commits, and
+  // keeps members' MaySeeMenus answers. Not owned; db, clock and read_cache outlive the service.
+  MenuService(store::Database& db, const Clock& clock, const ReadCache* read_cache = nullptr);
 
   // The menu of `school_id` for `date` (default: today in the school's zone). REQUIRES: ids and
   // dates well-formed (the api checks syntax).
@@ -75,6 +81,20 @@ class MenuService {
   // it; 404 MENU_NOT_FOUND otherwise. No access check: callers check MaySeeMenus() first.
   StatusOr<DailyMenu> GetPublishedDaily(std::string_view school_id, std::string_view date) const;
 
+  // Which view of the school's menus `p` gets, or nullopt when `p` may not see them (answered 404
+  // MENU_NOT_FOUND). Admins and the school's staff are known from the token alone; anyone else
+  // is asked MaySeeMenus, whose answer the read cache keeps per caller and school until the
+  // caller's user data changes.
+  StatusOr<std::optional<MenuView>> ViewOf(const Principal& p, std::string_view school_id) const;
+
+  // The day's menu as `view` shows it. REQUIRES: `view` is ViewOf(p, school_id).
+  StatusOr<DailyMenu> GetDailyAs(MenuView view, const Principal& p, std::string_view school_id,
+                                 std::string_view date) const;
+
+  // The read-cache key of a day's menu in `view` with the `fields` selection (as requested).
+  static std::string DailyMenuKey(std::string_view school_id, std::string_view date, MenuView view,
+                                  std::string_view fields);
+
   // (school id, date) of every active school's today and next `days - 1` school days (Monday to
   // Friday) in the school's own zone: what the cache warms up at start.
   StatusOr<std::vector<std::pair<std::string, std::string>>> WarmUpDays(int days) const;
@@ -87,7 +107,7 @@ class MenuService {
 
   store::Database& db_;
   const Clock& clock_;
-  MenuChangedHook on_menu_changed_;
+  const ReadCache* read_cache_;
 };
 
 // True if `p` is a member of the school (see the top of this file). Needs the database only for

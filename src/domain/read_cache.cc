@@ -47,6 +47,20 @@ ReadCache::Scope ReadCache::OrderListScope(const Principal& caller) {
   return {"a", {AllOrdersTag()}};
 }
 
+std::string ReadCache::OrderListKey(const Principal& caller, std::string_view query) {
+  return "ol|" + OrderListScope(caller).key + "|" + std::string(query);
+}
+
+std::string ReadCache::OrderDetailKey(const Principal& caller, std::string_view order_id,
+                                      std::string_view query) {
+  return "og|" + caller.user_id + "|" + std::string(order_id) + "|" + std::string(query);
+}
+
+std::string ReadCache::UserDetailsKey(const Principal& caller, std::string_view target_id,
+                                      std::string_view fields) {
+  return "ug|" + caller.user_id + "|" + std::string(target_id) + "|fields=" + std::string(fields);
+}
+
 std::string ReadCache::OrdersOfParentTag(std::string_view parent_id) {
   return "orders:parent:" + std::string(parent_id);
 }

@@ -73,6 +73,15 @@ class ReadCache {
   };
   static Scope OrderListScope(const Principal& caller);
 
+  // Keys of reads whose answer depends on who asks. A list is shared by its scope; an order's or a
+  // user's details are per caller (who may see them, and the permissions shown, follow from the
+  // caller). `query` is the request's raw query, `fields` its decoded fields parameter.
+  static std::string OrderListKey(const Principal& caller, std::string_view query);
+  static std::string OrderDetailKey(const Principal& caller, std::string_view order_id,
+                                    std::string_view query);
+  static std::string UserDetailsKey(const Principal& caller, std::string_view target_id,
+                                    std::string_view fields);
+
   // An order was created or changed (status, payment, delivery). `parent_id` may be empty.
   void OrderChanged(std::string_view order_id, std::string_view student_id,
                     std::string_view school_id, std::string_view parent_id) const;

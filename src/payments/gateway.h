@@ -3,7 +3,7 @@
 // default, in memory) and razorpay/ (HTTPS client). NewGateway() picks one from GatewaySettings.
 //
 // This folder sits beside store/ below domain/: it knows nothing of orders, users or settings of
-// the domain; api/ converts domain::PaymentSettings into GatewaySettings.
+// the domain; app/ converts domain::PaymentSettings into GatewaySettings.
 //
 // Thread-safety: every Gateway implementation is safe to use from any number of threads.
 #ifndef HASIVU_PAYMENTS_GATEWAY_H_

@@ -1,6 +1,6 @@
 // docs/openapi.json and the router agree: every routed (method, path) is documented and every
-// documented operation is routed. The full router is built as the app builds it
-// (RegisterApiRoutes + RegisterSystemRoutes) over a migrated SQLite test database.
+// documented operation is routed. The full router is built as the app builds it (Api::Create)
+// over a migrated SQLite test database.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -9,16 +9,17 @@
 #include <string>
 #include <utility>
 
-#include "api/context.h"
-#include "api/routes.h"
-#include "api/system_routes.h"
+#include "app/api.h"
+#include "cache/ttl.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "domain/read_cache.h"
 #include "metrics/metrics.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
+#include "store/timed_database.h"
 
-namespace hasivu::api {
+namespace hasivu::app {
 namespace {
 
 namespace json = boost::json;
@@ -59,24 +60,27 @@ class OpenApiCoverageTest : public ::testing::Test {
     db_ = std::move(*db);
     ASSERT_TRUE(store::Migrate(db_->db()).ok());
     registry_ = metrics::NewRegistry();
-    ctx_.db = &db_->db();
-    ctx_.clock = &SystemClock();
-    ctx_.registry = registry_.get();
-    ctx_.settings.auth.jwt_secret = "openapi-coverage-test-secret-0123456789abcdef";
-    ctx_.settings.payments.key_secret = "openapi-coverage-key-secret";
-    ctx_.settings.payments.webhook_secret = "openapi-coverage-webhook-secret";
-    ctx_.service.version = "test";
-    ctx_.service.store_backend = "sqlite";
-    ctx_.service.cache_backend = "memory";
-    ctx_.service.first_ok_response = [] { return std::nullopt; };
-    ctx_.payments_simulator = true;  // development: every documented operation is routed
-    Status api = RegisterApiRoutes(router_, ctx_);
-    ASSERT_TRUE(api.ok()) << api.ToString();
-    store::Database* database = &db_->db();
-    Status system = RegisterSystemRoutes(
-        router_,
-        {.readiness_probe = [database] { return database->Ping(); }, .registry = registry_.get()});
-    ASSERT_TRUE(system.ok()) << system.ToString();
+    timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *registry_);
+    read_cache_ = std::make_unique<domain::ReadCache>(nullptr, cache::TtlSettings{}, timed_.get());
+    ApiSettings settings;
+    settings.domain.auth.jwt_secret = "openapi-coverage-test-secret-0123456789abcdef";
+    settings.domain.payments.key_secret = "openapi-coverage-key-secret";
+    settings.domain.payments.webhook_secret = "openapi-coverage-webhook-secret";
+    settings.payments_simulator = true;  // development: every documented operation is routed
+    auto api = Api::Create(settings,
+                           {.db = *timed_,
+                            .clock = SystemClock(),
+                            .registry = *registry_,
+                            .read_cache = *read_cache_,
+                            .cache = std::nullopt,
+                            .service_info = {.version = "test",
+                                             .store_backend = "sqlite",
+                                             .cache_backend = "memory",
+                                             .first_ok_response = [] { return std::nullopt; },
+                                             .database_timed_globally = true}},
+                           router_);
+    ASSERT_TRUE(api.ok()) << api.status().ToString();
+    api_ = std::move(*api);
   }
 
   json::object Document() {
@@ -97,8 +101,10 @@ class OpenApiCoverageTest : public ::testing::Test {
 
   std::unique_ptr<store::testing::TestDatabase> db_;
   metrics::RegistryPtr registry_;
-  ApiContext ctx_;
+  std::unique_ptr<store::TimedDatabase> timed_;
+  std::unique_ptr<domain::ReadCache> read_cache_;
   http::Router router_;
+  std::unique_ptr<Api> api_;
 };
 
 TEST_F(OpenApiCoverageTest, EveryRouteIsDocumentedAndEveryOperationRouted) {
@@ -129,8 +135,7 @@ TEST_F(OpenApiCoverageTest, EveryRouteIsDocumentedAndEveryOperationRouted) {
   }
   EXPECT_TRUE(undocumented.empty())
       << "routed but not in docs/openapi.json:" << Describe(undocumented);
-  EXPECT_TRUE(unrouted.empty()) << "in docs/openapi.json but not registered by "
-                                   "RegisterApiRoutes/RegisterSystemRoutes:"
+  EXPECT_TRUE(unrouted.empty()) << "in docs/openapi.json but not registered by Api::Create:"
                                 << Describe(unrouted);
 }
 
@@ -185,4 +190,4 @@ TEST_F(OpenApiCoverageTest, OperationsAreComplete) {
 }
 
 }  // namespace
-}  // namespace hasivu::api
+}  // namespace hasivu::app
