@@ -242,8 +242,8 @@ http::Response MonitoringRoutes::Dashboard(const http::Request& request) const {
   if (!monitoring_token_.Matches(request)) {
     domain::Principal principal;
     if (auto denied = RequirePrincipal(authenticator_, request, &principal)) return *denied;
-    if (!principal.IsAdmin()) {
-      return Error(request, 403, "FORBIDDEN", "Only admins may read the dashboard");
+    if (Status may = domain::MonitoringService::MayRead(principal); !may.ok()) {
+      return ErrorFromStatus(request, may);
     }
   }
   http::Response response =

@@ -155,6 +155,11 @@ std::vector<EndpointStats> MonitoringService::Endpoints() const {
   return out;
 }
 
+Status MonitoringService::MayRead(const Principal& reader) {
+  if (reader.IsAdmin()) return Status::Ok();
+  return Status(StatusCode::kPermissionDenied, "Only admins may read the dashboard", "FORBIDDEN");
+}
+
 Dashboard MonitoringService::Build() const {
   Dashboard d;
   d.version = info_.version;

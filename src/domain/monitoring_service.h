@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "domain/principal.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
 
@@ -131,6 +132,10 @@ class MonitoringService {
                     std::vector<MonitoredFunction> functions);
 
   Dashboard Build() const;
+
+  // Whether `reader` may read the dashboard: admins only (a caller with the monitoring token is
+  // let in by api/ before any principal is made). Errors: kPermissionDenied, reason FORBIDDEN.
+  static Status MayRead(const Principal& reader);
   // The statistics of the ten functions alone (no database round trip).
   std::vector<EndpointStats> Endpoints() const;
   // The compression summary alone.

@@ -223,3 +223,23 @@ TEST(MonitoringCompressionTest, SummarisesTheServersCompressionSeries) {
 
 }  // namespace
 }  // namespace hasivu::domain
+
+namespace hasivu::domain {
+namespace {
+
+TEST(MonitoringReaderTest, OnlyAdminsMayReadTheDashboard) {
+  Principal admin;
+  admin.role = Role::kAdmin;
+  EXPECT_TRUE(MonitoringService::MayRead(admin).ok());
+  for (Role role : {Role::kParent, Role::kStudent, Role::kKitchenStaff, Role::kSchoolAdmin}) {
+    Principal p;
+    p.role = role;
+    p.school_id = "0190f5a0-0000-7000-8000-0000000000a1";
+    const Status s = MonitoringService::MayRead(p);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << RoleName(role);
+    EXPECT_EQ(s.reason(), "FORBIDDEN");
+  }
+}
+
+}  // namespace
+}  // namespace hasivu::domain
