@@ -2,12 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <boost/json/parse.hpp>
 #include <sstream>
 
+#include "api/testing/log_capture.h"
 #include "common/time_util.h"
 #include "store/database.h"
 #include "store/open_database.h"
@@ -165,22 +163,7 @@ namespace hasivu::api {
 namespace {
 
 // Routes the default logger into a string while alive.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("envelope-test", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string Text() {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
+using api::testing::LogCapture;
 
 // What the SQLite driver says about a constraint, from a real database.
 Status DriverConstraintError(const std::string& sql) {

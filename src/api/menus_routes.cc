@@ -115,32 +115,17 @@ domain::MenuReplacement ReadReplacement(const json::object& body, std::vector<Fi
 http::Response MenuRoutes::GetDaily(const http::Request& request) const {
   Principal p;
   if (auto denied = RequirePrincipal(authenticator_, request, &p)) return *denied;
-  std::optional<std::string> school_id;
-  std::optional<std::string> date;
-  std::optional<std::string> fields;
-  std::vector<FieldIssue> issues;
-  std::string_view query = request.query;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
-    const size_t eq = part.find('=');
-    std::optional<std::string> key = FormDecode(part.substr(0, eq));
-    std::optional<std::string> value =
-        FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-    if (!key || !value) {
-      issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
-    } else if (*key == "schoolId") {
-      school_id = std::move(*value);
-    } else if (*key == "date") {
-      date = std::move(*value);
-    } else if (*key == "fields") {
-      fields = std::move(*value);
-    } else {
-      issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
-    }
-  }
+  // A repeated parameter counts once, its last value.
+  QueryParams q =
+      ParseQuery(request.query, {"schoolId", "date", "fields"}, RepeatedParameter::kLastWins);
+  std::vector<FieldIssue> issues = std::move(q.issues);
+  auto param = [&](std::string_view name) -> std::optional<std::string> {
+    const std::string* v = q.Find(name);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+  };
+  const std::optional<std::string> school_id = param("schoolId");
+  const std::optional<std::string> date = param("date");
+  const std::optional<std::string> fields = param("fields");
   if (!school_id) {
     issues.push_back({"schoolId", "is required"});
   } else if (!IsUuid(*school_id)) {

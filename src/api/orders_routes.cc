@@ -29,48 +29,6 @@ namespace {
 namespace json = boost::json;
 using domain::Principal;
 
-// ---- query strings ----
-
-struct QueryParams {
-  std::vector<std::pair<std::string, std::string>> items;
-  std::vector<FieldIssue> issues;
-  const std::string* Find(std::string_view key) const {
-    for (const auto& [k, v] : items) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-};
-
-QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>& allowed) {
-  QueryParams out;
-  std::set<std::string> seen;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
-    const size_t eq = part.find('=');
-    std::optional<std::string> key = FormDecode(part.substr(0, eq));
-    std::optional<std::string> value =
-        FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-    if (!key || !value) {
-      out.issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
-      continue;
-    }
-    if (!allowed.count(*key)) {
-      out.issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
-      continue;
-    }
-    if (!seen.insert(*key).second) {
-      out.issues.push_back({*key, "is given more than once"});
-      continue;
-    }
-    out.items.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
-}
-
 // ---- conditional reads and field selection (api.md conventions) ----
 // Field names are checked against the resource's names, so an unknown name is refused even on
 // an empty page.

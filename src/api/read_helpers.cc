@@ -1,5 +1,6 @@
 #include "api/read_helpers.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <vector>
@@ -141,6 +142,46 @@ std::optional<std::string> QueryValue(std::string_view query, std::string_view n
     query.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+const std::string* QueryParams::Find(std::string_view name) const {
+  for (const auto& [k, v] : items) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>& allowed,
+                       RepeatedParameter repeated) {
+  QueryParams out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    std::optional<std::string> key = FormDecode(part.substr(0, eq));
+    std::optional<std::string> value =
+        FormDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    if (!key || !value) {
+      out.issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
+      continue;
+    }
+    if (!allowed.count(*key)) {
+      out.issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
+      continue;
+    }
+    auto earlier = std::find_if(out.items.begin(), out.items.end(),
+                                [&](const auto& item) { return item.first == *key; });
+    if (earlier == out.items.end()) {
+      out.items.emplace_back(std::move(*key), std::move(*value));
+    } else if (repeated == RepeatedParameter::kLastWins) {
+      earlier->second = std::move(*value);
+    } else {
+      out.issues.push_back({*key, "is given more than once"});
+    }
+  }
+  return out;
 }
 
 }  // namespace hasivu::api

@@ -13,8 +13,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "http/message.h"
@@ -46,6 +49,20 @@ http::Response ConditionalSuccessWithETag(const http::Request& request, std::str
 // escape, or when the decoded text is not UTF-8 (common/utf8.h) or holds a NUL: callers answer
 // that as a malformed parameter, so such bytes never reach the store.
 std::optional<std::string> FormDecode(std::string_view s);
+
+// A query string decoded against the parameters a route knows: the (name, value) pairs in order,
+// and a field issue for each malformed part ({"query", ...}), unknown name ({name, "is not a
+// known parameter"}) and, unless repeats are allowed, repeated name ({name, "is given more than
+// once"}).
+struct QueryParams {
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<FieldIssue> issues;
+  // The value of `name`, or null when absent.
+  const std::string* Find(std::string_view name) const;
+};
+enum class RepeatedParameter { kRefused, kLastWins };
+QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>& allowed,
+                       RepeatedParameter repeated = RepeatedParameter::kRefused);
 
 // The percent-decoded value of query parameter `name` in a raw query string (first occurrence;
 // '+' is a space). nullopt when absent or malformed (FormDecode).

@@ -90,5 +90,31 @@ TEST(QueryValueTest, DecodesTheFirstOccurrence) {
   EXPECT_FALSE(QueryValue("fields=a%00b", "fields").has_value());
 }
 
+TEST(ParseQueryTest, KnownParametersInOrderAndAnIssueForEachBadPart) {
+  QueryParams q = ParseQuery("limit=5&&sort=-createdAt&x%3Dy=1&bad=%zz&status=a+b",
+                             {"limit", "sort", "status"});
+  ASSERT_EQ(q.items.size(), 3u);
+  EXPECT_EQ(q.items[0], (std::pair<std::string, std::string>{"limit", "5"}));
+  EXPECT_EQ(*q.Find("sort"), "-createdAt");
+  EXPECT_EQ(*q.Find("status"), "a b");
+  EXPECT_EQ(q.Find("cursor"), nullptr);
+  ASSERT_EQ(q.issues.size(), 2u);
+  EXPECT_EQ(q.issues[0].field, "x=y");
+  EXPECT_EQ(q.issues[0].issue, "is not a known parameter");
+  EXPECT_EQ(q.issues[1].field, "query");
+}
+
+TEST(ParseQueryTest, RepeatsAreRefusedOrTheLastWins) {
+  QueryParams refused = ParseQuery("limit=5&limit=6", {"limit"});
+  EXPECT_EQ(*refused.Find("limit"), "5");
+  ASSERT_EQ(refused.issues.size(), 1u);
+  EXPECT_EQ(refused.issues[0].field, "limit");
+  EXPECT_EQ(refused.issues[0].issue, "is given more than once");
+  QueryParams last = ParseQuery("limit=5&limit=6", {"limit"}, RepeatedParameter::kLastWins);
+  EXPECT_TRUE(last.issues.empty());
+  ASSERT_EQ(last.items.size(), 1u);
+  EXPECT_EQ(*last.Find("limit"), "6");
+}
+
 }  // namespace
 }  // namespace hasivu::api

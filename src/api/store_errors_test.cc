@@ -3,8 +3,6 @@
 // without internals: no response body carries SQL, a table or column name, a file path, a host or
 // the driver's own words, while the log keeps the detail with the request id.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
 #include <memory>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "api/envelope.h"
+#include "api/testing/log_capture.h"
 #include "http/message.h"
 #include "store/database.h"
 #include "store/open_database.h"
@@ -39,22 +38,7 @@ http::Request MakeRequest() {
   return r;
 }
 
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("store-errors-test", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string Text() {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
+using api::testing::LogCapture;
 
 class StoreErrorsTest : public ::testing::Test {
  protected:
