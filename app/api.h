@@ -81,7 +81,9 @@ class Api {
  public:
   // Builds the graph and registers every route on `router`: /api/v1, /openapi.json, /dashboard,
   // /healthz, /readyz, /metrics. Errors: kInvalidArgument for unusable settings (a JWT secret
-  // under 32 bytes, gateway settings NewGateway refuses), or the router's error for a clash.
+  // under 32 bytes, gateway settings NewGateway refuses), or the router's error for a clash; on
+  // an error the router may keep routes whose handlers point into the discarded graph, so it must
+  // not serve.
   static StatusOr<std::unique_ptr<Api>> Create(const ApiSettings& settings,
                                                const ApiEnvironment& env, http::Router& router);
 
