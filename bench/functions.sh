@@ -30,8 +30,9 @@
 #        BENCH_FIRST_SCANS_SECS / BENCH_FIRST_SCANS_PEAK_SECS  the same for rfid first scans
 #                          (default 5 / 2: short enough that few cards repeat)
 # Besides the report on stdout, <work dir>/out/results.tsv has one row per wrk run (label, run,
-# requests/s, p50, p99 as wrk prints them, requests, non-2xx, server CPU us/request, steal and all
-# CPU ticks of the machine over the run) for scripts that compare runs (bench/functions_vs.sh).
+# requests/s, p50, p99 as wrk prints them, requests, non-2xx, server CPU us/request; over the run,
+# in clock ticks: the machine's steal, all its CPU time, the CPU time of all its processes, of the
+# server and of wrk) for scripts that compare runs (bench/functions_vs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -180,12 +181,19 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
 # All CPU time of the machine (user to steal, every core) in ticks: the denominator of steal %.
 all_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+# CPU time every process of the machine used (user, nice, system; not interrupts, where loopback
+# traffic is partly counted) in ticks: less the server's and wrk's, what other work on this
+# machine took during a run.
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4}' /proc/stat; }
+# CPU time of this script's finished children (wrk, once waited for) in ticks.
+children_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
 measured_pid="$server_pid"
 
 summary="$work/out/summary.md"
 : >"$summary"
 results="$work/out/results.tsv"
-printf 'label\trun\trequests/s\tp50\tp99\trequests\tnon-2xx\tcpu us/request\tsteal ticks\tall ticks\n' >"$results"
+printf 'label\trun\trequests/s\tp50\tp99\trequests\tnon-2xx\tcpu us/request\tsteal ticks\tall ticks\tbusy ticks\tserver ticks\twrk ticks\n' \
+  >"$results"
 commands="$work/out/commands.md"
 : >"$commands"
 
@@ -200,18 +208,23 @@ bench() {
   echo "### $label, $kind"
   echo "\$ $shown"
   echo "- $label, $kind: \`$shown\`" >>"$commands"
-  local ticks_before ticks_after steal_before steal_after all_before all_after
+  local ticks_before ticks_after steal_before steal_after all_before all_after busy_before busy_after
+  local wrk_before wrk_after
   ticks_before=$(cpu_ticks "$measured_pid")
   steal_before=$(steal_ticks)
   all_before=$(all_ticks)
+  busy_before=$(busy_ticks)
+  wrk_before=$(children_ticks)
   # In the background and waited for, so that a signal to this script stops wrk too (cleanup).
   env "$@" >"$file" 2>&1 &
   wrk_pid=$!
   wait "$wrk_pid" || { wrk_pid=""; cat "$file"; echo "wrk failed" >&2; return 1; }
   wrk_pid=""
+  wrk_after=$(children_ticks)
   ticks_after=$(cpu_ticks "$measured_pid")
   steal_after=$(steal_ticks)
   all_after=$(all_ticks)
+  busy_after=$(busy_ticks)
   grep -E "Requests/sec|Latency |  (50|90|99)%|Non-2xx|Socket errors|Status counts|requests in" "$file"
   local rps p50 p99 non2xx counts errors
   rps=$(awk '/Requests\/sec/{print $2}' "$file")
@@ -237,8 +250,9 @@ print(f'{us:.0f}', f'{1e6 / us:.0f}' if us else '-')" "$((ticks_after - ticks_be
   [ -n "$counts" ] && extra="$extra${extra:+; }statuses $counts"
   [ -n "$errors" ] && extra="$extra${extra:+; }socket errors: $errors"
   echo "| $label | $kind | $rps | $p50 | $p99 | ${non2xx:-0} | $cpu_us | $per_core | $extra |" >>"$summary"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$kind" "$rps" "$p50" "$p99" "$requests" \
-    "${non2xx:-0}" "$cpu_us" "$((steal_after - steal_before))" "$((all_after - all_before))" >>"$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$kind" "$rps" "$p50" "$p99" \
+    "$requests" "${non2xx:-0}" "$cpu_us" "$((steal_after - steal_before))" "$((all_after - all_before))" \
+    "$((busy_after - busy_before))" "$((ticks_after - ticks_before))" "$((wrk_after - wrk_before))" >>"$results"
 }
 
 lua="$repo/bench/lua"
