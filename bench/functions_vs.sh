@@ -9,10 +9,11 @@
 # sequential logins; BENCH_RFID_ROUNDS=1 unless set). A run measures: rfid-verify first scans
 # (paced, 5 s), orders-list, menus-daily, users-get /users/me and /users/{child}, rfid-verify
 # repeat scans (each peak 10 s and paced 15 s), rfid-verify first scans peak (2 s, on its own
-# fresh copy): about 3 minutes. Printed per function: peak requests/s, paced p50 and p99, server
-# CPU per request at peak and the host's CPU steal (% of all CPU time of the machine, from
-# /proc/stat before and after each wrk run) for every run, then per build the median and spread
-# (min-max), and the ratio B/A of the medians with the range of the pairwise ratios B_i/A_i.
+# fresh copy): 132 s of wrk, about 2.3 minutes a run, 14 minutes for three pairs. Printed per
+# function: peak requests/s, paced p50 and p99, server CPU per request at peak, the host's CPU
+# steal and the CPU other processes of this machine used (% of all its CPU time, from /proc/stat
+# before and after each wrk run) for every run, then per build the median and spread (min-max),
+# and the ratio B/A of the medians with the range of the pairwise ratios B_i/A_i.
 #
 # usage: bench/functions_vs.sh <build dir A> <build dir B> [work dir]
 #          (default work dir /tmp/hasivu-bench-vs; a build dir holds app/hasivu, e.g. build/release
@@ -51,7 +52,7 @@ done
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || { echo "functions_vs.sh: BENCH_REPS must be 1 or more" >&2; exit 1; }
 mkdir -p "$work/logs"
 results="$work/results.tsv"
-printf 'pair\tbuild\tlabel\trun\trequests/s\tp50\tp99\trequests\tnon-2xx\tcpu us/request\tsteal ticks\tall ticks\n' >"$results"
+rm -f "$results"
 
 run_pid=""
 cleanup() {
@@ -62,20 +63,26 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# describe BUILD: the commit of the tree the build folder is in, the binary's time and checksum.
+# describe BUILD: the commit of the tree the build folder is in and the last one that changed the
+# code (the binary carries no commit of its own), the binary's time and checksum.
 describe() {
-  local top commit="not in a git tree"
+  local bin="$1/app/hasivu" top commit="not in a git tree" built
+  built=$(date -r "$bin" +%s)
   if top=$(git -C "$1" rev-parse --show-toplevel 2>/dev/null); then
-    commit=$(git -C "$top" rev-parse --short HEAD)
-    git -C "$top" diff --quiet HEAD -- src app || commit="$commit (+ uncommitted changes in src/app)"
+    local code=(src app cmake CMakeLists.txt CMakePresets.json) last last_time
+    read -r last last_time <<<"$(git -C "$top" log -1 --format='%h %ct' -- "${code[@]}")"
+    commit="tree at $(git -C "$top" rev-parse --short HEAD), code last changed in $last"
+    if [ "$last_time" -gt "$built" ]; then
+      commit="$commit (WARNING: after the binary was built; rebuild it)"
+    fi
+    git -C "$top" diff --quiet HEAD -- "${code[@]}" || commit="$commit (+ uncommitted changes to the code)"
   fi
-  echo "$1/app/hasivu, commit $commit, built $(date -r "$1/app/hasivu" '+%F %T')," \
-    "sha256 $(sha256sum "$1/app/hasivu" | cut -c1-12)"
+  echo "$bin, $commit, built $(date -d "@$built" '+%F %T'), sha256 $(sha256sum "$bin" | cut -c1-12)"
 }
 all_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
 
-echo "# hasivu A/B: bench/functions.sh's measurements, $reps pairs A B, $(date '+%F %T %Z')"
+echo "# hasivu A/B: bench/functions.sh's measurements, $reps pair(s) A B, $(date '+%F %T %Z')"
 echo
 echo "- machine: $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "- A: $(describe "$build_a")"
@@ -87,12 +94,13 @@ echo
 seed_mark=""
 # run_one PAIR A|B BUILD: one functions.sh run; its wrk rows appended to $results.
 run_one() {
-  local log="$work/logs/$1-$2.log" started steal_before all_before
+  local log="$work/logs/$1-$2.log" started steal_before all_before load
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "functions_vs.sh: something already listens on 127.0.0.1:$port (set BENCH_PORT)" >&2
     exit 1
   fi
   started=$(date +%s)
+  load=$(cut -d' ' -f1 /proc/loadavg)
   steal_before=$(steal_ticks)
   all_before=$(all_ticks)
   HASIVU_BUILD_DIR="$3" BENCH_PORT="$port" BENCH_NODE=0 BENCH_LOGINS=0 \
@@ -106,9 +114,10 @@ run_one() {
   }
   run_pid=""
   local stolen=$(($(steal_ticks) - steal_before)) all=$(($(all_ticks) - all_before))
-  echo "- run $1 $2: $(($(date +%s) - started)) s, steal $(python3 -c "print(f'{100 * $stolen / max($all, 1):.1f}')") %" \
-    "over the whole run; log $log"
-  awk -F'\t' -v pair="$1" -v build="$2" 'NR > 1 { print pair "\t" build "\t" $0 }' \
+  echo "- run $1 $2: $(($(date +%s) - started)) s, load average $load at the start, steal" \
+    "$(python3 -c "print(f'{100 * $stolen / max($all, 1):.1f}')") % over the whole run; log $log"
+  [ -s "$results" ] || printf 'pair\tbuild\t%s\n' "$(head -n 1 "$work/out/results.tsv")" >"$results"
+  awk -v pair="$1" -v build="$2" 'NR > 1 { print pair "\t" build "\t" $0 }' \
     "$work/out/results.tsv" >>"$results"
   # A reseed between runs (the school's day changed) would compare different databases.
   local mark
@@ -129,7 +138,7 @@ done
 echo
 
 python3 - "$results" "$reps" <<'PY'
-import collections, statistics, sys
+import collections, csv, statistics, sys
 
 path, reps = sys.argv[1], int(sys.argv[2])
 
@@ -141,28 +150,30 @@ def ms(text):
     raise ValueError(f"unknown latency {text!r}")
 
 rows = collections.OrderedDict()  # (label, run) -> {"A": [per pair], "B": [...]}
-with open(path) as f:
-    next(f)
-    for line in f:
-        pair, build, label, run, rps, p50, p99, requests, non2xx, cpu_us, steal, every = line.rstrip("\n").split("\t")
+with open(path, newline="") as f:
+    for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+        every = max(int(r["all ticks"]), 1)
+        others = int(r["busy ticks"]) - int(r["server ticks"]) - int(r["wrk ticks"])
         figures = {
-            "requests/s": float(rps),
-            "p50 ms": ms(p50),
-            "p99 ms": ms(p99),
-            "non-2xx %": 100 * int(non2xx) / max(int(requests), 1),
-            "server CPU us/request": float(cpu_us),
-            "steal %": 100 * int(steal) / max(int(every), 1),
+            "requests/s": float(r["requests/s"]),
+            "p50 ms": ms(r["p50"]),
+            "p99 ms": ms(r["p99"]),
+            "non-2xx %": 100 * int(r["non-2xx"]) / max(int(r["requests"]), 1),
+            "server CPU us/request": float(r["cpu us/request"]),
+            "steal %": 100 * int(r["steal ticks"]) / every,
+            "other processes' CPU %": max(0, 100 * others / every),
         }
-        rows.setdefault((label, run), {"A": [], "B": []})[build].append(figures)
+        rows.setdefault((r["label"], r["run"]), {"A": [], "B": []})[r["build"]].append(figures)
 
 # The figures of each kind of run, then the answers other than 2xx (only when a run had any: a
-# check that both builds answer alike) and the steal; these two get no ratio.
+# check that both builds answer alike), the steal and the other processes' CPU: no ratio for these.
 shown = {"peak": ["requests/s", "server CPU us/request"], "paced": ["p50 ms", "p99 ms"]}
+ratioed = {"requests/s", "server CPU us/request", "p50 ms", "p99 ms"}
 
 def fmt(name, v):
     if name in ("requests/s", "server CPU us/request"):
         return f"{v:,.0f}".replace(",", " ")
-    if name in ("steal %", "non-2xx %"):
+    if name in ("steal %", "other processes' CPU %", "non-2xx %"):
         return f"{v:.1f}"
     return f"{v:.2f}"
 
@@ -183,7 +194,7 @@ for (label, run), builds in rows.items():
     names = list(shown.get(run, ["requests/s", "p99 ms"]))
     if any(r["non-2xx %"] for b in builds.values() for r in b):
         names.append("non-2xx %")
-    names.append("steal %")
+    names += ["steal %", "other processes' CPU %"]
     for n, name in enumerate(names):
         values = {b: [r[name] for r in builds[b]] for b in "AB"}
         med = {b: statistics.median(v) if v else None for b, v in values.items()}
@@ -192,7 +203,7 @@ for (label, run), builds in rows.items():
             cells = [fmt(name, x) for x in v] + [""] * (reps - len(v))
             spread = f"{fmt(name, min(v))}–{fmt(name, max(v))}" if v else ""
             ratio = inside = ""
-            if b == "B" and name not in ("steal %", "non-2xx %") and med["A"] and med["B"] is not None:
+            if b == "B" and name in ratioed and med["A"] and med["B"] is not None:
                 pairs = [y / x for x, y in zip(values["A"], values["B"]) if x]
                 ratio = f"{med['B'] / med['A']:.3f}"
                 if len(pairs) > 1:
@@ -209,8 +220,10 @@ echo "peak = \`wrk -t1 -c32 -d${BENCH_PEAK_SECS:-10}s --latency\`, paced =" \
   "against \`hasivu serve --threads 1 --cache ${BENCH_CACHE:-none}\` on loopback; run i of A and" \
   "run i of B are pair i, A first. server CPU = the server's user + system time over the wrk run" \
   "divided by the requests completed. steal % = CPU time the host took from this machine over" \
-  "the wrk run, as a share of all CPU time of the machine (every core) in that time. non-2xx % =" \
-  "answers other than 2xx over the requests: rfid-verify's by design (409 repeat scan, 404 no" \
-  "order today, 422 inactive or expired card); both builds should show about the same. The" \
-  "last column is a first look only: with a few runs a range is a rough measure of noise." \
-  "The exact commands are in each run's log."
+  "the wrk run, as a share of all CPU time of the machine (every core) in that time; other" \
+  "processes' CPU % = user and system time of the processes other than the server and wrk (other" \
+  "work on this machine: builds, tests), the same way. Both take CPU from a run; only the host's" \
+  "shows as steal. non-2xx % = answers other than 2xx over the requests: rfid-verify's by design" \
+  "(409 repeat scan, 404 no order today, 422 inactive or expired card); both builds should show" \
+  "about the same. The last column is a first look only: with a few runs a range is a rough" \
+  "measure of noise. The exact commands are in each run's log."
