@@ -19,12 +19,20 @@
 #   needs a release build: cmake --preset release && cmake --build --preset release --target hasivu
 #   env: HASIVU_BUILD_DIR  build folder holding app/hasivu (default build/release)
 #        BENCH_PORT        hasivu's port (default 18093; the Node.js baseline uses BENCH_PORT+1)
-#        BENCH_LOGINS      sequential logins timed (default 10)
+#        BENCH_LOGINS      sequential logins timed (default 10; 0 skips the login section)
+#        BENCH_NODE        0 skips the Node.js baseline (default 1)
 #        BENCH_RFID_ROUNDS rfid-verify first-scan runs, each on a fresh copy (default 3)
 #        BENCH_ARGON2_OPSLIMIT / BENCH_ARGON2_MEMLIMIT_KIB  login cost (default 2 / 65536,
 #                          the server's defaults)
 #        BENCH_CACHE       the server's --cache (default none: every read from the database, the
 #                          uncached numbers of issue 3; bench/cache.sh measures the cache)
+#        BENCH_PEAK_SECS / BENCH_PACED_SECS  wrk's -d for the peak and paced runs (default 10 / 15)
+#        BENCH_FIRST_SCANS_SECS / BENCH_FIRST_SCANS_PEAK_SECS  the same for rfid first scans
+#                          (default 5 / 2: short enough that few cards repeat)
+# Besides the report on stdout, <work dir>/out/results.tsv has one row per wrk run (label, run,
+# requests/s, p50, p99 as wrk prints them, requests, non-2xx, server CPU us/request; over the run,
+# in clock ticks: the machine's steal, all its CPU time, the CPU time of all its processes, of the
+# server and of wrk) for scripts that compare runs (bench/functions_vs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -36,16 +44,23 @@ bin="$build/app/hasivu"
 port="${BENCH_PORT:-18093}"
 node_port=$((port + 1))
 logins="${BENCH_LOGINS:-10}"
+with_node="${BENCH_NODE:-1}"
 rfid_rounds="${BENCH_RFID_ROUNDS:-3}"
 opslimit="${BENCH_ARGON2_OPSLIMIT:-2}"
 memlimit_kib="${BENCH_ARGON2_MEMLIMIT_KIB:-65536}"
 cache="${BENCH_CACHE:-none}"
+peak_secs="${BENCH_PEAK_SECS:-10}"
+paced_secs="${BENCH_PACED_SECS:-15}"
+first_scans_secs="${BENCH_FIRST_SCANS_SECS:-5}"
+first_scans_peak_secs="${BENCH_FIRST_SCANS_PEAK_SECS:-2}"
 # A fixed benchmark-only secret (never a deployment's), shared with the Node.js baseline.
 secret="hasivu-bench-only-jwt-secret-0123456789abcdef"
 base="http://127.0.0.1:$port"
 node_base="http://127.0.0.1:$node_port"
 
-for tool in wrk curl python3 node; do
+tools=(wrk curl python3)
+[ "$with_node" = 0 ] || tools+=(node)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "functions.sh: $tool is required" >&2; exit 1; }
 done
 [ -x "$bin" ] || { echo "functions.sh: no $bin (build it, or set HASIVU_BUILD_DIR)" >&2; exit 1; }
@@ -53,7 +68,9 @@ mkdir -p "$work/seed" "$work/run" "$work/out"
 
 server_pid=""
 node_pid=""
+wrk_pid=""
 cleanup() {
+  if [ -n "$wrk_pid" ]; then stop_pid "$wrk_pid"; fi
   if [ -n "$node_pid" ]; then stop_pid "$node_pid"; fi
   if [ -n "$server_pid" ]; then stop_pid "$server_pid"; fi
 }
@@ -162,10 +179,21 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # CPU time the hypervisor gave to others while this machine wanted it (all cores), in ticks: on
 # this shared VM it is the main source of run-to-run noise, so every row reports it.
 steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
+# All CPU time of the machine (user to steal, every core) in ticks: the denominator of steal %.
+all_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+# CPU time every process of the machine used (user, nice, system; not interrupts, where loopback
+# traffic is partly counted) in ticks: less the server's and wrk's, what other work on this
+# machine took during a run.
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4}' /proc/stat; }
+# CPU time of this script's finished children (wrk, once waited for) in ticks.
+children_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
 measured_pid="$server_pid"
 
 summary="$work/out/summary.md"
 : >"$summary"
+results="$work/out/results.tsv"
+printf 'label\trun\trequests/s\tp50\tp99\trequests\tnon-2xx\tcpu us/request\tsteal ticks\tall ticks\tbusy ticks\tserver ticks\twrk ticks\n' \
+  >"$results"
 commands="$work/out/commands.md"
 : >"$commands"
 
@@ -180,12 +208,23 @@ bench() {
   echo "### $label, $kind"
   echo "\$ $shown"
   echo "- $label, $kind: \`$shown\`" >>"$commands"
-  local ticks_before ticks_after steal_before steal_after
+  local ticks_before ticks_after steal_before steal_after all_before all_after busy_before busy_after
+  local wrk_before wrk_after
   ticks_before=$(cpu_ticks "$measured_pid")
   steal_before=$(steal_ticks)
-  env "$@" >"$file" 2>&1 || { cat "$file"; echo "wrk failed" >&2; return 1; }
+  all_before=$(all_ticks)
+  busy_before=$(busy_ticks)
+  wrk_before=$(children_ticks)
+  # In the background and waited for, so that a signal to this script stops wrk too (cleanup).
+  env "$@" >"$file" 2>&1 &
+  wrk_pid=$!
+  wait "$wrk_pid" || { wrk_pid=""; cat "$file"; echo "wrk failed" >&2; return 1; }
+  wrk_pid=""
+  wrk_after=$(children_ticks)
   ticks_after=$(cpu_ticks "$measured_pid")
   steal_after=$(steal_ticks)
+  all_after=$(all_ticks)
+  busy_after=$(busy_ticks)
   grep -E "Requests/sec|Latency |  (50|90|99)%|Non-2xx|Socket errors|Status counts|requests in" "$file"
   local rps p50 p99 non2xx counts errors
   rps=$(awk '/Requests\/sec/{print $2}' "$file")
@@ -211,20 +250,23 @@ print(f'{us:.0f}', f'{1e6 / us:.0f}' if us else '-')" "$((ticks_after - ticks_be
   [ -n "$counts" ] && extra="$extra${extra:+; }statuses $counts"
   [ -n "$errors" ] && extra="$extra${extra:+; }socket errors: $errors"
   echo "| $label | $kind | $rps | $p50 | $p99 | ${non2xx:-0} | $cpu_us | $per_core | $extra |" >>"$summary"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$kind" "$rps" "$p50" "$p99" \
+    "$requests" "${non2xx:-0}" "$cpu_us" "$((steal_after - steal_before))" "$((all_after - all_before))" \
+    "$((busy_after - busy_before))" "$((ticks_after - ticks_before))" "$((wrk_after - wrk_before))" >>"$results"
 }
 
 lua="$repo/bench/lua"
-peak=(wrk -t1 -c32 -d10s --latency)
-paced=(BENCH_RATE=1000 wrk -t1 -c10 -d15s --latency -s "$lua/paced.lua")
+peak=(wrk -t1 -c32 "-d${peak_secs}s" --latency)
+paced=(BENCH_RATE=1000 wrk -t1 -c10 "-d${paced_secs}s" --latency -s "$lua/paced.lua")
 
 echo "## hasivu, one server thread"
 # rfid first scans run first, while every card's order of today is still undelivered. A run
 # delivers them, so the later rounds (after everything else) each start a fresh copy.
 first_scans() {
   bench "rfid-verify first scans (admin, every fixture card), round $1 of $rfid_rounds" paced \
-    "deliveries; 5 s so no card repeats" -- \
+    "deliveries; $first_scans_secs s so no card repeats" -- \
     BENCH_INNER=rfid.lua BENCH_TOKEN="$admin_token" BENCH_CARDS_FILE="$work/out/cards_all" \
-    BENCH_RATE=1000 wrk -t1 -c10 -d5s --latency -s "$lua/paced.lua" "$base"
+    BENCH_RATE=1000 wrk -t1 -c10 "-d${first_scans_secs}s" --latency -s "$lua/paced.lua" "$base"
 }
 first_scans 1
 
@@ -254,68 +296,72 @@ bench "rfid-verify repeat scans (kitchen staff, own school's cards)" paced "" --
   BENCH_INNER=rfid.lua BENCH_TOKEN="$kitchen_token" BENCH_CARDS_FILE="$work/out/cards_school" \
   "${paced[@]}" "$base"
 
-echo "## Node.js baseline: orders-list, same database file, same token"
-if [ ! -d bench/node-baseline/node_modules ]; then
-  (cd bench/node-baseline && timeout 600 npm ci --no-audit --no-fund)
+if [ "$with_node" != 0 ]; then
+  echo "## Node.js baseline: orders-list, same database file, same token"
+  if [ ! -d bench/node-baseline/node_modules ]; then
+    (cd bench/node-baseline && timeout 600 npm ci --no-audit --no-fund)
+  fi
+  HASIVU_JWT_SECRET="$secret" node bench/node-baseline/server.js "$node_port" "$work/run/hasivu.db" \
+    >"$work/out/node.log" 2>&1 &
+  node_pid=$!
+  measured_pid="$node_pid"
+  wait_up "$node_base/healthz"
+  etag_of() {
+    curl -s --max-time 10 -D - -o /dev/null -H "Authorization: Bearer $parent_token" "$1/api/v1/orders?limit=20" |
+      tr -d '\r' | awk 'tolower($1)=="etag:"{print $2}'
+  }
+  h_etag=$(etag_of "$base")
+  n_etag=$(etag_of "$node_base")
+  if [ -n "$h_etag" ] && [ "$h_etag" = "$n_etag" ]; then
+    echo "same page from both servers (ETag $h_etag)"
+  else
+    echo "WARNING: the pages differ (hasivu ETag '$h_etag', Node.js ETag '$n_etag')"
+  fi
+  url="$node_base/api/v1/orders?limit=20"
+  bench "baseline: Node.js $(node --version) orders-list" peak "Fastify + better-sqlite3" -- \
+    BENCH_TOKEN="$parent_token" "${peak[@]}" -s "$lua/bearer.lua" "$url"
+  node_orders_rps="$last_rps"
+  node_orders_cpu="$last_cpu_us"
+  bench "baseline: Node.js $(node --version) orders-list" paced "Fastify + better-sqlite3" -- \
+    BENCH_TOKEN="$parent_token" "${paced[@]}" "$url"
+  stop_pid "$node_pid"
+  node_pid=""
 fi
-HASIVU_JWT_SECRET="$secret" node bench/node-baseline/server.js "$node_port" "$work/run/hasivu.db" \
-  >"$work/out/node.log" 2>&1 &
-node_pid=$!
-measured_pid="$node_pid"
-wait_up "$node_base/healthz"
-etag_of() {
-  curl -s --max-time 10 -D - -o /dev/null -H "Authorization: Bearer $parent_token" "$1/api/v1/orders?limit=20" |
-    tr -d '\r' | awk 'tolower($1)=="etag:"{print $2}'
-}
-h_etag=$(etag_of "$base")
-n_etag=$(etag_of "$node_base")
-if [ -n "$h_etag" ] && [ "$h_etag" = "$n_etag" ]; then
-  echo "same page from both servers (ETag $h_etag)"
-else
-  echo "WARNING: the pages differ (hasivu ETag '$h_etag', Node.js ETag '$n_etag')"
-fi
-url="$node_base/api/v1/orders?limit=20"
-bench "baseline: Node.js $(node --version) orders-list" peak "Fastify + better-sqlite3" -- \
-  BENCH_TOKEN="$parent_token" "${peak[@]}" -s "$lua/bearer.lua" "$url"
-node_orders_rps="$last_rps"
-node_orders_cpu="$last_cpu_us"
-bench "baseline: Node.js $(node --version) orders-list" paced "Fastify + better-sqlite3" -- \
-  BENCH_TOKEN="$parent_token" "${paced[@]}" "$url"
-stop_pid "$node_pid"
-node_pid=""
 
-echo "## login: $logins sequential logins (curl), argon2id opslimit $opslimit, memlimit $memlimit_kib KiB"
-ms=()
-for _ in $(seq 1 "$logins"); do
-  read -r code secs <<<"$(login parent)"
-  [ "$code" = 200 ] || { echo "login answered $code" >&2; exit 1; }
-  ms+=("$secs")
-done
-login_stats=$(python3 -c "
+if [ "$logins" -gt 0 ]; then
+  echo "## login: $logins sequential logins (curl), argon2id opslimit $opslimit, memlimit $memlimit_kib KiB"
+  ms=()
+  for _ in $(seq 1 "$logins"); do
+    read -r code secs <<<"$(login parent)"
+    [ "$code" = 200 ] || { echo "login answered $code" >&2; exit 1; }
+    ms+=("$secs")
+  done
+  login_stats=$(python3 -c "
 import statistics,sys
 v=sorted(float(x)*1000 for x in sys.argv[1:])
 print(f'mean {statistics.mean(v):.1f} ms, median {statistics.median(v):.1f} ms, min {v[0]:.1f} ms, max {v[-1]:.1f} ms')" "${ms[@]}")
-echo "successful login: $login_stats"
-# Unknown e-mail: the same 401 after one argon2id verification of a dummy hash (equalised timing).
-# Three only: failures count towards the per-address throttle.
-bad=()
-for i in 1 2 3; do
-  read -r code secs <<<"$(curl -s --max-time 30 -o /dev/null -w '%{http_code} %{time_total}' -X POST \
-    -H 'Content-Type: application/json' \
-    -d "{\"email\":\"nobody$i.$$@bench.hasivu.test\",\"password\":\"Wrong-pass-1\"}" "$base/api/v1/auth/login")"
-  bad+=("$secs")
-done
-bad_stats=$(python3 -c "
+  echo "successful login: $login_stats"
+  # Unknown e-mail: the same 401 after one argon2id verification of a dummy hash (equalised timing).
+  # Three only: failures count towards the per-address throttle.
+  bad=()
+  for i in 1 2 3; do
+    read -r code secs <<<"$(curl -s --max-time 30 -o /dev/null -w '%{http_code} %{time_total}' -X POST \
+      -H 'Content-Type: application/json' \
+      -d "{\"email\":\"nobody$i.$$@bench.hasivu.test\",\"password\":\"Wrong-pass-1\"}" "$base/api/v1/auth/login")"
+    bad+=("$secs")
+  done
+  bad_stats=$(python3 -c "
 import statistics,sys
 v=[float(x)*1000 for x in sys.argv[1:]]
 print(f'mean {statistics.mean(v):.1f} ms over {len(v)}, last status $code')" "${bad[@]}")
-echo "unknown e-mail (401): $bad_stats"
-stored=$(python3 -c "
+  echo "unknown e-mail (401): $bad_stats"
+  stored=$(python3 -c "
 import sqlite3,sys
 c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True)
 h=c.execute('SELECT password_hash FROM users WHERE email=?', (sys.argv[2],)).fetchone()[0]
 print(h.rsplit('\$', 2)[0])" "$work/run/hasivu.db" "$(cat "$work/out/parent_email")")
-echo "stored hash parameters after login: $stored"
+  echo "stored hash parameters after login: $stored"
+fi
 
 stop_server
 
@@ -334,12 +380,14 @@ for round in $(seq 2 "$rfid_rounds"); do
   first_scans "$round"
   stop_server
 done
-# Deliveries as fast as one server thread goes: 2 s, since ~2 500/s would exhaust the cards.
+# Deliveries as fast as one server thread goes: 2 s by default, since ~2 500/s would exhaust the
+# cards.
 echo "## rfid-verify first scans, peak: a fresh copy, a fresh server"
 fresh_server_as_admin
-bench "rfid-verify first scans (admin, every fixture card)" peak "deliveries; 2 s so few cards repeat" -- \
+bench "rfid-verify first scans (admin, every fixture card)" peak \
+  "deliveries; $first_scans_peak_secs s so few cards repeat" -- \
   BENCH_TOKEN="$admin_token" BENCH_CARDS_FILE="$work/out/cards_all" \
-  wrk -t1 -c32 -d2s --latency -s "$lua/rfid.lua" "$base"
+  wrk -t1 -c32 "-d${first_scans_peak_secs}s" --latency -s "$lua/rfid.lua" "$base"
 stop_server
 
 echo
@@ -349,27 +397,31 @@ echo "| function | run | requests/s | p50 | p99 | non-2xx | server CPU us/reques
 echo "|---|---|---|---|---|---|---|---|---|"
 cat "$summary"
 echo
-echo "peak = \`wrk -t1 -c32 -d10s --latency\` against \`hasivu serve --threads 1\`;" \
-  "paced = \`BENCH_RATE=1000 wrk -t1 -c10 -d15s --latency -s bench/lua/paced.lua\` (10 connections" \
+echo "peak = \`wrk -t1 -c32 -d${peak_secs}s --latency\` against \`hasivu serve --threads 1\`;" \
+  "paced = \`BENCH_RATE=1000 wrk -t1 -c10 -d${paced_secs}s --latency -s bench/lua/paced.lua\` (10 connections" \
   "sharing one schedule of 1 000 requests/s: the requests/s column shows what was achieved)." \
   "rfid-verify answers non-2xx by design after the first scan of a card (409 ALREADY_DELIVERED)," \
   "404 NO_ORDER_TODAY, 422 CARD_INACTIVE/CARD_EXPIRED: the status counts say which paths a row covers."
 echo
-echo "orders-list, hasivu vs the Node.js baseline: $(python3 -c "
+if [ "$with_node" != 0 ]; then
+  echo "orders-list, hasivu vs the Node.js baseline: $(python3 -c "
 import sys
 hr, hc, nr, nc = (float(x) if x not in ('', '-') else 0 for x in sys.argv[1:])
 r = f'{hr / nr:.1f}x' if nr else '-'
 c = f'{nc / hc:.1f}x' if hc else '-'
 print(f'{r} the peak requests/s (wrk -t1 -c32), the Node.js server spends {c} the CPU per request')" \
-  "$hasivu_orders_rps" "$hasivu_orders_cpu" "$node_orders_rps" "$node_orders_cpu")."
-echo
+    "$hasivu_orders_rps" "$hasivu_orders_cpu" "$node_orders_rps" "$node_orders_cpu")."
+  echo
+fi
 echo "server CPU = user + system time of the server process (all its threads) from /proc over the" \
   "run, divided by the requests wrk completed; the next column is what one core the server had to" \
   "itself would give at that cost (wrk and other tenants excluded), an estimate, not a measurement."
 echo
-echo "login (argon2id opslimit $opslimit, memlimit $memlimit_kib KiB, stored as $stored): $logins sequential" \
-  "successful logins: $login_stats; unknown e-mail: $bad_stats."
-echo
+if [ "$logins" -gt 0 ]; then
+  echo "login (argon2id opslimit $opslimit, memlimit $memlimit_kib KiB, stored as $stored): $logins sequential" \
+    "successful logins: $login_stats; unknown e-mail: $bad_stats."
+  echo
+fi
 echo "commands (run from the repository root; BENCH_TOKEN is a fresh access token from POST /api/v1/auth/login):"
 echo
 cat "$commands"

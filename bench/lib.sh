@@ -15,11 +15,11 @@ wait_up() {
   return 1
 }
 
-# stop_pid PID: SIGTERM, then SIGKILL after 10 s; reaps it.
+# stop_pid PID [GRACE]: SIGTERM, then SIGKILL after GRACE seconds (default 10); reaps it.
 stop_pid() {
-  local pid="$1"
+  local pid="$1" grace="${2:-10}"
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 $((grace * 10))); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
