@@ -5,7 +5,9 @@
 #   scripts/check_layers.sh --self-test
 #                                     check that deliberate violations in a copy of the tree are
 #                                     caught (domain/ including api/, store/ including cache/,
-#                                     api/ including a store backend) and the clean tree passes
+#                                     api/ including a store backend, seed/ including api/, a
+#                                     non-test file of domain/ including seed/) and the clean
+#                                     tree passes
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 conf="$here/layers.conf"
@@ -87,7 +89,9 @@ self_test() {
   check "$tmp/clean" >/dev/null || { echo "self-test: the clean tree failed" >&2; return 1; }
   local -a cases=("src/domain/access.h|api/routes.h|domain/ may not include api/"
                   "src/store/database.h|cache/cache.h|store/ may not include cache/"
-                  "src/api/routes.h|store/sqlite/sqlite_database.h|backend store/sqlite/")
+                  "src/api/routes.h|store/sqlite/sqlite_database.h|backend store/sqlite/"
+                  "src/seed/demo_data.h|api/routes.h|seed/ may not include api/"
+                  "src/domain/rfid_service.h|seed/demo_data.h|domain/ may not include seed/")
   local c file inc want out
   for c in "${cases[@]}"; do
     IFS='|' read -r file inc want <<<"$c"
