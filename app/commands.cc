@@ -25,13 +25,14 @@
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "compress/estimate.h"
-#include "domain/demo_data.h"
 #include "domain/first_admin.h"
 #include "domain/monitoring_service.h"
 #include "domain/read_cache.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
+#include "seed/demo_data.h"
+#include "seed/fixtures.h"
 #include "store/migrations.h"
 #include "store/open_database.h"
 #include "store/timed_database.h"
@@ -113,12 +114,12 @@ Status WriteFile(const std::string& path, const std::string& content) {
   return Status::Ok();
 }
 
-StatusOr<domain::SeedReport> Seed(store::Database& db, const std::string& size, uint64_t seed) {
-  domain::SeedSettings settings;
+StatusOr<seed::SeedReport> Seed(store::Database& db, const std::string& size, uint64_t seed) {
+  seed::SeedSettings settings;
   settings.size = size;
   settings.seed = seed;
   ASSIGN_OR_RETURN(settings.base_date, LocalDate(SystemClock().Now(), "Asia/Kolkata"));
-  return domain::SeedDemoData(db, settings, SystemClock());
+  return seed::SeedDemoData(db, settings, SystemClock());
 }
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards, so that the
@@ -167,7 +168,7 @@ int RunServe(const Config& config) {
         "create --store <url> --email <email>` (password on stdin), then start again"));
   }
   if (*any_user && cfg.mode == Mode::kProduction) {
-    auto demo = domain::HoldsDemoAccounts(**db);
+    auto demo = seed::HoldsDemoAccounts(**db);
     if (!demo.ok()) return RuntimeError("inspect store", demo.status());
     if (*demo) {
       return ConfigError(InvalidArgumentError(
@@ -181,9 +182,9 @@ int RunServe(const Config& config) {
     auto report = Seed(**db, "demo", 1);
     if (!report.ok()) return RuntimeError("seed demo data", report.status());
     const std::string fixtures_path = cfg.data_dir + "/fixtures.json";
-    Status w = WriteFile(fixtures_path, domain::FixturesJson(*report));
+    Status w = WriteFile(fixtures_path, seed::FixturesJson(*report));
     if (!w.ok()) return RuntimeError("write fixtures", w);
-    first_logins = domain::DemoLoginsText(*report);
+    first_logins = seed::DemoLoginsText(*report);
     first_logins += "  (all demo logins: " + fixtures_path + ")\n";
   }
 
@@ -308,12 +309,12 @@ int RunSeed(const SeedOptions& options) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!options.fixtures_out.empty()) {
-    Status w = WriteFile(options.fixtures_out, domain::FixturesJson(*report));
+    Status w = WriteFile(options.fixtures_out, seed::FixturesJson(*report));
     if (!w.ok()) return RuntimeError("write fixtures", w);
   }
   std::printf("seeded %s (seed %llu) in %.2f s: %s\n", options.size.c_str(),
               static_cast<unsigned long long>(options.seed), seconds,
-              domain::SeedSummary(*report).c_str());
+              seed::SeedSummary(*report).c_str());
   return 0;
 }
 

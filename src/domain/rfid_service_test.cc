@@ -9,13 +9,18 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
-#include "domain/demo_data.h"
+#include "seed/demo_data.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
 
 namespace hasivu::domain {
 namespace {
 
+using seed::SeedChild;
+using seed::SeedDemoData;
+using seed::SeedParent;
+using seed::SeedReport;
+using seed::SeedSettings;
 using std::chrono::days;
 using std::chrono::hours;
 

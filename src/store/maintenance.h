@@ -6,6 +6,7 @@
 //   ... BulkLoader ...
 //   RestoreDeferredIndexes(db);                          // build each index once, sorted
 //   UpdatePlannerStatistics(db);
+// LoadInBulk() (bulk_load.h) runs exactly this around the repositories' bulk appenders.
 // Only non-unique secondary indexes are deferred: primary keys, unique constraints and unique
 // indexes (the guards, e.g. one delivery per order) stay and keep checking every row. The
 // definitions live in the table store_deferred_indexes (migration 0003), written in the same

@@ -198,4 +198,88 @@ Status ReturnSlotStock(Connection& conn, std::string_view slot_id, int64_t quant
       .status();
 }
 
+Status AppendMenuItem(BulkWriter& writer, const MenuItemLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {"id",
+                                                  "school_id",
+                                                  "name",
+                                                  "description",
+                                                  "category",
+                                                  "price_paise",
+                                                  "currency",
+                                                  "available",
+                                                  "featured",
+                                                  "allergens",
+                                                  "tags",
+                                                  "calories",
+                                                  "preparation_time",
+                                                  "sort_order",
+                                                  "created_at",
+                                                  "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("menu_items", kColumns));
+  return writer.Text(row.id)
+      .Text(row.school_id)
+      .Text(row.name)
+      .Text(row.description)
+      .Text(row.category)
+      .Int(row.price_paise)
+      .Text(row.currency)
+      .Bool(row.available)
+      .Bool(row.featured)
+      .Text(row.allergens_json)
+      .Text(row.tags_json)
+      .Int(row.calories)
+      .Int(row.preparation_time)
+      .Int(row.sort_order)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
+Status AppendDailyMenu(BulkWriter& writer, const DailyMenuLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",           "school_id",    "date",  "day_type",   "is_active",
+      "is_published", "published_at", "notes", "created_at", "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("daily_menus", kColumns));
+  return writer.Text(row.id)
+      .Text(row.school_id)
+      .Day(row.date)
+      .Text(row.day_type)
+      .Bool(row.is_active)
+      .Bool(row.is_published)
+      .OptTime(row.published_at)
+      .TextOrNull(row.notes)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
+Status AppendMenuSlot(BulkWriter& writer, const MenuSlotLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {"id",
+                                                  "daily_menu_id",
+                                                  "menu_item_id",
+                                                  "category",
+                                                  "planned_quantity",
+                                                  "available_quantity",
+                                                  "custom_price_paise",
+                                                  "is_special",
+                                                  "is_limited",
+                                                  "max_per_order",
+                                                  "display_order",
+                                                  "is_visible"};
+  RETURN_IF_ERROR(writer.StartRow("menu_item_slots", kColumns));
+  return writer.Text(row.id)
+      .Text(row.daily_menu_id)
+      .Text(row.menu_item_id)
+      .Text(row.category)
+      .OptInt(row.planned_quantity)
+      .OptInt(row.available_quantity)
+      .OptInt(row.custom_price_paise)
+      .Bool(row.is_special)
+      .Bool(row.is_limited)
+      .OptInt(row.max_per_order)
+      .Int(row.display_order)
+      .Bool(row.is_visible)
+      .EndRow();
+}
+
 }  // namespace hasivu::store

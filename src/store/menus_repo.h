@@ -1,6 +1,7 @@
 // SQL of menus-daily and PUT /menus/daily: schools, school membership, daily menus and their
 // slots. Typed functions over a store::Connection so the domain can compose them inside one
-// Database::Write() transaction.
+// Database::Write() transaction. Also the bulk appenders of menu items, daily menus and slots
+// (seeding).
 //
 // Thread-safety: stateless functions; a Connection belongs to one callback at a time.
 #ifndef HASIVU_STORE_MENUS_REPO_H_
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/time_util.h"
+#include "store/bulk_load.h"
 #include "store/database.h"
 
 namespace hasivu::store {
@@ -98,6 +101,59 @@ StatusOr<bool> TakeSlotStock(Connection& conn, std::string_view slot_id, int64_t
 
 // Gives `quantity` units back to a limited slot (no-op for unlimited or deleted slots).
 Status ReturnSlotStock(Connection& conn, std::string_view slot_id, int64_t quantity);
+
+// Bulk loading (store/bulk_load.h). Text fields are views that must stay valid for the call;
+// those marked "" = NULL are written as NULL when empty.
+
+struct MenuItemLoadRow {
+  std::string_view id = {};
+  std::string_view school_id = {};
+  std::string_view name = {};
+  std::string_view description = {};
+  std::string_view category = {};
+  int64_t price_paise = 0;
+  std::string_view currency = {};
+  bool available = true;
+  bool featured = false;
+  std::string_view allergens_json = {};  // JSON array text
+  std::string_view tags_json = {};       // JSON array text
+  int64_t calories = 0;
+  int64_t preparation_time = 0;  // minutes
+  int64_t sort_order = 0;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendMenuItem(BulkWriter& writer, const MenuItemLoadRow& row);
+
+struct DailyMenuLoadRow {
+  std::string_view id = {};
+  std::string_view school_id = {};
+  Date date = {};
+  std::string_view day_type = {};  // "WEEKDAY", "WEEKEND", ...
+  bool is_active = true;
+  bool is_published = false;
+  std::optional<TimePoint> published_at = std::nullopt;
+  std::string_view notes = {};  // "" = NULL
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendDailyMenu(BulkWriter& writer, const DailyMenuLoadRow& row);
+
+struct MenuSlotLoadRow {
+  std::string_view id = {};
+  std::string_view daily_menu_id = {};
+  std::string_view menu_item_id = {};
+  std::string_view category = {};
+  std::optional<int64_t> planned_quantity = std::nullopt;    // nullopt = unlimited
+  std::optional<int64_t> available_quantity = std::nullopt;  // nullopt = unlimited
+  std::optional<int64_t> custom_price_paise = std::nullopt;  // nullopt = the item's price
+  bool is_special = false;
+  bool is_limited = false;
+  std::optional<int64_t> max_per_order = std::nullopt;  // nullopt = no limit
+  int64_t display_order = 0;
+  bool is_visible = true;
+};
+Status AppendMenuSlot(BulkWriter& writer, const MenuSlotLoadRow& row);
 
 }  // namespace hasivu::store
 

@@ -448,4 +448,52 @@ StatusOr<bool> UpdateOrderStatus(Connection& conn, std::string_view order_id, st
   return rs.rows_affected == 1;
 }
 
+StatusOr<bool> AnyOrder(Connection& conn) {
+  ASSIGN_OR_RETURN(ResultSet rs, conn.Query("SELECT 1 FROM orders LIMIT 1"));
+  return !rs.rows.empty();
+}
+
+Status AppendOrder(BulkWriter& writer, const OrderLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",         "order_number",  "user_id",        "student_id",
+      "school_id",  "status",        "payment_status", "total_amount_paise",
+      "currency",   "delivery_date", "delivered_at",   "cancelled_at",
+      "created_at", "updated_at",    "item_count"};
+  RETURN_IF_ERROR(writer.StartRow("orders", kColumns));
+  return writer.Text(row.id)
+      .Text(row.order_number)
+      .Text(row.user_id)
+      .Text(row.student_id)
+      .Text(row.school_id)
+      .Text(row.status)
+      .Text(row.payment_status)
+      .Int(row.total_amount_paise)
+      .Text(row.currency)
+      .Day(row.delivery_date)
+      .OptTime(row.delivered_at)
+      .OptTime(row.cancelled_at)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .Int(row.item_count)
+      .EndRow();
+}
+
+Status AppendOrderItem(BulkWriter& writer, const OrderItemLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",       "order_id",         "menu_item_id",      "slot_id",    "name",
+      "quantity", "unit_price_paise", "total_price_paise", "created_at", "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("order_items", kColumns));
+  return writer.Text(row.id)
+      .Text(row.order_id)
+      .Text(row.menu_item_id)
+      .Text(row.slot_id)
+      .Text(row.name)
+      .Int(row.quantity)
+      .Int(row.unit_price_paise)
+      .Int(row.total_price_paise)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
 }  // namespace hasivu::store

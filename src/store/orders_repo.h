@@ -1,7 +1,8 @@
 // SQL of the orders functions (orders-list, orders-create, GET /orders/{id}, PATCH
 // /orders/{id}/status). Typed functions over a store::Connection so the domain can compose them
 // inside one Database::Write() transaction. The list queries are keyset pages: the cost of a page
-// is one index seek plus `limit` rows, whatever its depth.
+// is one index seek plus `limit` rows, whatever its depth. Also the bulk appenders of orders and
+// their lines (seeding).
 //
 // Thread-safety: stateless functions; a Connection belongs to one callback at a time.
 #ifndef HASIVU_STORE_ORDERS_REPO_H_
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/time_util.h"
+#include "store/bulk_load.h"
 #include "store/database.h"
 
 namespace hasivu::store {
@@ -154,6 +157,45 @@ Status InsertOrderItem(Connection& conn, std::string_view order_id, const OrderI
 // `cancelled_at` is set when `to` is "cancelled".
 StatusOr<bool> UpdateOrderStatus(Connection& conn, std::string_view order_id, std::string_view from,
                                  std::string_view to, std::string_view now);
+
+// Whether the orders table holds any order.
+StatusOr<bool> AnyOrder(Connection& conn);
+
+// Bulk loading (store/bulk_load.h). Text fields are views that must stay valid for the call;
+// those marked "" = NULL are written as NULL when empty.
+
+struct OrderLoadRow {
+  std::string_view id = {};
+  std::string_view order_number = {};
+  std::string_view user_id = {};  // who placed it
+  std::string_view student_id = {};
+  std::string_view school_id = {};
+  std::string_view status = {};
+  std::string_view payment_status = {};
+  int64_t total_amount_paise = 0;
+  std::string_view currency = {};
+  Date delivery_date = {};
+  std::optional<TimePoint> delivered_at = std::nullopt;
+  std::optional<TimePoint> cancelled_at = std::nullopt;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+  int64_t item_count = 0;  // the lines appended for it (AppendOrderItem)
+};
+Status AppendOrder(BulkWriter& writer, const OrderLoadRow& row);
+
+struct OrderItemLoadRow {
+  std::string_view id = {};
+  std::string_view order_id = {};
+  std::string_view menu_item_id = {};
+  std::string_view slot_id = {};
+  std::string_view name = {};
+  int64_t quantity = 0;
+  int64_t unit_price_paise = 0;
+  int64_t total_price_paise = 0;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendOrderItem(BulkWriter& writer, const OrderItemLoadRow& row);
 
 }  // namespace hasivu::store
 

@@ -333,4 +333,59 @@ Status InsertAuditLog(Connection& c, const AuditRow& a) {
       .status();
 }
 
+Status AppendPaymentOrder(BulkWriter& writer, const PaymentOrderLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",           "gateway_order_id", "gateway",   "order_id", "user_id",
+      "amount_paise", "currency",         "status",    "receipt",  "expires_at",
+      "paid_at",      "created_at",       "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("payment_orders", kColumns));
+  return writer.Text(row.id)
+      .Text(row.gateway_order_id)
+      .Text(row.gateway)
+      .Text(row.order_id)
+      .Text(row.user_id)
+      .Int(row.amount_paise)
+      .Text(row.currency)
+      .Text(row.status)
+      .Text(row.receipt)
+      .Time(row.expires_at)
+      .OptTime(row.paid_at)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
+Status AppendPaymentTransaction(BulkWriter& writer, const PaymentTransactionLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {"id",
+                                                  "gateway_payment_id",
+                                                  "payment_order_id",
+                                                  "amount_paise",
+                                                  "currency",
+                                                  "status",
+                                                  "method",
+                                                  "gateway",
+                                                  "error_code",
+                                                  "error_description",
+                                                  "captured_at",
+                                                  "refunded_at",
+                                                  "created_at",
+                                                  "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("payment_transactions", kColumns));
+  return writer.Text(row.id)
+      .Text(row.gateway_payment_id)
+      .Text(row.payment_order_id)
+      .Int(row.amount_paise)
+      .Text(row.currency)
+      .Text(row.status)
+      .Text(row.method)
+      .Text(row.gateway)
+      .TextOrNull(row.error_code)
+      .TextOrNull(row.error_description)
+      .OptTime(row.captured_at)
+      .OptTime(row.refunded_at)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
 }  // namespace hasivu::store

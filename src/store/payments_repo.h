@@ -1,7 +1,8 @@
 // SQL of payments: payment orders, gateway payments (payment_transactions), their
 // refunds (payment_refunds), and the order/audit rows a payment changes. Typed functions over a
 // Connection so the domain can compose them inside one Database::Write() transaction; portable SQL
-// for SQLite and PostgreSQL.
+// for SQLite and PostgreSQL. Also the bulk appenders of payment orders and gateway payments
+// (seeding).
 //
 // Instants are passed and returned as RFC 3339 UTC text (common/time_util.h). Ids must already be
 // valid UUIDs where a column is a UUID (the domain checks input first).
@@ -16,6 +17,8 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/time_util.h"
+#include "store/bulk_load.h"
 #include "store/database.h"
 
 namespace hasivu::store {
@@ -159,6 +162,45 @@ Status MarkTransactionRefunded(Connection& c, std::string_view id, std::string_v
 StatusOr<bool> MarkOrderRefunded(Connection& c, std::string_view order_id, std::string_view now);
 
 Status InsertAuditLog(Connection& c, const AuditRow& row);
+
+// Bulk loading (store/bulk_load.h). Text fields are views that must stay valid for the call;
+// those marked "" = NULL are written as NULL when empty.
+
+struct PaymentOrderLoadRow {
+  std::string_view id = {};
+  std::string_view gateway_order_id = {};
+  std::string_view gateway = {};
+  std::string_view order_id = {};
+  std::string_view user_id = {};
+  int64_t amount_paise = 0;
+  std::string_view currency = {};
+  std::string_view status = {};
+  std::string_view receipt = {};
+  TimePoint expires_at = {};
+  std::optional<TimePoint> paid_at = std::nullopt;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendPaymentOrder(BulkWriter& writer, const PaymentOrderLoadRow& row);
+
+// A payment_transactions row.
+struct PaymentTransactionLoadRow {
+  std::string_view id = {};
+  std::string_view gateway_payment_id = {};
+  std::string_view payment_order_id = {};
+  int64_t amount_paise = 0;
+  std::string_view currency = {};
+  std::string_view status = {};
+  std::string_view method = {};
+  std::string_view gateway = {};
+  std::string_view error_code = {};         // "" = NULL
+  std::string_view error_description = {};  // "" = NULL
+  std::optional<TimePoint> captured_at = std::nullopt;
+  std::optional<TimePoint> refunded_at = std::nullopt;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendPaymentTransaction(BulkWriter& writer, const PaymentTransactionLoadRow& row);
 
 }  // namespace hasivu::store
 

@@ -195,4 +195,58 @@ Status InsertDeliveryAudit(Connection& conn, const DeliveryAuditRow& row) {
   return conn.Query(kInsertAudit, params).status();
 }
 
+Status AppendReader(BulkWriter& writer, const ReaderLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",     "school_id",      "name",      "location",   "ip_address",
+      "status", "last_heartbeat", "is_active", "created_at", "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("rfid_readers", kColumns));
+  return writer.Text(row.id)
+      .Text(row.school_id)
+      .Text(row.name)
+      .Text(row.location)
+      .Text(row.ip_address)
+      .Text(row.status)
+      .Time(row.last_heartbeat)
+      .Bool(row.is_active)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
+Status AppendCard(BulkWriter& writer, const CardLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",         "card_number",    "student_id",          "school_id",  "is_active", "issued_at",
+      "expires_at", "deactivated_at", "deactivation_reason", "created_at", "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("rfid_cards", kColumns));
+  return writer.Text(row.id)
+      .Text(row.card_number)
+      .Text(row.student_id)
+      .Text(row.school_id)
+      .Bool(row.is_active)
+      .Time(row.issued_at)
+      .OptTime(row.expires_at)
+      .OptTime(row.deactivated_at)
+      .TextOrNull(row.deactivation_reason)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
+Status AppendVerification(BulkWriter& writer, const VerificationLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {"id",      "order_id",  "student_id",
+                                                  "card_id", "reader_id", "verified_at",
+                                                  "status",  "location",  "created_at"};
+  RETURN_IF_ERROR(writer.StartRow("delivery_verifications", kColumns));
+  return writer.Text(row.id)
+      .Text(row.order_id)
+      .Text(row.student_id)
+      .Text(row.card_id)
+      .Text(row.reader_id)
+      .Time(row.verified_at)
+      .Text(row.status)
+      .Text(row.location)
+      .Time(row.created_at)
+      .EndRow();
+}
+
 }  // namespace hasivu::store

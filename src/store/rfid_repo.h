@@ -2,7 +2,8 @@
 // for the day (hot query kDeliverableOrderOfStudent), and the writes of one delivery (the
 // verification row, the order's conditional move to `delivered`, the card's last use, the
 // audit record). Typed functions over a store::Connection so the domain composes the writes in
-// one Database::Write() transaction.
+// one Database::Write() transaction. Also the bulk appenders of readers, cards and
+// verifications (seeding).
 //
 // Thread-safety: stateless functions; a Connection belongs to one callback at a time.
 #ifndef HASIVU_STORE_RFID_REPO_H_
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/time_util.h"
+#include "store/bulk_load.h"
 #include "store/database.h"
 
 namespace hasivu::store {
@@ -110,6 +113,52 @@ Status InsertVerification(Connection& conn, const VerificationRow& row,
                           std::string_view verification_data_json);
 Status TouchCard(Connection& conn, std::string_view card_id, std::string_view now);
 Status InsertDeliveryAudit(Connection& conn, const DeliveryAuditRow& row);
+
+// Bulk loading (store/bulk_load.h). Text fields are views that must stay valid for the call;
+// those marked "" = NULL are written as NULL when empty.
+
+struct ReaderLoadRow {
+  std::string_view id = {};
+  std::string_view school_id = {};
+  std::string_view name = {};
+  std::string_view location = {};
+  std::string_view ip_address = {};
+  std::string_view status = {};  // "online", ...
+  TimePoint last_heartbeat = {};
+  bool is_active = true;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendReader(BulkWriter& writer, const ReaderLoadRow& row);
+
+struct CardLoadRow {
+  std::string_view id = {};
+  std::string_view card_number = {};
+  std::string_view student_id = {};
+  std::string_view school_id = {};
+  bool is_active = true;
+  TimePoint issued_at = {};
+  std::optional<TimePoint> expires_at = std::nullopt;  // none = never expires
+  std::optional<TimePoint> deactivated_at = std::nullopt;
+  std::string_view deactivation_reason = {};  // "" = NULL
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendCard(BulkWriter& writer, const CardLoadRow& row);
+
+// A delivery_verifications row.
+struct VerificationLoadRow {
+  std::string_view id = {};
+  std::string_view order_id = {};
+  std::string_view student_id = {};
+  std::string_view card_id = {};
+  std::string_view reader_id = {};
+  TimePoint verified_at = {};
+  std::string_view status = {};  // "verified", ...
+  std::string_view location = {};
+  TimePoint created_at = {};
+};
+Status AppendVerification(BulkWriter& writer, const VerificationLoadRow& row);
 
 }  // namespace hasivu::store
 

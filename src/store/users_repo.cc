@@ -134,4 +134,56 @@ StatusOr<bool> AnyUser(Connection& conn) {
   return !rs.rows.empty();
 }
 
+StatusOr<bool> AnySchool(Connection& conn) {
+  ASSIGN_OR_RETURN(ResultSet rs, conn.Query("SELECT 1 FROM schools LIMIT 1"));
+  return !rs.rows.empty();
+}
+
+Status AppendSchool(BulkWriter& writer, const SchoolLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",    "name",  "code",           "timezone",  "address",    "city",      "state",
+      "phone", "email", "principal_name", "is_active", "created_at", "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("schools", kColumns));
+  return writer.Text(row.id)
+      .Text(row.name)
+      .Text(row.code)
+      .Text(row.timezone)
+      .Text(row.address_json)
+      .Text(row.city)
+      .Text(row.state)
+      .Text(row.phone)
+      .Text(row.email)
+      .Text(row.principal_name)
+      .Bool(row.is_active)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
+Status AppendUser(BulkWriter& writer, const UserLoadRow& row) {
+  static constexpr std::string_view kColumns[] = {
+      "id",       "email",          "password_hash", "first_name", "last_name", "phone",
+      "role",     "status",         "school_id",     "parent_id",  "grade",     "section",
+      "timezone", "email_verified", "is_active",     "created_at", "updated_at"};
+  RETURN_IF_ERROR(writer.StartRow("users", kColumns));
+  return writer.Text(row.id)
+      .Text(row.email)
+      .Text(row.password_hash)
+      .Text(row.first_name)
+      .Text(row.last_name)
+      .TextOrNull(row.phone)
+      .Text(row.role)
+      .Text(row.status)
+      .TextOrNull(row.school_id)
+      .TextOrNull(row.parent_id)
+      .TextOrNull(row.grade)
+      .TextOrNull(row.section)
+      .Text(row.timezone)
+      .Bool(row.email_verified)
+      .Bool(row.is_active)
+      .Time(row.created_at)
+      .Time(row.updated_at)
+      .EndRow();
+}
+
 }  // namespace hasivu::store

@@ -1,4 +1,5 @@
-// Users and schools as the auth and users functions read and write them (SQL of the users table).
+// Users and schools as the auth and users functions read and write them (SQL of the users table),
+// and their bulk appenders (seeding).
 //
 // Every function takes the store::Connection of the caller's Read()/Write() callback, so a domain
 // service can compose several of them in one transaction. Emails are stored as given: the domain
@@ -15,6 +16,7 @@
 
 #include "common/status.h"
 #include "common/time_util.h"
+#include "store/bulk_load.h"
 #include "store/database.h"
 
 namespace hasivu::store {
@@ -85,6 +87,49 @@ StatusOr<std::vector<ChildRecord>> ChildrenOf(Connection& conn, std::string_view
 
 // Whether the users table holds any account (a production start refuses an empty one).
 StatusOr<bool> AnyUser(Connection& conn);
+// Whether the schools table holds any school.
+StatusOr<bool> AnySchool(Connection& conn);
+
+// Bulk loading (store/bulk_load.h). Text fields are views that must stay valid for the call;
+// those marked "" = NULL are written as NULL when empty.
+
+struct SchoolLoadRow {
+  std::string_view id = {};
+  std::string_view name = {};
+  std::string_view code = {};
+  std::string_view timezone = {};  // IANA zone
+  std::string_view address_json = {};
+  std::string_view city = {};
+  std::string_view state = {};
+  std::string_view phone = {};
+  std::string_view email = {};
+  std::string_view principal_name = {};
+  bool is_active = true;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendSchool(BulkWriter& writer, const SchoolLoadRow& row);
+
+struct UserLoadRow {
+  std::string_view id = {};
+  std::string_view email = {};
+  std::string_view password_hash = {};
+  std::string_view first_name = {};
+  std::string_view last_name = {};
+  std::string_view phone = {};  // "" = NULL
+  std::string_view role = {};
+  std::string_view status = {};
+  std::string_view school_id = {};  // "" = NULL
+  std::string_view parent_id = {};  // "" = NULL
+  std::string_view grade = {};      // "" = NULL
+  std::string_view section = {};    // "" = NULL
+  std::string_view timezone = {};
+  bool email_verified = false;
+  bool is_active = true;
+  TimePoint created_at = {};
+  TimePoint updated_at = {};
+};
+Status AppendUser(BulkWriter& writer, const UserLoadRow& row);
 
 }  // namespace hasivu::store
 

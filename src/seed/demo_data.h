@@ -1,5 +1,8 @@
 // Demo and benchmark data: SeedDemoData() fills an empty, migrated database with a generated data
-// set (../shared/spec/demo-data.md) and returns what the fixtures file lists.
+// set (../shared/spec/demo-data.md) and returns what the fixtures file lists (fixtures.h renders
+// it). Library hasivu_seed; its units: seed_run (the state a run's phases share), population
+// (schools, accounts, readers and cards, menu items), activity (menus, orders, payments,
+// deliveries), random (the seeded draws), catalog (the vocabulary), fixtures (the report).
 //
 // Sizes (schools / students / parents / menu items per school / orders):
 //   demo    2 /     40 /     30 / 25 /      ~600
@@ -38,15 +41,16 @@
 // children) share one hash of a random password drawn from a cryptographic source at seeding time:
 // nobody knows it, so those accounts cannot log in.
 //
-// Loading: everything goes through the database's BulkLoader (SQLite: big transactions of one
-// prepared INSERT; PostgreSQL: COPY); the tables' non-unique secondary indexes are deferred
-// (store::DeferIndexes), rebuilt once after the load (also after a failed one) and the planner
-// statistics refreshed. Measured on the 2-core development machine, release build, SQLite:
-// demo 0.2 s, medium ~15 s, large ~80-90 s; PostgreSQL 15: medium ~23 s, large ~135 s.
+// Loading: every row goes through the store's repositories (their bulk appenders, in one
+// store::LoadInBulk: SQLite big transactions of one prepared INSERT, PostgreSQL COPY), so table
+// and column names live in store/ only; the tables' non-unique secondary indexes are deferred,
+// rebuilt once after the load (also after a failed one) and the planner statistics refreshed.
+// Measured on the 2-core development machine, release build, SQLite: demo 0.2 s, medium ~15 s,
+// large ~80-90 s; PostgreSQL 15: medium ~23 s, large ~135 s.
 //
 // Thread-safety: SeedDemoData uses the database's bulk loader; run one at a time.
-#ifndef HASIVU_DOMAIN_DEMO_DATA_H_
-#define HASIVU_DOMAIN_DEMO_DATA_H_
+#ifndef HASIVU_SEED_DEMO_DATA_H_
+#define HASIVU_SEED_DEMO_DATA_H_
 
 #include <cstdint>
 #include <optional>
@@ -59,7 +63,7 @@
 #include "domain/password.h"
 #include "store/database.h"
 
-namespace hasivu::domain {
+namespace hasivu::seed {
 
 struct SeedSettings {
   // "demo" | "medium" | "large". Default: "demo".
@@ -69,7 +73,7 @@ struct SeedSettings {
   // The day the data is centred on. Default: today in Asia/Kolkata by the clock.
   std::optional<Date> base_date;
   // argon2id parameters of the generated accounts. Default: the lightest libsodium allows.
-  PasswordSettings password = LightPasswordSettings();
+  domain::PasswordSettings password = domain::LightPasswordSettings();
 };
 
 struct SeedAccount {
@@ -147,16 +151,6 @@ StatusOr<SeedReport> SeedDemoData(store::Database& db, const SeedSettings& setti
 // refuses such a database.
 StatusOr<bool> HoldsDemoAccounts(store::Database& db);
 
-// The fixtures file (demo-data.md): {"baseDate","admin","schools":[...]}, compact JSON.
-std::string FixturesJson(const SeedReport& report);
+}  // namespace hasivu::seed
 
-// A few ready-to-use logins (platform admin, first school's admin, kitchen staff and parent),
-// one per line, for the console on first start.
-std::string DemoLoginsText(const SeedReport& report);
-
-// One line of row counts, e.g. "2 schools, 77 users, 41 daily menus/school, 612 orders, ...".
-std::string SeedSummary(const SeedReport& report);
-
-}  // namespace hasivu::domain
-
-#endif  // HASIVU_DOMAIN_DEMO_DATA_H_
+#endif  // HASIVU_SEED_DEMO_DATA_H_

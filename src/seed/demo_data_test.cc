@@ -1,6 +1,6 @@
 // Seeding suite, compiled against SQLite (demo_data_test, label unit) and PostgreSQL
 // (demo_data_pgtest, label postgres) through store/testing/test_backend.h.
-#include "domain/demo_data.h"
+#include "seed/demo_data.h"
 
 #include <gtest/gtest.h>
 
@@ -15,13 +15,16 @@
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "domain/password.h"
+#include "seed/fixtures.h"
 #include "store/maintenance.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
 
-namespace hasivu::domain {
+namespace hasivu::seed {
 namespace {
 
+using domain::PasswordHasher;
+using domain::VerifyResult;
 using store::Connection;
 using store::Database;
 using store::ResultSet;
@@ -507,4 +510,4 @@ TEST_F(DemoDataTest, ExplicitBaseDateIsHonoured) {
 }
 
 }  // namespace
-}  // namespace hasivu::domain
+}  // namespace hasivu::seed
