@@ -10,9 +10,82 @@
 # ("No such file or directory"). A backend (store/sqlite, ...) is a subfolder of its layer and
 # comes with that layer's root; only linking its library makes its symbols available.
 #
+# The links follow scripts/layers.conf too: hasivu_check_layers() (called at the end of the
+# top-level CMakeLists.txt) fails the configure step when a target links a library of a layer its
+# own may not include, or another layer's backend library. Two things the compiler lets through,
+# scripts/check_layers.sh still catches in the test command: a direct include of a layer that is
+# visible only because a linked layer's headers include it (a layer linking domain/ alone still
+# sees store/), and a backend's headers, which come with their layer's root.
+#
 # A new folder src/<layer>/: its line in scripts/layers.conf, add_subdirectory() in the top-level
 # CMakeLists.txt, and hasivu_cc_library()/hasivu_cc_test() calls in its own CMakeLists.txt. The
 # layer is the folder's name; nothing else to declare.
+
+# The allowed graph, read from scripts/layers.conf (which scripts/check_layers.sh reads too):
+# HASIVU_LAYER_<layer> lists the layers <layer> may include, itself first; HASIVU_TESTS_<layer>
+# those its tests may include besides (a line "<layer> tests: ..."); HASIVU_BACKENDS the backend
+# folders. Editing the file re-runs the configure step.
+function(hasivu_read_layers_conf conf)
+  set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${conf})
+  file(STRINGS ${conf} lines)
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "#.*" "" line "${line}")
+    if(line MATCHES "^[ \t]*([A-Za-z0-9_]+)[ \t]+tests[ \t]*:(.*)$")
+      set(name ${CMAKE_MATCH_1})
+      string(REGEX MATCHALL "[^ \t]+" deps "${CMAKE_MATCH_2}")
+      set(HASIVU_TESTS_${name} ${deps} PARENT_SCOPE)
+    elseif(line MATCHES "^[ \t]*([A-Za-z0-9_]+)[ \t]*:(.*)$")
+      set(name ${CMAKE_MATCH_1})
+      string(REGEX MATCHALL "[^ \t]+" deps "${CMAKE_MATCH_2}")
+      if(name STREQUAL "backends")
+        set(HASIVU_BACKENDS ${deps} PARENT_SCOPE)
+      else()
+        set(HASIVU_LAYER_${name} ${name} ${deps} PARENT_SCOPE)
+      endif()
+    endif()
+  endforeach()
+endfunction()
+hasivu_read_layers_conf(${PROJECT_SOURCE_DIR}/scripts/layers.conf)
+
+# hasivu_check_layers(): fails the configure step when a target of a layer links a library of a
+# layer that scripts/layers.conf does not let it include (for a test: nor its layer's tests), or,
+# unless it is in app/ or a test, a backend of another layer: the rules of scripts/check_layers.sh,
+# for links instead of includes. The top-level CMakeLists.txt calls it once, after every folder.
+function(hasivu_check_layers)
+  get_property(targets GLOBAL PROPERTY HASIVU_LAYER_TARGETS)
+  set(errors "")
+  foreach(target IN LISTS targets)
+    get_target_property(layer ${target} HASIVU_LAYER)
+    if(NOT DEFINED HASIVU_LAYER_${layer})
+      string(APPEND errors "\n  ${target}: folder '${layer}' is not in scripts/layers.conf")
+      continue()
+    endif()
+    get_target_property(is_test ${target} HASIVU_TEST)
+    get_target_property(deps ${target} LINK_LIBRARIES)
+    foreach(dep IN LISTS deps)
+      if(NOT TARGET "${dep}")
+        continue()
+      endif()
+      get_target_property(dep_layer ${dep} HASIVU_LAYER)
+      if(NOT dep_layer)
+        continue()
+      endif()
+      if(NOT dep_layer IN_LIST HASIVU_LAYER_${layer}
+         AND NOT (is_test AND dep_layer IN_LIST HASIVU_TESTS_${layer}))
+        string(APPEND errors
+               "\n  ${target} links ${dep}: ${layer}/ may not include ${dep_layer}/")
+      endif()
+      get_target_property(backend ${dep} HASIVU_BACKEND)
+      if(backend AND NOT dep_layer STREQUAL layer AND NOT layer STREQUAL "app" AND NOT is_test)
+        string(APPEND errors "\n  ${target} links ${dep}: only ${dep_layer}/ and app/ use the "
+                             "backend ${backend}/")
+      endif()
+    endforeach()
+  endforeach()
+  if(errors)
+    message(FATAL_ERROR "The links break scripts/layers.conf:${errors}")
+  endif()
+endfunction()
 
 # hasivu_include_root(NAME DIR OUT): makes the include root ${CMAKE_BINARY_DIR}/include/<NAME>
 # holding the symlink <NAME> -> DIR, and sets OUT to the root.
@@ -43,8 +116,9 @@ function(hasivu_layer_of dir out)
 endfunction()
 
 # hasivu_layer_target(TARGET [PUBLIC|PRIVATE]): puts TARGET, defined in the current folder, in that
-# folder's layer: its include root (PUBLIC by default; a program or test passes PRIVATE). The
-# helpers below call it; a target made with add_executable() in a layer folder calls it itself.
+# folder's layer: its include root (PUBLIC by default; a program or test passes PRIVATE), and
+# its links among those hasivu_check_layers() checks. The helpers below call it; a target made
+# with add_executable() in a layer folder calls it itself.
 function(hasivu_layer_target target)
   set(scope PUBLIC)
   if(ARGC GREATER 1)
@@ -61,6 +135,13 @@ function(hasivu_layer_target target)
   endif()
   hasivu_include_root(${layer} ${dir} root)
   target_include_directories(${target} ${scope} ${root})
+  # For hasivu_check_layers: the target's layer, and the backend folder it is made in, if any.
+  set_target_properties(${target} PROPERTIES HASIVU_LAYER ${layer})
+  file(RELATIVE_PATH folder ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
+  if(folder IN_LIST HASIVU_BACKENDS)
+    set_target_properties(${target} PROPERTIES HASIVU_BACKEND ${folder})
+  endif()
+  set_property(GLOBAL APPEND PROPERTY HASIVU_LAYER_TARGETS ${target})
 endfunction()
 
 # hasivu_cc_library(NAME SRCS ... PUBLIC_DEPS ... PRIVATE_DEPS ...): a static library of the
@@ -108,6 +189,7 @@ function(hasivu_cc_test)
   hasivu_layer_of(${CMAKE_CURRENT_SOURCE_DIR} layer)
   if(layer)
     hasivu_layer_target(${ARG_NAME} PRIVATE)
+    set_target_properties(${ARG_NAME} PROPERTIES HASIVU_TEST TRUE)
   endif()
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
                                             Threads::Threads)
