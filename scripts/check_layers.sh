@@ -87,10 +87,10 @@ self_test() {
   mkdir -p "$tmp/clean" "$tmp/bad"
   cp -r "$repo/src" "$repo/app" "$tmp/clean/"
   check "$tmp/clean" >/dev/null || { echo "self-test: the clean tree failed" >&2; return 1; }
-  local -a cases=("src/domain/access.h|api/routes.h|domain/ may not include api/"
+  local -a cases=("src/domain/access.h|api/envelope.h|domain/ may not include api/"
                   "src/store/database.h|cache/cache.h|store/ may not include cache/"
-                  "src/api/routes.h|store/sqlite/sqlite_database.h|backend store/sqlite/"
-                  "src/seed/demo_data.h|api/routes.h|seed/ may not include api/"
+                  "src/api/envelope.h|store/sqlite/sqlite_database.h|backend store/sqlite/"
+                  "src/seed/demo_data.h|api/envelope.h|seed/ may not include api/"
                   "src/domain/rfid_service.h|seed/demo_data.h|domain/ may not include seed/")
   local c file inc want out
   for c in "${cases[@]}"; do
