@@ -45,8 +45,8 @@
 // store::LoadInBulk: SQLite big transactions of one prepared INSERT, PostgreSQL COPY), so table
 // and column names live in store/ only; the tables' non-unique secondary indexes are deferred,
 // rebuilt once after the load (also after a failed one) and the planner statistics refreshed.
-// Measured on the 2-core development machine, release build, SQLite: demo 0.2 s, medium ~15 s,
-// large ~80-90 s; PostgreSQL 15: medium ~23 s, large ~135 s.
+// Measured on the 2-core development machine, release build (docs/performance.md "Seeding"):
+// SQLite demo 0.2 s, medium ~10-12 s, large ~52 s; PostgreSQL 15 medium ~13-14 s.
 //
 // Thread-safety: SeedDemoData uses the database's bulk loader; run one at a time.
 #ifndef HASIVU_SEED_DEMO_DATA_H_
