@@ -1,3 +1,8 @@
+// The payment flows: create a payment order, verify a checkout, capture, apply a webhook, refund.
+// Over 600 lines on purpose: every flow ends in the same few transactions (lock the payment order
+// and its order, apply a capture, a failure or a refund, audit), and keeping them beside the
+// shared locking and error helpers is what lets a reader check the one-effect guarantee in one
+// file; a split by flow would spread one state machine over several.
 #include "domain/payment_service.h"
 
 #include <spdlog/spdlog.h>

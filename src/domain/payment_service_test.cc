@@ -1,6 +1,7 @@
 // PaymentService against a real database (SQLite: payment_service_test; PostgreSQL:
 // payment_service_pgtest) with a fixed clock: expiry, the live payment order, the one-effect
-// guarantee under concurrency, and what one verification writes.
+// guarantee under concurrency, and what one verification writes. Over 600 lines: one fixture
+// (database, clock, stand-in gateway) for every flow of payment_service.cc, in its order.
 #include "domain/payment_service.h"
 
 #include <gtest/gtest.h>

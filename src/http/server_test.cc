@@ -1,3 +1,6 @@
+// The HTTP server over real loopback sockets: parsing and limits, keep-alive, timeouts, the
+// connection caps, the blocking pool and shutdown (compression is in compression_test.cc). One
+// file over 600 lines because every case uses the same raw-socket client and server fixture.
 #include "http/server.h"
 
 #include <arpa/inet.h>

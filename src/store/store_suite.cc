@@ -1,5 +1,7 @@
 // The store suite: the behaviour every backend must show through the Database interface. Compiled
-// into store_test (SQLite) and store_pgtest (PostgreSQL) with the backend of testing/.
+// into store_test (SQLite) and store_pgtest (PostgreSQL) with the backend of testing/. Just over
+// 600 lines: one suite, so that both backends are held to every case; the bulk loads have their
+// own (bulk_load_suite.cc).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// The PostgreSQL backend: libpq connections with timeouts, the pool, prepared statements, error
+// mapping by SQLSTATE, transactions and COPY bulk loads. A little over 600 lines: the pool, the
+// statement cache and the error mapping all work on the same connection struct.
 #include "store/postgres/postgres_database.h"
 
 #include <libpq-fe.h>

@@ -1,3 +1,7 @@
+// The SQLite backend: error mapping, binding and stepping, connections (pragmas, the WAL
+// checkpointer thread, the reader pool and the one writer), transactions and the bulk loader.
+// Over 600 lines because those parts share one connection type and its locking; the driver
+// wrapper alone would be a second file exposing sqlite3 handles to no other reader.
 #include "store/sqlite/sqlite_database.h"
 
 #include <pthread.h>
