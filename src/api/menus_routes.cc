@@ -119,13 +119,10 @@ http::Response MenuRoutes::GetDaily(const http::Request& request) const {
   QueryParams q =
       ParseQuery(request.query, {"schoolId", "date", "fields"}, RepeatedParameter::kLastWins);
   std::vector<FieldIssue> issues = std::move(q.issues);
-  auto param = [&](std::string_view name) -> std::optional<std::string> {
-    const std::string* v = q.Find(name);
-    return v ? std::optional<std::string>(*v) : std::nullopt;
-  };
-  const std::optional<std::string> school_id = param("schoolId");
-  const std::optional<std::string> date = param("date");
-  const std::optional<std::string> fields = param("fields");
+  // Null when absent; point into `q`.
+  const std::string* school_id = q.Find("schoolId");
+  const std::string* date = q.Find("date");
+  const std::string* fields = q.Find("fields");
   if (!school_id) {
     issues.push_back({"schoolId", "is required"});
   } else if (!IsUuid(*school_id)) {
@@ -156,7 +153,7 @@ http::Response MenuRoutes::GetDaily(const http::Request& request) const {
     return Error(request, 404, "MENU_NOT_FOUND", "No menu was found for this school and date");
   }
   return reads_.ConditionalSuccess(
-      request, domain::MenuService::DailyMenuKey(school, *date, **view, fields.value_or("")),
+      request, domain::MenuService::DailyMenuKey(school, *date, **view, fields ? *fields : ""),
       cache::Kind::kDailyMenu, {domain::ReadCache::MenuTag(school, *date)},
       [&]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(domain::DailyMenu menu, menus_.GetDailyAs(**view, p, school, *date));

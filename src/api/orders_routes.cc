@@ -327,9 +327,10 @@ http::Response OrderRoutes::List(const http::Request& request) const {
   }
   // One cache entry per caller scope and query; every order change drops the lists of its
   // scopes (domain/read_cache.h).
+  const domain::ReadCache::Scope scope = domain::ReadCache::OrderListScope(p);
   return reads_.ConditionalSuccess(
-      request, domain::ReadCache::OrderListKey(p, request.query), cache::Kind::kOrderList,
-      domain::ReadCache::OrderListScope(p).tags, [&]() -> StatusOr<std::string> {
+      request, domain::ReadCache::OrderListKey(scope, request.query), cache::Kind::kOrderList,
+      scope.tags, [&]() -> StatusOr<std::string> {
         StatusOr<domain::OrderPage> page = orders_.List(p, in);
         if (!page.ok()) return page.status();
         return RenderOrderPage(

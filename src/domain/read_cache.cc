@@ -48,7 +48,11 @@ ReadCache::Scope ReadCache::OrderListScope(const Principal& caller) {
 }
 
 std::string ReadCache::OrderListKey(const Principal& caller, std::string_view query) {
-  return "ol|" + OrderListScope(caller).key + "|" + std::string(query);
+  return OrderListKey(OrderListScope(caller), query);
+}
+
+std::string ReadCache::OrderListKey(const Scope& scope, std::string_view query) {
+  return "ol|" + scope.key + "|" + std::string(query);
 }
 
 std::string ReadCache::OrderDetailKey(const Principal& caller, std::string_view order_id,

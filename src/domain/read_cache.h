@@ -77,6 +77,7 @@ class ReadCache {
   // user's details are per caller (who may see them, and the permissions shown, follow from the
   // caller). `query` is the request's raw query, `fields` its decoded fields parameter.
   static std::string OrderListKey(const Principal& caller, std::string_view query);
+  static std::string OrderListKey(const Scope& scope, std::string_view query);
   static std::string OrderDetailKey(const Principal& caller, std::string_view order_id,
                                     std::string_view query);
   static std::string UserDetailsKey(const Principal& caller, std::string_view target_id,
