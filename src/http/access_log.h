@@ -2,7 +2,8 @@
 // line to a bounded queue and returns; one writer thread takes the queued lines in batches and
 // passes each batch, in order, to the sink. A line that finds the queue full is dropped and
 // counted: a slow or stuck sink (stdout into a pipe nobody reads) never stalls a request.
-// docs/decisions.md D27 says why this is not spdlog's async logger.
+// docs/decisions.md ("The access log off the I/O thread") says why this is not spdlog's
+// async logger.
 //
 // Bound: at most `capacity` lines wait in the queue, plus the batch the writer is handing to the
 // sink (also at most `capacity`).
