@@ -6,7 +6,8 @@
 // async logger.
 //
 // Bound: at most `capacity` lines wait in the queue, plus the batch the writer is handing to the
-// sink (also at most `capacity`).
+// sink (also at most `capacity`). Lines are copied into slots that keep their storage, so after
+// warm-up a Write() allocates nothing (a slot that held a line over 1 KiB gives its storage back).
 // Counters (not owned; must outlive the queue): `written` counts lines handed to the sink,
 // `dropped` lines refused because the queue was full or closed, and batches a throwing sink lost.
 // Shutdown: Close() (and the destructor) lets the writer hand every queued line to the sink,
@@ -22,7 +23,9 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,7 +34,7 @@
 namespace hasivu::http {
 
 // Receives a batch of access log lines (no trailing newlines), in the order they were written.
-using AccessLogSink = std::function<void(const std::vector<std::string>& lines)>;
+using AccessLogSink = std::function<void(std::span<const std::string> lines)>;
 
 class AccessLogQueue {
  public:
@@ -42,9 +45,9 @@ class AccessLogQueue {
   AccessLogQueue(const AccessLogQueue&) = delete;
   AccessLogQueue& operator=(const AccessLogQueue&) = delete;
 
-  // Queues `line`, or drops and counts it when the queue is full or closed. Never waits on the
-  // sink; takes the queue's lock only to append.
-  void Write(std::string line);
+  // Queues a copy of `line`, or drops and counts it when the queue is full or closed. Never
+  // waits on the sink; takes the queue's lock only to copy the line into a free slot.
+  void Write(std::string_view line);
   // Hands everything queued to the sink and joins the writer. Idempotent.
   void Close();
 
@@ -58,10 +61,12 @@ class AccessLogQueue {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::string> queue_;  // GUARDED_BY(mu_)
-  bool writer_idle_ = false;        // GUARDED_BY(mu_): the writer waits on cv_
-  bool closed_ = false;             // GUARDED_BY(mu_)
-  std::mutex close_mu_;             // serialises Close()
+  // `capacity_` slots; the first `queued_` hold lines. GUARDED_BY(mu_)
+  std::vector<std::string> queue_;
+  size_t queued_ = 0;         // GUARDED_BY(mu_)
+  bool writer_idle_ = false;  // GUARDED_BY(mu_): the writer waits on cv_
+  bool closed_ = false;       // GUARDED_BY(mu_)
+  std::mutex close_mu_;       // serialises Close()
   std::thread writer_;
 };
 

@@ -16,7 +16,7 @@ namespace {
 class GatedSink {
  public:
   AccessLogSink sink() {
-    return [this](const std::vector<std::string>& lines) {
+    return [this](std::span<const std::string> lines) {
       std::unique_lock lock(mu_);
       if (!entered_) {
         entered_ = true;
@@ -61,7 +61,7 @@ TEST_F(AccessLogQueueTest, EveryLineReachesTheSinkInOrderByClose) {
   {
     AccessLogQueue queue(
         1000,
-        [&got](const std::vector<std::string>& lines) {
+        [&got](std::span<const std::string> lines) {
           got.insert(got.end(), lines.begin(), lines.end());
         },
         written_, dropped_);
@@ -100,7 +100,7 @@ TEST_F(AccessLogQueueTest, AThrowingSinkLosesItsBatchButKeepsWriting) {
   std::promise<void> failed;
   AccessLogQueue queue(
       100,
-      [&](const std::vector<std::string>& lines) {
+      [&](std::span<const std::string> lines) {
         if (lines.front() == "boom") {
           failed.set_value();
           throw std::runtime_error("disk full");

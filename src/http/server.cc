@@ -84,7 +84,7 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
     }
     if (access_logger_) {
       // One flush per batch rather than per line: the writer thread pays it, never a request.
-      sink = [logger = access_logger_](const std::vector<std::string>& lines) {
+      sink = [logger = access_logger_](std::span<const std::string> lines) {
         for (const std::string& line : lines) {
           logger->log(spdlog::level::info, spdlog::string_view_t(line));
         }

@@ -59,7 +59,7 @@ Answered Parts(const Client::Response& response) {
 class TestSink {
  public:
   AccessLogSink sink() {
-    return [this](const std::vector<std::string>& lines) {
+    return [this](std::span<const std::string> lines) {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return open_; });
       lines_.insert(lines_.end(), lines.begin(), lines.end());

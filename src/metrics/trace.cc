@@ -34,12 +34,15 @@ bool AllZero(const std::array<uint8_t, N>& bytes) {
   return true;
 }
 
+// Into a stack buffer, then one append: per-character appends cost a capacity check each.
 template <size_t N>
 void AppendHex(std::string& out, const std::array<uint8_t, N>& bytes) {
-  for (uint8_t b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
+  char text[2 * N];
+  for (size_t i = 0; i < N; ++i) {
+    text[2 * i] = kHex[bytes[i] >> 4];
+    text[2 * i + 1] = kHex[bytes[i] & 0xf];
   }
+  out.append(text, sizeof(text));
 }
 
 // xoshiro256** (Blackman and Vigna): a few ns per 64 bits, statistically strong, and seeded per
@@ -125,12 +128,21 @@ void AppendSpanIdHex(std::string& out, const TraceContext& context) {
 }
 
 void AppendTraceparent(std::string& out, const TraceContext& context) {
-  out += "00-";
-  AppendHex(out, context.trace_id);
-  out += '-';
-  AppendHex(out, context.span_id);
-  out += '-';
-  AppendHex(out, std::array<uint8_t, 1>{context.flags});
+  char text[kTraceparentLength];
+  char* p = text;
+  auto hex = [&p](uint8_t b) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xf];
+  };
+  *p++ = '0';
+  *p++ = '0';
+  *p++ = '-';
+  for (uint8_t b : context.trace_id) hex(b);
+  *p++ = '-';
+  for (uint8_t b : context.span_id) hex(b);
+  *p++ = '-';
+  hex(context.flags);
+  out.append(text, sizeof(text));
 }
 
 std::string FormatTraceparent(const TraceContext& context) {
