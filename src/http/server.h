@@ -183,8 +183,9 @@ struct ServerSettings {
   size_t max_pipelined = 16;                       // requests read ahead of the one being answered
   bool access_log = true;          // one JSON line per request (see "Access log" above)
   compress::Settings compression;  // response compression; validated by Create()
-  // Access log lines that may wait for the writer thread; more are dropped and counted.
-  // Default: 8192 (about 2.5 MB of lines). Must be >= 1.
+  // Access log lines that may wait for the writer thread; more are dropped and counted. The
+  // queue keeps storage for twice this many lines (about 6 MB at 400 bytes a line). Default:
+  // 8192. Must be >= 1.
   size_t access_log_queue_lines = 8192;
   // Where the writer thread sends access log lines. Default (empty): the spdlog logger "access".
   AccessLogSink access_log_sink;

@@ -326,6 +326,13 @@ TEST_F(ServerTraceTest, AStuckLogSinkStallsNoRequestAndLosesOnlyWhatItCounts) {
   EXPECT_EQ(written + CounterValue("hasivu_access_log_dropped_total"), uint64_t{kRequests});
 }
 
+TEST_F(ServerTraceTest, AnEmptyLogQueueIsRefused) {
+  ServerSettings bad = settings_;
+  bad.access_log_queue_lines = 0;
+  EXPECT_EQ(Server::Create(bad, router_, nullptr, *registry_).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_F(ServerTraceTest, FirstRequestHookFiresOnceAndThatRequestIsNotWarmLatency) {
   std::mutex mu;
   std::vector<FirstRequest> calls;
