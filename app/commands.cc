@@ -68,10 +68,11 @@ void SetUpLogging(const std::string& level, bool access_log) {
   spdlog::set_default_logger(main_logger);
   spdlog::set_level(spdlog::level::from_str(level));
   if (access_log) {
+    // Written only by the server's access log thread (http/access_log.h), which flushes after
+    // each batch of lines; a stdout that blocks stalls that thread, never a request.
     auto access = spdlog::stdout_logger_mt("access");
     access->set_pattern("%v");
     access->set_level(spdlog::level::info);
-    access->flush_on(spdlog::level::info);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "metrics/trace.h"
 #include "spdlog/spdlog.h"
 
 namespace hasivu::cache {
@@ -19,6 +20,25 @@ struct CacheAside::Flight {
 };
 
 namespace {
+
+// The calling request's cache span of one GetOrLoad (metrics/trace.h): the whole call less the
+// time in the loader or waiting for another caller's load, which are not cache time (the loader's
+// own database calls are counted as db time where they run).
+class CacheSpan {
+ public:
+  CacheSpan() : start_(std::chrono::steady_clock::now()) {}
+  ~CacheSpan() {
+    metrics::AddSpanTime(metrics::SpanKind::kCache,
+                         std::chrono::steady_clock::now() - start_ - excluded_);
+  }
+  CacheSpan(const CacheSpan&) = delete;
+  CacheSpan& operator=(const CacheSpan&) = delete;
+  void Exclude(std::chrono::steady_clock::duration d) { excluded_ += d; }
+
+ private:
+  const std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::duration excluded_{0};
+};
 
 metrics::Registry& RegistryOr(metrics::Registry* given, metrics::RegistryPtr& owned) {
   if (given != nullptr) return *given;
@@ -81,6 +101,7 @@ StatusOr<Loaded> CacheAside::GetOrLoad(std::string_view key, std::chrono::millis
   RETURN_IF_ERROR(ValidateTags(tags));
   RETURN_IF_ERROR(ValidateTtl(ttl));
   if (!loader) return InvalidArgumentError("cache loader is empty");
+  CacheSpan span;
 
   StatusOr<std::optional<Entry>> hit = cache_.Get(key);
   if (hit.ok() && hit->has_value()) return Loaded{(*hit)->value, Loaded::Source::kHit};
@@ -98,8 +119,10 @@ StatusOr<Loaded> CacheAside::GetOrLoad(std::string_view key, std::chrono::millis
   bool leader = false;
   std::shared_ptr<Flight> flight = Join(key_string, stamp, leader);
   if (!leader) {
+    const auto wait_start = std::chrono::steady_clock::now();
     std::unique_lock lock(flight->mu);
     flight->cv.wait(lock, [&] { return flight->done; });
+    span.Exclude(std::chrono::steady_clock::now() - wait_start);
     shared_.Add();
     const StatusOr<ValuePtr>& r = *flight->result;
     if (!r.ok()) return r.status();
@@ -117,6 +140,7 @@ StatusOr<Loaded> CacheAside::GetOrLoad(std::string_view key, std::chrono::millis
   auto start = std::chrono::steady_clock::now();
   StatusOr<std::string> loaded = loader();
   auto elapsed = std::chrono::steady_clock::now() - start;
+  span.Exclude(elapsed);
   loader_seconds_.Record(
       static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
   loads_.Add();

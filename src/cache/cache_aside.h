@@ -28,6 +28,9 @@
 //
 // Metrics (registry given in settings): hasivu_cache_loader_seconds (histogram),
 // hasivu_cache_loads_total, hasivu_cache_loader_errors_total, hasivu_cache_shared_loads_total.
+// Tracing: each GetOrLoad that passes validation adds one call to the current request's cache
+// span (metrics/trace.h), timed as the call less its loader and any wait for another caller's
+// load.
 //
 // Ownership: does not own the Cache (it must outlive this object). Thread-safety: all methods
 // may be called concurrently. A loader must not call GetOrLoad for the same key (it would wait

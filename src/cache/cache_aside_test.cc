@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cache/memory/memory_cache.h"
+#include "metrics/trace.h"
 
 namespace hasivu::cache {
 namespace {
@@ -52,6 +53,29 @@ TEST_F(CacheAsideTest, MissLoadsThenHitDoesNotCallTheLoader) {
   ASSERT_TRUE(aside_.GetOrLoad("k", seconds(60), {"t"}, loader).ok());
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(aside_.Stats().loads, 2u);
+}
+
+// One call of the current request's cache span per lookup, hit or miss; the loader's time is
+// not cache time.
+TEST_F(CacheAsideTest, EachLookupIsOneCacheSpanCallWithoutTheLoadersTime) {
+  constexpr size_t kCacheSpan = static_cast<size_t>(metrics::SpanKind::kCache);
+  constexpr milliseconds kLoaderTime{300};
+  metrics::RequestTrace trace;
+  {
+    metrics::ScopedRequestTrace current(trace);
+    auto slow_loader = [&]() -> StatusOr<std::string> {
+      std::this_thread::sleep_for(kLoaderTime);
+      return std::string("body");
+    };
+    ASSERT_TRUE(aside_.GetOrLoad("span", seconds(60), {}, slow_loader).ok());  // miss
+    ASSERT_TRUE(aside_.GetOrLoad("span", seconds(60), {}, slow_loader).ok());  // hit
+    // Refused before the cache is asked: no call.
+    EXPECT_FALSE(aside_.GetOrLoad("", seconds(60), {}, slow_loader).ok());
+  }
+  EXPECT_EQ(trace.spans.count[kCacheSpan], 2u);
+  // Had the loader been counted, the span would hold at least its sleep.
+  EXPECT_LT(trace.spans.nanos[kCacheSpan],
+            std::chrono::duration_cast<std::chrono::nanoseconds>(kLoaderTime).count());
 }
 
 TEST_F(CacheAsideTest, HundredConcurrentMissesRunTheLoaderOnce) {

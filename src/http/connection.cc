@@ -5,8 +5,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <optional>
 #include <random>
 #include <utility>
+
+#include "metrics/trace.h"
 
 // The connection's reading half: wait for a first byte, read the head and the body under the
 // limits, turn the message into a Request and dispatch it, and decide after each response
@@ -59,6 +62,19 @@ bool DecodePath(std::string_view in, std::string& out) {
     i += 2;
   }
   return true;
+}
+
+// The server's span of a request: a child of the client's when it sent exactly one valid
+// traceparent (server.h, "Tracing"), else the root of a new trace.
+void StartTrace(Pending& pending, std::string_view traceparent, size_t traceparents) {
+  std::optional<metrics::TraceContext> parent;
+  if (traceparents == 1) parent = metrics::ParseTraceparent(traceparent);
+  if (parent) {
+    pending.parent_span_id = parent->span_id;
+    pending.trace.context = metrics::ChildOf(*parent);
+  } else {
+    pending.trace.context = metrics::NewTrace();
+  }
 }
 
 bool IsJsonContentType(std::string_view value) {
@@ -146,6 +162,7 @@ void Connection::Start() {
     pending->close = true;
     pending->request_id = request.request_id;
     pending->received_at = request.received_at;
+    pending->trace.context = metrics::NewTrace();
     pending->response =
         admission_ == Admission::kOverPerAddressCap
             ? server_.RenderError(503, "UNAVAILABLE",
@@ -221,6 +238,8 @@ void Connection::OnReadable(boost::system::error_code ec) {
 
 void Connection::ReadHeader() {
   read_state_ = ReadState::kHeader;
+  // Called only with data at hand (a readable socket, or bytes already buffered).
+  read_started_at_ = SteadyClock::now();
   ArmReadTimer(TimerPhase::kHeader, settings_.header_timeout);
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
@@ -295,17 +314,23 @@ void Connection::OnReadError(boost::system::error_code ec) {
   Request request;
   request.remote_address = remote_;
   request.received_at = SteadyClock::now();
+  auto pending = std::make_shared<Pending>();
   // Fields parsed before the failure are readable even when the head is incomplete (a
-  // Content-Length over the limit fails inside the head), so the id can still be echoed.
+  // Content-Length over the limit fails inside the head), so the id can still be echoed and the
+  // trace continued.
   if (parser_) {
     const auto& header = parser_->get();
     request.method = std::string(header.method_string());
     request.target = std::string(header.target());
     const auto id = header["X-Request-Id"];
     if (IsSaneRequestId(id)) request.request_id = std::string(id);
+    StartTrace(*pending, header["traceparent"], header.count("traceparent"));
+  } else {
+    StartTrace(*pending, {}, 0);
   }
   if (request.request_id.empty()) request.request_id = NewRequestId();
-  auto pending = std::make_shared<Pending>();
+  pending->first = server_.ClaimFirstRequest();
+  pending->read_started_at = read_started_at_;
   pending->close = true;
   pending->request_id = request.request_id;
   pending->method = request.method;
@@ -342,6 +367,18 @@ void Connection::OnRequest() {
   pending->request_id = request.request_id;
   pending->method = request.method;
   pending->received_at = received_at_;
+  pending->read_started_at = read_started_at_;
+  pending->first = server_.ClaimFirstRequest();
+  {
+    std::string_view traceparent;
+    size_t traceparents = 0;
+    for (const auto& [name, value] : request.headers.items()) {
+      if (name.size() == 11 && EqualsIgnoreCase(name, "traceparent") && traceparents++ == 0) {
+        traceparent = value;
+      }
+    }
+    StartTrace(*pending, traceparent, traceparents);
+  }
   const bool keep_alive = message.keep_alive();
   pending->http10_keep_alive = keep_alive && message.version() < 11;
   pending->authorized = request.headers.Find("Authorization") != nullptr;
@@ -418,7 +455,7 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
     }
     asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending, route,
                        &metrics, queue, request = std::move(request)]() mutable {
-      Response response = self->server_.RunHandler(*route, request);
+      Response response = self->server_.RunHandler(*route, request, pending->trace);
       if (queue != nullptr) queue->Release();
       self->server_.EncodeResponse(*pending, response);
       asio::post(executor, [self, pending, &metrics, response = std::move(response)]() mutable {
@@ -427,7 +464,7 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
     });
     return;
   }
-  Complete(pending, server_.RunHandler(*route, request), metrics);
+  Complete(pending, server_.RunHandler(*route, request, pending->trace), metrics);
 }
 
 // Closes once nothing more will be read and everything queued has been written.

@@ -105,7 +105,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   TimerPhase timer_phase_ = TimerPhase::kNone;
   uint64_t timer_generation_ = 0;
   SteadyClock::time_point received_at_;
-  bool read_closed_ = false;  // no further requests will be read
+  SteadyClock::time_point read_started_at_;  // the current head's ReadHeader()
+  bool read_closed_ = false;                 // no further requests will be read
   bool got_first_byte_ = false;
   bool writing_ = false;
   bool stopping_ = false;

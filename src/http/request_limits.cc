@@ -32,6 +32,9 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerSettings settings, const 
     return InvalidArgumentError("max_connections_per_address must be >= 0");
   }
   if (settings.max_pipelined == 0) return InvalidArgumentError("max_pipelined must be > 0");
+  if (settings.access_log_queue_lines == 0) {
+    return InvalidArgumentError("access_log_queue_lines must be > 0");
+  }
   using std::chrono::milliseconds;
   for (milliseconds timeout : {settings.header_timeout, settings.body_timeout,
                                settings.idle_timeout, settings.first_byte_timeout}) {

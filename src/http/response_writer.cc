@@ -19,6 +19,7 @@
 #include "http/connection.h"
 #include "http/server_internal.h"
 #include "metrics/http_series.h"
+#include "metrics/trace.h"
 
 // The response side: a finished Response is encoded (server.h, "Compression"), counted and
 // logged, then serialised by hand (status line and headers into one string, the body sent from
@@ -51,7 +52,7 @@ bool IsValidHeader(std::string_view name, std::string_view value) {
 bool IsServerOwnedHeader(std::string_view name) {
   for (std::string_view owned :
        {"content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
-        "x-request-id", "server", "date", "keep-alive", "x-content-type-options"}) {
+        "x-request-id", "server", "date", "keep-alive", "x-content-type-options", "traceparent"}) {
     if (EqualsIgnoreCase(name, owned)) return true;
   }
   return false;
@@ -107,6 +108,18 @@ bool ListsToken(std::string_view value, std::string_view token) {
     value.remove_prefix(comma + 1);
   }
   return false;
+}
+
+// `nanos` as milliseconds with three decimals ("12.345"), without floating point.
+void AppendMillis(std::string& out, int64_t nanos) {
+  if (nanos < 0) nanos = 0;
+  const int64_t micros = nanos / 1000;
+  out += std::to_string(micros / 1000);
+  out += '.';
+  const int frac = static_cast<int>(micros % 1000);
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
 }
 
 void AddVaryAcceptEncoding(Response& response) {
@@ -173,6 +186,7 @@ void Connection::Complete(const std::shared_ptr<Pending>& pending, Response resp
   }
   pending->response = std::move(response);
   pending->ready = true;
+  pending->route_name = metrics.name;
   const bool bodiless =
       pending->head || pending->response.status == 204 || pending->response.status == 304;
   server_.Record(*pending, metrics, remote_, bodiless ? 0 : pending->response.body.size());
@@ -209,6 +223,8 @@ void Connection::BuildHead(Pending& pending, bool close) {
   }
   out += "X-Request-Id: ";
   out += pending.request_id;
+  out += "\r\ntraceparent: ";
+  metrics::AppendTraceparent(out, pending.trace.context);
   out += "\r\nX-Content-Type-Options: nosniff\r\n";
   if (close) {
     out += "Connection: close\r\n";
@@ -271,7 +287,9 @@ void Connection::OnWrite(boost::system::error_code ec) {
   }
   bool wrote_ok = false;
   for (size_t i = 0; i < write_count_; ++i) {
-    wrote_ok = wrote_ok || queue_.front()->response.status == 200;
+    const Pending& written = *queue_.front();
+    wrote_ok = wrote_ok || written.response.status == 200;
+    if (written.first) server_.OnFirstRequestWritten(written, SteadyClock::now());
     queue_.pop_front();
   }
   if (wrote_ok) server_.NoteOkWritten();
@@ -380,16 +398,29 @@ void ServerImpl::Record(const Pending& pending, const RouteMetrics& metrics,
   metrics::Counter* counter = metrics.requests[method][status_class];
   if (counter == nullptr) counter = unmatched_.requests[method][status_class];
   counter->Add();
-  metrics.latency->Record(static_cast<double>(elapsed));
+  // The first request's time is cold start's, reported apart (server.h, "First request").
+  if (!pending.first) metrics.latency->Record(static_cast<double>(elapsed));
 
-  if (!access_log_ || !access_log_->should_log(spdlog::level::info)) return;
-  std::string line;
-  line.reserve(256);
+  if (!access_log_) return;
+  if (access_logger_ && !access_logger_->should_log(spdlog::level::info)) return;
+  // Built in a buffer this thread keeps, and copied into the queue's slot: no allocation per line.
+  thread_local std::string line;
+  line.clear();
   line += R"({"ts":")";
   line += FormatRfc3339Millis(std::chrono::system_clock::now());
   line += R"(","request_id":)";
   AppendJsonString(line, pending.request_id);
-  line += R"(,"method":)";
+  line += R"(,"trace_id":")";
+  metrics::AppendTraceIdHex(line, pending.trace.context);
+  line += R"(","span_id":")";
+  metrics::AppendSpanIdHex(line, pending.trace.context);
+  if (pending.parent_span_id) {
+    metrics::TraceContext parent;
+    parent.span_id = *pending.parent_span_id;
+    line += R"(","parent_span_id":")";
+    metrics::AppendSpanIdHex(line, parent);
+  }
+  line += R"(","method":)";
   AppendJsonString(line, pending.method);
   line += R"(,"path":)";
   AppendJsonString(line, pending.path);
@@ -399,10 +430,23 @@ void ServerImpl::Record(const Pending& pending, const RouteMetrics& metrics,
   line += std::to_string(body_bytes);
   line += R"(,"duration_us":)";
   line += std::to_string(elapsed);
+  const metrics::SpanTotals& spans = pending.trace.spans;
+  for (size_t kind = 0; kind < metrics::kSpanKinds; ++kind) {
+    const std::string_view name = metrics::SpanKindName(static_cast<metrics::SpanKind>(kind));
+    line += ",\"";
+    line += name;
+    line += "_ms\":";
+    AppendMillis(line, spans.nanos[kind]);
+    line += ",\"";
+    line += name;
+    line += "_calls\":";
+    line += std::to_string(spans.count[kind]);
+  }
   line += R"(,"remote":)";
   AppendJsonString(line, remote);
+  if (pending.first) line += R"(,"cold":true)";
   line += '}';
-  access_log_->info(line);
+  access_log_->Write(line);
 }
 
 }  // namespace hasivu::http::internal

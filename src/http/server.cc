@@ -63,18 +63,39 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
                               "Connections answered 503 because their address (IPv6: its /64) had "
                               "max_connections_per_address open")),
       handler_exceptions_(registry.GetCounter("hasivu_http_handler_exceptions_total",
-                                              "Route handlers that threw (answered 500)")) {
+                                              "Route handlers that threw (answered 500)")),
+      access_log_written_(registry.GetCounter("hasivu_access_log_lines_total",
+                                              "Access log lines handed to the log's sink")),
+      access_log_dropped_(registry.GetCounter(
+          "hasivu_access_log_dropped_total",
+          "Access log lines dropped because the log's queue was full (a slow sink)")) {
   compression_metrics_ = RegisterCompressionMetrics(registry);
-  if (settings_.access_log) {
-    access_log_ = spdlog::get("access");
-    if (!access_log_) {
+  if (!settings_.access_log) return;
+  AccessLogSink sink = settings_.access_log_sink;
+  if (!sink) {
+    access_logger_ = spdlog::get("access");
+    if (!access_logger_) {
       try {
-        access_log_ = spdlog::stdout_logger_mt("access");
-        access_log_->set_pattern("%v");
+        access_logger_ = spdlog::stdout_logger_mt("access");
+        access_logger_->set_pattern("%v");
       } catch (const spdlog::spdlog_ex&) {
-        access_log_ = spdlog::get("access");  // another thread registered it first
+        access_logger_ = spdlog::get("access");  // another thread registered it first
       }
     }
+    if (access_logger_) {
+      // One flush per batch rather than per line: the writer thread pays it, never a request.
+      sink = [logger = access_logger_](std::span<const std::string> lines) {
+        for (const std::string& line : lines) {
+          logger->log(spdlog::level::info, spdlog::string_view_t(line));
+        }
+        logger->flush();
+      };
+    }
+  }
+  if (sink) {
+    access_log_ =
+        std::make_unique<AccessLogQueue>(settings_.access_log_queue_lines, std::move(sink),
+                                         access_log_written_, access_log_dropped_);
   }
 }
 
@@ -97,6 +118,7 @@ Status ServerImpl::Start() {
   auto make_route_metrics = [&](std::string_view name, const std::vector<int>& methods,
                                 const std::vector<std::string>& labels) {
     RouteMetrics m;
+    m.name = std::string(name);
     for (size_t i = 0; i < methods.size(); ++i) {
       for (size_t c = 0; c < kClasses.size(); ++c) {
         m.requests[methods[i]][c] = &metrics::HttpRequests(registry_, name, labels[i], kClasses[c]);
@@ -337,6 +359,8 @@ void ServerImpl::Wait() {
     pool_->stop();
     pool_->join();
   }
+  // Nothing logs any more: hand the last lines to the sink.
+  if (access_log_) access_log_->Close();
   std::lock_guard lock(state_mu_);
   state_ = State::kStopped;
 }
@@ -362,7 +386,9 @@ Response ServerImpl::RenderError(unsigned status, std::string_view code, std::st
   return response;
 }
 
-Response ServerImpl::RunHandler(const Route& route, Request& request) {
+Response ServerImpl::RunHandler(const Route& route, Request& request,
+                                metrics::RequestTrace& trace) {
+  const metrics::ScopedRequestTrace current(trace);
   try {
     Response response = route.handler(request);
     if (response.status >= 200 && response.status <= 599) return response;
@@ -383,6 +409,22 @@ Response ServerImpl::RunHandler(const Route& route, Request& request) {
 const RouteMetrics& ServerImpl::MetricsFor(const Route* route) const {
   auto it = route_metrics_.find(route);
   return it != route_metrics_.end() ? it->second : unmatched_;
+}
+
+void ServerImpl::OnFirstRequestWritten(const Pending& pending,
+                                       SteadyClock::time_point written_at) const {
+  if (!settings_.on_first_request) return;
+  const FirstRequest first{.first_byte = pending.read_started_at,
+                           .last_byte_written = written_at,
+                           .route = std::string(pending.route_name),
+                           .status = pending.response.status};
+  try {
+    settings_.on_first_request(first);
+  } catch (const std::exception& e) {
+    spdlog::error("http: on_first_request threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("http: on_first_request threw");
+  }
 }
 
 void ServerImpl::NoteOkWritten() {

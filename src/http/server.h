@@ -85,7 +85,8 @@
 // pattern) or "unmatched" for anything answered before a route was found (400, 404, 405, 413, 431);
 // class is 2xx..5xx; method for unmatched requests is one of GET HEAD POST PUT PATCH DELETE OPTIONS
 // OTHER. hasivu_http_request_duration_seconds{route}: from the complete request head to the
-// response being ready (recorded in microseconds). hasivu_http_open_connections (gauge).
+// response being ready (recorded in microseconds), every request but the first (see "First
+// request"). hasivu_http_open_connections (gauge).
 // Compression, each with label encoding = br|zstd|gzip: hasivu_http_compressed_responses_total
 // (bodies the server encoded and sent encoded), hasivu_http_compression_bytes_in_total / _out_total
 // (their sizes before and after), hasivu_http_compression_seconds (histogram of every encoding
@@ -93,11 +94,34 @@
 // identity), hasivu_http_precompressed_responses_total (bodies handlers handed over already
 // encoded).
 //
-// Access log: when access_log is set, one JSON line per request at info level to the spdlog
-// logger "access" (created writing to stdout with pattern "%v" if the app has not registered
-// one; register an async or file logger of that name before Create() to send it elsewhere):
-// {"ts","request_id","method","path","status","bytes","duration_us","remote"}. Never bodies,
-// query strings or headers.
+// Tracing (W3C Trace Context, metrics/trace.h): a request with one valid `traceparent` header
+// continues that trace: the server's span is a child of the client's (same trace id and flags, a
+// new span id). Without one (absent, invalid, or sent more than once) the server starts a new
+// trace. Every response carries `traceparent` with the server's span, error answers the server
+// produces itself (400, 404, 413, 431, 503...) included; a handler's own traceparent header is
+// dropped. While the handler runs, its thread has the request current (metrics::CurrentTrace,
+// AddSpanTime), so database, cache and gateway time add up per request.
+//
+// First request: the first request this server object reads (per Server, not per process; one
+// that could be parsed or answered 400/413/431, never a connection turned away with a 503) is the
+// cold one. It is left out of hasivu_http_request_duration_seconds (warm latency is reported apart
+// from cold start), marked "cold":true in the access log, and once its response is fully written
+// ServerSettings::on_first_request is called with its instants. If its response cannot be written
+// (the client left) the hook is never called.
+//
+// Access log: when access_log is set, one JSON line per request:
+// {"ts","request_id","trace_id","span_id","parent_span_id" (only when the client sent a valid
+// traceparent),"method","path","status","bytes","duration_us","db_ms","db_calls","cache_ms",
+// "cache_calls","gateway_ms","gateway_calls","remote","cold" (only true, on the first request)}.
+// Never bodies, query strings or headers. *_ms is the request's span time of that kind (three
+// decimals), *_calls the number of calls. Lines are written off the I/O threads: the I/O thread
+// queues the line (http/access_log.h, at most access_log_queue_lines waiting) and a writer thread
+// hands batches to access_log_sink, by default the spdlog logger "access" at info level, flushed
+// after each batch (created writing to stdout with pattern "%v" if the app has not registered one;
+// register one of that name before Create() to send it elsewhere). A line that finds the queue
+// full is dropped, never waited for: hasivu_access_log_dropped_total counts those, and
+// hasivu_access_log_lines_total the lines handed to the sink. Wait() (and the destructor) hands
+// every queued line to the sink before returning, so a clean shutdown loses none.
 #ifndef HASIVU_HTTP_SERVER_H_
 #define HASIVU_HTTP_SERVER_H_
 
@@ -111,11 +135,25 @@
 #include "common/ip_address.h"
 #include "common/status.h"
 #include "compress/settings.h"
+#include "http/access_log.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
 
 namespace hasivu::http {
+
+// The first request a server read, for cold start (architecture.md, "Cold start, defined":
+// its own service time is first byte in -> last byte out).
+struct FirstRequest {
+  // When the server began reading its head with data at hand: the wakeup on a readable socket,
+  // or, behind a pipelined request, the start of parsing what was already buffered. The closest
+  // the server knows to its first byte's arrival.
+  std::chrono::steady_clock::time_point first_byte;
+  // When the write that carried the last byte of its response completed.
+  std::chrono::steady_clock::time_point last_byte_written;
+  std::string route;  // RouteOptions::name, or "unmatched"
+  unsigned status = 0;
+};
 
 struct ServerSettings {
   std::string host = "127.0.0.1";
@@ -143,8 +181,17 @@ struct ServerSettings {
   std::chrono::milliseconds first_byte_timeout{10000};
   std::chrono::milliseconds shutdown_grace{8000};  // in-flight requests may finish within this
   size_t max_pipelined = 16;                       // requests read ahead of the one being answered
-  bool access_log = true;          // one JSON line per request to the "access" spdlog logger
+  bool access_log = true;          // one JSON line per request (see "Access log" above)
   compress::Settings compression;  // response compression; validated by Create()
+  // Access log lines that may wait for the writer thread; more are dropped and counted. The
+  // queue keeps storage for twice this many lines (about 6 MB at 400 bytes a line). Default:
+  // 8192. Must be >= 1.
+  size_t access_log_queue_lines = 8192;
+  // Where the writer thread sends access log lines. Default (empty): the spdlog logger "access".
+  AccessLogSink access_log_sink;
+  // Called once, on an I/O thread, after the first request's response is fully written (see
+  // "First request" above). Keep it short: it runs on the event loop. Default: none.
+  std::function<void(const FirstRequest&)> on_first_request;
 };
 
 // Renders an error response in the API's envelope. `code` is UPPER_SNAKE ("NOT_FOUND").

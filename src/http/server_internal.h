@@ -37,10 +37,12 @@
 #include <vector>
 
 #include "compress/settings.h"
+#include "http/access_log.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
+#include "metrics/trace.h"
 
 namespace spdlog {
 class logger;
@@ -85,6 +87,7 @@ inline constexpr std::array<std::string_view, 4> kClasses = {"2xx", "3xx", "4xx"
 struct RouteMetrics {
   std::array<std::array<metrics::Counter*, 4>, kMethods> requests{};
   metrics::Histogram* latency = nullptr;
+  std::string name;  // the route label: RouteOptions::name, or "unmatched"
 };
 
 inline constexpr std::string_view kUnmatchedRoute = "unmatched";
@@ -136,6 +139,15 @@ struct Pending {
   std::string method;  // for the access log
   std::string path;    // decoded path, or the raw target when decoding failed
   SteadyClock::time_point received_at;
+  // This server's span and, while the handler runs, its span totals (written by the thread that
+  // runs the handler, read by the connection's thread once the response is handed back).
+  metrics::RequestTrace trace;
+  // The client's span, when it sent a valid traceparent.
+  std::optional<std::array<uint8_t, 8>> parent_span_id;
+  // The server's first request (server.h, "First request"), and when its head began to be read.
+  bool first = false;
+  SteadyClock::time_point read_started_at;
+  std::string_view route_name;  // RouteMetrics::name, set when the response is complete
   Response response;
   std::string wire_head;  // status line and headers, built when written
 };
@@ -180,7 +192,15 @@ class ServerImpl final : public Server {
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   Response RenderError(unsigned status, std::string_view code, std::string_view message,
                        const Request& request) const;
-  Response RunHandler(const Route& route, Request& request);
+  // Runs the handler with `trace` current on this thread (metrics/trace.h).
+  Response RunHandler(const Route& route, Request& request, metrics::RequestTrace& trace);
+  // True exactly once per server: for the first request read. Any I/O thread.
+  bool ClaimFirstRequest() {
+    return !first_request_claimed_.load(std::memory_order_relaxed) &&
+           !first_request_claimed_.exchange(true, std::memory_order_relaxed);
+  }
+  // The first request's response was fully written at `written_at`: calls on_first_request.
+  void OnFirstRequestWritten(const Pending& pending, SteadyClock::time_point written_at) const;
   // Negotiates the response encoding and rewrites If-None-Match for the handler (server.h).
   // Defined in response_writer.cc.
   void PrepareEncoding(Pending& pending, Request& request) const;
@@ -207,7 +227,6 @@ class ServerImpl final : public Server {
   const Router& router_;
   const ErrorRenderer error_renderer_;
   metrics::Registry& registry_;
-  std::shared_ptr<spdlog::logger> access_log_;
 
   std::unordered_map<const Route*, RouteMetrics> route_metrics_;
   RouteMetrics unmatched_;
@@ -216,9 +235,17 @@ class ServerImpl final : public Server {
   metrics::Counter& rejected_per_address_;
   metrics::Counter& handler_exceptions_;
   CompressionMetrics compression_metrics_;
+  // The default sink's logger (also consulted for its level), when access_log is set and no
+  // access_log_sink was given.
+  std::shared_ptr<spdlog::logger> access_logger_;
+  metrics::Counter& access_log_written_;
+  metrics::Counter& access_log_dropped_;
+  // Set when access_log is; closed (drained) in Wait() once no thread can log any more.
+  std::unique_ptr<AccessLogQueue> access_log_;
 
   std::atomic<uint16_t> port_{0};
   std::atomic<int64_t> first_ok_ns_{0};
+  std::atomic<bool> first_request_claimed_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> acceptor_closed_{false};
   std::atomic<bool> finished_{false};

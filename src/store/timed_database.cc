@@ -1,5 +1,7 @@
 #include "store/timed_database.h"
 
+#include "metrics/trace.h"
+
 namespace hasivu::store {
 
 using std::chrono::steady_clock;
@@ -21,6 +23,7 @@ TimedDatabase::TimedDatabase(Database* inner, metrics::Registry& registry)
 
 void TimedDatabase::Observe(steady_clock::time_point start) {
   const auto elapsed = steady_clock::now() - start;
+  metrics::AddSpanTime(metrics::SpanKind::kDb, elapsed);  // the current request's db time
   operations_.Record(
       static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
   if (elapsed > kSlowOperation) slow_.Add();

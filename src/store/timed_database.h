@@ -6,6 +6,9 @@
 //                                          connection (microsecond samples, reported in seconds)
 //   hasivu_db_slow_operations_total       operations over kSlowOperation
 //
+// Each operation also adds to the current request's db span time (metrics/trace.h), for the
+// access log line.
+//
 // Ownership: `inner` and `registry` outlive the TimedDatabase. Thread-safety: as the inner
 // database; the metrics are thread-safe.
 #ifndef HASIVU_STORE_TIMED_DATABASE_H_

@@ -16,6 +16,7 @@
 
 #include "common/retry.h"
 #include "common/utf8.h"
+#include "metrics/trace.h"
 
 namespace hasivu::payments {
 
@@ -170,6 +171,10 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
                                                                 const std::string& target,
                                                                 const std::string& body) {
   using Clock = std::chrono::steady_clock;
+  // Each attempt is one gateway span of the current request, and a span of its trace.
+  const metrics::ScopedSpan span(metrics::SpanKind::kGateway);
+  const std::optional<metrics::TraceContext> current = metrics::CurrentTrace();
+  const metrics::TraceContext outgoing = current ? metrics::ChildOf(*current) : metrics::NewTrace();
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = start + settings_.timeout;
   const Clock::time_point connect_deadline = std::min(deadline, start + settings_.connect_timeout);
@@ -189,6 +194,7 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
   req.set(bhttp::field::user_agent, "hasivu");
   req.set(bhttp::field::accept, "application/json");
   req.set(bhttp::field::connection, "close");
+  req.set("traceparent", metrics::FormatTraceparent(outgoing));
   if (method == "POST") {
     req.set(bhttp::field::content_type, "application/json");
     req.body() = body;

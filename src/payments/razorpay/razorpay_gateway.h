@@ -17,6 +17,10 @@
 // a payment, kUnavailable when Razorpay cannot be reached, keeps failing, or answers something
 // unreadable. Secrets never appear in messages.
 //
+// Tracing (metrics/trace.h): every HTTP attempt sends `traceparent` with a new span of the current
+// request's trace (of a new trace when no request is current) and adds its time, connect and
+// resolve included, to the request's gateway span.
+//
 // Thread-safety: safe to use from any number of threads; each call uses its own connection.
 #ifndef HASIVU_PAYMENTS_RAZORPAY_RAZORPAY_GATEWAY_H_
 #define HASIVU_PAYMENTS_RAZORPAY_RAZORPAY_GATEWAY_H_

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "common/ids.h"
+#include "metrics/trace.h"
 #include "payments/testing/razorpay_standin.h"
 
 namespace hasivu::payments {
@@ -108,6 +109,46 @@ TEST_F(RazorpayGatewayTest, RetriesOn500ThenSucceeds) {
   auto order = gateway->CreateOrder(Req(4500, "INR"));
   ASSERT_TRUE(order.ok()) << order.status().ToString();
   EXPECT_EQ(standin_.requests().size(), 3u);
+}
+
+// Every attempt carries a traceparent: a new span of the current request's trace, whose
+// gateway span adds up the attempts.
+TEST_F(RazorpayGatewayTest, EachAttemptSendsAChildSpanOfTheCurrentRequest) {
+  auto gateway = Make(Settings());
+  ASSERT_TRUE(gateway);
+  metrics::RequestTrace trace;
+  trace.context = metrics::NewTrace();
+  standin_.FailNext(1, 502);
+  {
+    metrics::ScopedRequestTrace current(trace);
+    ASSERT_TRUE(gateway->CreateOrder(Req(4500, "INR")).ok());
+  }
+  const auto requests = standin_.requests();
+  ASSERT_EQ(requests.size(), 2u);  // one failed attempt, one retry
+  std::optional<metrics::TraceContext> sent[2];
+  for (int i = 0; i < 2; ++i) {
+    sent[i] = metrics::ParseTraceparent(requests[i].traceparent);
+    ASSERT_TRUE(sent[i].has_value()) << "'" << requests[i].traceparent << "'";
+    EXPECT_EQ(sent[i]->trace_id, trace.context.trace_id);
+    EXPECT_NE(sent[i]->span_id, trace.context.span_id);
+    EXPECT_EQ(sent[i]->flags, trace.context.flags);
+  }
+  EXPECT_NE(sent[0]->span_id, sent[1]->span_id);
+  constexpr size_t kGateway = static_cast<size_t>(metrics::SpanKind::kGateway);
+  EXPECT_EQ(trace.spans.count[kGateway], 2u);
+  EXPECT_GT(trace.spans.nanos[kGateway], 0);
+
+  // Outside a request each call starts a trace of its own.
+  ASSERT_TRUE(gateway->CreateOrder(Req(4500, "INR")).ok());
+  ASSERT_TRUE(gateway->CreateOrder(Req(4500, "INR")).ok());
+  const auto later = standin_.requests();
+  ASSERT_EQ(later.size(), 4u);
+  const auto third = metrics::ParseTraceparent(later[2].traceparent);
+  const auto fourth = metrics::ParseTraceparent(later[3].traceparent);
+  ASSERT_TRUE(third && fourth);
+  EXPECT_NE(third->trace_id, trace.context.trace_id);
+  EXPECT_NE(third->trace_id, fourth->trace_id);
+  EXPECT_EQ(trace.spans.count[kGateway], 2u);
 }
 
 TEST_F(RazorpayGatewayTest, GivesUpAfterRetries) {

@@ -142,7 +142,8 @@ void RazorpayStandin::Serve(int fd) {
     RecordedRequest recorded{.method = std::string(req.method_string()),
                              .target = std::string(req.target()),
                              .authorization = std::string(req[bhttp::field::authorization]),
-                             .body = req.body()};
+                             .body = req.body(),
+                             .traceparent = std::string(req["traceparent"])};
     std::chrono::milliseconds delay{0};
     {
       std::lock_guard lock(mu_);

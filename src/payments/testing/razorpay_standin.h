@@ -39,6 +39,7 @@ class RazorpayStandin {
     std::string target;
     std::string authorization;
     std::string body;
+    std::string traceparent;  // empty when the request had none
   };
 
   // Aborts the test process if it cannot listen (tests cannot continue without it).

@@ -1,0 +1,121 @@
+#include "http/access_log.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hasivu::http {
+namespace {
+
+// A sink that records every line and, while closed, holds the writer inside the sink.
+class GatedSink {
+ public:
+  AccessLogSink sink() {
+    return [this](std::span<const std::string> lines) {
+      std::unique_lock lock(mu_);
+      if (!entered_) {
+        entered_ = true;
+        entered_promise_.set_value();
+      }
+      cv_.wait(lock, [this] { return open_; });
+      received_.insert(received_.end(), lines.begin(), lines.end());
+    };
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void WaitUntilEntered() { entered_future_.wait(); }
+  std::vector<std::string> received() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  bool entered_ = false;
+  std::promise<void> entered_promise_;
+  std::future<void> entered_future_ = entered_promise_.get_future();
+  std::vector<std::string> received_;
+};
+
+class AccessLogQueueTest : public ::testing::Test {
+ protected:
+  metrics::RegistryPtr registry_ = metrics::NewRegistry();
+  metrics::Counter& written_ = registry_->GetCounter("written_total", "");
+  metrics::Counter& dropped_ = registry_->GetCounter("dropped_total", "");
+};
+
+TEST_F(AccessLogQueueTest, EveryLineReachesTheSinkInOrderByClose) {
+  std::vector<std::string> got;
+  {
+    AccessLogQueue queue(
+        1000,
+        [&got](std::span<const std::string> lines) {
+          got.insert(got.end(), lines.begin(), lines.end());
+        },
+        written_, dropped_);
+    for (int i = 0; i < 200; ++i) queue.Write("line " + std::to_string(i));
+    queue.Close();
+    queue.Close();  // idempotent
+    queue.Write("after close");
+  }
+  ASSERT_EQ(got.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(got[i], "line " + std::to_string(i));
+  EXPECT_EQ(written_.Value(), 200u);
+  EXPECT_EQ(dropped_.Value(), 1u);  // the line after Close()
+}
+
+TEST_F(AccessLogQueueTest, ABlockedSinkDropsWhatDoesNotFitAndCountsIt) {
+  GatedSink gate;
+  AccessLogQueue queue(4, gate.sink(), written_, dropped_);
+  queue.Write("first");
+  gate.WaitUntilEntered();  // the writer holds "first" inside the sink
+  for (int i = 0; i < 14; ++i) queue.Write("more " + std::to_string(i));  // returns at once
+  // Four fit in the queue behind the stuck batch; the other ten are dropped.
+  EXPECT_EQ(dropped_.Value(), 10u);
+  EXPECT_EQ(written_.Value(), 0u);
+  gate.Open();
+  queue.Close();
+  const std::vector<std::string> received = gate.received();
+  ASSERT_EQ(received.size(), 5u);
+  EXPECT_EQ(received[0], "first");
+  EXPECT_EQ(received[4], "more 3");
+  EXPECT_EQ(written_.Value(), 5u);
+  EXPECT_EQ(written_.Value() + dropped_.Value(), 15u);
+}
+
+TEST_F(AccessLogQueueTest, AThrowingSinkLosesItsBatchButKeepsWriting) {
+  std::vector<std::string> got;
+  std::promise<void> failed;
+  AccessLogQueue queue(
+      100,
+      [&](std::span<const std::string> lines) {
+        if (lines.front() == "boom") {
+          failed.set_value();
+          throw std::runtime_error("disk full");
+        }
+        got.insert(got.end(), lines.begin(), lines.end());
+      },
+      written_, dropped_);
+  queue.Write("boom");
+  failed.get_future().wait();
+  queue.Write("fine");
+  queue.Close();
+  EXPECT_EQ(got, std::vector<std::string>{"fine"});
+  EXPECT_EQ(written_.Value(), 1u);
+  EXPECT_EQ(dropped_.Value(), 1u);
+}
+
+}  // namespace
+}  // namespace hasivu::http
