@@ -622,7 +622,8 @@ void Monitor::Tick(steady_clock::time_point now) {
   const std::vector<Entry*> entries = impl_->Entries();
   std::lock_guard lock(impl_->ring_mu);
   if (impl_->last_tick && now <= *impl_->last_tick) return;
-  impl_->at_last_tick.resize(entries.size());
+  // Grow only: a Tick racing this one may have copied fewer entries.
+  if (impl_->at_last_tick.size() < entries.size()) impl_->at_last_tick.resize(entries.size());
   Slot slot;
   slot.end = now;
   for (size_t i = 0; i < entries.size(); ++i) {
