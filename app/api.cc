@@ -42,20 +42,21 @@ StatusOr<std::unique_ptr<Api>> Api::Create(const ApiSettings& settings, const Ap
   }
   std::unique_ptr<Api> api(new Api());
   api->trusted_proxies_ = settings.trusted_proxies;
-  ASSIGN_OR_RETURN(api->gateway_,
-                   payments::NewGateway(GatewaySettingsOf(settings.domain.payments)));
+  payments::GatewaySettings gateway = GatewaySettingsOf(settings.domain.payments);
+  gateway.monitor = &env.monitor;
+  ASSIGN_OR_RETURN(api->gateway_, payments::NewGateway(gateway));
   const domain::ReadCache* read_cache = &env.read_cache;
   api->auth_ =
       std::make_unique<domain::AuthService>(&env.db, &env.clock, settings.domain.auth, read_cache);
   api->authenticator_ = std::make_unique<api::TokenAuthenticator>(*api->auth_);
   api->users_ = std::make_unique<domain::UserService>(&env.db);
   api->menus_ = std::make_unique<domain::MenuService>(env.db, env.clock, read_cache);
-  api->orders_ = std::make_unique<domain::OrderService>(env.db, env.clock, read_cache);
+  api->orders_ = std::make_unique<domain::OrderService>(env.db, env.clock, env.monitor, read_cache);
   // Called once per committed payment change of an order: drop what the cache shows of it.
   api->payments_ = std::make_unique<domain::PaymentService>(
-      &env.db, &env.clock, api->gateway_.get(), settings.domain.payments,
+      &env.db, &env.clock, api->gateway_.get(), settings.domain.payments, env.monitor,
       [read_cache](const std::string& order_id) { read_cache->OrderChanged(order_id); });
-  api->rfid_ = std::make_unique<domain::RfidService>(&env.db, &env.clock, read_cache);
+  api->rfid_ = std::make_unique<domain::RfidService>(&env.db, &env.clock, env.monitor, read_cache);
   api->reads_ = std::make_unique<api::CachedReads>(env.read_cache, settings.compression);
 
   const api::Authenticator& authenticator = *api->authenticator_;

@@ -42,6 +42,7 @@
 #include "domain/user_service.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "metrics/monitor.h"
 #include "payments/gateway.h"
 #include "store/database.h"
 
@@ -70,6 +71,8 @@ struct ApiEnvironment {
   store::Database& db;
   Clock& clock;
   metrics::Registry& registry;
+  // Over `registry`: the services' business events and flows, the gateway's external calls.
+  metrics::Monitor& monitor;
   // The read cache and write invalidations (disabled: nothing cached).
   const domain::ReadCache& read_cache;
   // The cache under it, for the dashboard's statistics and health (absent: no caching).

@@ -60,7 +60,8 @@ class OpenApiCoverageTest : public ::testing::Test {
     db_ = std::move(*db);
     ASSERT_TRUE(store::Migrate(db_->db()).ok());
     registry_ = metrics::NewRegistry();
-    timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *registry_);
+    monitor_ = std::make_unique<metrics::Monitor>(*registry_);
+    timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *monitor_);
     read_cache_ = std::make_unique<domain::ReadCache>(nullptr, cache::TtlSettings{}, timed_.get());
     ApiSettings settings;
     settings.domain.auth.jwt_secret = "openapi-coverage-test-secret-0123456789abcdef";
@@ -71,6 +72,7 @@ class OpenApiCoverageTest : public ::testing::Test {
                            {.db = *timed_,
                             .clock = SystemClock(),
                             .registry = *registry_,
+                            .monitor = *monitor_,
                             .read_cache = *read_cache_,
                             .cache = std::nullopt,
                             .service_info = {.version = "test",
@@ -101,6 +103,7 @@ class OpenApiCoverageTest : public ::testing::Test {
 
   std::unique_ptr<store::testing::TestDatabase> db_;
   metrics::RegistryPtr registry_;
+  std::unique_ptr<metrics::Monitor> monitor_;
   std::unique_ptr<store::TimedDatabase> timed_;
   std::unique_ptr<domain::ReadCache> read_cache_;
   http::Router router_;

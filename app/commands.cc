@@ -14,10 +14,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "api/envelope.h"
 #include "app/api.h"
+#include "app/monitor_wiring.h"
 #include "cache/cache_aside.h"
 #include "cache/memory/memory_cache.h"
 #include "cache/tiered_cache.h"
@@ -30,7 +33,9 @@
 #include "domain/read_cache.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "metrics/cold_start.h"
 #include "metrics/metrics.h"
+#include "metrics/monitor.h"
 #include "seed/demo_data.h"
 #include "seed/fixtures.h"
 #include "store/migrations.h"
@@ -190,13 +195,15 @@ int RunServe(const Config& config) {
   }
 
   auto registry = metrics::NewRegistry();
+  // The CloudWatch-facing view of the registry (metrics/monitor.h): windows, EMF, alarms.
+  metrics::Monitor monitor(*registry);
   http::Router router;
   store::Database* database = db->get();
   if (!cfg.metrics_enabled) {
     spdlog::warn("GET /metrics is off: production mode without --metrics-token");
   }
   // Every database call of the API is timed for the dashboard's query percentiles.
-  store::TimedDatabase timed_database(database, *registry);
+  store::TimedDatabase timed_database(database, monitor);
 
   // The cache: in-process, or in-process L1 in front of Redis L2 (never fails a request: a Redis
   // fault degrades to L1 and the database, see cache/redis/redis_cache.h).
@@ -227,6 +234,7 @@ int RunServe(const Config& config) {
       {.db = timed_database,
        .clock = SystemClock(),
        .registry = *registry,
+       .monitor = monitor,
        .read_cache = read_cache,
        .cache = caching ? std::optional<std::reference_wrapper<const cache::Cache>>(**cache_backend)
                         : std::nullopt,
@@ -241,6 +249,13 @@ int RunServe(const Config& config) {
                         .database_timed_globally = true}},
       router);
   if (!api.ok()) return RuntimeError("register routes", api.status());
+  AdoptApiSeries(monitor, api::MonitoredFunctionsOf(router));
+  std::vector<std::string> tiers;
+  for (const cache::TierStats& t : (**cache_backend).Stats().tiers) tiers.push_back(t.tier);
+  AdoptCacheSeries(monitor, tiers);
+  AddProcessLevels(monitor, *database);
+  metrics::ColdStartReporter cold_start(
+      monitor, database->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgres");
 
   http::ServerSettings settings;
   settings.host = cfg.listen.host;
@@ -254,11 +269,18 @@ int RunServe(const Config& config) {
   // A proxy's connections carry many clients; the proxy limits them, not this cap.
   settings.per_address_exempt = cfg.trusted_proxies;
   settings.first_byte_timeout = cfg.first_byte_timeout;
+  // Cold start = exec -> listening + the first request's own service time (architecture.md).
+  settings.on_first_request = [&cold_start](const http::FirstRequest& r) {
+    cold_start.OnFirstRequest(r.first_byte, r.last_byte_written);
+  };
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());
   *server_holder = server->get();
   Status started = (*server)->Start();
   if (!started.ok()) return RuntimeError("listen on " + config.listen, started);
+  cold_start.MarkListening(std::chrono::steady_clock::now());
+  // Rolls the monitor's windows every 10 s on its own thread; joined at shutdown.
+  metrics::MonitorTicker ticker(monitor);
 
   const std::string host = cfg.listen.host.find(':') != std::string::npos
                                ? "[" + cfg.listen.host + "]"
@@ -280,6 +302,7 @@ int RunServe(const Config& config) {
   (*server)->Stop();
   (*server)->Wait();
   warm_up.join();
+  ticker.Stop();
   *server_holder = nullptr;
   spdlog::info("stopped");
   spdlog::shutdown();

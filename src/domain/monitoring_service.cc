@@ -72,8 +72,6 @@ MonitoringService::MonitoringService(metrics::Registry& registry, store::Databas
     : registry_(registry),
       db_(db),
       info_(std::move(info)),
-      db_operations_(store::TimedDatabase::OperationsOf(registry)),
-      db_slow_(store::TimedDatabase::SlowOperationsOf(registry)),
       db_ping_(registry.GetHistogram(kDbPingName, kDbPingHelp, {}, 1e-6)) {
   for (MonitoredFunction& f : functions) {
     Series s;
@@ -182,10 +180,10 @@ Dashboard MonitoringService::Build() const {
   d.database_status = ping.ok() ? "up" : "down";
   db_ping_.Record(d.database_latency_ms * 1000.0);
 
-  const metrics::HistogramSnapshot ops = db_operations_.Snapshot();
+  const metrics::HistogramSnapshot ops = store::TimedDatabase::OperationsSnapshot(registry_);
   d.query_count = ops.count;
   if (ops.count > 0) d.query_p95_ms = MicrosToMs(ops.Quantile(0.95));
-  d.slow_queries = db_slow_.Value();
+  d.slow_queries = store::TimedDatabase::SlowOperations(registry_);
   d.query_scope =
       info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";
   d.pool = db_->Stats();

@@ -10,10 +10,10 @@
 //              Registry::Get* returns the series the server records into (same name and
 //              labels), so the numbers are live; functions not routed report `routed=false`.
 //   database   store::TimedDatabase (store/timed_database.h) records every Read/Write it runs
-//              into hasivu_db_operation_duration_seconds (one callback = one operation, including
-//              the wait for a connection) and counts operations over store::kSlowOperation in
-//              hasivu_db_slow_operations_total. queryP95Ms is that histogram's p95 (nullopt
-//              before the first operation). Pool from Database::Stats().
+//              into hasivu_db_operation_duration_seconds{kind} (one callback = one operation,
+//              including the wait for a connection) and counts operations over the slow-query
+//              threshold in hasivu_db_slow_operations_total{kind}. queryP95Ms is the p95 of both
+//              kinds (nullopt before the first operation). Pool from Database::Stats().
 //   compression the HTTP server's compression series (http/server.h), summed over br, zstd and
 //              gzip: responses it compressed, bytes before/after, errors, and bodies handlers
 //              supplied already encoded. ratio = bytes out / bytes in (nullopt before the first
@@ -151,8 +151,6 @@ class MonitoringService {
   store::Database* db_;
   MonitoringServiceInfo info_;
   std::vector<Series> series_;
-  metrics::Histogram& db_operations_;
-  metrics::Counter& db_slow_;
   metrics::Histogram& db_ping_;
   struct CompressionSeries {
     std::string encoding;

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "metrics/monitor.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
 #include "store/timed_database.h"
@@ -40,7 +41,8 @@ class MonitoringServiceTest : public ::testing::Test {
       if (f.name == "orders-list") f.methods = {"GET"};
       if (f.name == "orders-create") f.methods = {"POST"};
     }
-    timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *registry_);
+    monitor_ = std::make_unique<metrics::Monitor>(*registry_);
+    timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *monitor_);
     return std::make_unique<MonitoringService>(*registry_, timed_.get(), std::move(info),
                                                std::move(functions));
   }
@@ -55,6 +57,7 @@ class MonitoringServiceTest : public ::testing::Test {
 
   std::unique_ptr<store::testing::TestDatabase> db_;
   metrics::RegistryPtr registry_;
+  std::unique_ptr<metrics::Monitor> monitor_;
   std::unique_ptr<store::TimedDatabase> timed_;
 };
 

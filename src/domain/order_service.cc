@@ -215,17 +215,25 @@ Status CheckStatusChange(const Principal& p, const store::OrderDetailRow& order,
   return invalid();
 }
 
-OrderService::OrderService(store::Database& db, const Clock& clock, const ReadCache* read_cache)
-    : db_(db), clock_(clock), read_cache_(read_cache) {}
+OrderService::OrderService(store::Database& db, const Clock& clock, metrics::Monitor& monitor,
+                           const ReadCache* read_cache)
+    : db_(db),
+      clock_(clock),
+      read_cache_(read_cache),
+      created_(monitor, "order_created"),
+      create_flow_(monitor, "orders_create", {"validated", "committed", "invalidated"}) {}
 
 StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrderInput& in,
                                             const std::optional<IdempotentRequest>& idempotency,
                                             const RenderFn& render) const {
+  metrics::FlowTimer flow = create_flow_.Start();
   if (std::vector<FieldIssue> issues = ValidateCreateOrder(in); !issues.empty()) {
     return ValidationError("The order is not valid", std::move(issues));
   }
   ASSIGN_OR_RETURN(const Date delivery, ParseDate(in.delivery_date));
+  flow.Checkpoint("validated");
   CreatedOrder result;
+  int64_t created_total = 0;  // paise, of an order this call created
   // Whose lists show the new order (set when this call created it, not on a replay).
   OrderRef created_for;
   auto attempt = [&](store::Connection& conn) -> Status {
@@ -367,6 +375,7 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
     detail.allergy_info = in.allergy_info;
     result = CreatedOrder{201, render(detail), order.id, false};
     created_for = {order.student_id, student->parent_id, order.school_id};
+    created_total = order.total_amount_paise;
     if (idempotency) {
       RETURN_IF_ERROR(
           CompleteIdempotentRequest(conn, claim, StoredResponse{201, result.body, order.id}));
@@ -380,12 +389,15 @@ StatusOr<CreatedOrder> OrderService::Create(const Principal& p, const CreateOrde
     if (st.code() != StatusCode::kAborted || !st.reason().empty()) break;
   }
   if (!st.ok()) return st;
+  flow.Checkpoint("committed");
+  if (!created_for.student_id.empty()) created_.Track(created_total);
   if (read_cache_ != nullptr && !created_for.student_id.empty()) {
     read_cache_->OrderChanged(result.order_id, created_for.student_id, created_for.school_id,
                               created_for.student_parent_id);
     // The day's menu shows what is left of limited slots.
     read_cache_->MenuChanged(created_for.school_id, in.delivery_date);
   }
+  flow.Checkpoint("invalidated");
   return result;
 }
 

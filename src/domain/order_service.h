@@ -31,6 +31,8 @@
 #include "domain/idempotency.h"
 #include "domain/principal.h"
 #include "domain/read_cache.h"
+#include "metrics/meters.h"
+#include "metrics/monitor.h"
 #include "store/database.h"
 #include "store/orders_repo.h"
 
@@ -124,8 +126,11 @@ class OrderService {
   using RenderFn = std::function<std::string(const store::OrderDetailRow&)>;
 
   // `read_cache` (may be null) hears of every order this service creates or changes, after the
-  // commit; it must outlive the service.
-  OrderService(store::Database& db, const Clock& clock, const ReadCache* read_cache = nullptr);
+  // commit; it must outlive the service. `monitor` (outlives the service) gets
+  // BusinessEvents/BusinessAmountPaise{order_created} with each created order's total, and the
+  // "orders_create" flow's checkpoints (validated, committed, invalidated).
+  OrderService(store::Database& db, const Clock& clock, metrics::Monitor& monitor,
+               const ReadCache* read_cache = nullptr);
 
   // REQUIRES: in validated by ValidateCreateOrder (Create checks again). `idempotency` (with
   // user_id, key and request_hash set) makes the request replayable.
@@ -145,6 +150,8 @@ class OrderService {
   store::Database& db_;
   const Clock& clock_;
   const ReadCache* read_cache_;
+  metrics::BusinessEventMeter created_;
+  metrics::FlowMeter create_flow_;
 };
 
 }  // namespace hasivu::domain

@@ -150,13 +150,16 @@ std::string StringAt(const json::object& o, std::string_view key) {
 }  // namespace
 
 PaymentService::PaymentService(store::Database* db, Clock* clock, payments::Gateway* gateway,
-                               PaymentSettings settings,
+                               PaymentSettings settings, metrics::Monitor& monitor,
                                std::function<void(const std::string&)> on_order_changed)
     : db_(db),
       clock_(clock),
       gateway_(gateway),
       settings_(std::move(settings)),
-      on_order_changed_(std::move(on_order_changed)) {}
+      on_order_changed_(std::move(on_order_changed)),
+      captured_(monitor, "payment_captured"),
+      webhook_(monitor, "payments_webhook"),
+      refund_(monitor, "payments_refund") {}
 
 StatusOr<CreatedPaymentOrder> PaymentService::CreatePaymentOrder(const Principal& caller,
                                                                  std::string_view order_id,
@@ -461,6 +464,7 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyCaptured(
       },
       IsAborted);
   if (!s.ok()) return s;
+  if (applied.changed) captured_.Track(payment.amount_paise);
   if (applied.changed && on_order_changed_) on_order_changed_(order_id);
   return applied;
 }
@@ -536,6 +540,12 @@ StatusOr<PaymentService::Applied> PaymentService::ApplyFailed(
 StatusOr<WebhookOutcome> PaymentService::HandleWebhook(std::string_view raw_body,
                                                        std::string_view signature,
                                                        std::string_view request_id) {
+  return webhook_.Measure([&] { return HandleWebhookUnmeasured(raw_body, signature, request_id); });
+}
+
+StatusOr<WebhookOutcome> PaymentService::HandleWebhookUnmeasured(std::string_view raw_body,
+                                                                 std::string_view signature,
+                                                                 std::string_view request_id) {
   if (signature.empty() ||
       !payments::VerifyWebhookSignature(settings_.webhook_secret, raw_body, signature)) {
     return InvalidSignature();
@@ -847,6 +857,12 @@ StatusOr<bool> PaymentService::ApplyRefund(const payments::GatewayRefund& refund
 StatusOr<RefundOutcome> PaymentService::RefundCancelledOrder(std::string_view order_id,
                                                              const std::string& actor_id,
                                                              std::string_view request_id) {
+  return refund_.Measure(
+      [&] { return RefundCancelledOrderUnmeasured(order_id, actor_id, request_id); });
+}
+
+StatusOr<RefundOutcome> PaymentService::RefundCancelledOrderUnmeasured(
+    std::string_view order_id, const std::string& actor_id, std::string_view request_id) {
   if (!IsUuid(order_id)) return NotFound("order", "ORDER_NOT_FOUND");
   std::optional<store::PayableOrder> order;
   std::optional<store::PaymentTransactionRow> t;

@@ -38,6 +38,8 @@
 #include "common/status.h"
 #include "domain/principal.h"
 #include "domain/settings.h"
+#include "metrics/meters.h"
+#include "metrics/monitor.h"
 #include "payments/gateway.h"
 #include "store/database.h"
 
@@ -95,8 +97,11 @@ struct RefundOutcome {
 
 class PaymentService {
  public:
+  // `monitor` (outlives the service) gets BusinessEvents/BusinessAmountPaise{payment_captured}
+  // for each payment this service records as captured, and OperationDuration/OperationErrors
+  // of the webhook ("payments_webhook") and of refunds ("payments_refund").
   PaymentService(store::Database* db, Clock* clock, payments::Gateway* gateway,
-                 PaymentSettings settings,
+                 PaymentSettings settings, metrics::Monitor& monitor,
                  std::function<void(const std::string& order_id)> on_order_changed = {});
 
   // payments-create-order. `amount`, when given, must equal the order's total.
@@ -169,6 +174,12 @@ class PaymentService {
   void AuditOnly(const std::string& order_id, std::string_view action,
                  const std::string& changes_json, const std::string& actor_id,
                  std::string_view request_id);
+  StatusOr<WebhookOutcome> HandleWebhookUnmeasured(std::string_view raw_body,
+                                                   std::string_view signature,
+                                                   std::string_view request_id);
+  StatusOr<RefundOutcome> RefundCancelledOrderUnmeasured(std::string_view order_id,
+                                                         const std::string& actor_id,
+                                                         std::string_view request_id);
   StatusOr<Applied> ApplyFailed(const std::string& gateway_order_id,
                                 const payments::GatewayPayment& payment,
                                 const std::string& actor_id, std::string_view request_id,
@@ -179,6 +190,9 @@ class PaymentService {
   payments::Gateway* gateway_;
   PaymentSettings settings_;
   std::function<void(const std::string&)> on_order_changed_;
+  metrics::BusinessEventMeter captured_;
+  metrics::OperationMeter webhook_;
+  metrics::OperationMeter refund_;
 };
 
 }  // namespace hasivu::domain

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "metrics/monitor.h"
 #include "payments/signature.h"
 #include "payments/simulated/simulated_gateway.h"
 #include "store/migrations.h"
@@ -95,13 +96,13 @@ class PaymentServiceTest : public ::testing::Test {
     settings_.key_id = "rzp_test_unit";
     settings_.key_secret = kSecret;
     settings_.webhook_secret = kWebhookSecret;
-    service_ = std::make_unique<PaymentService>(&db_(), &clock_, &gateway_, settings_,
+    service_ = std::make_unique<PaymentService>(&db_(), &clock_, &gateway_, settings_, monitor_,
                                                 [this](const std::string& order_id) {
                                                   changed_.fetch_add(1);
                                                   last_changed_ = order_id;
                                                 });
     manual_service_ =
-        std::make_unique<PaymentService>(&db_(), &clock_, &manual_gateway_, settings_);
+        std::make_unique<PaymentService>(&db_(), &clock_, &manual_gateway_, settings_, monitor_);
     school_ = NewUuidV7();
     parent_ = NewUuidV7();
     student_ = NewUuidV7();
@@ -236,6 +237,17 @@ class PaymentServiceTest : public ::testing::Test {
                     {}));
   }
 
+  // What the monitor's series (name, dims) counted since the start.
+  uint64_t Counted(std::string_view name, const metrics::Dimensions& dims) {
+    metrics::Cursor cursor;
+    for (const metrics::SeriesInterval& s : monitor_.Collect(cursor)) {
+      if (s.info.name == name && s.info.dimensions == dims) return s.data.count;
+    }
+    return 0;
+  }
+
+  metrics::RegistryPtr registry_ = metrics::NewRegistry();
+  metrics::Monitor monitor_{*registry_};
   FixedClock clock_{*ParseRfc3339("2030-01-06T05:00:00Z")};
   FaultyGateway gateway_{{}};
   // Razorpay without auto-capture: a checkout leaves the payment authorized.
@@ -303,6 +315,13 @@ TEST_F(PaymentServiceTest, WebhookHonoursACapturedPaymentOfAnExpiredPaymentOrder
   auto verified = service_->Verify(Parent(), Input(*checkout), "v");
   ASSERT_TRUE(verified.ok()) << verified.status().ToString();
   EXPECT_EQ(verified->payment_id, checkout->payment_id);
+  // The webhook is a measured operation; a forged one counts as an error of its kind.
+  EXPECT_FALSE(service_->HandleWebhook(body, "forged", "w2").ok());
+  EXPECT_EQ(Counted("OperationDuration", {{"Operation", "payments_webhook"}}), 2u);
+  EXPECT_EQ(Counted("OperationErrors",
+                    {{"ErrorKind", "INVALID_ARGUMENT"}, {"Operation", "payments_webhook"}}),
+            1u);
+  EXPECT_EQ(Counted("BusinessAmountPaise", {{"Event", "payment_captured"}}), 700u);
 }
 
 TEST_F(PaymentServiceTest, ConcurrentVerificationsWriteExactlyOnce) {
@@ -338,6 +357,9 @@ TEST_F(PaymentServiceTest, ConcurrentVerificationsWriteExactlyOnce) {
   EXPECT_EQ(OrderField(order, "payment_status"), "paid");
   EXPECT_EQ(changed_.load(), 1);  // the cache hook runs once per committed change
   EXPECT_EQ(last_changed_, order);
+  // One capture, counted once with its amount.
+  EXPECT_EQ(Counted("BusinessEvents", {{"Event", "payment_captured"}}), 1u);
+  EXPECT_EQ(Counted("BusinessAmountPaise", {{"Event", "payment_captured"}}), 12000u);
 }
 
 TEST_F(PaymentServiceTest, ConcurrentCreatesLeaveOneLivePaymentOrder) {

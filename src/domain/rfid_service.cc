@@ -89,6 +89,7 @@ bool IsValidCardNumber(std::string_view n) {
 StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
                                                const RfidVerifyInput& input,
                                                const RfidRequestInfo& info) const {
+  metrics::FlowTimer flow = verify_flow_.Start();
   // Families never scan cards; refusing before any lookup keeps card numbers unprobeable.
   if (!principal.IsAdmin() && !principal.IsSchoolStaff()) {
     return Refusal(StatusCode::kPermissionDenied,
@@ -106,6 +107,7 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
     issues.push_back({"location", "must be at most 255 characters"});
   }
   if (!issues.empty()) return ValidationError("The verification request is invalid", issues);
+  flow.Checkpoint("validated");
 
   const TimePoint now = clock_->Now();
   const std::string now_text = FormatRfc3339(now);
@@ -245,8 +247,11 @@ StatusOr<RfidVerifyResult> RfidService::Verify(const Principal& principal,
     return ResultOf(plan);
   }
   RETURN_IF_ERROR(written);
+  flow.Checkpoint("committed");
   if (plan.already_delivered) return ResultOf(plan);
+  delivered_.Track();
   if (read_cache_ != nullptr) read_cache_->OrderChanged(plan.order.id);
+  flow.Checkpoint("invalidated");
 
   plan.order.status = "delivered";
   plan.order.delivered_at = now_text;

@@ -45,6 +45,8 @@
 #include "common/status.h"
 #include "domain/principal.h"
 #include "domain/read_cache.h"
+#include "metrics/meters.h"
+#include "metrics/monitor.h"
 #include "store/database.h"
 
 namespace hasivu::domain {
@@ -113,9 +115,16 @@ struct RfidVerifyResult {
 
 class RfidService {
  public:
-  // `read_cache` (may be null) hears of every delivery, after the commit.
-  RfidService(store::Database* db, const Clock* clock, const ReadCache* read_cache = nullptr)
-      : db_(db), clock_(clock), read_cache_(read_cache) {}
+  // `read_cache` (may be null) hears of every delivery, after the commit. `monitor` (outlives
+  // the service) gets BusinessEvents{delivery_verified} for each delivery a scan records, and the
+  // "rfid_verify" flow's checkpoints (validated, committed, invalidated).
+  RfidService(store::Database* db, const Clock* clock, metrics::Monitor& monitor,
+              const ReadCache* read_cache = nullptr)
+      : db_(db),
+        clock_(clock),
+        read_cache_(read_cache),
+        delivered_(monitor, "delivery_verified"),
+        verify_flow_(monitor, "rfid_verify", {"validated", "committed", "invalidated"}) {}
 
   StatusOr<RfidVerifyResult> Verify(const Principal& principal, const RfidVerifyInput& input,
                                     const RfidRequestInfo& info) const;
@@ -124,6 +133,8 @@ class RfidService {
   store::Database* db_;
   const Clock* clock_;
   const ReadCache* read_cache_;
+  metrics::BusinessEventMeter delivered_;
+  metrics::FlowMeter verify_flow_;
 };
 
 }  // namespace hasivu::domain

@@ -9,6 +9,7 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "metrics/monitor.h"
 #include "seed/demo_data.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
@@ -57,7 +58,7 @@ class RfidServiceTest : public ::testing::Test {
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     report_ = std::move(*report);
     clock_.Set(kBase + hours(6));  // 11:30 IST
-    service_ = std::make_unique<RfidService>(&db_->db(), &clock_);
+    service_ = std::make_unique<RfidService>(&db_->db(), &clock_, monitor_);
   }
 
   // The student `from_end` places before the last of school `s` (see demo_data.h: from the end,
@@ -100,11 +101,39 @@ class RfidServiceTest : public ::testing::Test {
     return out;
   }
 
+  // What the monitor's series (name, dims) counted since the start.
+  uint64_t Counted(std::string_view name, const metrics::Dimensions& dims) {
+    metrics::Cursor cursor;
+    for (const metrics::SeriesInterval& s : monitor_.Collect(cursor)) {
+      if (s.info.name == name && s.info.dimensions == dims) return s.data.count;
+    }
+    return 0;
+  }
+
   FixedClock clock_{std::chrono::system_clock::now()};
+  metrics::RegistryPtr registry_ = metrics::NewRegistry();
+  metrics::Monitor monitor_{*registry_};
   std::unique_ptr<store::testing::TestDatabase> db_;
   SeedReport report_;
   std::unique_ptr<RfidService> service_;
 };
+
+TEST_F(RfidServiceTest, CountsEachDeliveryOnceAndTimesTheVerifyFlow) {
+  const SeedChild& student = Student(0, 3);  // ready
+  ASSERT_TRUE(Scan(Kitchen(0), student.card_number).ok());
+  ASSERT_TRUE(Scan(Kitchen(0), student.card_number).ok());  // already delivered
+  EXPECT_FALSE(Scan(Kitchen(0), "RFID-NO-SUCH-CARD").ok());
+  EXPECT_EQ(Counted("BusinessEvents", {{"Event", "delivery_verified"}}), 1u);
+  auto reached = [&](std::string_view checkpoint) {
+    return Counted("FlowCumulativeDuration",
+                   {{"Checkpoint", std::string(checkpoint)}, {"Flow", "rfid_verify"}});
+  };
+  EXPECT_EQ(reached("validated"), 3u);
+  EXPECT_EQ(reached("committed"), 2u);  // the unknown card's transaction failed
+  EXPECT_EQ(reached("invalidated"), 1u);
+  EXPECT_EQ(Counted("FlowSegmentDuration", {{"Flow", "rfid_verify"}, {"Segment", "committed"}}),
+            2u);
+}
 
 TEST_F(RfidServiceTest, DeliversInOneTransactionAndWritesEverything) {
   const SeedChild& student = Student(0, 3);  // ready

@@ -507,6 +507,12 @@ double HistogramSnapshot::Quantile(double q) const {
   return max;
 }
 
+static_assert(kHistogramBucketCount == kBucketCount, "metrics.h states the bucket count");
+
+size_t HistogramBucketIndex(double value) { return BucketIndex(value); }
+double HistogramBucketLower(size_t index) { return BucketLower(index); }
+double HistogramBucketUpper(size_t index) { return BucketUpper(index); }
+
 RegistryPtr NewRegistry() { return std::make_unique<PrometheusRegistry>(); }
 
 std::string_view StatusClass(int status) {

@@ -12,6 +12,7 @@
 #define HASIVU_METRICS_METRICS_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,15 @@ struct HistogramSnapshot {
   // Non-empty buckets as (upper bound, count in this bucket), ascending.
   std::vector<std::pair<double, uint64_t>> buckets;
 };
+
+// The bucket layout every Histogram shares (described below), for readers that keep or diff
+// snapshots (metrics/monitor.h): bucket `index` in [0, kHistogramBucketCount) holds values in
+// [HistogramBucketLower(index), HistogramBucketUpper(index)); HistogramSnapshot::buckets names a
+// bucket by its upper bound. Pure functions.
+inline constexpr size_t kHistogramBucketCount = 802;
+size_t HistogramBucketIndex(double value);  // NaN and negatives: bucket 0
+double HistogramBucketLower(size_t index);
+double HistogramBucketUpper(size_t index);  // +infinity for the overflow bucket
 
 // Log-linear histogram of non-negative values (latencies in microseconds, sizes in bytes).
 // Buckets: values below 2^-10 (~0.001) in one bucket, then each power of two from 2^-10 up to

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "metrics/monitor.h"
 
 namespace hasivu::payments {
 
@@ -37,6 +38,9 @@ struct GatewaySettings {
   // waiting backoff, 2*backoff, 4*backoff... between attempts.
   int retries = 2;
   std::chrono::milliseconds backoff{100};
+  // razorpay: measures every call (metrics::ExternalCallMeter, Service "razorpay"); null: not
+  // measured. Not owned; outlives the gateway.
+  metrics::Monitor* monitor = nullptr;
 };
 
 struct CreateOrderRequest {

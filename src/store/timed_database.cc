@@ -1,45 +1,90 @@
 #include "store/timed_database.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "metrics/catalog.h"
 #include "metrics/trace.h"
+#include "metrics/window.h"
 
 namespace hasivu::store {
 
 using std::chrono::steady_clock;
 
-metrics::Histogram& TimedDatabase::OperationsOf(metrics::Registry& registry) {
+namespace {
+
+// The Monitor's view of one kind's series: adopted, so each operation is recorded once.
+metrics::QueryMeter MeterOf(metrics::Monitor& monitor, std::string_view kind) {
+  const metrics::Dimensions dims = {{"QueryKind", std::string(kind)}};
+  return metrics::QueryMeter(
+      monitor.AdoptHistogram(metrics::catalog::kDatabaseQueryDuration, dims,
+                             TimedDatabase::OperationsOf(monitor.registry(), kind), 1e-3),
+      monitor.AdoptCounter(metrics::catalog::kDatabaseSlowQueries, dims,
+                           TimedDatabase::SlowOperationsOf(monitor.registry(), kind)),
+      monitor.settings().slow_query);
+}
+
+}  // namespace
+
+metrics::Histogram& TimedDatabase::OperationsOf(metrics::Registry& registry,
+                                                std::string_view kind) {
   return registry.GetHistogram(
       "hasivu_db_operation_duration_seconds",
-      "Database operations (one Read or Write callback, including the wait for a connection)", {},
-      1e-6);
+      "Database operations (one Read or Write callback, including the wait for a connection)",
+      {{"kind", std::string(kind)}}, 1e-6);
 }
 
-metrics::Counter& TimedDatabase::SlowOperationsOf(metrics::Registry& registry) {
+metrics::Counter& TimedDatabase::SlowOperationsOf(metrics::Registry& registry,
+                                                  std::string_view kind) {
   return registry.GetCounter("hasivu_db_slow_operations_total",
-                             "Database operations slower than 100 ms");
+                             "Database operations slower than the slow-query threshold",
+                             {{"kind", std::string(kind)}});
 }
 
-TimedDatabase::TimedDatabase(Database* inner, metrics::Registry& registry)
-    : inner_(inner), operations_(OperationsOf(registry)), slow_(SlowOperationsOf(registry)) {}
+metrics::HistogramSnapshot TimedDatabase::OperationsSnapshot(metrics::Registry& registry) {
+  std::vector<uint64_t> dense(metrics::kHistogramBucketCount, 0);
+  metrics::HistogramSnapshot out;
+  double min = 0;
+  double max = 0;
+  for (std::string_view kind : {kReadQuery, kWriteQuery}) {
+    const metrics::HistogramSnapshot s = OperationsOf(registry, kind).Snapshot();
+    if (s.count == 0) continue;
+    metrics::window::AddTo(dense, metrics::window::FromSnapshot(s));
+    min = out.count == 0 ? s.min : std::min(min, s.min);
+    max = out.count == 0 ? s.max : std::max(max, s.max);
+    out.count += s.count;
+    out.sum += s.sum;
+  }
+  if (out.count == 0) return out;
+  return metrics::window::SnapshotOf(dense, out.sum, min, max);
+}
 
-void TimedDatabase::Observe(steady_clock::time_point start) {
+uint64_t TimedDatabase::SlowOperations(metrics::Registry& registry) {
+  return SlowOperationsOf(registry, kReadQuery).Value() +
+         SlowOperationsOf(registry, kWriteQuery).Value();
+}
+
+TimedDatabase::TimedDatabase(Database* inner, metrics::Monitor& monitor)
+    : inner_(inner), reads_(MeterOf(monitor, kReadQuery)), writes_(MeterOf(monitor, kWriteQuery)) {}
+
+void TimedDatabase::Observe(const metrics::QueryMeter& meter, steady_clock::time_point start) {
   const auto elapsed = steady_clock::now() - start;
   metrics::AddSpanTime(metrics::SpanKind::kDb, elapsed);  // the current request's db time
-  operations_.Record(
-      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
-  if (elapsed > kSlowOperation) slow_.Add();
+  meter.Observe(elapsed);
 }
 
 Status TimedDatabase::Read(const std::function<Status(Connection&)>& fn) {
   const auto start = steady_clock::now();
   Status s = inner_->Read(fn);
-  Observe(start);
+  Observe(reads_, start);
   return s;
 }
 
 Status TimedDatabase::Write(const std::function<Status(Connection&)>& fn) {
   const auto start = steady_clock::now();
   Status s = inner_->Write(fn);
-  Observe(start);
+  Observe(writes_, start);
   return s;
 }
 

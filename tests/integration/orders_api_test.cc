@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <string>
@@ -26,6 +27,13 @@ std::string Fields(const ApiResponse& r) {
     out += std::string(d.at("field").as_string()) + " ";
   }
   return out;
+}
+
+// The value of the /metrics sample `series` (name and labels as rendered); 0 when absent.
+double Sample(const std::string& metrics, const std::string& series) {
+  const size_t at = metrics.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::strtod(metrics.c_str() + at + series.size() + 2, nullptr);
 }
 
 class OrdersApiTest : public ApiSuite {
@@ -96,9 +104,21 @@ TEST_F(OrdersApiTest, CreatesAnOrderPricedByTheServer) {
   body["specialInstructions"] = "Robert'); DROP TABLE students;--";
   body["allergyInfo"] = "peanuts; 1=1 OR ''=''";
   body["totalAmount"] = 1;
+  const std::string metrics_before = Call("GET", "/metrics").body;
   ApiResponse r = Call("POST", "/api/v1/orders", token, Json(body));
   ASSERT_EQ(r.status, 201) << r.body;
   const json::object& order = r.Data().at("order").as_object();
+  // The business event with its amount, and the orders-create flow to its last checkpoint.
+  const std::string metrics_after = Call("GET", "/metrics").body;
+  for (const std::string series :
+       {"hasivu_business_events_total{event=\"order_created\"}",
+        "hasivu_flow_cumulative_duration_seconds_count{checkpoint=\"invalidated\","
+        "flow=\"orders_create\"}"}) {
+    EXPECT_EQ(Sample(metrics_after, series), Sample(metrics_before, series) + 1) << series;
+  }
+  const std::string amount = "hasivu_business_amount_paise_total{event=\"order_created\"}";
+  EXPECT_EQ(Sample(metrics_after, amount),
+            Sample(metrics_before, amount) + order.at("totalAmount").as_int64());
   const std::string id(order.at("id").as_string());
   EXPECT_EQ(r.Header("location"), "/api/v1/orders/" + id);
   EXPECT_TRUE(std::regex_match(std::string(order.at("orderNumber").as_string()),

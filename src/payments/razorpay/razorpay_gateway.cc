@@ -101,6 +101,26 @@ Status RejectedStatus(const RazorpayGateway::HttpAnswer& a) {
       .WithContext("razorpay");
 }
 
+// A failed attempt: kDeadlineExceeded when its deadline passed (a timeout, counted apart), else
+// kUnavailable. Send() answers either as kUnavailable once the attempts are used up.
+Status TransportError(std::string_view what, const beast::error_code& ec) {
+  std::string message = "razorpay: " + std::string(what) + ": " + ec.message();
+  if (ec == beast::error::timeout) return DeadlineExceededError(std::move(message));
+  return UnavailableError(std::move(message));
+}
+
+// The measured operations, by the calls' method and path (never the ids in it).
+constexpr std::string_view kOperations[] = {"create_order", "fetch_payment", "capture_payment",
+                                            "refund_payment", "list_refunds"};
+
+size_t OperationOf(std::string_view method, std::string_view path) {
+  if (path.starts_with("/v1/orders")) return 0;
+  if (path.ends_with("/capture")) return 2;
+  if (path.ends_with("/refund")) return 3;
+  if (path.find("/refunds") != std::string_view::npos) return 4;
+  return method == "GET" ? 1 : 0;
+}
+
 // Runs the queued asynchronous operation to completion; the stream's own expiry bounds it.
 void RunOne(asio::io_context& ioc) {
   ioc.restart();
@@ -115,14 +135,14 @@ Status Exchange(asio::io_context& ioc, Stream& stream,
   beast::get_lowest_layer(stream).expires_at(deadline);
   bhttp::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
   RunOne(ioc);
-  if (ec) return UnavailableError("razorpay: send failed: " + ec.message());
+  if (ec) return TransportError("send failed", ec);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxAnswerBytes);
   beast::get_lowest_layer(stream).expires_at(deadline);
   bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
   RunOne(ioc);
-  if (ec) return UnavailableError("razorpay: receive failed: " + ec.message());
+  if (ec) return TransportError("receive failed", ec);
   answer->status = parser.get().result_int();
   answer->body = std::move(parser.get().body());
   return Status::Ok();
@@ -153,6 +173,10 @@ StatusOr<std::unique_ptr<RazorpayGateway>> RazorpayGateway::Create(const Gateway
   g->path_prefix_ = std::string(url->path());
   while (!g->path_prefix_.empty() && g->path_prefix_.back() == '/') g->path_prefix_.pop_back();
   g->authorization_ = "Basic " + Base64(s.key_id + ":" + s.key_secret);
+  if (s.monitor != nullptr) {
+    g->meters_.reserve(std::size(kOperations));
+    for (std::string_view op : kOperations) g->meters_.emplace_back(*s.monitor, "razorpay", op);
+  }
   if (tls) {
     g->ssl_ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
     boost::system::error_code ec;
@@ -207,7 +231,7 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
     stream.expires_at(connect_deadline);
     stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
     RunOne(ioc);
-    if (ec) return UnavailableError("razorpay: connect failed: " + ec.message());
+    if (ec) return TransportError("connect failed", ec);
     RETURN_IF_ERROR(Exchange(ioc, stream, deadline, req, &answer));
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return answer;
@@ -221,11 +245,11 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
   beast::get_lowest_layer(stream).async_connect(
       endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   RunOne(ioc);
-  if (ec) return UnavailableError("razorpay: connect failed: " + ec.message());
+  if (ec) return TransportError("connect failed", ec);
   beast::get_lowest_layer(stream).expires_at(deadline);
   stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
   RunOne(ioc);
-  if (ec) return UnavailableError("razorpay: TLS handshake failed: " + ec.message());
+  if (ec) return TransportError("TLS handshake failed", ec);
   RETURN_IF_ERROR(Exchange(ioc, stream, deadline, req, &answer));
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
   return answer;
@@ -249,11 +273,21 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view met
                                                             int retries) {
   const std::string target = path_prefix_ + std::string(path);
   const RetryPolicy policy = RetryPolicyOf(settings_, retries);
+  const auto started = std::chrono::steady_clock::now();
+  int attempts = 0;
+  int timeouts = 0;
+  std::string_view outcome =
+      "error";  // of the last attempt, as metrics::ExternalCallMeter names it
   // Transport failures and 5xx are retried; any other answer is the gateway's word.
   StatusOr<HttpAnswer> answer = Retry<HttpAnswer>(
       policy,
       [&](int attempt) -> StatusOr<HttpAnswer> {
         StatusOr<HttpAnswer> a = SendOnce(method, target, body);
+        ++attempts;
+        const bool timed_out = !a.ok() && a.status().code() == StatusCode::kDeadlineExceeded;
+        if (timed_out) ++timeouts;
+        outcome = a.ok() ? metrics::StatusClass(static_cast<int>(a->status))
+                         : (timed_out ? "timeout" : "error");
         Status failed = a.ok() ? Status::Ok() : a.status();
         if (a.ok() && a->status >= 500) {
           failed = UnavailableError("razorpay answered HTTP " + std::to_string(a->status));
@@ -264,6 +298,10 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::Send(std::string_view met
         return failed;
       },
       [](const Status&) { return true; });
+  if (!meters_.empty()) {
+    meters_[OperationOf(method, path)].Observe(std::chrono::steady_clock::now() - started, outcome,
+                                               attempts - 1, timeouts);
+  }
   if (answer.ok()) return answer;
   return UnavailableError("razorpay unavailable after " + std::to_string(policy.max_attempts) +
                           " attempts: " + answer.status().message());

@@ -10,6 +10,9 @@
 // Retries: on a 5xx answer or a connection failure/timeout, up to settings.retries more attempts
 // with exponential backoff (settings.backoff, doubled each time, with jitter; common/retry.h);
 // never on a 4xx.
+// Metrics: with settings.monitor, each call (retries included) is measured as an external call of
+// Service "razorpay" and Operation create_order, fetch_payment, capture_payment, refund_payment
+// or list_refunds (metrics/meters.h): latency, outcome class, retries, attempts that timed out.
 // Idempotency of the calls that move money: a capture answered 4xx is checked by fetching the
 // payment (already captured for the amount: success); a refund is never sent blind: before each
 // POST the payment's refunds are listed, and one with the request's receipt is the answer.
@@ -29,7 +32,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "metrics/meters.h"
 #include "payments/gateway.h"
 
 namespace hasivu::payments {
@@ -73,6 +79,8 @@ class RazorpayGateway : public Gateway {
   std::string path_prefix_;  // base URL path without a trailing '/'
   std::string authorization_;
   std::unique_ptr<boost::asio::ssl::context> ssl_ctx_;
+  // By operation (OperationOf in the .cc); empty without a monitor.
+  std::vector<metrics::ExternalCallMeter> meters_;
 };
 
 }  // namespace hasivu::payments

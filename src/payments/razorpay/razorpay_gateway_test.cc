@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "common/ids.h"
+#include "metrics/monitor.h"
 #include "metrics/trace.h"
 #include "payments/testing/razorpay_standin.h"
 
@@ -194,6 +195,45 @@ TEST_F(RazorpayGatewayTest, TimeoutThenSuccessOnRetry) {
   standin_.DelayNext(1, std::chrono::milliseconds(3000));
   auto order = gateway->CreateOrder(Req(4500, "INR"));
   EXPECT_TRUE(order.ok()) << order.status().ToString();
+}
+
+TEST_F(RazorpayGatewayTest, EachCallIsMeasuredWithItsOutcomeRetriesAndTimeouts) {
+  metrics::RegistryPtr registry = metrics::NewRegistry();
+  metrics::Monitor monitor(*registry);
+  GatewaySettings s = Settings();
+  s.timeout = std::chrono::milliseconds(200);
+  s.retries = 1;
+  s.monitor = &monitor;
+  auto gateway = Make(s);
+  ASSERT_TRUE(gateway);
+  standin_.FailNext(1, 500);
+  auto order = gateway->CreateOrder(Req(4500, "INR"));  // 500, then 200
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  standin_.FailNext(1, 400);
+  EXPECT_FALSE(gateway->CreateOrder(Req(4500, "INR")).ok());  // refused, not retried
+  standin_.DelayNext(2, std::chrono::milliseconds(3000));
+  EXPECT_FALSE(gateway->FetchPayment("pay_0123456789abcd").ok());  // two timeouts
+
+  metrics::Cursor cursor;
+  auto count = [&, all = monitor.Collect(cursor)](std::string_view name,
+                                                  const metrics::Dimensions& dims) -> uint64_t {
+    for (const metrics::SeriesInterval& si : all) {
+      if (si.info.name == name && si.info.dimensions == dims) return si.data.count;
+    }
+    return 0;
+  };
+  auto calls = [&](std::string_view op, std::string_view cls) {
+    return count("ExternalCalls", {{"Operation", std::string(op)},
+                                   {"Service", "razorpay"},
+                                   {"StatusClass", std::string(cls)}});
+  };
+  EXPECT_EQ(calls("create_order", "2xx"), 1u);
+  EXPECT_EQ(calls("create_order", "4xx"), 1u);
+  EXPECT_EQ(calls("fetch_payment", "timeout"), 1u);
+  EXPECT_EQ(count("ExternalCallDuration", {{"Operation", "create_order"}, {"Service", "razorpay"}}),
+            2u);
+  EXPECT_EQ(count("ExternalCallRetries", {{"Service", "razorpay"}}), 2u);
+  EXPECT_EQ(count("ExternalCallTimeouts", {{"Service", "razorpay"}}), 2u);
 }
 
 TEST_F(RazorpayGatewayTest, BadJsonFromUpstreamIsUnavailable) {
