@@ -18,6 +18,7 @@
 
 #include "api/envelope.h"
 #include "app/api.h"
+#include "app/cloudwatch_config.h"
 #include "cache/cache_aside.h"
 #include "cache/memory/memory_cache.h"
 #include "cache/tiered_cache.h"
@@ -30,6 +31,8 @@
 #include "domain/read_cache.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "metrics/alarms.h"
+#include "metrics/emf_flusher.h"
 #include "metrics/metrics.h"
 #include "seed/demo_data.h"
 #include "seed/fixtures.h"
@@ -194,6 +197,30 @@ int RunServe(const Config& config) {
   if (!cfg.metrics_enabled) {
     spdlog::warn("GET /metrics is off: production mode without --metrics-token");
   }
+  // CloudWatch (issue 13): EMF lines written by a background flusher, and the seed's alarms
+  // evaluated in-process on the series the EMF lines carry. Each reads what the series did since
+  // its own previous read.
+  // TODO(m13): the collect source is the monitor (metrics/monitor.h, built on another branch of
+  // issue 13). Once it is on main, replace no_series_yet with one cursor each:
+  // [&] { return monitor.Collect(emf_cursor); } and [&] { return monitor.Collect(alarm_cursor); }.
+  const auto no_series_yet = [] { return std::vector<metrics::SeriesInterval>{}; };
+  std::unique_ptr<metrics::EmfFlusher> emf;
+  if (!cfg.emf_output.empty()) {
+    auto sink = metrics::OpenEmfSink(cfg.emf_output);
+    if (!sink.ok()) {
+      return ConfigError(InvalidArgumentError("--emf-output: " + sink.status().message()));
+    }
+    metrics::EmfFlusherSettings emf_settings;
+    emf_settings.interval = cfg.emf_interval;
+    emf = std::make_unique<metrics::EmfFlusher>(emf_settings, no_series_yet, std::move(*sink),
+                                                SystemClock(), *registry);
+  }
+  auto alarms = metrics::AlarmSet::Create(
+      metrics::DefaultAlarms(cfg.alarms, ServerDimensionsFor(cfg.store_is_sqlite, cfg.cache_url)),
+      SystemClock().Now(), *registry);
+  if (!alarms.ok()) return RuntimeError("create alarms", alarms.status());
+  metrics::AlarmScheduler alarm_scheduler(**alarms, no_series_yet, SystemClock());
+
   // Every database call of the API is timed for the dashboard's query percentiles.
   store::TimedDatabase timed_database(database, *registry);
 
@@ -279,6 +306,9 @@ int RunServe(const Config& config) {
   (*server)->Stop();
   (*server)->Wait();
   warm_up.join();
+  alarm_scheduler.Stop();
+  // The last interval's lines, requests answered during shutdown included.
+  if (emf) emf->Stop();
   *server_holder = nullptr;
   spdlog::info("stopped");
   spdlog::shutdown();

@@ -71,6 +71,13 @@ double NearestRank(std::vector<double> values, double q) {
   return values[std::min(rank, values.size()) - 1];
 }
 
+// Shortest round-trip form as written in descriptions: "1000", "0.1".
+std::string FormatPlain(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : "?";
+}
+
 int Gcd(int a, int b) { return b == 0 ? a : Gcd(b, a % b); }
 
 }  // namespace
@@ -517,12 +524,12 @@ std::vector<AlarmDefinition> DefaultAlarms(const DefaultAlarmSettings& settings,
   const auto gt = ComparisonOperator::kGreaterThanThreshold;
   add("hasivu-cold-start",
       "Cold start (exec to ready plus the first request) over " +
-          FormatNumber(settings.cold_start.threshold) + " ms",
+          FormatPlain(settings.cold_start.threshold) + " ms",
       catalog::kColdStartDuration, {{"Store", dimensions.store}}, Statistic::Of(Kind::kMaximum),
       settings.cold_start, gt);
   for (const std::string& kind : dimensions.query_kinds) {
     add("hasivu-db-" + kind + "-p95",
-        "Database " + kind + " p95 over " + FormatNumber(settings.database_p95.threshold) + " ms",
+        "Database " + kind + " p95 over " + FormatPlain(settings.database_p95.threshold) + " ms",
         catalog::kDatabaseQueryDuration, {{"QueryKind", kind}}, Statistic::Percentile(95),
         settings.database_p95, gt);
   }
@@ -530,18 +537,18 @@ std::vector<AlarmDefinition> DefaultAlarms(const DefaultAlarmSettings& settings,
     const std::string& tier = dimensions.cache_tiers.front();
     add("hasivu-cache-hit-rate",
         "Cache hit rate of the " + tier + " tier under " +
-            FormatNumber(settings.cache_hit_rate.threshold) + " %",
+            FormatPlain(settings.cache_hit_rate.threshold) + " %",
         catalog::kCacheHitRate, {{"Tier", tier}}, Statistic::Of(Kind::kAverage),
         settings.cache_hit_rate, ComparisonOperator::kLessThanThreshold);
   }
   for (const std::string& f : dimensions.functions) {
     add("hasivu-api-" + f + "-p95",
-        f + " p95 latency over " + FormatNumber(settings.api_p95.threshold) + " ms",
+        f + " p95 latency over " + FormatPlain(settings.api_p95.threshold) + " ms",
         catalog::kApiLatency, {{"Function", f}}, Statistic::Percentile(95), settings.api_p95, gt);
   }
   add("hasivu-5xx-rate",
       "5xx share of the ten functions' requests over " +
-          FormatNumber(settings.error_rate.threshold) + " %",
+          FormatPlain(settings.error_rate.threshold) + " %",
       catalog::kApiErrorRate, {}, Statistic::Of(Kind::kAverage), settings.error_rate, gt);
   return out;
 }
