@@ -20,6 +20,7 @@
 
 #include "api/envelope.h"
 #include "app/api.h"
+#include "app/cloudwatch_config.h"
 #include "app/monitor_wiring.h"
 #include "cache/cache_aside.h"
 #include "cache/memory/memory_cache.h"
@@ -33,7 +34,9 @@
 #include "domain/read_cache.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "metrics/alarms.h"
 #include "metrics/cold_start.h"
+#include "metrics/emf_flusher.h"
 #include "metrics/metrics.h"
 #include "metrics/monitor.h"
 #include "seed/demo_data.h"
@@ -202,6 +205,31 @@ int RunServe(const Config& config) {
   if (!cfg.metrics_enabled) {
     spdlog::warn("GET /metrics is off: production mode without --metrics-token");
   }
+  // CloudWatch (issue 13): EMF lines written by a background flusher, and the seed's alarms
+  // evaluated in-process on the series the EMF lines carry. Each reads what the series did since
+  // its own previous read.
+  // Each reader holds its own cursor: the flusher and the alarms each see every interval once.
+  auto emf_cursor = std::make_shared<metrics::Cursor>();
+  auto alarm_cursor = std::make_shared<metrics::Cursor>();
+  const auto emf_collect = [&monitor, emf_cursor] { return monitor.Collect(*emf_cursor); };
+  const auto alarm_collect = [&monitor, alarm_cursor] { return monitor.Collect(*alarm_cursor); };
+  std::unique_ptr<metrics::EmfFlusher> emf;
+  if (!cfg.emf_output.empty()) {
+    auto sink = metrics::OpenEmfSink(cfg.emf_output);
+    if (!sink.ok()) {
+      return ConfigError(InvalidArgumentError("--emf-output: " + sink.status().message()));
+    }
+    metrics::EmfFlusherSettings emf_settings;
+    emf_settings.interval = cfg.emf_interval;
+    emf = std::make_unique<metrics::EmfFlusher>(emf_settings, emf_collect, std::move(*sink),
+                                                SystemClock(), *registry);
+  }
+  auto alarms = metrics::AlarmSet::Create(
+      metrics::DefaultAlarms(cfg.alarms, ServerDimensionsFor(cfg.store_is_sqlite, cfg.cache_url)),
+      SystemClock().Now(), *registry);
+  if (!alarms.ok()) return RuntimeError("create alarms", alarms.status());
+  metrics::AlarmScheduler alarm_scheduler(**alarms, alarm_collect, SystemClock());
+
   // Every database call of the API is timed for the dashboard's query percentiles.
   store::TimedDatabase timed_database(database, monitor);
 
@@ -302,6 +330,9 @@ int RunServe(const Config& config) {
   (*server)->Stop();
   (*server)->Wait();
   warm_up.join();
+  alarm_scheduler.Stop();
+  // The last interval's lines, requests answered during shutdown included.
+  if (emf) emf->Stop();
   ticker.Stop();
   *server_holder = nullptr;
   spdlog::info("stopped");

@@ -314,6 +314,18 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     }
   }
   r.metrics_enabled = !r.metrics_token.empty() || r.mode == Mode::kDevelopment;
+
+  r.emf_output = c.emf_output;
+  if (c.emf_interval_seconds < 1 || c.emf_interval_seconds > 3600) {
+    return InvalidArgumentError("--emf-interval: must be 1 to 3600 seconds");
+  }
+  r.emf_interval = std::chrono::seconds(c.emf_interval_seconds);
+  r.alarms.SetPeriod(c.alarm_period_seconds);
+  // The alarms' own rules (CloudWatch's periods, N x period within a day) decide what is valid.
+  for (const metrics::AlarmDefinition& a : metrics::DefaultAlarms(r.alarms, {})) {
+    Status valid = metrics::ValidateAlarm(a);
+    if (!valid.ok()) return InvalidArgumentError("--alarm-period: " + valid.message());
+  }
   return r;
 }
 

@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "compress/settings.h"
 #include "domain/settings.h"
+#include "metrics/alarms.h"
 
 namespace hasivu::app {
 
@@ -78,6 +79,10 @@ struct Config {
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
   std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
   std::string metrics_token_file;         // --metrics-token-file / HASIVU_METRICS_TOKEN_FILE
+  // Issue 13: CloudWatch EMF export and the in-process alarms.
+  std::string emf_output;         // --emf-output / HASIVU_EMF_OUTPUT: "-" stdout, a path, "" off
+  int emf_interval_seconds = 60;  // --emf-interval / HASIVU_EMF_INTERVAL (1 to 3600)
+  int alarm_period_seconds = 60;  // --alarm-period / HASIVU_ALARM_PERIOD: 10, 30 or n x 60
 };
 
 // The configuration after validation, with defaults resolved.
@@ -114,6 +119,11 @@ struct ResolvedConfig {
   // false), so the metrics are never public there by default.
   std::string metrics_token;
   bool metrics_enabled = true;
+  // CloudWatch EMF lines: "-" for stdout, a file appended to, or "" for none.
+  std::string emf_output;
+  std::chrono::seconds emf_interval{60};
+  // The thresholds, periods and M of N of the default alarms (metrics::DefaultAlarms).
+  metrics::DefaultAlarmSettings alarms;
 };
 
 // Validates and resolves `config`. Errors carry a one-line reason naming the flag, e.g.

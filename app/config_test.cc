@@ -89,6 +89,11 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
       {[](Config& c) { c.log_level = "verbose"; }, "--log-level"},
       {[](Config& c) { c.jwt_secret = "short"; }, "--jwt-secret"},
       {[](Config& c) { c.db_pool_size = 0; }, "--db-pool-size"},
+      {[](Config& c) { c.emf_interval_seconds = 0; }, "--emf-interval"},
+      {[](Config& c) { c.emf_interval_seconds = 3601; }, "--emf-interval"},
+      {[](Config& c) { c.alarm_period_seconds = 45; }, "--alarm-period"},
+      {[](Config& c) { c.alarm_period_seconds = 0; }, "--alarm-period"},
+      {[](Config& c) { c.alarm_period_seconds = 86400; }, "--alarm-period"},  // 5 x period > 1 day
   };
   for (const Case& k : cases) {
     Config c;
@@ -98,6 +103,27 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(r.status().message().rfind(k.flag, 0), 0u) << r.status().message();
   }
+}
+
+TEST_F(ConfigTest, EmfAndAlarmFlags) {
+  Config c;
+  auto defaults = Resolve(c, 2);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->emf_output, "");  // off unless asked for
+  EXPECT_EQ(defaults->emf_interval, std::chrono::seconds(60));
+  EXPECT_EQ(defaults->alarms.api_p95.period_seconds, 60);
+  EXPECT_EQ(defaults->alarms.cold_start.threshold, 1000);
+  c.emf_output = "-";
+  c.emf_interval_seconds = 1;
+  c.alarm_period_seconds = 10;
+  auto set = Resolve(c, 2);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->emf_output, "-");
+  EXPECT_EQ(set->emf_interval, std::chrono::seconds(1));
+  EXPECT_EQ(set->alarms.api_p95.period_seconds, 10);
+  EXPECT_EQ(set->alarms.cold_start.period_seconds, 10);
+  c.alarm_period_seconds = 300;
+  EXPECT_EQ(Resolve(c, 2)->alarms.database_p95.period_seconds, 300);
 }
 
 TEST_F(ConfigTest, TlsRedisIsRefusedWithTheReason) {

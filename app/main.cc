@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "app/cloudwatch_config.h"
 #include "app/commands.h"
 #include "common/ids.h"
 #include "metrics/metrics.h"
@@ -211,6 +212,22 @@ int main(int argc, char** argv) {
                    "File holding the /metrics bearer token")
       ->envname("HASIVU_METRICS_TOKEN_FILE");
 
+  serve
+      ->add_option("--emf-output", serve_config.emf_output,
+                   "Write CloudWatch EMF metric lines: - for stdout, or a file appended to "
+                   "(empty: off)")
+      ->envname("HASIVU_EMF_OUTPUT");
+  serve
+      ->add_option("--emf-interval", serve_config.emf_interval_seconds,
+                   "Seconds between EMF flushes (1 to 3600)")
+      ->envname("HASIVU_EMF_INTERVAL")
+      ->capture_default_str();
+  serve
+      ->add_option("--alarm-period", serve_config.alarm_period_seconds,
+                   "Period of the in-process alarms in seconds (10, 30 or a multiple of 60)")
+      ->envname("HASIVU_ALARM_PERIOD")
+      ->capture_default_str();
+
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
       app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");
@@ -272,6 +289,31 @@ int main(int argc, char** argv) {
   estimate->add_option("file", estimate_file, "The body to measure; - reads standard input")
       ->capture_default_str();
 
+  hasivu::app::CloudWatchConfigCommand cloudwatch_options;
+  CLI::App* cloudwatch = app.add_subcommand(
+      "cloudwatch-config",
+      "Print the CloudWatch dashboards and alarms (put-dashboard / put-metric-alarm JSON) for the "
+      "metrics the EMF exporter writes");
+  cloudwatch
+      ->add_option("--store", cloudwatch_options.store,
+                   "sqlite or postgres (or the server's store URL): the Store dimension")
+      ->envname("HASIVU_STORE")
+      ->capture_default_str();
+  cloudwatch
+      ->add_option("--cache", cloudwatch_options.cache,
+                   "memory, redis or none (or the server's cache URL): the Tier dimensions")
+      ->envname("HASIVU_CACHE")
+      ->capture_default_str();
+  cloudwatch->add_option("--region", cloudwatch_options.region, "AWS region of the dashboards")
+      ->capture_default_str();
+  cloudwatch->add_option("--function", cloudwatch_options.functions,
+                         "A Function dimension value (repeatable; default: the ten functions)");
+  cloudwatch
+      ->add_option("--alarm-period", cloudwatch_options.alarm_period_seconds,
+                   "Alarm period in seconds, as given to serve")
+      ->envname("HASIVU_ALARM_PERIOD")
+      ->capture_default_str();
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -298,6 +340,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return hasivu::app::RunMigrate(migrate_options);
   if (seed->parsed()) return hasivu::app::RunSeed(seed_options);
   if (estimate->parsed()) return hasivu::app::RunEstimateCompression(estimate_file);
+  if (cloudwatch->parsed()) return hasivu::app::RunCloudWatchConfig(cloudwatch_options);
   std::printf("hasivu %s\n", HASIVU_VERSION);
   return 0;
 }

@@ -5,9 +5,10 @@
 // exactly those dimensions (CloudWatch treats a name with other dimensions as another metric).
 //
 // Dimension values come from small fixed sets: Function (the ten functions of api.md), Store
-// ("sqlite" | "postgres"), Tier (the cache tiers: "memory", "l1", "redis"), QueryKind ("read" |
-// "write"), Service ("razorpay"), Operation, StatusClass ("2xx".."5xx", "timeout", "error"),
-// ErrorKind (a Status code name), Event, Flow, Segment, Checkpoint (names in code).
+// ("sqlite" | "postgres"), Tier (the cache tiers: "memory" alone, or "l1" and "l2" = Redis),
+// QueryKind ("read" | "write"), Service ("razorpay"), Operation, StatusClass ("2xx".."5xx",
+// "timeout", "error"), ErrorKind (a Status code name), Event, Flow, Segment, Checkpoint (names in
+// code).
 //
 // Thread-safety: constants only.
 #ifndef HASIVU_METRICS_CATALOG_H_

@@ -1,0 +1,302 @@
+#include "app/cloudwatch_config.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+#include <string>
+
+#include "metrics/catalog.h"
+#include "metrics/emf.h"
+
+namespace hasivu::app {
+namespace {
+
+namespace json = boost::json;
+namespace catalog = metrics::catalog;
+
+// A series as CloudWatch names it: namespace, metric name, dimension (name, value) set.
+struct SeriesRef {
+  std::string ns, name;
+  std::map<std::string, std::string> dims;
+  auto operator<=>(const SeriesRef&) const = default;
+};
+
+std::string ToString(const SeriesRef& r) {
+  std::string s = r.ns + " " + r.name + " {";
+  for (const auto& [n, v] : r.dims) s += n + "=" + v + " ";
+  return s + "}";
+}
+
+// ---- what the EMF exporter writes
+// ----------------------------------------------------------------
+
+// The series a server with `d` records: every catalog metric whose dimensions all come from the
+// server's fixed sets, for every combination of their values, each with data in the interval.
+//
+// TODO(m13): when the monitor (metrics/monitor.h) is on main, replace this with a live one: wire
+// a Monitor the way RunServe does (for the same store and cache), record one observation through
+// each recording helper, and return monitor.Collect(cursor); the test below is unchanged.
+std::vector<metrics::SeriesInterval> RecordedSeries(const metrics::ServerDimensions& d) {
+  const std::map<std::string_view, std::vector<std::string>> values = {
+      {"Function", d.functions},
+      {"Store", {d.store}},
+      {"Tier", d.cache_tiers},
+      {"QueryKind", d.query_kinds}};
+  std::vector<metrics::SeriesInterval> out;
+  for (const catalog::MetricDef& m : catalog::kAll) {
+    std::vector<metrics::Dimensions> sets = {{}};
+    bool known = true;
+    for (std::string_view dim : m.dimensions) {
+      if (dim.empty()) continue;
+      const auto it = values.find(dim);
+      if (it == values.end()) {
+        known = false;  // Service, Operation, ...: no dashboard or alarm names these
+        break;
+      }
+      std::vector<metrics::Dimensions> next;
+      for (const metrics::Dimensions& set : sets) {
+        for (const std::string& v : it->second) {
+          metrics::Dimensions grown = set;
+          grown.emplace_back(std::string(dim), v);
+          next.push_back(std::move(grown));
+        }
+      }
+      sets = std::move(next);
+    }
+    if (!known) continue;
+    for (metrics::Dimensions& set : sets) {
+      metrics::SeriesInterval s;
+      s.info = {std::string(m.name), m.unit, std::move(set), m.aggregation};
+      s.data.count = 1;
+      s.data.sum = 42;
+      s.data.min = s.data.max = 42;
+      s.data.values = {{42, 1}};
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::set<SeriesRef> EmittedSeries(const std::vector<metrics::SeriesInterval>& recorded) {
+  std::set<SeriesRef> out;
+  for (const std::string& line : metrics::EncodeEmf(recorded, 1760431200000)) {
+    const json::object root = json::parse(line).as_object();
+    for (const json::value& d : root.at("_aws").at("CloudWatchMetrics").as_array()) {
+      for (const json::value& set : d.at("Dimensions").as_array()) {
+        for (const json::value& m : d.at("Metrics").as_array()) {
+          SeriesRef r{std::string(d.at("Namespace").as_string()),
+                      std::string(m.at("Name").as_string()),
+                      {}};
+          for (const json::value& n : set.as_array()) {
+            r.dims[std::string(n.as_string())] = std::string(root.at(n.as_string()).as_string());
+          }
+          out.insert(std::move(r));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ---- what the dashboards and alarms name
+// ---------------------------------------------------------
+
+struct Referenced {
+  std::set<SeriesRef> series;
+  size_t dashboards = 0, widgets = 0, alarms = 0;
+};
+
+Referenced ReferencedSeries(const json::object& config) {
+  Referenced out;
+  for (const json::value& d : config.at("Dashboards").as_array()) {
+    ++out.dashboards;
+    const json::object body = json::parse(d.at("DashboardBody").as_string()).as_object();
+    for (const json::value& w : body.at("widgets").as_array()) {
+      ++out.widgets;
+      for (const json::value& line : w.at("properties").at("metrics").as_array()) {
+        const json::array& a = line.as_array();
+        SeriesRef r{std::string(a.at(0).as_string()), std::string(a.at(1).as_string()), {}};
+        for (size_t i = 2; i + 1 < a.size() && a[i].is_string(); i += 2) {
+          r.dims[std::string(a[i].as_string())] = std::string(a[i + 1].as_string());
+        }
+        out.series.insert(std::move(r));
+      }
+    }
+  }
+  for (const json::value& a : config.at("Alarms").as_array()) {
+    ++out.alarms;
+    SeriesRef r{std::string(a.at("Namespace").as_string()),
+                std::string(a.at("MetricName").as_string()),
+                {}};
+    for (const json::value& dim : a.at("Dimensions").as_array()) {
+      r.dims[std::string(dim.at("Name").as_string())] = std::string(dim.at("Value").as_string());
+    }
+    out.series.insert(std::move(r));
+  }
+  return out;
+}
+
+json::object Config(const CloudWatchConfigOptions& o) {
+  return json::parse(CloudWatchConfigJson(o)).as_object();
+}
+
+TEST(CloudWatchConfigTest, EverySeriesADashboardOrAlarmNamesIsOneTheExporterWrites) {
+  for (const bool sqlite : {true, false}) {
+    for (const char* cache : {"memory", "redis://127.0.0.1:6379/0", "none"}) {
+      CloudWatchConfigOptions o;
+      o.dimensions = ServerDimensionsFor(sqlite, cache);
+      const Referenced refs = ReferencedSeries(Config(o));
+      const std::set<SeriesRef> emitted = EmittedSeries(RecordedSeries(o.dimensions));
+      ASSERT_FALSE(emitted.empty());
+      EXPECT_GE(refs.dashboards, 3u);
+      EXPECT_GT(refs.alarms, 10u);
+      for (const SeriesRef& r : refs.series) {
+        EXPECT_TRUE(emitted.contains(r))
+            << ToString(r) << " is named by a dashboard or alarm but not written by the exporter "
+            << "(store " << (sqlite ? "sqlite" : "postgres") << ", cache " << cache << ")";
+      }
+    }
+  }
+}
+
+TEST(CloudWatchConfigTest, TheCheckCatchesADimensionMismatch) {
+  // The agreement test must be able to fail: the original's alarms named metrics without the
+  // dimensions they were written with.
+  CloudWatchConfigOptions o;
+  const std::set<SeriesRef> emitted = EmittedSeries(RecordedSeries(o.dimensions));
+  EXPECT_TRUE(emitted.contains(
+      {std::string(catalog::kNamespace), "ApiLatency", {{"Function", "orders-list"}}}));
+  EXPECT_FALSE(emitted.contains({std::string(catalog::kNamespace), "ApiLatency", {}}));
+  EXPECT_FALSE(emitted.contains(
+      {std::string(catalog::kNamespace), "ColdStartDuration", {{"Store", "postgresql"}}}));
+}
+
+TEST(CloudWatchConfigTest, DashboardBodiesAreWellFormed) {
+  CloudWatchConfigOptions o;
+  o.dimensions = ServerDimensionsFor(false, "redis");
+  const json::object config = Config(o);
+  EXPECT_EQ(config.at("Region").as_string(), "ap-south-1");
+  EXPECT_EQ(config.at("Namespace").as_string(), catalog::kNamespace);
+  std::set<std::string> names;
+  for (const json::value& d : config.at("Dashboards").as_array()) {
+    const std::string name(d.at("DashboardName").as_string());
+    names.insert(name);
+    // PutDashboard: the body is a JSON string holding {"widgets": [...]}.
+    ASSERT_TRUE(d.at("DashboardBody").is_string()) << name;
+    const json::object body = json::parse(d.at("DashboardBody").as_string()).as_object();
+    const json::array& widgets = body.at("widgets").as_array();
+    EXPECT_FALSE(widgets.empty()) << name;
+    for (const json::value& wv : widgets) {
+      const json::object& w = wv.as_object();
+      EXPECT_EQ(w.at("type").as_string(), "metric");
+      const int64_t x = w.at("x").as_int64(), y = w.at("y").as_int64();
+      const int64_t width = w.at("width").as_int64(), height = w.at("height").as_int64();
+      EXPECT_TRUE(x >= 0 && width >= 1 && x + width <= 24) << name;  // the 24-column grid
+      EXPECT_TRUE(y >= 0 && height >= 1 && height <= 1000) << name;
+      const json::object& p = w.at("properties").as_object();
+      const int64_t period = p.at("period").as_int64();
+      EXPECT_TRUE(period == 10 || period == 30 || (period >= 60 && period % 60 == 0)) << period;
+      EXPECT_EQ(p.at("region").as_string(), "ap-south-1");
+      EXPECT_FALSE(p.at("title").as_string().empty());
+      EXPECT_EQ(p.at("view").as_string(), "timeSeries");
+      const json::array& metrics = p.at("metrics").as_array();
+      ASSERT_FALSE(metrics.empty()) << name;
+      for (const json::value& lv : metrics) {
+        // [namespace, metric, (dimension name, value)*, {options}?]
+        const json::array& line = lv.as_array();
+        ASSERT_GE(line.size(), 2u);
+        size_t strings = 0;
+        while (strings < line.size() && line[strings].is_string()) ++strings;
+        EXPECT_EQ(strings % 2, 0u) << json::serialize(line) << ": dimension without a value";
+        EXPECT_GE(line.size(), strings);
+        EXPECT_LE(line.size(), strings + 1) << "only an options object may follow";
+        if (line.size() == strings + 1) {
+          const json::object& opts = line.back().as_object();
+          const std::string stat(opts.at("stat").as_string());
+          const bool known = stat == "Sum" || stat == "Average" || stat == "Maximum" ||
+                             stat == "Minimum" || stat == "SampleCount" ||
+                             (stat.size() > 1 && stat[0] == 'p');
+          EXPECT_TRUE(known) << stat;
+        }
+        EXPECT_EQ(line[0].as_string(), catalog::kNamespace);
+        bool in_catalog = false;
+        for (const catalog::MetricDef& m : catalog::kAll)
+          in_catalog |= line[1].as_string() == m.name;
+        EXPECT_TRUE(in_catalog) << line[1].as_string();
+      }
+    }
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"hasivu-runtime", "hasivu-database", "hasivu-cache",
+                                          "hasivu-api"}));
+}
+
+TEST(CloudWatchConfigTest, AlarmsAreTheServersDefinitionsInPutMetricAlarmShape) {
+  CloudWatchConfigOptions o;
+  o.alarms.SetPeriod(300);
+  const json::object config = Config(o);
+  const json::array& alarms = config.at("Alarms").as_array();
+  const std::vector<metrics::AlarmDefinition> defs = metrics::DefaultAlarms(o.alarms, o.dimensions);
+  ASSERT_EQ(alarms.size(), defs.size());
+  for (size_t i = 0; i < defs.size(); ++i) {
+    const json::object& a = alarms[i].as_object();
+    const metrics::AlarmDefinition& d = defs[i];
+    EXPECT_EQ(a.at("AlarmName").as_string(), d.name);
+    EXPECT_EQ(a.at("MetricName").as_string(), d.metric.name);
+    EXPECT_EQ(a.at("Period").as_int64(), 300);
+    EXPECT_EQ(a.at("EvaluationPeriods").as_int64(), d.evaluation_periods);
+    EXPECT_EQ(a.at("DatapointsToAlarm").as_int64(), d.datapoints_to_alarm);
+    EXPECT_EQ(json::value_to<double>(a.at("Threshold")), d.threshold);
+    EXPECT_EQ(a.at("ComparisonOperator").as_string(),
+              metrics::ComparisonOperatorName(d.comparison));
+    EXPECT_EQ(a.at("TreatMissingData").as_string(),
+              metrics::TreatMissingDataName(d.treat_missing_data));
+    // PutMetricAlarm's parameters only (the CLI refuses others in --cli-input-json).
+    static const std::set<std::string> kParameters = {
+        "AlarmName",         "AlarmDescription",  "Namespace",         "MetricName",
+        "Dimensions",        "Statistic",         "ExtendedStatistic", "Period",
+        "EvaluationPeriods", "DatapointsToAlarm", "Threshold",         "ComparisonOperator",
+        "TreatMissingData"};
+    for (const auto& member : a) {
+      EXPECT_TRUE(kParameters.contains(std::string(member.key()))) << member.key();
+    }
+    EXPECT_EQ(a.at("Namespace").as_string(), catalog::kNamespace);
+    // Exactly one of Statistic and ExtendedStatistic.
+    EXPECT_NE(a.contains("Statistic"), a.contains("ExtendedStatistic")) << d.name;
+    if (d.statistic.extended()) {
+      EXPECT_EQ(a.at("ExtendedStatistic").as_string(), "p95");
+    }
+    EXPECT_EQ(a.at("Dimensions").as_array().size(), d.dimensions.size());
+  }
+  const json::object& cold = alarms[0].as_object();
+  EXPECT_EQ(cold.at("AlarmName").as_string(), "hasivu-cold-start");
+  EXPECT_EQ(cold.at("Statistic").as_string(), "Maximum");
+  EXPECT_EQ(cold.at("Dimensions"),
+            (json::array{json::object{{"Name", "Store"}, {"Value", "sqlite"}}}));
+  EXPECT_EQ(cold.at("TreatMissingData").as_string(), "ignore");
+}
+
+TEST(CloudWatchConfigTest, ServerDimensions) {
+  const metrics::ServerDimensions memory = ServerDimensionsFor(true, "memory");
+  EXPECT_EQ(memory.functions.size(), 10u);
+  EXPECT_EQ(memory.store, "sqlite");
+  EXPECT_EQ(memory.cache_tiers, (std::vector<std::string>{"memory"}));
+  const metrics::ServerDimensions redis = ServerDimensionsFor(false, "redis://h:6379/0");
+  EXPECT_EQ(redis.store, "postgres");
+  EXPECT_EQ(redis.cache_tiers, (std::vector<std::string>{"l1", "redis"}));
+  EXPECT_TRUE(ServerDimensionsFor(true, "none").cache_tiers.empty());
+  // No cache: no cache dashboard, no hit-rate alarm.
+  CloudWatchConfigOptions o;
+  o.dimensions = ServerDimensionsFor(true, "none");
+  const json::object config = Config(o);
+  for (const json::value& d : config.at("Dashboards").as_array()) {
+    EXPECT_NE(d.at("DashboardName").as_string(), "hasivu-cache");
+  }
+  for (const json::value& a : config.at("Alarms").as_array()) {
+    EXPECT_NE(a.at("AlarmName").as_string(), "hasivu-cache-hit-rate");
+  }
+}
+
+}  // namespace
+}  // namespace hasivu::app
