@@ -284,7 +284,7 @@ TEST(CloudWatchConfigTest, ServerDimensions) {
   EXPECT_EQ(memory.cache_tiers, (std::vector<std::string>{"memory"}));
   const metrics::ServerDimensions redis = ServerDimensionsFor(false, "redis://h:6379/0");
   EXPECT_EQ(redis.store, "postgres");
-  EXPECT_EQ(redis.cache_tiers, (std::vector<std::string>{"l1", "redis"}));
+  EXPECT_EQ(redis.cache_tiers, (std::vector<std::string>{"l1", "l2"}));
   EXPECT_TRUE(ServerDimensionsFor(true, "none").cache_tiers.empty());
   // No cache: no cache dashboard, no hit-rate alarm.
   CloudWatchConfigOptions o;

@@ -303,8 +303,8 @@ TEST(EmfTest, EveryDocumentOfARichInputIsValidEmf) {
     }
   }
   EXPECT_EQ(stats.documents, lines.size());
-  // ApiServerErrors x10 (nothing added) and the redis hit rate (no level) are skipped.
-  EXPECT_EQ(stats.series_skipped, 11u);
+  // The redis hit rate (no level) is skipped; ApiServerErrors x10 (nothing added) are sent as 0.
+  EXPECT_EQ(stats.series_skipped, 1u);
   EXPECT_EQ(stats.series_dropped, 0u);
 }
 
@@ -340,11 +340,17 @@ TEST(EmfTest, EmptyInputGivesNoDocuments) {
   EXPECT_EQ(stats.documents, 0u);
   // Only series without data: nothing either.
   std::vector<SeriesInterval> idle = {
-      Scalar("ApiRequests", {{"Function", "f"}}, Aggregation::kSum, 0, Unit::kCount, 0),
       Scalar("CacheHitRate", {{"Tier", "memory"}}, Aggregation::kLatest, 0, Unit::kPercent, 0),
       Distribution("ApiLatency", {{"Function", "f"}}, {})};
   EXPECT_TRUE(EncodeEmf(idle, kTimestamp, {}, &stats).empty());
-  EXPECT_EQ(stats.series_skipped, 3u);
+  EXPECT_EQ(stats.series_skipped, 2u);
+  // A sum that did not move is a known zero, sent as one.
+  const std::vector<std::string> zero =
+      EncodeEmf({Scalar("ApiRequests", {{"Function", "f"}}, Aggregation::kSum, 0, Unit::kCount, 0)},
+                kTimestamp, {}, &stats);
+  ASSERT_EQ(zero.size(), 1u);
+  EXPECT_EQ(CheckEmfDocument(zero[0]), "");
+  EXPECT_EQ(json::value_to<double>(json::parse(zero[0]).at("ApiRequests")), 0.0);
 }
 
 TEST(EmfTest, ReaderSeesTheInputCountsSumsAndPercentiles) {
@@ -355,7 +361,7 @@ TEST(EmfTest, ReaderSeesTheInputCountsSumsAndPercentiles) {
   uint64_t expected_dropped = 0;
   for (const SeriesInterval& s : rich.input) {
     const auto it = seen.find(KeyOf(s));
-    if (s.data.count == 0) {
+    if (s.data.count == 0 && s.info.aggregation != Aggregation::kSum) {
       EXPECT_EQ(it, seen.end()) << s.info.name << " has no data and must be omitted";
       continue;
     }
