@@ -1,6 +1,12 @@
 #include "domain/monitoring_service.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <map>
 
 #include "metrics/http_series.h"
 #include "store/timed_database.h"
@@ -40,6 +46,44 @@ Alarm MakeAlarm(std::string name, std::optional<double> value, double threshold)
 }
 
 }  // namespace
+
+metrics::HistogramSnapshot MergeSnapshots(const std::vector<metrics::HistogramSnapshot>& parts) {
+  metrics::HistogramSnapshot merged;
+  std::map<double, uint64_t> buckets;
+  for (const metrics::HistogramSnapshot& part : parts) {
+    if (part.count == 0) continue;
+    merged.min = merged.count == 0 ? part.min : std::min(merged.min, part.min);
+    merged.max = merged.count == 0 ? part.max : std::max(merged.max, part.max);
+    merged.count += part.count;
+    merged.sum += part.sum;
+    for (const auto& [upper, n] : part.buckets) buckets[upper] += n;
+  }
+  merged.buckets.assign(buckets.begin(), buckets.end());
+  return merged;
+}
+
+std::optional<int64_t> ResidentBytesFromStatm(std::string_view statm, int64_t page_size) {
+  if (page_size <= 0) return std::nullopt;
+  // The second of the space-separated fields.
+  const size_t space = statm.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  std::string_view field = statm.substr(space + 1);
+  field = field.substr(0, field.find_first_of(" \n"));
+  int64_t pages = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), pages);
+  if (ec != std::errc() || end != field.data() + field.size() || field.empty() || pages < 0 ||
+      pages > INT64_MAX / page_size) {
+    return std::nullopt;
+  }
+  return pages * page_size;
+}
+
+std::optional<int64_t> ProcessResidentBytes() {
+  std::ifstream in("/proc/self/statm");
+  if (!in) return std::nullopt;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ResidentBytesFromStatm(text, sysconf(_SC_PAGESIZE));
+}
 
 std::vector<MonitoredFunction> TenFunctions() {
   return {{"auth-register", {}},         {"auth-login", {}},      {"users-get", {}},
@@ -124,7 +168,10 @@ CompressionSummary MonitoringService::Compression() const {
   return c;
 }
 
-std::vector<EndpointStats> MonitoringService::Endpoints() const {
+std::vector<EndpointStats> MonitoringService::Endpoints() const { return Endpoints(nullptr); }
+
+std::vector<EndpointStats> MonitoringService::Endpoints(RuntimeStats* runtime) const {
+  std::vector<metrics::HistogramSnapshot> latencies;
   std::vector<EndpointStats> out;
   out.reserve(series_.size());
   for (const Series& s : series_) {
@@ -149,8 +196,20 @@ std::vector<EndpointStats> MonitoringService::Endpoints() const {
         e.p95_ms = MicrosToMs(snap.Quantile(0.95));
         e.p99_ms = MicrosToMs(snap.Quantile(0.99));
       }
+      if (runtime != nullptr) latencies.push_back(std::move(snap));
     }
     out.push_back(std::move(e));
+  }
+  if (runtime != nullptr) {
+    *runtime = RuntimeStats{};
+    for (const EndpointStats& e : out) runtime->requests_total += e.count;
+    const metrics::HistogramSnapshot all = MergeSnapshots(latencies);
+    if (all.count > 0) {
+      runtime->warm_p50_ms = MicrosToMs(all.Quantile(0.50));
+      runtime->warm_p95_ms = MicrosToMs(all.Quantile(0.95));
+      runtime->warm_p99_ms = MicrosToMs(all.Quantile(0.99));
+    }
+    runtime->rss_bytes = ProcessResidentBytes();
   }
   return out;
 }
@@ -174,7 +233,7 @@ Dashboard MonitoringService::Build() const {
   }
   d.store_backend = info_.store_backend;
   d.cache_backend = info_.cache_backend;
-  d.endpoints = Endpoints();
+  d.endpoints = Endpoints(&d.runtime);
 
   const auto ping_start = steady_clock::now();
   const Status ping = db_->Ping();
@@ -184,7 +243,10 @@ Dashboard MonitoringService::Build() const {
 
   const metrics::HistogramSnapshot ops = db_operations_.Snapshot();
   d.query_count = ops.count;
-  if (ops.count > 0) d.query_p95_ms = MicrosToMs(ops.Quantile(0.95));
+  if (ops.count > 0) {
+    d.query_p50_ms = MicrosToMs(ops.Quantile(0.50));
+    d.query_p95_ms = MicrosToMs(ops.Quantile(0.95));
+  }
   d.slow_queries = db_slow_.Value();
   d.query_scope =
       info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";

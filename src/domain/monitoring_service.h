@@ -2,6 +2,10 @@
 // registry, the database and facts about the running service. No JSON here; api/ renders it.
 //
 // Sources:
+//   runtime    requestsTotal = the ten functions' counts summed; warm p50/p95/p99 from their
+//              latency histograms merged (every request since start, so the process's first,
+//              cold one is among them: one sample in many); rssBytes = the resident pages of
+//              /proc/self/statm times the page size (nullopt where there is no /proc).
 //   endpoints  the HTTP server's series for each of the ten functions (route name = function
 //              name): hasivu_http_requests_total{route,method,class} summed over classes (and
 //              HEAD for GET routes) is `count`; errorRate = 5xx / count (server faults only:
@@ -12,8 +16,8 @@
 //   database   store::TimedDatabase (store/timed_database.h) records every Read/Write it runs
 //              into hasivu_db_operation_duration_seconds (one callback = one operation, including
 //              the wait for a connection) and counts operations over store::kSlowOperation in
-//              hasivu_db_slow_operations_total. queryP95Ms is that histogram's p95 (nullopt
-//              before the first operation). Pool from Database::Stats().
+//              hasivu_db_slow_operations_total. queryP50Ms/queryP95Ms are that histogram's
+//              p50/p95 (nullopt before the first operation). Pool from Database::Stats().
 //   compression the HTTP server's compression series (http/server.h), summed over br, zstd and
 //              gzip: responses it compressed, bytes before/after, errors, and bodies handlers
 //              supplied already encoded. ratio = bytes out / bytes in (nullopt before the first
@@ -75,6 +79,13 @@ struct EndpointStats {
   std::optional<double> p50_ms, p95_ms, p99_ms;  // nullopt without samples
 };
 
+// The process as a whole (the dashboard's runtime panel).
+struct RuntimeStats {
+  uint64_t requests_total = 0;                                  // the ten functions' requests
+  std::optional<double> warm_p50_ms, warm_p95_ms, warm_p99_ms;  // nullopt without samples
+  std::optional<int64_t> rss_bytes;                             // nullopt when unreadable
+};
+
 struct Alarm {
   std::string name;
   std::string state;  // "ok" | "alarm" | "insufficient_data"
@@ -107,7 +118,9 @@ struct Dashboard {
   std::optional<double> cold_start_ms;
   std::string store_backend;
   std::string cache_backend;
+  RuntimeStats runtime;
   std::vector<EndpointStats> endpoints;
+  std::optional<double> query_p50_ms;
   std::optional<double> query_p95_ms;
   uint64_t query_count = 0;
   uint64_t slow_queries = 0;
@@ -124,6 +137,18 @@ std::vector<Alarm> ComputeAlarms(const std::vector<EndpointStats>& endpoints,
                                  std::optional<double> query_p95_ms,
                                  std::optional<double> cold_start_ms);
 
+// The union of histogram snapshots taken of the same bucket layout (metrics::Histogram): counts,
+// sums and bucket counts added, min and max over the non-empty ones. Quantile() of the result is
+// that of one histogram that had recorded every value. Pure.
+metrics::HistogramSnapshot MergeSnapshots(const std::vector<metrics::HistogramSnapshot>& parts);
+
+// The resident set size in bytes from the text of /proc/<pid>/statm ("size resident shared text
+// lib data dt", in pages) at `page_size` bytes a page; nullopt when the text is malformed. Pure.
+std::optional<int64_t> ResidentBytesFromStatm(std::string_view statm, int64_t page_size);
+
+// This process's resident set size (/proc/self/statm); nullopt when unreadable (no /proc).
+std::optional<int64_t> ProcessResidentBytes();
+
 class MonitoringService {
  public:
   // `functions` from TenFunctions() with `methods` filled from the router. The series are
@@ -138,6 +163,8 @@ class MonitoringService {
   static Status MayRead(const Principal& reader);
   // The statistics of the ten functions alone (no database round trip).
   std::vector<EndpointStats> Endpoints() const;
+  // The same, and the runtime numbers derived from them (also no database round trip).
+  std::vector<EndpointStats> Endpoints(RuntimeStats* runtime) const;
   // The compression summary alone.
   CompressionSummary Compression() const;
 

@@ -171,6 +171,89 @@ TEST_F(MonitoringServiceTest, DashboardReportsServiceDatabaseAndColdStart) {
   EXPECT_GE(*after.query_p95_ms, 100);
 }
 
+TEST_F(MonitoringServiceTest, RuntimeSumsTheFunctionsAndMergesTheirLatencies) {
+  auto service = Service();
+  Dashboard empty = service->Build();
+  EXPECT_EQ(empty.runtime.requests_total, 0u);
+  EXPECT_FALSE(empty.runtime.warm_p50_ms.has_value());
+  EXPECT_FALSE(empty.runtime.warm_p95_ms.has_value());
+  EXPECT_FALSE(empty.query_p50_ms.has_value());
+
+  Requests(*registry_, "orders-list", "GET", "2xx").Add(90);
+  Requests(*registry_, "orders-list", "GET", "5xx").Add(10);
+  Requests(*registry_, "orders-create", "POST", "2xx").Add(100);
+  Requests(*registry_, "orders-get", "GET", "2xx").Add(1000);  // not one of the ten
+  // orders-list answers in 1..50 ms, orders-create in 51..100 ms: together 1..100 ms.
+  for (int i = 1; i <= 50; ++i) Latency(*registry_, "orders-list").Record(i * 1000.0);
+  for (int i = 51; i <= 100; ++i) Latency(*registry_, "orders-create").Record(i * 1000.0);
+  Latency(*registry_, "orders-get").Record(5e6);  // 5 s elsewhere never counts
+
+  Dashboard d = service->Build();
+  EXPECT_EQ(d.runtime.requests_total, 200u);
+  ASSERT_TRUE(d.runtime.warm_p50_ms && d.runtime.warm_p95_ms && d.runtime.warm_p99_ms);
+  // Within the histogram's bucket error (1/16 of the value).
+  EXPECT_NEAR(*d.runtime.warm_p50_ms, 50, 50.0 / 16);
+  EXPECT_NEAR(*d.runtime.warm_p95_ms, 95, 95.0 / 16);
+  EXPECT_NEAR(*d.runtime.warm_p99_ms, 99, 99.0 / 16);
+  EXPECT_LE(*d.runtime.warm_p99_ms, 100);
+  // Each function alone keeps its own numbers.
+  EXPECT_NEAR(*Find(d.endpoints, "orders-list").p95_ms, 47.5, 47.5 / 16);
+#ifdef __linux__
+  ASSERT_TRUE(d.runtime.rss_bytes.has_value());
+  EXPECT_GT(*d.runtime.rss_bytes, 1 << 20);  // a gtest binary with SQLite holds over 1 MiB
+#endif
+  // The database's p50 sits below its p95.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        timed_->Read([](store::Connection& c) { return c.Query("SELECT 1").status(); }).ok());
+  }
+  Dashboard with_queries = service->Build();
+  ASSERT_TRUE(with_queries.query_p50_ms.has_value());
+  EXPECT_LE(*with_queries.query_p50_ms, *with_queries.query_p95_ms);
+}
+
+TEST(MergeSnapshotsTest, QuantilesOfTheUnionAreThoseOfOneHistogram) {
+  auto registry = metrics::NewRegistry();
+  metrics::Histogram& a = registry->GetHistogram("a", "");
+  metrics::Histogram& b = registry->GetHistogram("b", "");
+  metrics::Histogram& both = registry->GetHistogram("both", "");
+  for (int i = 0; i < 1000; ++i) {
+    const double v = (i * 7919 % 1000) * 3.7 + 0.5;  // a fixed spread over 0.5 .. 3700
+    (i % 3 == 0 ? a : b).Record(v);
+    both.Record(v);
+  }
+  const metrics::HistogramSnapshot merged = MergeSnapshots({a.Snapshot(), b.Snapshot()});
+  const metrics::HistogramSnapshot expected = both.Snapshot();
+  EXPECT_EQ(merged.count, expected.count);
+  EXPECT_DOUBLE_EQ(merged.sum, expected.sum);
+  EXPECT_EQ(merged.min, expected.min);
+  EXPECT_EQ(merged.max, expected.max);
+  EXPECT_EQ(merged.buckets, expected.buckets);
+  for (double q : {0.01, 0.5, 0.9, 0.95, 0.99}) {
+    EXPECT_DOUBLE_EQ(merged.Quantile(q), expected.Quantile(q)) << q;
+  }
+  // Empty parts change nothing; no parts make an empty snapshot.
+  const metrics::HistogramSnapshot with_empty =
+      MergeSnapshots({metrics::HistogramSnapshot{}, a.Snapshot(), metrics::HistogramSnapshot{}});
+  EXPECT_EQ(with_empty.count, a.Snapshot().count);
+  EXPECT_EQ(with_empty.min, a.Snapshot().min);
+  EXPECT_EQ(MergeSnapshots({}).count, 0u);
+}
+
+TEST(ResidentBytesTest, ParsesTheSecondFieldOfStatm) {
+  EXPECT_EQ(ResidentBytesFromStatm("2743 1042 631 219 0 505 0\n", 4096), 1042 * 4096);
+  EXPECT_EQ(ResidentBytesFromStatm("10 0 0 0 0 0 0", 4096), 0);
+  EXPECT_EQ(ResidentBytesFromStatm("10 3", 16384), 3 * 16384);
+  EXPECT_FALSE(ResidentBytesFromStatm("", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743 x 631", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743 -5 631", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743  631", 4096).has_value());  // empty field
+  EXPECT_FALSE(ResidentBytesFromStatm("1 99999999999999999999 1", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("1 4611686018427387904 1", 4096).has_value());  // overflow
+  EXPECT_FALSE(ResidentBytesFromStatm("1 2 3", 0).has_value());
+}
+
 TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstOkResponse) {
   MonitoringServiceInfo info;
   info.first_ok_response = [] { return std::nullopt; };
