@@ -40,6 +40,7 @@ except ImportError:
     sys.exit(1)
 
 PANELS = ("runtime", "database", "cache", "api")
+MONITORING_TOKEN = "browser-test-monitoring-token-5c1e9a7f3b2d4086"
 POLL_S = 2.0
 
 
@@ -97,7 +98,7 @@ class Server:
         with open(self.log_path, "wb") as out:
             self.proc = subprocess.Popen(
                 [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
-                 self.data_dir, "--log-level", "warn"],
+                 self.data_dir, "--log-level", "warn", "--monitoring-token", MONITORING_TOKEN],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent)
         log(f"server pid {self.proc.pid} on {self.base}")
@@ -500,6 +501,24 @@ def _interrupted(*_):
     raise KeyboardInterrupt()
 
 
+def token_session(page):
+    """Signs out, then pastes the monitoring token: the panels come back without any login."""
+    page.click("#sign-out")
+    page.wait_for("!document.querySelector('#sign-in').hidden", 5, "the sign-in form again")
+    before = page.evaluate("window.hasivuDashboard.status().okPolls")
+    page.type_into("#token", MONITORING_TOKEN)
+    page.click("#token-button")
+    page.wait_for(f"window.hasivuDashboard.status().okPolls >= {before + 2}", 15,
+                  "two good polls with the monitoring token")
+    s = page.evaluate(STATUS_JS)
+    errors = []
+    if not s["signedIn"] or s["samples"] < 2:
+        errors.append(f"the monitoring token did not bring the panels back: {s}")
+    errors += page.problems
+    log(f"monitoring token: {s['okPolls'] - before} polls")
+    return errors
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", required=True)
@@ -507,6 +526,9 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.artefacts, exist_ok=True)
     art = lambda name: os.path.join(os.path.abspath(args.artefacts), name)
+    for stale in ("server.log", "chromium.log"):  # kept only from a failed run
+        if os.path.exists(art(stale)):
+            os.remove(art(stale))
 
     workdir = tempfile.mkdtemp(prefix="hasivu-browser-")
     server = Server(os.path.abspath(args.binary), workdir)
@@ -535,8 +557,11 @@ def main():
 
         desktop_errors, page = admin_session(chromium, server, 1280, 900, 1, False,
                                              [(art("dashboard-desktop.png"), True)])
-        page.close()
         errors += [f"desktop: {e}" for e in desktop_errors]
+        try:
+            errors += [f"desktop, monitoring token: {e}" for e in token_session(page)]
+        finally:
+            page.close()
     except Failure as e:
         errors.append(str(e))
     except KeyboardInterrupt:
