@@ -509,10 +509,11 @@
       if (r.status === 200 && r.body && r.body.success) {
         counts.ok++;
         lastError = null;
-        record(Date.now() / 1000, sampleOf(r.body.data));
-        draw(r.body.data);
+        // Shown first, so charts are built at their container's width.
         showSignedIn(true);
         say("");
+        record(Date.now() / 1000, sampleOf(r.body.data));
+        draw(r.body.data);
         $("live").className = "live-dot on";
         $("updated").textContent = "updated " + new Date().toLocaleTimeString();
       } else if (r.status === 401 || r.status === 403) {
