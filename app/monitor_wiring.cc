@@ -61,7 +61,11 @@ void AdoptCacheSeries(metrics::Monitor& monitor, const std::vector<std::string>&
 }
 
 void AddProcessLevels(metrics::Monitor& monitor, const store::Database& db) {
-  monitor.AddLevel(catalog::kMemoryRss, {}, metrics::ProcessResidentBytes);
+  monitor.AddLevel(catalog::kMemoryRss, {}, []() -> std::optional<double> {
+    const std::optional<int64_t> rss = metrics::ProcessResidentBytes();
+    if (!rss) return std::nullopt;
+    return static_cast<double>(*rss);
+  });
   monitor.AddLevel(catalog::kDatabasePoolInUse, {},
                    [&db]() -> std::optional<double> { return db.Stats().in_use; });
   monitor.AddLevel(catalog::kDatabasePoolSize, {},

@@ -16,7 +16,15 @@ PACKAGES=(
   # services the tests start on loopback, and tools the tests and benchmarks use
   postgresql postgresql-client redis-server redis-tools sqlite3 tzdata
   curl wrk hyperfine procps python3
+  # the /dashboard page: uPlot comes from npm at build time (web/dashboard/package-lock.json); its
+  # test drives Debian's chromium headless over the DevTools protocol from python3
+  nodejs chromium python3-websocket fonts-dejavu-core
 )
+# Debian's npm only where no npm is on PATH: a nodejs from elsewhere (NodeSource's bundles npm)
+# conflicts with Debian's npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -5,9 +5,12 @@
 
 #include "api/auth.h"
 #include "api/envelope.h"
+#include "api/read_helpers.h"
 #include "cache/cache.h"
 #include "common/time_util.h"
+#include "compress/negotiation.h"
 #include "domain/monitoring_service.h"
+#include "web/dashboard_assets.h"
 
 namespace hasivu::api {
 namespace {
@@ -99,6 +102,7 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
                                      {"p95Ms", Ms(e.p95_ms)},
                                      {"p99Ms", Ms(e.p99_ms)}});
   }
+  const domain::RuntimeStats& rt = d.runtime;
   json::array alarms;
   for (const domain::Alarm& a : d.alarms) {
     alarms.push_back(json::object{{"name", a.name},
@@ -113,9 +117,16 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
                                {"coldStartMs", Ms(d.cold_start_ms)},
                                {"backend", json::object{{"store", d.store_backend},
                                                         {"cache", d.cache_backend}}}}},
+      {"runtime",
+       json::object{{"requestsTotal", rt.requests_total},
+                    {"warmP50Ms", Ms(rt.warm_p50_ms)},
+                    {"warmP95Ms", Ms(rt.warm_p95_ms)},
+                    {"warmP99Ms", Ms(rt.warm_p99_ms)},
+                    {"rssBytes", rt.rss_bytes ? json::value(*rt.rss_bytes) : json::value()}}},
       {"endpoints", std::move(endpoints)},
       {"database",
-       json::object{{"queryP95Ms", Ms(d.query_p95_ms)},
+       json::object{{"queryP50Ms", Ms(d.query_p50_ms)},
+                    {"queryP95Ms", Ms(d.query_p95_ms)},
                     {"queryCount", d.query_count},
                     {"slowQueries", d.slow_queries},
                     {"scope", d.query_scope},
@@ -128,99 +139,32 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
                                           {"latencyMs", Ms(d.database_latency_ms)}}}}};
 }
 
-// GET /dashboard: a self-contained page that polls the JSON above every 5 s with a token the
-// operator pastes (kept in sessionStorage only) and draws it: tables, and a line chart of each
-// function's p95 over the last five minutes. Values reach the DOM through textContent only.
-constexpr std::string_view kDashboardPage = R"html(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>HASIVU monitoring</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.alarm{color:#b00;font-weight:bold}
-#err{color:#b00}canvas{border:1px solid #ccc}
-</style></head><body>
-<h1>HASIVU monitoring</h1>
-<form id="auth">Token (admin access JWT or monitoring token):
-<input id="token" type="password" size="60" autocomplete="off"> <button>Use</button></form>
-<p id="err"></p><p id="svc"></p>
-<h2>p95 latency (ms), last 5 minutes</h2><canvas id="chart" width="900" height="260"></canvas>
-<h2>Functions</h2><table id="endpoints"></table>
-<h2>Database</h2><table id="database"></table>
-<h2>Compression</h2><table id="compression"></table>
-<h2>Cache</h2><table id="cache"></table>
-<h2>Alarms</h2><table id="alarms"></table>
-<h2>Health</h2><table id="health"></table>
-<script>
-"use strict";
-const history = {}; const colors = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd",
-  "#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];
-const $ = (id) => document.getElementById(id);
-$("token").value = sessionStorage.getItem("hasivuToken") || "";
-$("auth").addEventListener("submit", (e) => { e.preventDefault();
-  sessionStorage.setItem("hasivuToken", $("token").value.trim()); poll(); });
-function fmt(v) { return v === null || v === undefined ? "-" :
-  (typeof v === "number" ? String(Math.round(v * 1000) / 1000) : String(v)); }
-function table(el, head, rows, alarmCol) {
-  el.replaceChildren(); const tr = document.createElement("tr");
-  for (const h of head) { const th = document.createElement("th"); th.textContent = h; tr.append(th); }
-  el.append(tr);
-  for (const r of rows) { const row = document.createElement("tr");
-    r.forEach((v, i) => { const td = document.createElement("td"); td.textContent = fmt(v);
-      if (i === alarmCol && v === "alarm") td.className = "alarm"; row.append(td); });
-    el.append(row); }
+// The page's headers: the strict policy its files allow (no inline script or style, no frames,
+// no form posts: the forms are read by dashboard.js), and no content sniffing.
+constexpr char kPagePolicy[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// One embedded file. Under the version the page links (?v=<version>) a browser may keep it for
+// good: a new build links a new version. Asked for without it (or with an older one), it is
+// revalidated each time by its ETag.
+http::Response AssetResponse(const http::Request& request, const web::Asset& asset,
+                             bool versioned) {
+  http::Response response;
+  response.headers.Set("ETag", std::string(asset.etag));
+  response.headers.Set("Cache-Control",
+                       versioned ? "public, max-age=31536000, immutable" : "no-cache");
+  response.headers.Set("X-Content-Type-Options", "nosniff");
+  const std::string* if_none_match = request.headers.Find("If-None-Match");
+  if (if_none_match != nullptr && compress::IfNoneMatchLists(*if_none_match, asset.etag)) {
+    response.status = 304;
+    response.content_type.clear();
+    return response;
+  }
+  response.content_type = std::string(asset.content_type);
+  response.body = std::string(asset.body);
+  return response;
 }
-function chart() {
-  const c = $("chart"), g = c.getContext("2d"); g.clearRect(0, 0, c.width, c.height);
-  let max = 1; for (const k in history) for (const v of history[k]) if (v !== null) max = Math.max(max, v);
-  g.fillStyle = "#222"; g.fillText(fmt(max) + " ms", 4, 12);
-  Object.keys(history).forEach((k, i) => { const pts = history[k]; g.strokeStyle = colors[i % 10];
-    g.beginPath(); let started = false;
-    pts.forEach((v, j) => { if (v === null) return; const x = 60 + j * (c.width - 70) / 59;
-      const y = c.height - 10 - v / max * (c.height - 30);
-      if (started) g.lineTo(x, y); else { g.moveTo(x, y); started = true; } });
-    g.stroke(); g.fillStyle = colors[i % 10]; g.fillText(k, 4, 28 + i * 14); });
-}
-async function poll() {
-  const token = sessionStorage.getItem("hasivuToken") || "";
-  if (!token) { $("err").textContent = "Paste a token to start."; return; }
-  try {
-    const res = await fetch("/api/v1/monitoring/dashboard", {headers: {Authorization: "Bearer " + token}});
-    const body = await res.json();
-    if (!body.success) { $("err").textContent = res.status + " " + body.error.code; return; }
-    $("err").textContent = ""; const d = body.data, s = d.service;
-    $("svc").textContent = "version " + s.version + ", store " + s.backend.store + ", cache " +
-      s.backend.cache + ", started " + s.startedAt + ", up " + fmt(s.uptimeSeconds) + " s, cold start " +
-      fmt(s.coldStartMs) + " ms";
-    table($("endpoints"), ["function","count","error rate","4xx rate","p50 ms","p95 ms","p99 ms"],
-      d.endpoints.map((e) => [e.function, e.count, e.errorRate, e.clientErrorRate, e.p50Ms, e.p95Ms, e.p99Ms]));
-    table($("database"), ["query p95 ms","operations","slow","scope","pool size","in use"],
-      [[d.database.queryP95Ms, d.database.queryCount, d.database.slowQueries, d.database.scope,
-        d.database.pool.size, d.database.pool.inUse]]);
-    const z = d.compression;
-    table($("compression"), ["encoding","responses","bytes in","bytes out","ratio"],
-      Object.keys(z.byEncoding).map((k) => { const e = z.byEncoding[k];
-        return [k, e.responses, e.bytesIn, e.bytesOut, e.bytesIn ? e.bytesOut / e.bytesIn : null]; })
-        .concat([["all (saved " + z.bytesSaved + " B, " + z.errors + " errors, " + z.precompressed +
-          " pre-encoded)", z.responses, z.bytesIn, z.bytesOut, z.ratio]]));
-    const c = d.cache;
-    table($("cache"), ["tier","hits","misses","hit rate","errors","keys","bytes"],
-      c.tiers.map((t) => [t.tier, t.hits, t.misses, t.hitRate, t.errors, t.keys, t.bytes])
-        .concat([["all (" + c.status + (c.redisPingMs === null ? "" : ", redis ping " +
-          fmt(c.redisPingMs) + " ms") + ")", c.hits, c.misses, c.hitRate, c.errors, c.keys,
-          c.memoryBytes]]));
-    table($("alarms"), ["alarm","state","value","threshold"],
-      d.alarms.map((a) => [a.name, a.state, a.value, a.threshold]), 1);
-    table($("health"), ["service","status","latency ms"],
-      d.health.map((h) => [h.service, h.status, h.latencyMs]));
-    for (const e of d.endpoints) { const h = history[e.function] || (history[e.function] = []);
-      h.push(e.p95Ms); if (h.length > 60) h.shift(); }
-    chart();
-  } catch (e) { $("err").textContent = "Cannot reach the dashboard API."; }
-}
-poll(); setInterval(poll, 5000);
-</script></body></html>
-)html";
 
 }  // namespace
 
@@ -253,19 +197,28 @@ http::Response MonitoringRoutes::Dashboard(const http::Request& request) const {
 }
 
 Status MonitoringRoutes::Register(http::Router& router) const {
+  // The page and its files are public: they hold no data (everything on the page comes from the
+  // authenticated JSON below). Named apart from the ten functions.
   RETURN_IF_ERROR(router.Add("GET", "/dashboard",
-                             [](http::Request&) {
-                               http::Response page;
-                               page.content_type = "text/html; charset=utf-8";
-                               page.body = std::string(kDashboardPage);
-                               page.headers.Set("Content-Security-Policy",
-                                                "default-src 'none'; script-src 'unsafe-inline'; "
-                                                "style-src 'unsafe-inline'; connect-src 'self'");
-                               page.headers.Set("X-Content-Type-Options", "nosniff");
+                             [](http::Request& request) {
+                               http::Response page =
+                                   AssetResponse(request, web::DashboardPage(), false);
+                               page.headers.Set("Content-Security-Policy", kPagePolicy);
                                page.headers.Set("X-Frame-Options", "DENY");
+                               page.headers.Set("Referrer-Policy", "no-referrer");
                                return page;
                              },
                              {.blocking = false, .name = "dashboard-page"}));
+  RETURN_IF_ERROR(router.Add(
+      "GET", "/dashboard/assets/{name}",
+      [](http::Request& request) {
+        const web::Asset* asset = web::FindDashboardAsset(request.PathParam("name"));
+        if (asset == nullptr) {
+          return Error(request, 404, "NOT_FOUND", "The resource was not found");
+        }
+        return AssetResponse(request, *asset, QueryValue(request.query, "v") == asset->version);
+      },
+      {.blocking = false, .name = "dashboard-assets"}));
   return router.Add("GET", "/api/v1/monitoring/dashboard",
                     [this](http::Request& request) { return Dashboard(request); },
                     {.blocking = true, .name = "monitoring-dashboard"});

@@ -2,7 +2,11 @@
 // "Authorization: Bearer <monitoring token>" when one is configured (compared in constant time).
 // An authenticated non-admin gets 403 FORBIDDEN; no or a bad token 401. The numbers and their
 // sources are described in domain/monitoring_service.h. Also GET /dashboard, the page that draws
-// the same data.
+// the same data as live charts, and GET /dashboard/assets/{name}, its scripts and styles
+// (web/dashboard_assets.h; an unknown name answers 404 NOT_FOUND). The page and its files are
+// public and hold no data; they carry ETags (If-None-Match → 304), and under the version the page
+// links them with (?v=) a year's immutable caching. Route names "dashboard-page" and
+// "dashboard-assets", so they are not counted as one of the ten functions.
 //
 // Ownership: the collaborators are not owned and must outlive the routes; the routes must
 // outlive the router they are registered on. Thread-safety: safe to use concurrently.

@@ -1,6 +1,12 @@
 #include "domain/monitoring_service.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <map>
 
 #include "metrics/http_series.h"
 #include "store/timed_database.h"
@@ -122,7 +128,10 @@ CompressionSummary MonitoringService::Compression() const {
   return c;
 }
 
-std::vector<EndpointStats> MonitoringService::Endpoints() const {
+std::vector<EndpointStats> MonitoringService::Endpoints() const { return Endpoints(nullptr); }
+
+std::vector<EndpointStats> MonitoringService::Endpoints(RuntimeStats* runtime) const {
+  std::vector<metrics::HistogramSnapshot> latencies;
   std::vector<EndpointStats> out;
   out.reserve(series_.size());
   for (const Series& s : series_) {
@@ -147,8 +156,20 @@ std::vector<EndpointStats> MonitoringService::Endpoints() const {
         e.p95_ms = MicrosToMs(snap.Quantile(0.95));
         e.p99_ms = MicrosToMs(snap.Quantile(0.99));
       }
+      if (runtime != nullptr) latencies.push_back(std::move(snap));
     }
     out.push_back(std::move(e));
+  }
+  if (runtime != nullptr) {
+    *runtime = RuntimeStats{};
+    for (const EndpointStats& e : out) runtime->requests_total += e.count;
+    const metrics::HistogramSnapshot all = metrics::MergeSnapshots(latencies);
+    if (all.count > 0) {
+      runtime->warm_p50_ms = MicrosToMs(all.Quantile(0.50));
+      runtime->warm_p95_ms = MicrosToMs(all.Quantile(0.95));
+      runtime->warm_p99_ms = MicrosToMs(all.Quantile(0.99));
+    }
+    runtime->rss_bytes = metrics::ProcessResidentBytes();
   }
   return out;
 }
@@ -172,7 +193,7 @@ Dashboard MonitoringService::Build() const {
   }
   d.store_backend = info_.store_backend;
   d.cache_backend = info_.cache_backend;
-  d.endpoints = Endpoints();
+  d.endpoints = Endpoints(&d.runtime);
 
   const auto ping_start = steady_clock::now();
   const Status ping = db_->Ping();
@@ -182,7 +203,10 @@ Dashboard MonitoringService::Build() const {
 
   const metrics::HistogramSnapshot ops = store::TimedDatabase::OperationsSnapshot(registry_);
   d.query_count = ops.count;
-  if (ops.count > 0) d.query_p95_ms = MicrosToMs(ops.Quantile(0.95));
+  if (ops.count > 0) {
+    d.query_p50_ms = MicrosToMs(ops.Quantile(0.50));
+    d.query_p95_ms = MicrosToMs(ops.Quantile(0.95));
+  }
   d.slow_queries = store::TimedDatabase::SlowOperations(registry_);
   d.query_scope =
       info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";

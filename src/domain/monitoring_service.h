@@ -2,6 +2,10 @@
 // registry, the database and facts about the running service. No JSON here; api/ renders it.
 //
 // Sources:
+//   runtime    requestsTotal = the ten functions' counts summed; warm p50/p95/p99 from their
+//              latency histograms merged (every request since start, so the process's first,
+//              cold one is among them: one sample in many); rssBytes = the resident pages of
+//              /proc/self/statm times the page size (nullopt where there is no /proc).
 //   endpoints  the HTTP server's series for each of the ten functions (route name = function
 //              name): hasivu_http_requests_total{route,method,class} summed over classes (and
 //              HEAD for GET routes) is `count`; errorRate = 5xx / count (server faults only:
@@ -12,8 +16,9 @@
 //   database   store::TimedDatabase (store/timed_database.h) records every Read/Write it runs
 //              into hasivu_db_operation_duration_seconds{kind} (one callback = one operation,
 //              including the wait for a connection) and counts operations over the slow-query
-//              threshold in hasivu_db_slow_operations_total{kind}. queryP95Ms is the p95 of both
-//              kinds (nullopt before the first operation). Pool from Database::Stats().
+//              threshold in hasivu_db_slow_operations_total{kind}. queryP50Ms/queryP95Ms are the
+//              p50/p95 of both kinds (nullopt before the first operation). Pool from
+//              Database::Stats().
 //   compression the HTTP server's compression series (http/server.h), summed over br, zstd and
 //              gzip: responses it compressed, bytes before/after, errors, and bodies handlers
 //              supplied already encoded. ratio = bytes out / bytes in (nullopt before the first
@@ -75,6 +80,13 @@ struct EndpointStats {
   std::optional<double> p50_ms, p95_ms, p99_ms;  // nullopt without samples
 };
 
+// The process as a whole (the dashboard's runtime panel).
+struct RuntimeStats {
+  uint64_t requests_total = 0;                                  // the ten functions' requests
+  std::optional<double> warm_p50_ms, warm_p95_ms, warm_p99_ms;  // nullopt without samples
+  std::optional<int64_t> rss_bytes;                             // nullopt when unreadable
+};
+
 struct Alarm {
   std::string name;
   std::string state;  // "ok" | "alarm" | "insufficient_data"
@@ -107,7 +119,9 @@ struct Dashboard {
   std::optional<double> cold_start_ms;
   std::string store_backend;
   std::string cache_backend;
+  RuntimeStats runtime;
   std::vector<EndpointStats> endpoints;
+  std::optional<double> query_p50_ms;
   std::optional<double> query_p95_ms;
   uint64_t query_count = 0;
   uint64_t slow_queries = 0;
@@ -138,6 +152,8 @@ class MonitoringService {
   static Status MayRead(const Principal& reader);
   // The statistics of the ten functions alone (no database round trip).
   std::vector<EndpointStats> Endpoints() const;
+  // The same, and the runtime numbers derived from them (also no database round trip).
+  std::vector<EndpointStats> Endpoints(RuntimeStats* runtime) const;
   // The compression summary alone.
   CompressionSummary Compression() const;
 

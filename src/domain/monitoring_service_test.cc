@@ -174,6 +174,47 @@ TEST_F(MonitoringServiceTest, DashboardReportsServiceDatabaseAndColdStart) {
   EXPECT_GE(*after.query_p95_ms, 100);
 }
 
+TEST_F(MonitoringServiceTest, RuntimeSumsTheFunctionsAndMergesTheirLatencies) {
+  auto service = Service();
+  Dashboard empty = service->Build();
+  EXPECT_EQ(empty.runtime.requests_total, 0u);
+  EXPECT_FALSE(empty.runtime.warm_p50_ms.has_value());
+  EXPECT_FALSE(empty.runtime.warm_p95_ms.has_value());
+  EXPECT_FALSE(empty.query_p50_ms.has_value());
+
+  Requests(*registry_, "orders-list", "GET", "2xx").Add(90);
+  Requests(*registry_, "orders-list", "GET", "5xx").Add(10);
+  Requests(*registry_, "orders-create", "POST", "2xx").Add(100);
+  Requests(*registry_, "orders-get", "GET", "2xx").Add(1000);  // not one of the ten
+  // orders-list answers in 1..50 ms, orders-create in 51..100 ms: together 1..100 ms.
+  for (int i = 1; i <= 50; ++i) Latency(*registry_, "orders-list").Record(i * 1000.0);
+  for (int i = 51; i <= 100; ++i) Latency(*registry_, "orders-create").Record(i * 1000.0);
+  Latency(*registry_, "orders-get").Record(5e6);  // 5 s elsewhere never counts
+
+  Dashboard d = service->Build();
+  EXPECT_EQ(d.runtime.requests_total, 200u);
+  ASSERT_TRUE(d.runtime.warm_p50_ms && d.runtime.warm_p95_ms && d.runtime.warm_p99_ms);
+  // Within the histogram's bucket error (1/16 of the value).
+  EXPECT_NEAR(*d.runtime.warm_p50_ms, 50, 50.0 / 16);
+  EXPECT_NEAR(*d.runtime.warm_p95_ms, 95, 95.0 / 16);
+  EXPECT_NEAR(*d.runtime.warm_p99_ms, 99, 99.0 / 16);
+  EXPECT_LE(*d.runtime.warm_p99_ms, 100);
+  // Each function alone keeps its own numbers.
+  EXPECT_NEAR(*Find(d.endpoints, "orders-list").p95_ms, 47.5, 47.5 / 16);
+#ifdef __linux__
+  ASSERT_TRUE(d.runtime.rss_bytes.has_value());
+  EXPECT_GT(*d.runtime.rss_bytes, 1 << 20);  // a gtest binary with SQLite holds over 1 MiB
+#endif
+  // The database's p50 sits below its p95.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        timed_->Read([](store::Connection& c) { return c.Query("SELECT 1").status(); }).ok());
+  }
+  Dashboard with_queries = service->Build();
+  ASSERT_TRUE(with_queries.query_p50_ms.has_value());
+  EXPECT_LE(*with_queries.query_p50_ms, *with_queries.query_p95_ms);
+}
+
 TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstOkResponse) {
   MonitoringServiceInfo info;
   info.first_ok_response = [] { return std::nullopt; };

@@ -535,4 +535,19 @@ std::string_view StatusClass(int status) {
 std::chrono::steady_clock::time_point ProcessStartSteady() { return Start().steady; }
 std::chrono::system_clock::time_point ProcessStartWall() { return Start().wall; }
 
+HistogramSnapshot MergeSnapshots(const std::vector<HistogramSnapshot>& parts) {
+  HistogramSnapshot merged;
+  std::map<double, uint64_t> buckets;
+  for (const HistogramSnapshot& part : parts) {
+    if (part.count == 0) continue;
+    merged.min = merged.count == 0 ? part.min : std::min(merged.min, part.min);
+    merged.max = merged.count == 0 ? part.max : std::max(merged.max, part.max);
+    merged.count += part.count;
+    merged.sum += part.sum;
+    for (const auto& [upper, n] : part.buckets) buckets[upper] += n;
+  }
+  merged.buckets.assign(buckets.begin(), buckets.end());
+  return merged;
+}
+
 }  // namespace hasivu::metrics

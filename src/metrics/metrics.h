@@ -104,6 +104,11 @@ class Registry {
   virtual std::string RenderPrometheus() const = 0;
 };
 
+// The union of histogram snapshots taken of the same bucket layout (Histogram): counts, sums and
+// bucket counts added, min and max over the non-empty ones. Quantile() of the result is that of
+// one histogram that had recorded every value. Pure.
+HistogramSnapshot MergeSnapshots(const std::vector<HistogramSnapshot>& parts);
+
 using RegistryPtr = std::unique_ptr<Registry>;
 RegistryPtr NewRegistry();
 

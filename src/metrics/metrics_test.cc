@@ -534,5 +534,33 @@ TEST(ProcessStartTest, CapturedBeforeTestRunsAndStable) {
   EXPECT_EQ(ProcessStartWall(), wall);
 }
 
+TEST(MergeSnapshotsTest, QuantilesOfTheUnionAreThoseOfOneHistogram) {
+  auto registry = NewRegistry();
+  Histogram& a = registry->GetHistogram("a", "");
+  Histogram& b = registry->GetHistogram("b", "");
+  Histogram& both = registry->GetHistogram("both", "");
+  for (int i = 0; i < 1000; ++i) {
+    const double v = (i * 7919 % 1000) * 3.7 + 0.5;  // a fixed spread over 0.5 .. 3700
+    (i % 3 == 0 ? a : b).Record(v);
+    both.Record(v);
+  }
+  const HistogramSnapshot merged = MergeSnapshots({a.Snapshot(), b.Snapshot()});
+  const HistogramSnapshot expected = both.Snapshot();
+  EXPECT_EQ(merged.count, expected.count);
+  EXPECT_DOUBLE_EQ(merged.sum, expected.sum);
+  EXPECT_EQ(merged.min, expected.min);
+  EXPECT_EQ(merged.max, expected.max);
+  EXPECT_EQ(merged.buckets, expected.buckets);
+  for (double q : {0.01, 0.5, 0.9, 0.95, 0.99}) {
+    EXPECT_DOUBLE_EQ(merged.Quantile(q), expected.Quantile(q)) << q;
+  }
+  // Empty parts change nothing; no parts make an empty snapshot.
+  const HistogramSnapshot with_empty =
+      MergeSnapshots({HistogramSnapshot{}, a.Snapshot(), HistogramSnapshot{}});
+  EXPECT_EQ(with_empty.count, a.Snapshot().count);
+  EXPECT_EQ(with_empty.min, a.Snapshot().min);
+  EXPECT_EQ(MergeSnapshots({}).count, 0u);
+}
+
 }  // namespace
 }  // namespace hasivu::metrics

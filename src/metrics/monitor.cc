@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <limits>
@@ -812,16 +814,29 @@ void MonitorTicker::Run() {
 
 // ---- Process ------------------------------------------------------------------------------------
 
-std::optional<double> ProcessResidentBytes() {
+std::optional<int64_t> ResidentBytesFromStatm(std::string_view statm, int64_t page_size) {
+  if (page_size <= 0) return std::nullopt;
+  // The second of the space-separated fields.
+  const size_t space = statm.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  std::string_view field = statm.substr(space + 1);
+  field = field.substr(0, field.find_first_of(" \n"));
+  int64_t pages = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), pages);
+  if (ec != std::errc() || end != field.data() + field.size() || field.empty() || pages < 0 ||
+      pages > INT64_MAX / page_size) {
+    return std::nullopt;
+  }
+  return pages * page_size;
+}
+
+std::optional<int64_t> ProcessResidentBytes() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   if (f == nullptr) return std::nullopt;
-  unsigned long long size = 0;
-  unsigned long long resident = 0;
-  const int read = std::fscanf(f, "%llu %llu", &size, &resident);
+  char text[256];
+  const size_t n = std::fread(text, 1, sizeof(text) - 1, f);
   std::fclose(f);
-  const long page = sysconf(_SC_PAGESIZE);
-  if (read != 2 || page <= 0) return std::nullopt;
-  return static_cast<double>(resident) * static_cast<double>(page);
+  return ResidentBytesFromStatm(std::string_view(text, n), sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace hasivu::metrics

@@ -278,9 +278,12 @@ class MonitorTicker {
   std::thread thread_;
 };
 
-// This process's resident set size in bytes (/proc/self/statm times the page size); nullopt
-// where there is no /proc. For AddLevel(catalog::kMemoryRss, ...).
-std::optional<double> ProcessResidentBytes();
+// The resident set size in bytes from the text of /proc/<pid>/statm ("size resident shared text
+// lib data dt", in pages) at `page_size` bytes a page; nullopt when the text is malformed. Pure.
+std::optional<int64_t> ResidentBytesFromStatm(std::string_view statm, int64_t page_size);
+
+// This process's resident set size in bytes (/proc/self/statm); nullopt where there is no /proc.
+std::optional<int64_t> ProcessResidentBytes();
 
 }  // namespace hasivu::metrics
 

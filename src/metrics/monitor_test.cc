@@ -409,7 +409,7 @@ TEST_F(MonitorTest, LevelsAreSampledAtEachReadAndMissingWhenUnknown) {
 }
 
 TEST_F(MonitorTest, ProcessResidentBytesReadsProc) {
-  std::optional<double> rss = ProcessResidentBytes();
+  std::optional<int64_t> rss = ProcessResidentBytes();
   ASSERT_TRUE(rss.has_value());  // the tests run on Linux
   EXPECT_GT(*rss, 1 << 20);
 }
@@ -646,6 +646,20 @@ TEST_F(MonitorTest, RecordingTickingCollectingAndCreatingConcurrently) {
   const std::vector<SeriesInterval> all = monitor.Collect(fresh);
   EXPECT_EQ(Find(all, "OperationDuration", {{"Operation", "conc"}})->data.count, 2u * kPerThread);
   EXPECT_EQ(monitor.Series().size(), 53u);
+}
+
+TEST(ResidentBytesTest, ParsesTheSecondFieldOfStatm) {
+  EXPECT_EQ(ResidentBytesFromStatm("2743 1042 631 219 0 505 0\n", 4096), 1042 * 4096);
+  EXPECT_EQ(ResidentBytesFromStatm("10 0 0 0 0 0 0", 4096), 0);
+  EXPECT_EQ(ResidentBytesFromStatm("10 3", 16384), 3 * 16384);
+  EXPECT_FALSE(ResidentBytesFromStatm("", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743 x 631", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743 -5 631", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("2743  631", 4096).has_value());  // empty field
+  EXPECT_FALSE(ResidentBytesFromStatm("1 99999999999999999999 1", 4096).has_value());
+  EXPECT_FALSE(ResidentBytesFromStatm("1 4611686018427387904 1", 4096).has_value());  // overflow
+  EXPECT_FALSE(ResidentBytesFromStatm("1 2 3", 0).has_value());
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 
 #include "metrics/catalog.h"
 #include "metrics/trace.h"
-#include "metrics/window.h"
 
 namespace hasivu::store {
 
@@ -43,21 +42,8 @@ metrics::Counter& TimedDatabase::SlowOperationsOf(metrics::Registry& registry,
 }
 
 metrics::HistogramSnapshot TimedDatabase::OperationsSnapshot(metrics::Registry& registry) {
-  std::vector<uint64_t> dense(metrics::kHistogramBucketCount, 0);
-  metrics::HistogramSnapshot out;
-  double min = 0;
-  double max = 0;
-  for (std::string_view kind : {kReadQuery, kWriteQuery}) {
-    const metrics::HistogramSnapshot s = OperationsOf(registry, kind).Snapshot();
-    if (s.count == 0) continue;
-    metrics::window::AddTo(dense, metrics::window::FromSnapshot(s));
-    min = out.count == 0 ? s.min : std::min(min, s.min);
-    max = out.count == 0 ? s.max : std::max(max, s.max);
-    out.count += s.count;
-    out.sum += s.sum;
-  }
-  if (out.count == 0) return out;
-  return metrics::window::SnapshotOf(dense, out.sum, min, max);
+  return metrics::MergeSnapshots({OperationsOf(registry, kReadQuery).Snapshot(),
+                                  OperationsOf(registry, kWriteQuery).Snapshot()});
 }
 
 uint64_t TimedDatabase::SlowOperations(metrics::Registry& registry) {

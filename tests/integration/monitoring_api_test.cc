@@ -156,14 +156,89 @@ TEST_F(MonitoringApiTest, OnlyAdminsOrTheMonitoringToken) {
   EXPECT_EQ(with_token.Data().at("endpoints").as_array().size(), 10u);
 }
 
-TEST_F(MonitoringApiTest, DashboardPageDrawsTheSameData) {
+TEST_F(MonitoringApiTest, RuntimeAndDatabasePercentiles) {
+  const std::string admin = AdminToken();
+  const json::object before = Dashboard(admin);
+  ASSERT_EQ(Call("GET", "/api/v1/users/me", admin).status, 200);
+  const json::object after = Dashboard(admin);
+  const json::object& rt = after.at("runtime").as_object();
+  // The ten functions' requests: at least the two logins, the first dashboard read and users-get.
+  EXPECT_GE(rt.at("requestsTotal").as_int64(),
+            before.at("runtime").at("requestsTotal").as_int64() + 2);
+  int64_t sum = 0;
+  for (const json::value& e : after.at("endpoints").as_array()) sum += e.at("count").as_int64();
+  EXPECT_EQ(rt.at("requestsTotal").as_int64(), sum);
+  ASSERT_TRUE(rt.at("warmP50Ms").is_number()) << json::serialize(rt);
+  EXPECT_LE(rt.at("warmP50Ms").to_number<double>(), rt.at("warmP95Ms").to_number<double>());
+  EXPECT_LE(rt.at("warmP95Ms").to_number<double>(), rt.at("warmP99Ms").to_number<double>());
+  ASSERT_TRUE(rt.at("rssBytes").is_int64()) << json::serialize(rt);
+  EXPECT_GT(rt.at("rssBytes").as_int64(), 1 << 20);
+  const json::object& db = after.at("database").as_object();
+  ASSERT_TRUE(db.at("queryP50Ms").is_number()) << json::serialize(db);
+  EXPECT_LE(db.at("queryP50Ms").to_number<double>(), db.at("queryP95Ms").to_number<double>());
+}
+
+TEST_F(MonitoringApiTest, DashboardPageAndAssetsHoldNoData) {
   ApiResponse page = Call("GET", "/dashboard");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(page.Header("content-type"), "text/html; charset=utf-8");
-  EXPECT_NE(page.body.find("/api/v1/monitoring/dashboard"), std::string::npos);
-  EXPECT_NE(page.Header("content-security-policy").find("default-src 'none'"), std::string::npos);
+  const std::string csp = page.Header("content-security-policy");
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("style-src 'self';"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  EXPECT_EQ(page.Header("x-frame-options"), "DENY");
+  EXPECT_EQ(page.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(page.Header("cache-control"), "no-cache");
   // The page itself carries no data: the token stays with the operator.
   EXPECT_EQ(page.body.find(kMonitoringToken), std::string::npos);
+  EXPECT_EQ(page.body.find("auth-login"), std::string::npos);
+
+  // Revalidation by ETag.
+  const std::string etag = page.Header("etag");
+  ASSERT_FALSE(etag.empty());
+  ApiResponse again = Call("GET", "/dashboard", "", "", {"If-None-Match: " + etag});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+
+  // Every asset the page links, under the version it links; the script reads the JSON.
+  const std::string marker = "\"/dashboard/assets/";
+  int linked = 0;
+  bool script_reads_the_api = false;
+  for (size_t at = page.body.find(marker); at != std::string::npos;
+       at = page.body.find(marker, at + 1)) {
+    const size_t end = page.body.find('"', at + 1);
+    const std::string target = page.body.substr(at + 1, end - at - 1);
+    ASSERT_NE(target.find("?v="), std::string::npos) << target;
+    ApiResponse asset = Call("GET", target);
+    ASSERT_EQ(asset.status, 200) << target;
+    EXPECT_EQ(asset.Header("cache-control"), "public, max-age=31536000, immutable") << target;
+    EXPECT_EQ(asset.Header("x-content-type-options"), "nosniff") << target;
+    const std::string type = asset.Header("content-type");
+    if (target.find(".js?") != std::string::npos) {
+      EXPECT_EQ(type, "text/javascript; charset=utf-8") << target;
+    } else {
+      EXPECT_EQ(type, "text/css; charset=utf-8") << target;
+    }
+    if (target.find("/dashboard.js?") != std::string::npos) {
+      script_reads_the_api = asset.body.find(kPath) != std::string::npos;
+      // Without the version it is revalidated rather than kept.
+      ApiResponse plain = Call("GET", target.substr(0, target.find('?')));
+      EXPECT_EQ(plain.status, 200);
+      EXPECT_EQ(plain.Header("cache-control"), "no-cache");
+      EXPECT_EQ(plain.body, asset.body);
+    }
+    ++linked;
+  }
+  EXPECT_EQ(linked, 4);
+  EXPECT_TRUE(script_reads_the_api);
+
+  for (const char* missing : {"/dashboard/assets/nope.js", "/dashboard/assets/index.html",
+                              "/dashboard/assets/package.json", "/dashboard/assets/DASHBOARD.JS"}) {
+    ApiResponse r = Call("GET", missing);
+    EXPECT_EQ(r.status, 404) << missing;
+    EXPECT_EQ(r.ErrorCode(), "NOT_FOUND") << missing;
+  }
 }
 
 }  // namespace
