@@ -68,19 +68,21 @@ class OpenApiCoverageTest : public ::testing::Test {
     settings.domain.payments.key_secret = "openapi-coverage-key-secret";
     settings.domain.payments.webhook_secret = "openapi-coverage-webhook-secret";
     settings.payments_simulator = true;  // development: every documented operation is routed
-    auto api = Api::Create(settings,
-                           {.db = *timed_,
-                            .clock = SystemClock(),
-                            .registry = *registry_,
-                            .monitor = *monitor_,
-                            .read_cache = *read_cache_,
-                            .cache = std::nullopt,
-                            .service_info = {.version = "test",
-                                             .store_backend = "sqlite",
-                                             .cache_backend = "memory",
-                                             .first_ok_response = [] { return std::nullopt; },
-                                             .database_timed_globally = true}},
-                           router_);
+    auto api = Api::Create(
+        settings,
+        {.db = *timed_,
+         .clock = SystemClock(),
+         .registry = *registry_,
+         .monitor = *monitor_,
+         .read_cache = *read_cache_,
+         .cache = std::nullopt,
+         .service_info = {.version = "test",
+                          .store_backend = "sqlite",
+                          .cache_backend = "memory",
+                          .cold_start = [] { return std::optional<metrics::ColdStartReport>(); },
+                          .alarms = {},
+                          .database_timed_globally = true}},
+        router_);
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(*api);
   }

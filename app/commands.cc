@@ -249,9 +249,8 @@ int RunServe(const Config& config) {
   domain::ReadCache read_cache(caching ? &cache_aside : nullptr, cache::TtlSettings{},
                                &timed_database);
 
-  // The server is created after the routes, so the dashboard reads first_ok_response through
-  // this holder.
-  auto server_holder = std::make_shared<http::Server*>(nullptr);
+  metrics::ColdStartReporter cold_start(
+      monitor, database->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgres");
   auto api = Api::Create(
       {.domain = cfg.domain,
        .compression = cfg.compression,
@@ -269,11 +268,8 @@ int RunServe(const Config& config) {
        .service_info = {.version = kVersion,
                         .store_backend = std::string(store::DialectName(database->dialect())),
                         .cache_backend = cfg.redis ? "redis" : cfg.cache_url,
-                        .first_ok_response =
-                            [server_holder] {
-                              return *server_holder ? (*server_holder)->first_ok_response()
-                                                    : std::nullopt;
-                            },
+                        .cold_start = [&cold_start] { return cold_start.Report(); },
+                        .alarms = [&alarm_set = **alarms] { return alarm_set.Statuses(); },
                         .database_timed_globally = true}},
       router);
   if (!api.ok()) return RuntimeError("register routes", api.status());
@@ -282,8 +278,6 @@ int RunServe(const Config& config) {
   for (const cache::TierStats& t : (**cache_backend).Stats().tiers) tiers.push_back(t.tier);
   AdoptCacheSeries(monitor, tiers);
   AddProcessLevels(monitor, *database);
-  metrics::ColdStartReporter cold_start(
-      monitor, database->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgres");
 
   http::ServerSettings settings;
   settings.host = cfg.listen.host;
@@ -303,7 +297,6 @@ int RunServe(const Config& config) {
   };
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());
-  *server_holder = server->get();
   Status started = (*server)->Start();
   if (!started.ok()) return RuntimeError("listen on " + config.listen, started);
   cold_start.MarkListening(std::chrono::steady_clock::now());
@@ -334,7 +327,6 @@ int RunServe(const Config& config) {
   // The last interval's lines, requests answered during shutdown included.
   if (emf) emf->Stop();
   ticker.Stop();
-  *server_holder = nullptr;
   spdlog::info("stopped");
   spdlog::shutdown();
   return 0;

@@ -105,16 +105,38 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
   const domain::RuntimeStats& rt = d.runtime;
   json::array alarms;
   for (const domain::Alarm& a : d.alarms) {
+    json::array transitions;
+    for (const domain::AlarmTransitionView& t : a.transitions) {
+      transitions.push_back(json::object{
+          {"at", FormatRfc3339(t.at)}, {"from", t.from}, {"to", t.to}, {"reason", t.reason}});
+    }
     alarms.push_back(json::object{{"name", a.name},
                                   {"state", a.state},
                                   {"value", a.value ? json::value(*a.value) : json::value()},
-                                  {"threshold", a.threshold}});
+                                  {"threshold", a.threshold},
+                                  {"reason", a.reason},
+                                  {"since", FormatRfc3339(a.since)},
+                                  {"metric", a.metric},
+                                  {"statistic", a.statistic},
+                                  {"comparison", a.comparison},
+                                  {"periodSeconds", a.period_seconds},
+                                  {"evaluationPeriods", a.evaluation_periods},
+                                  {"datapointsToAlarm", a.datapoints_to_alarm},
+                                  {"transitions", std::move(transitions)}});
+  }
+  json::value cold_start = nullptr;
+  if (d.cold_start) {
+    cold_start = json::object{{"store", d.cold_start->store},
+                              {"totalMs", Ms(d.cold_start->duration_ms)},
+                              {"initMs", Ms(d.cold_start->init_ms)},
+                              {"firstRequestMs", Ms(d.cold_start->first_request_ms)}};
   }
   return json::object{
       {"service", json::object{{"version", d.version},
                                {"startedAt", FormatRfc3339(d.started_at)},
                                {"uptimeSeconds", std::round(d.uptime_seconds * 1000.0) / 1000.0},
                                {"coldStartMs", Ms(d.cold_start_ms)},
+                               {"coldStart", std::move(cold_start)},
                                {"backend", json::object{{"store", d.store_backend},
                                                         {"cache", d.cache_backend}}}}},
       {"runtime",

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -24,25 +25,10 @@ constexpr std::string_view kDbPingHelp = "Database ping round trips";
 // The server's compression series (metrics/http_series.h), one per encoding.
 constexpr std::string_view kCompressionEncodings[] = {"br", "zstd", "gzip"};
 
-// The seed's thresholds (../shared/reference/seed-performance-summary.md).
-constexpr double kApiP95ThresholdMs = 300;
-constexpr double kErrorRateThreshold = 0.001;
-constexpr double kDbP95ThresholdMs = 100;
-constexpr double kColdStartThresholdMs = 1000;
-
 double MicrosToMs(double us) { return us / 1000.0; }
 
 double MillisSince(steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
-}
-
-Alarm MakeAlarm(std::string name, std::optional<double> value, double threshold) {
-  Alarm a{.name = std::move(name),
-          .state = "insufficient_data",
-          .value = value,
-          .threshold = threshold};
-  if (value) a.state = *value > threshold ? "alarm" : "ok";
-  return a;
 }
 
 }  // namespace
@@ -54,22 +40,54 @@ std::vector<MonitoredFunction> TenFunctions() {
           {"monitoring-dashboard", {}}};
 }
 
-std::vector<Alarm> ComputeAlarms(const std::vector<EndpointStats>& endpoints,
-                                 std::optional<double> query_p95_ms,
-                                 std::optional<double> cold_start_ms) {
-  std::optional<double> worst_p95;
-  uint64_t requests = 0, server_errors = 0;
-  for (const EndpointStats& e : endpoints) {
-    if (e.p95_ms) worst_p95 = std::max(worst_p95.value_or(0), *e.p95_ms);
-    requests += e.count;
-    server_errors += e.server_errors;
+namespace {
+
+std::string StateOf(metrics::AlarmState state) {
+  std::string out(metrics::AlarmStateName(state));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string MetricOf(const metrics::AlarmDefinition& def) {
+  std::string out(def.metric.name);
+  if (def.dimensions.empty()) return out;
+  out += '{';
+  for (size_t i = 0; i < def.dimensions.size(); ++i) {
+    if (i > 0) out += ',';
+    out += def.dimensions[i].first + "=" + def.dimensions[i].second;
   }
-  std::optional<double> error_rate;
-  if (requests > 0) error_rate = static_cast<double>(server_errors) / requests;
-  return {MakeAlarm("api_p95_latency_ms", worst_p95, kApiP95ThresholdMs),
-          MakeAlarm("api_error_rate", error_rate, kErrorRateThreshold),
-          MakeAlarm("db_query_p95_ms", query_p95_ms, kDbP95ThresholdMs),
-          MakeAlarm("cold_start_ms", cold_start_ms, kColdStartThresholdMs)};
+  return out + '}';
+}
+
+}  // namespace
+
+std::vector<Alarm> AlarmsOf(const std::vector<metrics::AlarmStatus>& statuses) {
+  std::vector<Alarm> out;
+  out.reserve(statuses.size());
+  for (const metrics::AlarmStatus& s : statuses) {
+    const metrics::AlarmDefinition& def = s.definition;
+    Alarm a{.name = def.name,
+            .state = StateOf(s.state),
+            .value = s.last_datapoint,
+            .threshold = def.threshold,
+            .reason = s.reason,
+            .since = s.since,
+            .metric = MetricOf(def),
+            .statistic = def.statistic.Name(),
+            .comparison = std::string(metrics::ComparisonOperatorName(def.comparison)),
+            .period_seconds = def.period_seconds,
+            .evaluation_periods = def.evaluation_periods,
+            .datapoints_to_alarm = def.datapoints_to_alarm,
+            .transitions = {}};
+    const size_t first =
+        s.history.size() > kAlarmTransitionsShown ? s.history.size() - kAlarmTransitionsShown : 0;
+    for (size_t i = first; i < s.history.size(); ++i) {
+      const metrics::AlarmTransition& t = s.history[i];
+      a.transitions.push_back({t.time, StateOf(t.from), StateOf(t.to), t.reason});
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 MonitoringService::MonitoringService(metrics::Registry& registry, store::Database* db,
@@ -185,11 +203,9 @@ Dashboard MonitoringService::Build() const {
   d.started_at = metrics::ProcessStartWall();
   d.uptime_seconds =
       std::chrono::duration<double>(steady_clock::now() - metrics::ProcessStartSteady()).count();
-  if (info_.first_ok_response) {
-    if (auto first = info_.first_ok_response()) {
-      d.cold_start_ms =
-          std::chrono::duration<double, std::milli>(*first - metrics::ProcessStartSteady()).count();
-    }
+  if (info_.cold_start) {
+    d.cold_start = info_.cold_start();
+    if (d.cold_start) d.cold_start_ms = d.cold_start->duration_ms;
   }
   d.store_backend = info_.store_backend;
   d.cache_backend = info_.cache_backend;
@@ -211,7 +227,7 @@ Dashboard MonitoringService::Build() const {
   d.query_scope =
       info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";
   d.pool = db_->Stats();
-  d.alarms = ComputeAlarms(d.endpoints, d.query_p95_ms, d.cold_start_ms);
+  if (info_.alarms) d.alarms = AlarmsOf(info_.alarms());
   d.compression = Compression();
   return d;
 }

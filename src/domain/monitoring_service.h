@@ -24,10 +24,11 @@
 //              supplied already encoded. ratio = bytes out / bytes in (nullopt before the first
 //              compressed response); bytesSaved = bytes in - bytes out.
 //   health     one Ping() of the database, timed.
-//   alarms     the seed's thresholds: api_p95_latency (the worst function p95 > 300 ms),
-//              api_error_rate (5xx / requests over the ten functions > 0.1 %), db_query_p95
-//              (> 100 ms), cold_start (> 1000 ms). State "ok" | "alarm" | "insufficient_data"
-//              (no samples yet).
+//   alarms     the alarms the app evaluates in-process (metrics/alarms.h: the seed's thresholds
+//              plus the 5xx rate, CloudWatch's semantics), as MonitoringServiceInfo::alarms
+//              returns them: state, reason, since, and the last transitions.
+//   cold start MonitoringServiceInfo::cold_start (metrics/cold_start.h): exec -> listening + the
+//              first request's own service time, once the first request has been served.
 //
 // Thread-safety: Dashboard() is safe to call concurrently. The registry and database outlive
 // the service.
@@ -45,6 +46,8 @@
 
 #include "common/status.h"
 #include "domain/principal.h"
+#include "metrics/alarms.h"
+#include "metrics/cold_start.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
 
@@ -63,7 +66,10 @@ struct MonitoringServiceInfo {
   std::string version;
   std::string store_backend;
   std::string cache_backend;
-  std::function<std::optional<std::chrono::steady_clock::time_point>()> first_ok_response;
+  // The cold-start report, once the first request has been served (nullopt before).
+  std::function<std::optional<metrics::ColdStartReport>()> cold_start;
+  // The alarms' current statuses; unset: no alarms are evaluated.
+  std::function<std::vector<metrics::AlarmStatus>()> alarms;
   // Whether every route's database work is timed (the app wraps the database in a
   // TimedDatabase) or only this service's and the RFID route's.
   bool database_timed_globally = false;
@@ -87,12 +93,32 @@ struct RuntimeStats {
   std::optional<int64_t> rss_bytes;                             // nullopt when unreadable
 };
 
+struct AlarmTransitionView {
+  std::chrono::system_clock::time_point at;
+  std::string from, to;  // "ok" | "alarm" | "insufficient_data"
+  std::string reason;
+};
+
 struct Alarm {
   std::string name;
-  std::string state;  // "ok" | "alarm" | "insufficient_data"
-  std::optional<double> value;
+  std::string state;            // "ok" | "alarm" | "insufficient_data"
+  std::optional<double> value;  // the last datapoint
   double threshold = 0;
+  std::string reason;  // CloudWatch's StateReason style
+  std::chrono::system_clock::time_point since;
+  std::string metric;      // "ApiLatency{Function=orders-list}"
+  std::string statistic;   // "p95", "Maximum", ...
+  std::string comparison;  // "GreaterThanThreshold", ...
+  int period_seconds = 0;
+  int evaluation_periods = 0;
+  int datapoints_to_alarm = 0;
+  std::vector<AlarmTransitionView> transitions;  // the latest last, at most kAlarmTransitionsShown
 };
+
+inline constexpr size_t kAlarmTransitionsShown = 5;
+
+// The dashboard's view of evaluated alarms (pure; exposed for tests).
+std::vector<Alarm> AlarmsOf(const std::vector<metrics::AlarmStatus>& statuses);
 
 struct EncodingStats {
   std::string encoding;  // "br" | "zstd" | "gzip"
@@ -117,6 +143,7 @@ struct Dashboard {
   std::chrono::system_clock::time_point started_at;
   double uptime_seconds = 0;
   std::optional<double> cold_start_ms;
+  std::optional<metrics::ColdStartReport> cold_start;
   std::string store_backend;
   std::string cache_backend;
   RuntimeStats runtime;
@@ -132,11 +159,6 @@ struct Dashboard {
   double database_latency_ms = 0;
   CompressionSummary compression;
 };
-
-// The alarms of a dashboard's numbers (pure; exposed for tests).
-std::vector<Alarm> ComputeAlarms(const std::vector<EndpointStats>& endpoints,
-                                 std::optional<double> query_p95_ms,
-                                 std::optional<double> cold_start_ms);
 
 class MonitoringService {
  public:

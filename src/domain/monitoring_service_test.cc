@@ -104,34 +104,51 @@ TEST_F(MonitoringServiceTest, EndpointsSumTheServersSeries) {
   EXPECT_EQ(login.count, 0u);
 }
 
-TEST(AlarmsTest, SeedThresholds) {
-  std::vector<EndpointStats> quiet(2);
-  std::vector<Alarm> none = ComputeAlarms(quiet, std::nullopt, std::nullopt);
-  ASSERT_EQ(none.size(), 4u);
-  for (const Alarm& a : none) EXPECT_EQ(a.state, "insufficient_data") << a.name;
-
-  std::vector<EndpointStats> busy(2);
-  busy[0].count = 1000;
-  busy[0].server_errors = 1;  // exactly 0.1 %: not over
-  busy[0].p95_ms = 120;
-  busy[1].count = 1000;
-  busy[1].p95_ms = 300;  // exactly the threshold: not over
-  std::vector<Alarm> fine = ComputeAlarms(busy, 99.0, 900.0);
-  EXPECT_EQ(fine[0].name, "api_p95_latency_ms");
-  EXPECT_EQ(fine[0].state, "ok");
-  EXPECT_EQ(*fine[0].value, 300);
-  EXPECT_EQ(fine[1].name, "api_error_rate");
-  EXPECT_EQ(fine[1].state, "ok");
-  EXPECT_DOUBLE_EQ(*fine[1].value, 1.0 / 2000);
-  EXPECT_EQ(fine[2].state, "ok");
-  EXPECT_EQ(fine[3].state, "ok");
-
-  busy[1].p95_ms = 301;
-  busy[1].server_errors = 3;
-  std::vector<Alarm> bad = ComputeAlarms(busy, 150.0, 1500.0);
-  for (const Alarm& a : bad) EXPECT_EQ(a.state, "alarm") << a.name;
-  EXPECT_EQ(bad[0].threshold, 300);
-  EXPECT_DOUBLE_EQ(bad[1].threshold, 0.001);
+TEST(AlarmsTest, TheDashboardShowsTheEvaluatedAlarmsWithTheirLatestTransitions) {
+  metrics::AlarmStatus status;
+  status.definition.name = "hasivu-db-read-p95";
+  status.definition.metric = metrics::catalog::kDatabaseQueryDuration;
+  status.definition.dimensions = {{"QueryKind", "read"}};
+  status.definition.statistic = metrics::Statistic::Percentile(95);
+  status.definition.period_seconds = 60;
+  status.definition.evaluation_periods = 5;
+  status.definition.datapoints_to_alarm = 3;
+  status.definition.threshold = 100;
+  status.state = metrics::AlarmState::kAlarm;
+  status.reason = "Threshold Crossed: 3 out of the last 5 datapoints were greater than 100";
+  status.since = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  status.last_datapoint = 140;
+  for (int i = 0; i < 7; ++i) {
+    status.history.push_back({status.since - std::chrono::minutes(7 - i),
+                              i % 2 ? metrics::AlarmState::kOk : metrics::AlarmState::kAlarm,
+                              i % 2 ? metrics::AlarmState::kAlarm : metrics::AlarmState::kOk,
+                              "reason " + std::to_string(i)});
+  }
+  const std::vector<Alarm> alarms = AlarmsOf({status});
+  ASSERT_EQ(alarms.size(), 1u);
+  const Alarm& a = alarms[0];
+  EXPECT_EQ(a.name, "hasivu-db-read-p95");
+  EXPECT_EQ(a.state, "alarm");
+  EXPECT_EQ(a.value, 140);
+  EXPECT_EQ(a.threshold, 100);
+  EXPECT_EQ(a.reason, status.reason);
+  EXPECT_EQ(a.since, status.since);
+  EXPECT_EQ(a.metric, "DatabaseQueryDuration{QueryKind=read}");
+  EXPECT_EQ(a.statistic, "p95");
+  EXPECT_EQ(a.comparison, "GreaterThanThreshold");
+  EXPECT_EQ(a.evaluation_periods, 5);
+  EXPECT_EQ(a.datapoints_to_alarm, 3);
+  // The latest kAlarmTransitionsShown, oldest first.
+  ASSERT_EQ(a.transitions.size(), kAlarmTransitionsShown);
+  EXPECT_EQ(a.transitions.front().reason, "reason 2");
+  EXPECT_EQ(a.transitions.back().reason, "reason 6");
+  EXPECT_EQ(a.transitions.back().from, "alarm");  // i = 6: ALARM -> OK
+  EXPECT_EQ(a.transitions.back().to, "ok");
+  metrics::AlarmStatus unknown;
+  unknown.definition.name = "cold";
+  unknown.definition.metric = metrics::catalog::kColdStartDuration;
+  EXPECT_EQ(AlarmsOf({unknown}).at(0).state, "insufficient_data");
+  EXPECT_FALSE(AlarmsOf({unknown}).at(0).value.has_value());
 }
 
 TEST_F(MonitoringServiceTest, DashboardReportsServiceDatabaseAndColdStart) {
@@ -139,7 +156,12 @@ TEST_F(MonitoringServiceTest, DashboardReportsServiceDatabaseAndColdStart) {
       .version = "9.9.9",
       .store_backend = "sqlite",
       .cache_backend = "memory",
-      .first_ok_response = [] { return metrics::ProcessStartSteady() + milliseconds(250); },
+      .cold_start =
+          [] {
+            return std::optional<metrics::ColdStartReport>(metrics::ColdStartReport{
+                .store = "sqlite", .duration_ms = 250, .init_ms = 200, .first_request_ms = 50});
+          },
+      .alarms = {},
       .database_timed_globally = false};
   auto service = Service(std::move(info));
   Dashboard before = service->Build();
@@ -155,7 +177,9 @@ TEST_F(MonitoringServiceTest, DashboardReportsServiceDatabaseAndColdStart) {
   EXPECT_EQ(before.query_count, 0u);
   EXPECT_FALSE(before.query_p95_ms.has_value());
   EXPECT_EQ(before.query_scope, "rfid-verify-card and monitoring-dashboard");
-  EXPECT_EQ(before.alarms.size(), 4u);
+  ASSERT_TRUE(before.cold_start.has_value());
+  EXPECT_EQ(before.cold_start->init_ms, 200);
+  EXPECT_TRUE(before.alarms.empty());  // no alarms evaluated: none shown
 
   // Operations through the timed database show up; one over 100 ms counts as slow.
   ASSERT_TRUE(timed_->Read([](store::Connection& c) { return c.Query("SELECT 1").status(); }).ok());
@@ -215,9 +239,9 @@ TEST_F(MonitoringServiceTest, RuntimeSumsTheFunctionsAndMergesTheirLatencies) {
   EXPECT_LE(*with_queries.query_p50_ms, *with_queries.query_p95_ms);
 }
 
-TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstOkResponse) {
+TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstRequest) {
   MonitoringServiceInfo info;
-  info.first_ok_response = [] { return std::nullopt; };
+  info.cold_start = [] { return std::optional<metrics::ColdStartReport>(); };
   EXPECT_FALSE(Service(std::move(info))->Build().cold_start_ms.has_value());
 }
 

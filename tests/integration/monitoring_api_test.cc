@@ -80,14 +80,25 @@ TEST_F(MonitoringApiTest, AdminSeesTheTenFunctionsAndTheService) {
   EXPECT_EQ(cache.at("tiers").at(0).at("tier").as_string(), "memory");
   EXPECT_TRUE(cache.at("redisPingMs").is_null());
   EXPECT_EQ(d.at("compression").at("responses").as_int64(), 0);
+  // The alarms the server evaluates (the seed's thresholds and the 5xx rate), the same ones
+  // `hasivu cloudwatch-config` prints; before their first period all are INSUFFICIENT_DATA.
   std::set<std::string> alarms;
   for (const json::value& a : d.at("alarms").as_array()) {
     alarms.insert(std::string(a.at("name").as_string()));
     const std::string state(a.at("state").as_string());
     EXPECT_TRUE(state == "ok" || state == "alarm" || state == "insufficient_data") << state;
+    EXPECT_FALSE(a.at("metric").as_string().empty());
+    EXPECT_FALSE(a.at("reason").as_string().empty());
+    EXPECT_TRUE(a.at("since").is_string());
+    EXPECT_GE(a.at("periodSeconds").as_int64(), 10);
+    EXPECT_TRUE(a.at("transitions").is_array());
   }
-  EXPECT_TRUE(alarms.count("api_p95_latency_ms"));
-  EXPECT_TRUE(alarms.count("api_error_rate"));
+  EXPECT_EQ(alarms.size(),
+            15u);  // cold start, db read/write p95, cache hit rate, 10 x API p95, 5xx
+  EXPECT_TRUE(alarms.count("hasivu-cold-start"));
+  EXPECT_TRUE(alarms.count("hasivu-5xx-rate"));
+  EXPECT_TRUE(alarms.count("hasivu-api-orders-list-p95"));
+  EXPECT_TRUE(alarms.count("hasivu-cache-hit-rate"));
   ApiResponse r = Call("GET", kPath, AdminToken());
   EXPECT_EQ(r.Header("cache-control"), "no-store");
 }
