@@ -2,8 +2,8 @@
 # Checks the layering of includes (scripts/check_layers.sh), then builds and runs every test: the
 # release build with -Werror (all labels, with PostgreSQL and Redis started on loopback by
 # scripts/services.sh), then the unit tests again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, the cache tests under ThreadSanitizer, and a bounded libFuzzer run
-# of the Accept-Encoding parser. Called by `./hasivu.sh test` after install.
+# UndefinedBehaviorSanitizer, the threaded code (cache, monitor, EMF, alarms, access log, tracing)
+# under ThreadSanitizer, and a bounded libFuzzer run of the Accept-Encoding parser. Called by `./hasivu.sh test` after install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,10 +40,12 @@ cmake --preset debug >/dev/null
 cmake --build --preset debug -j "$jobs"
 ctest --test-dir build/debug --output-on-failure -j "$jobs" -LE "postgres|redis"
 
-echo "== cache tests under ThreadSanitizer"
+echo "== threaded code under ThreadSanitizer: cache, monitor, EMF and alarms, access log, tracing"
+tsan_tests=(cache_test cache_redistest monitor_test cloudwatch_metrics_test http_access_log_test
+  http_server_trace_test)
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$jobs" --target cache_test cache_redistest
-ctest --test-dir build/tsan --output-on-failure -R '^cache_(test|redistest)$'
+cmake --build --preset tsan -j "$jobs" --target "${tsan_tests[@]}"
+ctest --test-dir build/tsan --output-on-failure -R "^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
 
 echo "== fuzz the Accept-Encoding parser (libFuzzer, bounded)"
 HASIVU_FUZZ_SECONDS="${HASIVU_FUZZ_SECONDS:-30}" scripts/fuzz.sh build/fuzz
