@@ -10,7 +10,8 @@
 // into the Monitor (milliseconds) as soon as both are known, whichever arrives first, and
 // Report() returns them for the dashboard.
 //
-// Inputs: `process_start` (default ProcessStartSteady(), captured before main), MarkListening()
+// Inputs: `process_start` (default ProcessStartSteady(), captured by a static initialiser before
+// main: the dynamic loader's work before it, about 2 ms here, is not counted), MarkListening()
 // from the app once the server listens, OnFirstRequest() from the HTTP server's first-request
 // hook (http::ServerSettings::on_first_request). Each is kept from its first call; later calls are
 // ignored, so a second server or a repeated hook cannot report twice.
