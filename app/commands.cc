@@ -68,20 +68,13 @@ int RuntimeError(std::string_view what, const Status& s) {
   return kExitRuntime;
 }
 
-void SetUpLogging(const std::string& level, bool access_log) {
+void SetUpLogging(const std::string& level) {
   // Diagnostics go to stderr; the access log (one JSON object per line) to stdout, so an operator
   // can route them apart.
   auto main_logger = spdlog::stderr_logger_mt("hasivu");
   main_logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   spdlog::set_default_logger(main_logger);
   spdlog::set_level(spdlog::level::from_str(level));
-  if (access_log) {
-    // Written only by the server's access log thread (http/access_log.h), which flushes after
-    // each batch of lines; a stdout that blocks stalls that thread, never a request.
-    auto access = spdlog::stdout_logger_mt("access");
-    access->set_pattern("%v");
-    access->set_level(spdlog::level::info);
-  }
 }
 
 // Makes sure the folder of a sqlite:PATH store exists.
@@ -148,7 +141,7 @@ int RunServe(const Config& config) {
   auto resolved = Resolve(config, std::thread::hardware_concurrency());
   if (!resolved.ok()) return ConfigError(resolved.status());
   const ResolvedConfig& cfg = *resolved;
-  SetUpLogging(cfg.log_level, cfg.access_log);
+  SetUpLogging(cfg.log_level);
   if (cfg.jwt_secret_generated) {
     spdlog::warn("no --jwt-secret given: using a random one for this run (development mode)");
   }

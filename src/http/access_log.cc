@@ -1,5 +1,7 @@
 #include "http/access_log.h"
 
+#include <stdexcept>
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -105,6 +107,20 @@ void AccessLogQueue::Run() {
       if (batch[i].capacity() > kKeepBytes) std::string().swap(batch[i]);
     }
   }
+}
+
+AccessLogSink NewStdioAccessLogSink(std::FILE* file) {
+  return [file, buffer = std::string()](std::span<const std::string> lines) mutable {
+    buffer.clear();
+    for (const std::string& line : lines) {
+      buffer += line;
+      buffer += '\n';
+    }
+    const bool written = std::fwrite(buffer.data(), 1, buffer.size(), file) == buffer.size();
+    const bool flushed = std::fflush(file) == 0;
+    if (buffer.capacity() > (size_t{1} << 20)) std::string().swap(buffer);
+    if (!written || !flushed) throw std::runtime_error("cannot write the access log");
+  };
 }
 
 }  // namespace hasivu::http

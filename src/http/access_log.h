@@ -21,6 +21,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <span>
@@ -35,6 +36,14 @@ namespace hasivu::http {
 
 // Receives a batch of access log lines (no trailing newlines), in the order they were written.
 using AccessLogSink = std::function<void(std::span<const std::string> lines)>;
+
+// The default sink: each batch joined into one buffer (a newline after every line) and written
+// with one fwrite and one fflush to `file` (not owned; stdout for the server), under stdio's own
+// lock on that FILE only. Not through spdlog: spdlog 1.10's console sinks hold one process-wide
+// mutex that the diagnostics logger on stderr shares, so a stdout that blocks (a pipe nobody
+// reads) would stall every thread that logs a warning, request threads included. Here it stalls
+// the writer thread alone. A failed write loses that batch (the queue counts it as dropped).
+AccessLogSink NewStdioAccessLogSink(std::FILE* file);
 
 class AccessLogQueue {
  public:

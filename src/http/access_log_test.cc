@@ -2,11 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <condition_variable>
+#include <cstdio>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace hasivu::http {
@@ -115,6 +122,60 @@ TEST_F(AccessLogQueueTest, AThrowingSinkLosesItsBatchButKeepsWriting) {
   EXPECT_EQ(got, std::vector<std::string>{"fine"});
   EXPECT_EQ(written_.Value(), 1u);
   EXPECT_EQ(dropped_.Value(), 1u);
+}
+
+TEST(StdioAccessLogSinkTest, WritesEachBatchAsNewlineEndedLines) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  metrics::RegistryPtr registry = metrics::NewRegistry();
+  metrics::Counter& written = registry->GetCounter("w", "");
+  metrics::Counter& dropped = registry->GetCounter("d", "");
+  {
+    AccessLogQueue queue(16, NewStdioAccessLogSink(file), written, dropped);
+    for (int i = 0; i < 5; ++i) queue.Write(R"({"n":)" + std::to_string(i) + "}");
+    queue.Close();
+  }
+  std::rewind(file);
+  std::string text(256, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), file));
+  std::fclose(file);
+  EXPECT_EQ(text, "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n");
+  EXPECT_EQ(written.Value(), 5u);
+  EXPECT_EQ(dropped.Value(), 0u);
+}
+
+TEST(StdioAccessLogSinkTest, AStuckPipeHoldsOnlyTheWriterThread) {
+  // A pipe nobody reads, filled to the brim: the sink's fwrite blocks in the writer thread.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ASSERT_EQ(::fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+  const std::string chunk(4096, 'x');
+  while (::write(fds[1], chunk.data(), chunk.size()) > 0) {
+  }
+  ASSERT_EQ(::fcntl(fds[1], F_SETFL, 0), 0);  // blocking again
+  std::FILE* out = ::fdopen(fds[1], "w");
+  ASSERT_NE(out, nullptr);
+  metrics::RegistryPtr registry = metrics::NewRegistry();
+  metrics::Counter& written = registry->GetCounter("w", "");
+  metrics::Counter& dropped = registry->GetCounter("d", "");
+  auto queue = std::make_unique<AccessLogQueue>(4, NewStdioAccessLogSink(out), written, dropped);
+  // Every Write returns (lines beyond the queue's room are dropped), and the diagnostics logger,
+  // which a request thread also uses, is not held up by the stuck stdout.
+  for (int i = 0; i < 100; ++i) queue->Write("line " + std::to_string(i));
+  spdlog::warn("access_log_test: logging while the access log's pipe is stuck");
+  EXPECT_GE(dropped.Value(), 100u - 2 * 4);
+  // Drain the pipe so the writer can finish; every line is then written or counted as dropped.
+  std::thread reader([fd = fds[0]] {
+    char buf[65536];
+    while (::read(fd, buf, sizeof(buf)) > 0) {
+    }
+  });
+  queue->Close();
+  EXPECT_EQ(written.Value() + dropped.Value(), 100u);
+  queue.reset();
+  std::fclose(out);  // EOF for the reader
+  reader.join();
+  ::close(fds[0]);
 }
 
 }  // namespace

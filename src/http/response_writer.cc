@@ -402,7 +402,6 @@ void ServerImpl::Record(const Pending& pending, const RouteMetrics& metrics,
   if (!pending.first) metrics.latency->Record(static_cast<double>(elapsed));
 
   if (!access_log_) return;
-  if (access_logger_ && !access_logger_->should_log(spdlog::level::info)) return;
   // Built in a buffer this thread keeps, and copied into the queue's slot: no allocation per line.
   thread_local std::string line;
   line.clear();

@@ -1,6 +1,5 @@
 #include "http/server.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -72,26 +71,7 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
   compression_metrics_ = RegisterCompressionMetrics(registry);
   if (!settings_.access_log) return;
   AccessLogSink sink = settings_.access_log_sink;
-  if (!sink) {
-    access_logger_ = spdlog::get("access");
-    if (!access_logger_) {
-      try {
-        access_logger_ = spdlog::stdout_logger_mt("access");
-        access_logger_->set_pattern("%v");
-      } catch (const spdlog::spdlog_ex&) {
-        access_logger_ = spdlog::get("access");  // another thread registered it first
-      }
-    }
-    if (access_logger_) {
-      // One flush per batch rather than per line: the writer thread pays it, never a request.
-      sink = [logger = access_logger_](std::span<const std::string> lines) {
-        for (const std::string& line : lines) {
-          logger->log(spdlog::level::info, spdlog::string_view_t(line));
-        }
-        logger->flush();
-      };
-    }
-  }
+  if (!sink) sink = NewStdioAccessLogSink(stdout);
   if (sink) {
     access_log_ =
         std::make_unique<AccessLogQueue>(settings_.access_log_queue_lines, std::move(sink),

@@ -116,9 +116,8 @@
 // Never bodies, query strings or headers. *_ms is the request's span time of that kind (three
 // decimals), *_calls the number of calls. Lines are written off the I/O threads: the I/O thread
 // queues the line (http/access_log.h, at most access_log_queue_lines waiting) and a writer thread
-// hands batches to access_log_sink, by default the spdlog logger "access" at info level, flushed
-// after each batch (created writing to stdout with pattern "%v" if the app has not registered one;
-// register one of that name before Create() to send it elsewhere). A line that finds the queue
+// hands batches to access_log_sink, by default stdout (NewStdioAccessLogSink: one write and one
+// flush per batch, and no lock a request thread takes). A line that finds the queue
 // full is dropped, never waited for: hasivu_access_log_dropped_total counts those, and
 // hasivu_access_log_lines_total the lines handed to the sink. Wait() (and the destructor) hands
 // every queued line to the sink before returning, so a clean shutdown loses none.
@@ -187,7 +186,8 @@ struct ServerSettings {
   // queue keeps storage for twice this many lines (about 6 MB at 400 bytes a line). Default:
   // 8192. Must be >= 1.
   size_t access_log_queue_lines = 8192;
-  // Where the writer thread sends access log lines. Default (empty): the spdlog logger "access".
+  // Where the writer thread sends access log lines. Default (empty): stdout
+  // (NewStdioAccessLogSink).
   AccessLogSink access_log_sink;
   // Called once, on an I/O thread, after the first request's response is fully written (see
   // "First request" above). Keep it short: it runs on the event loop. Default: none.

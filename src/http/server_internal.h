@@ -237,7 +237,6 @@ class ServerImpl final : public Server {
   CompressionMetrics compression_metrics_;
   // The default sink's logger (also consulted for its level), when access_log is set and no
   // access_log_sink was given.
-  std::shared_ptr<spdlog::logger> access_logger_;
   metrics::Counter& access_log_written_;
   metrics::Counter& access_log_dropped_;
   // Set when access_log is; closed (drained) in Wait() once no thread can log any more.
