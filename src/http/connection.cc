@@ -135,6 +135,9 @@ Connection::Connection(ServerImpl& server, Worker& worker, tcp::socket socket, A
       address_group_(std::move(address_group)) {}
 
 Connection::~Connection() {
+  // A first request whose answer never reached its client (it left, or the write failed) does
+  // not make a cold start: the next request read takes its place.
+  if (holds_first_request_) server_.ReleaseFirstRequest();
   // Reached without Close() only when a stopped context drops its queued handlers.
   if (!closed_) {
     closed_ = true;
@@ -330,6 +333,7 @@ void Connection::OnReadError(boost::system::error_code ec) {
   }
   if (request.request_id.empty()) request.request_id = NewRequestId();
   pending->first = server_.ClaimFirstRequest();
+  holds_first_request_ = holds_first_request_ || pending->first;
   pending->read_started_at = read_started_at_;
   pending->close = true;
   pending->request_id = request.request_id;
@@ -369,6 +373,7 @@ void Connection::OnRequest() {
   pending->received_at = received_at_;
   pending->read_started_at = read_started_at_;
   pending->first = server_.ClaimFirstRequest();
+  holds_first_request_ = holds_first_request_ || pending->first;
   {
     std::string_view traceparent;
     size_t traceparents = 0;

@@ -108,6 +108,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SteadyClock::time_point read_started_at_;  // the current head's ReadHeader()
   bool read_closed_ = false;                 // no further requests will be read
   bool got_first_byte_ = false;
+  // This connection claimed the server's first request and has not written its answer yet.
+  bool holds_first_request_ = false;
   bool writing_ = false;
   bool stopping_ = false;
   bool lingering_ = false;

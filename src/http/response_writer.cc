@@ -289,7 +289,10 @@ void Connection::OnWrite(boost::system::error_code ec) {
   for (size_t i = 0; i < write_count_; ++i) {
     const Pending& written = *queue_.front();
     wrote_ok = wrote_ok || written.response.status == 200;
-    if (written.first) server_.OnFirstRequestWritten(written, SteadyClock::now());
+    if (written.first) {
+      server_.OnFirstRequestWritten(written, SteadyClock::now());
+      holds_first_request_ = false;
+    }
     queue_.pop_front();
   }
   if (wrote_ok) server_.NoteOkWritten();

@@ -107,7 +107,7 @@
 // cold one. It is left out of hasivu_http_request_duration_seconds (warm latency is reported apart
 // from cold start), marked "cold":true in the access log, and once its response is fully written
 // ServerSettings::on_first_request is called with its instants. If its response cannot be written
-// (the client left) the hook is never called.
+// (the client left) the hook is not called for it, and the next request read becomes the first.
 //
 // Access log: when access_log is set, one JSON line per request:
 // {"ts","request_id","trace_id","span_id","parent_span_id" (only when the client sent a valid

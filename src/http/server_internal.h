@@ -194,11 +194,13 @@ class ServerImpl final : public Server {
                        const Request& request) const;
   // Runs the handler with `trace` current on this thread (metrics/trace.h).
   Response RunHandler(const Route& route, Request& request, metrics::RequestTrace& trace);
-  // True exactly once per server: for the first request read. Any I/O thread.
+  // True for the first request read, and again after a claimant gave it back (its answer was
+  // never written). Any I/O thread.
   bool ClaimFirstRequest() {
     return !first_request_claimed_.load(std::memory_order_relaxed) &&
            !first_request_claimed_.exchange(true, std::memory_order_relaxed);
   }
+  void ReleaseFirstRequest() { first_request_claimed_.store(false, std::memory_order_relaxed); }
   // The first request's response was fully written at `written_at`: calls on_first_request.
   void OnFirstRequestWritten(const Pending& pending, SteadyClock::time_point written_at) const;
   // Negotiates the response encoding and rewrites If-None-Match for the handler (server.h).

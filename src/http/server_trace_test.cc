@@ -1,11 +1,17 @@
 // The server's tracing, access log and first request, over real loopback sockets: traceparent in
 // and out (error answers included), span totals and trace ids in the access log line, the
-// asynchronous log under a stuck sink, and the first-request hook and histogram exclusion.
+// asynchronous log under a stuck sink, and the first-request hook and histogram exclusion (and
+// the first request handed on when its answer is never written).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -397,6 +403,56 @@ TEST_F(ServerTraceTest, TheFirstRequestMayBeAnErrorAnswer) {
   auto& latency = registry_->GetHistogram("hasivu_http_request_duration_seconds", "",
                                           {{"route", "/hello"}}, 1e-6);
   EXPECT_EQ(latency.Snapshot().count, 1u);
+}
+
+TEST_F(ServerTraceTest, AFirstRequestWhoseAnswerIsNeverWrittenGivesWayToTheNext) {
+  std::vector<FirstRequest> calls;
+  std::mutex mu;
+  settings_.on_first_request = [&](const FirstRequest& first) {
+    std::lock_guard lock(mu);
+    calls.push_back(first);
+  };
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  Add("GET", "/gated",
+      [&entered, released](Request&) {
+        entered.set_value();
+        released.wait();
+        return Text("late");
+      },
+      {.blocking = true, .name = "gated"});
+  StartServer();
+
+  // The first client asks, then resets its connection while the handler runs.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string request = "GET /gated HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  entered.get_future().wait();
+  const linger reset{1, 0};
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)), 0);
+  ::close(fd);
+  release.set_value();
+
+  // Once that connection is gone, the next request is the cold one.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    Client client(port());
+    ASSERT_EQ(client.Request(Get("/hello")).status, 200);
+    std::lock_guard lock(mu);
+    if (!calls.empty()) break;
+  }
+  StopServer();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].status, 200u);
+  EXPECT_NE(calls[0].route, "gated");
+  EXPECT_LE(calls[0].first_byte, calls[0].last_byte_written);
 }
 
 }  // namespace
