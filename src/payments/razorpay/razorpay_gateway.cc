@@ -195,10 +195,12 @@ StatusOr<RazorpayGateway::HttpAnswer> RazorpayGateway::SendOnce(std::string_view
                                                                 const std::string& target,
                                                                 const std::string& body) {
   using Clock = std::chrono::steady_clock;
-  // Each attempt is one gateway span of the current request, and a span of its trace.
+  // Each attempt adds to the current request's gateway time. Its traceparent names the request's
+  // own span as the parent (the span id the access log line carries), so Razorpay's side joins
+  // a span that is on record here; outside a request each call starts a trace of its own.
   const metrics::ScopedSpan span(metrics::SpanKind::kGateway);
   const std::optional<metrics::TraceContext> current = metrics::CurrentTrace();
-  const metrics::TraceContext outgoing = current ? metrics::ChildOf(*current) : metrics::NewTrace();
+  const metrics::TraceContext outgoing = current ? *current : metrics::NewTrace();
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = start + settings_.timeout;
   const Clock::time_point connect_deadline = std::min(deadline, start + settings_.connect_timeout);
