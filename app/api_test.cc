@@ -1,6 +1,7 @@
 // docs/openapi.json and the router agree: every routed (method, path) is documented and every
-// documented operation is routed. The full router is built as the app builds it (Api::Create)
-// over a migrated SQLite test database.
+// documented operation is routed; and the monitored functions read off that router count each
+// request once. The full router is built as the app builds it (Api::Create) over a migrated
+// SQLite test database.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -9,11 +10,14 @@
 #include <string>
 #include <utility>
 
+#include "api/monitoring_routes.h"
 #include "app/api.h"
+#include "app/monitor_wiring.h"
 #include "cache/ttl.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "domain/read_cache.h"
+#include "metrics/http_series.h"
 #include "metrics/metrics.h"
 #include "store/migrations.h"
 #include "store/testing/test_backend.h"
@@ -192,6 +196,32 @@ TEST_F(OpenApiCoverageTest, OperationsAreComplete) {
     }
   };
   check(doc);
+}
+
+TEST_F(OpenApiCoverageTest, MonitoredFunctionsCountEachRequestOnce) {
+  // users-get has two GET routes (/users/me and /users/{id}); a method listed once per route
+  // made every users-get request count twice in ApiRequests and the dashboard.
+  const std::vector<domain::MonitoredFunction> functions = api::MonitoredFunctionsOf(router_);
+  ASSERT_EQ(functions.size(), 10u);
+  for (const domain::MonitoredFunction& f : functions) {
+    EXPECT_FALSE(f.methods.empty()) << f.name << " is not routed";
+    const std::set<std::string> distinct(f.methods.begin(), f.methods.end());
+    EXPECT_EQ(distinct.size(), f.methods.size()) << f.name << " lists a method twice";
+    if (f.name == "users-get") {
+      EXPECT_EQ(f.methods, std::vector<std::string>{"GET"});
+    }
+  }
+  AdoptApiSeries(*monitor_, functions);
+  metrics::HttpRequests(*registry_, "users-get", "GET", "2xx").Add();
+  metrics::Cursor cursor;
+  bool found = false;
+  for (const metrics::SeriesInterval& s : monitor_->Collect(cursor)) {
+    if (s.info.name != "ApiRequests") continue;
+    if (s.info.dimensions != metrics::Dimensions{{"Function", "users-get"}}) continue;
+    found = true;
+    EXPECT_EQ(s.data.count, 1u);
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "api/monitoring_routes.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
 
@@ -198,7 +199,12 @@ std::vector<domain::MonitoredFunction> MonitoredFunctionsOf(const http::Router& 
       continue;
     }
     for (const http::Route* route : router.Routes()) {
-      if (route->options.name == f.name) f.methods.push_back(route->method);
+      // Once per method: users-get has two GET routes, and the server counts both under one
+      // series per method, which a second listing would count again.
+      if (route->options.name == f.name &&
+          std::find(f.methods.begin(), f.methods.end(), route->method) == f.methods.end()) {
+        f.methods.push_back(route->method);
+      }
     }
   }
   return functions;

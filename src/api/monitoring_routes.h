@@ -28,8 +28,9 @@
 namespace hasivu::api {
 
 // The ten monitored functions (domain::TenFunctions) with the methods `router` routes under each
-// name, and GET for the dashboard itself (MonitoringRoutes registers it): what the monitoring
-// service is built with once every other route is registered.
+// name, each method once however many routes share it, and GET for the dashboard itself
+// (MonitoringRoutes registers it): what the monitoring service is built with once every other
+// route is registered.
 std::vector<domain::MonitoredFunction> MonitoredFunctionsOf(const http::Router& router);
 
 class MonitoringRoutes {

@@ -214,7 +214,7 @@ std::string RawExchange(int port, const std::string& bytes, std::chrono::millise
 }
 
 ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
-                             std::chrono::milliseconds ready_timeout) {
+                             std::chrono::milliseconds ready_timeout, ReadyWhen ready_when) {
   const std::string dir = MakeTempDir("hasivu-srv");
   out_path_ = dir + "/stdout";
   err_path_ = dir + "/stderr";
@@ -231,10 +231,18 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
       pid_ = -1;
       return;
     }
-    HttpResponse r = HttpRequest(port_, "GET", "/healthz");
-    if (r.ok && r.status == 200) {
-      started_ = true;
-      return;
+    if (ready_when == ReadyWhen::kListeningLine) {
+      // RunServe prints the line after Start() has bound and listens.
+      if (ReadFile(out_path_).find("hasivu listening on ") != std::string::npos) {
+        started_ = true;
+        return;
+      }
+    } else {
+      HttpResponse r = HttpRequest(port_, "GET", "/healthz");
+      if (r.ok && r.status == 200) {
+        started_ = true;
+        return;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -51,13 +51,22 @@ HttpResponse HttpRequest(int port, const std::string& method, const std::string&
 std::string RawExchange(int port, const std::string& bytes,
                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// How ServerProcess tells that the server is ready.
+enum class ReadyWhen {
+  kHealthz,  // GET /healthz answers 200 (that probe is the process's first request)
+  // Its standard output holds the "hasivu listening on" line, printed once it listens. No
+  // request is made, so the test's own first request is the process's first (the cold one).
+  kListeningLine,
+};
+
 // `hasivu serve` in a child process.
 class ServerProcess {
  public:
-  // Starts `hasivu serve --listen 127.0.0.1:<free port> <args>` and waits until /healthz answers
-  // 200 (up to `ready_timeout`). Check started() after.
+  // Starts `hasivu serve --listen 127.0.0.1:<free port> <args>` and waits until it is ready as
+  // `ready_when` says (up to `ready_timeout`). Check started() after.
   ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> env = {},
-                std::chrono::milliseconds ready_timeout = std::chrono::seconds(60));
+                std::chrono::milliseconds ready_timeout = std::chrono::seconds(60),
+                ReadyWhen ready_when = ReadyWhen::kHealthz);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
