@@ -91,8 +91,10 @@ StatusOr<std::unique_ptr<Api>> Api::Create(const ApiSettings& settings, const Ap
   RETURN_IF_ERROR(api->payment_routes_->Register(router));
   RETURN_IF_ERROR(api->rfid_routes_->Register(router));
   // Last: the dashboard reports the functions by the methods routed under their names.
+  domain::MonitoringServiceInfo service_info = env.service_info;
+  service_info.monitor = &env.monitor;  // the dashboard's last 1/5/15-minute windows
   api->monitoring_ = std::make_unique<domain::MonitoringService>(
-      env.registry, &env.db, env.service_info, api::MonitoredFunctionsOf(router));
+      env.registry, &env.db, std::move(service_info), api::MonitoredFunctionsOf(router));
   api->monitoring_routes_ = std::make_unique<api::MonitoringRoutes>(
       authenticator, *api->monitoring_, env.cache, settings.domain.monitoring.monitoring_token);
   RETURN_IF_ERROR(api->monitoring_routes_->Register(router));

@@ -23,6 +23,47 @@ json::value Ms(std::optional<double> ms) {
   return std::round(*ms * 1000.0) / 1000.0;
 }
 
+// {"1m": {...}, "5m": {...}, "15m": {...}}: the windows a MonitoringService reports (empty without
+// a monitor), each as `one` renders it.
+template <typename Window, typename Render>
+json::object WindowsJson(const std::vector<Window>& windows, Render one) {
+  json::object out;
+  for (const Window& w : windows) out[w.window] = one(w);
+  return out;
+}
+
+json::object RequestWindowsJson(const std::vector<domain::RequestWindow>& windows) {
+  return WindowsJson(windows, [](const domain::RequestWindow& w) {
+    return json::object{{"count", w.count},          {"serverErrors", w.server_errors},
+                        {"errorRate", w.error_rate}, {"p50Ms", Ms(w.p50_ms)},
+                        {"p95Ms", Ms(w.p95_ms)},     {"p99Ms", Ms(w.p99_ms)}};
+  });
+}
+
+json::object DatabaseWindowsJson(const std::vector<domain::DatabaseWindow>& windows) {
+  return WindowsJson(windows, [](const domain::DatabaseWindow& w) {
+    return json::object{{"count", w.count},
+                        {"slowQueries", w.slow_queries},
+                        {"p50Ms", Ms(w.p50_ms)},
+                        {"p95Ms", Ms(w.p95_ms)},
+                        {"p99Ms", Ms(w.p99_ms)}};
+  });
+}
+
+json::object CacheWindowsJson(const std::vector<domain::CacheTierWindows>& tiers,
+                              const std::string& tier) {
+  for (const domain::CacheTierWindows& t : tiers) {
+    if (t.tier != tier) continue;
+    return WindowsJson(t.windows, [](const domain::CacheWindow& w) {
+      return json::object{
+          {"hits", w.hits},
+          {"misses", w.misses},
+          {"hitRate", w.hit_rate ? json::value(*w.hit_rate) : json::value(nullptr)}};
+    });
+  }
+  return {};
+}
+
 json::object CompressionJson(const domain::CompressionSummary& c) {
   json::object by_encoding;
   for (const domain::EncodingStats& e : c.by_encoding) {
@@ -41,7 +82,9 @@ json::object CompressionJson(const domain::CompressionSummary& c) {
 }
 
 // The cache tiers' counters and health (hasivu_cache_* at /metrics are the same numbers).
-json::object CacheJson(const cache::Cache* c) {
+// `windows`: the tiers' recent windows (MonitoringService::CacheWindows), matched by tier name.
+json::object CacheJson(const cache::Cache* c,
+                       const std::vector<domain::CacheTierWindows>& windows) {
   if (c == nullptr) {
     return json::object{{"hitRate", nullptr},
                         {"hits", 0},
@@ -66,7 +109,8 @@ json::object CacheJson(const cache::Cache* c) {
                                  {"evictions", t.evictions},
                                  {"invalidations", t.invalidations},
                                  {"keys", t.keys},
-                                 {"bytes", t.bytes}});
+                                 {"bytes", t.bytes},
+                                 {"windows", CacheWindowsJson(windows, t.tier)}});
   }
   // The outermost tier answers every lookup first: its hits and misses are the cache's.
   const cache::TierStats outer = stats.tiers.empty() ? cache::TierStats{} : stats.tiers.front();
@@ -101,7 +145,8 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
                                      {"clientErrorRate", e.client_error_rate},
                                      {"p50Ms", Ms(e.p50_ms)},
                                      {"p95Ms", Ms(e.p95_ms)},
-                                     {"p99Ms", Ms(e.p99_ms)}});
+                                     {"p99Ms", Ms(e.p99_ms)},
+                                     {"windows", RequestWindowsJson(e.windows)}});
   }
   const domain::RuntimeStats& rt = d.runtime;
   json::array alarms;
@@ -145,7 +190,8 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
                     {"warmP50Ms", Ms(rt.warm_p50_ms)},
                     {"warmP95Ms", Ms(rt.warm_p95_ms)},
                     {"warmP99Ms", Ms(rt.warm_p99_ms)},
-                    {"rssBytes", rt.rss_bytes ? json::value(*rt.rss_bytes) : json::value()}}},
+                    {"rssBytes", rt.rss_bytes ? json::value(*rt.rss_bytes) : json::value()},
+                    {"windows", RequestWindowsJson(rt.windows)}}},
       {"endpoints", std::move(endpoints)},
       {"database",
        json::object{{"queryP50Ms", Ms(d.query_p50_ms)},
@@ -153,8 +199,9 @@ json::object DashboardJson(const domain::Dashboard& d, const cache::Cache* c) {
                     {"queryCount", d.query_count},
                     {"slowQueries", d.slow_queries},
                     {"scope", d.query_scope},
-                    {"pool", json::object{{"size", d.pool.size}, {"inUse", d.pool.in_use}}}}},
-      {"cache", CacheJson(c)},
+                    {"pool", json::object{{"size", d.pool.size}, {"inUse", d.pool.in_use}}},
+                    {"windows", DatabaseWindowsJson(d.database_windows)}}},
+      {"cache", CacheJson(c, d.cache_windows)},
       {"compression", CompressionJson(d.compression)},
       {"alarms", std::move(alarms)},
       {"health", json::array{json::object{{"service", "database"},

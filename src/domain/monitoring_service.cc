@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 
+#include "metrics/catalog.h"
 #include "metrics/http_series.h"
 #include "store/timed_database.h"
 
@@ -31,7 +32,30 @@ double MillisSince(steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
 }
 
+namespace catalog = metrics::catalog;
+
+// A series the monitor does not hold (a function not routed, a tier not adopted) is an empty
+// window, as is every window before the monitor's first Tick.
+metrics::WindowStats StatsOf(const metrics::Monitor& monitor, const catalog::MetricDef& def,
+                             const std::vector<metrics::Dimensions>& dims,
+                             std::chrono::minutes window) {
+  return monitor.MergedStats(def, dims, window).value_or(metrics::WindowStats{});
+}
+
+// Distribution percentiles in milliseconds (the catalog's unit of every latency it reads).
+void PercentilesOf(const metrics::WindowStats& w, std::optional<double>* p50,
+                   std::optional<double>* p95, std::optional<double>* p99) {
+  if (w.count == 0) return;
+  *p50 = w.p50;
+  *p95 = w.p95;
+  *p99 = w.p99;
+}
+
 }  // namespace
+
+std::string WindowLabel(std::chrono::minutes window) {
+  return std::to_string(window.count()) + "m";
+}
 
 std::vector<MonitoredFunction> TenFunctions() {
   return {{"auth-register", {}},         {"auth-login", {}},      {"users-get", {}},
@@ -113,6 +137,7 @@ MonitoringService::MonitoringService(metrics::Registry& registry, store::Databas
     }
     if (!methods.empty()) {
       s.latency = &metrics::HttpRequestLatency(registry_, f.name);
+      routed_dims_.push_back({{"Function", f.name}});
     }
     series_.push_back(std::move(s));
   }
@@ -146,6 +171,68 @@ CompressionSummary MonitoringService::Compression() const {
   return c;
 }
 
+std::vector<RequestWindow> MonitoringService::RequestWindows(
+    const std::vector<metrics::Dimensions>& dims) const {
+  std::vector<RequestWindow> out;
+  if (info_.monitor == nullptr) return out;
+  const metrics::Monitor& monitor = *info_.monitor;
+  for (std::chrono::minutes window : metrics::kStatsWindows) {
+    RequestWindow w;
+    w.window = WindowLabel(window);
+    w.count = StatsOf(monitor, catalog::kApiRequests, dims, window).count;
+    w.server_errors = StatsOf(monitor, catalog::kApiServerErrors, dims, window).count;
+    if (w.count > 0) w.error_rate = static_cast<double>(w.server_errors) / w.count;
+    PercentilesOf(StatsOf(monitor, catalog::kApiLatency, dims, window), &w.p50_ms, &w.p95_ms,
+                  &w.p99_ms);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+std::vector<DatabaseWindow> MonitoringService::DatabaseWindows() const {
+  std::vector<DatabaseWindow> out;
+  if (info_.monitor == nullptr) return out;
+  const std::vector<metrics::Dimensions> kinds = {{{"QueryKind", std::string(store::kReadQuery)}},
+                                                  {{"QueryKind", std::string(store::kWriteQuery)}}};
+  for (std::chrono::minutes window : metrics::kStatsWindows) {
+    DatabaseWindow w;
+    w.window = WindowLabel(window);
+    const metrics::WindowStats ops =
+        StatsOf(*info_.monitor, catalog::kDatabaseQueryDuration, kinds, window);
+    w.count = ops.count;
+    PercentilesOf(ops, &w.p50_ms, &w.p95_ms, &w.p99_ms);
+    w.slow_queries = StatsOf(*info_.monitor, catalog::kDatabaseSlowQueries, kinds, window).count;
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+std::vector<CacheTierWindows> MonitoringService::CacheWindows() const {
+  std::vector<CacheTierWindows> out;
+  if (info_.monitor == nullptr) return out;
+  // The tiers are the app's to adopt (app/monitor_wiring.cc); read them off the monitor.
+  for (const metrics::SeriesInfo& series : info_.monitor->Series()) {
+    if (series.name != catalog::kCacheHits.name || series.dimensions.size() != 1 ||
+        series.dimensions[0].first != "Tier") {
+      continue;
+    }
+    CacheTierWindows tier{.tier = series.dimensions[0].second, .windows = {}};
+    const std::vector<metrics::Dimensions> dims = {series.dimensions};
+    for (std::chrono::minutes window : metrics::kStatsWindows) {
+      CacheWindow w;
+      w.window = WindowLabel(window);
+      w.hits = StatsOf(*info_.monitor, catalog::kCacheHits, dims, window).count;
+      w.misses = StatsOf(*info_.monitor, catalog::kCacheMisses, dims, window).count;
+      if (w.hits + w.misses > 0) {
+        w.hit_rate = static_cast<double>(w.hits) / static_cast<double>(w.hits + w.misses);
+      }
+      tier.windows.push_back(std::move(w));
+    }
+    out.push_back(std::move(tier));
+  }
+  return out;
+}
+
 std::vector<EndpointStats> MonitoringService::Endpoints() const { return Endpoints(nullptr); }
 
 std::vector<EndpointStats> MonitoringService::Endpoints(RuntimeStats* runtime) const {
@@ -176,6 +263,7 @@ std::vector<EndpointStats> MonitoringService::Endpoints(RuntimeStats* runtime) c
       }
       if (runtime != nullptr) latencies.push_back(std::move(snap));
     }
+    e.windows = RequestWindows({{{"Function", s.function.name}}});
     out.push_back(std::move(e));
   }
   if (runtime != nullptr) {
@@ -188,6 +276,7 @@ std::vector<EndpointStats> MonitoringService::Endpoints(RuntimeStats* runtime) c
       runtime->warm_p99_ms = MicrosToMs(all.Quantile(0.99));
     }
     runtime->rss_bytes = metrics::ProcessResidentBytes();
+    runtime->windows = RequestWindows(routed_dims_);
   }
   return out;
 }
@@ -226,6 +315,8 @@ Dashboard MonitoringService::Build() const {
   d.slow_queries = store::TimedDatabase::SlowOperations(registry_);
   d.query_scope =
       info_.database_timed_globally ? "all routes" : "rfid-verify-card and monitoring-dashboard";
+  d.database_windows = DatabaseWindows();
+  d.cache_windows = CacheWindows();
   d.pool = db_->Stats();
   if (info_.alarms) d.alarms = AlarmsOf(info_.alarms());
   d.compression = Compression();

@@ -29,6 +29,16 @@
 //              returns them: state, reason, since, and the last transitions.
 //   cold start MonitoringServiceInfo::cold_start (metrics/cold_start.h): exec -> listening + the
 //              first request's own service time, once the first request has been served.
+//   windows    with MonitoringServiceInfo::monitor, the same numbers over the last 1, 5 and 15
+//              minutes (metrics::kStatsWindows) beside the since-start ones, so a five-minute
+//              incident shows at its size after hours of fast traffic: Monitor::Stats of the
+//              catalog series the app adopts (app/monitor_wiring.cc, store/timed_database.cc):
+//              per function ApiLatency, ApiRequests and ApiServerErrors{Function}; the runtime's
+//              the same merged over the functions (Monitor::MergedStats); the database's
+//              DatabaseQueryDuration and DatabaseSlowQueries over both QueryKinds; per cache tier
+//              CacheHits and CacheMisses{Tier}. As of the monitor's last Tick (every 10 s), so a
+//              window ends up to one resolution ago; a series the monitor does not hold reads as
+//              an empty window.
 //
 // Thread-safety: Dashboard() is safe to call concurrently. The registry and database outlive
 // the service.
@@ -49,6 +59,7 @@
 #include "metrics/alarms.h"
 #include "metrics/cold_start.h"
 #include "metrics/metrics.h"
+#include "metrics/monitor.h"
 #include "store/database.h"
 
 namespace hasivu::domain {
@@ -73,6 +84,42 @@ struct MonitoringServiceInfo {
   // Whether every route's database work is timed (the app wraps the database in a
   // TimedDatabase) or only this service's and the RFID route's.
   bool database_timed_globally = false;
+  // The rolling windows' source; null: the dashboard has since-start numbers only. Not owned;
+  // outlives the service.
+  const metrics::Monitor* monitor = nullptr;
+};
+
+// The label of a window of metrics::kStatsWindows: "1m", "5m", "15m".
+std::string WindowLabel(std::chrono::minutes window);
+
+// Requests of a function (or of all ten) over one recent window.
+struct RequestWindow {
+  std::string window;                            // WindowLabel
+  uint64_t count = 0;                            // requests answered (ApiRequests)
+  uint64_t server_errors = 0;                    // 5xx (ApiServerErrors)
+  double error_rate = 0;                         // server_errors / count, 0 when count == 0
+  std::optional<double> p50_ms, p95_ms, p99_ms;  // ApiLatency; nullopt without samples
+};
+
+// Database operations, reads and writes together, over one recent window.
+struct DatabaseWindow {
+  std::string window;
+  uint64_t count = 0;         // operations (DatabaseQueryDuration samples)
+  uint64_t slow_queries = 0;  // DatabaseSlowQueries
+  std::optional<double> p50_ms, p95_ms, p99_ms;
+};
+
+// One cache tier's lookups over one recent window.
+struct CacheWindow {
+  std::string window;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  std::optional<double> hit_rate;  // hits / (hits + misses); nullopt without lookups
+};
+
+struct CacheTierWindows {
+  std::string tier;  // the Tier dimension: "memory", "l1", "l2"
+  std::vector<CacheWindow> windows;
 };
 
 struct EndpointStats {
@@ -84,6 +131,8 @@ struct EndpointStats {
   double error_rate = 0;       // server_errors / count, 0 when count == 0
   double client_error_rate = 0;
   std::optional<double> p50_ms, p95_ms, p99_ms;  // nullopt without samples
+  // The recent windows in kStatsWindows order; empty without a monitor.
+  std::vector<RequestWindow> windows;
 };
 
 // The process as a whole (the dashboard's runtime panel).
@@ -91,6 +140,8 @@ struct RuntimeStats {
   uint64_t requests_total = 0;                                  // the ten functions' requests
   std::optional<double> warm_p50_ms, warm_p95_ms, warm_p99_ms;  // nullopt without samples
   std::optional<int64_t> rss_bytes;                             // nullopt when unreadable
+  // The ten functions together over the recent windows; empty without a monitor.
+  std::vector<RequestWindow> windows;
 };
 
 struct AlarmTransitionView {
@@ -153,6 +204,9 @@ struct Dashboard {
   uint64_t query_count = 0;
   uint64_t slow_queries = 0;
   std::string query_scope;  // "all routes" | "rfid-verify-card and monitoring-dashboard"
+  std::vector<DatabaseWindow> database_windows;  // empty without a monitor
+  // The tiers the monitor holds CacheHits of, in their creation order; empty without a monitor.
+  std::vector<CacheTierWindows> cache_windows;
   store::PoolStats pool;
   std::vector<Alarm> alarms;
   std::string database_status;  // "up" | "down"
@@ -178,6 +232,9 @@ class MonitoringService {
   std::vector<EndpointStats> Endpoints(RuntimeStats* runtime) const;
   // The compression summary alone.
   CompressionSummary Compression() const;
+  // The database's and the cache tiers' recent windows alone (empty without a monitor).
+  std::vector<DatabaseWindow> DatabaseWindows() const;
+  std::vector<CacheTierWindows> CacheWindows() const;
 
  private:
   struct Series {
@@ -189,6 +246,9 @@ class MonitoringService {
   store::Database* db_;
   MonitoringServiceInfo info_;
   std::vector<Series> series_;
+  // The windows of the series named by `dims` (one: a function's; several: merged).
+  std::vector<RequestWindow> RequestWindows(const std::vector<metrics::Dimensions>& dims) const;
+  std::vector<metrics::Dimensions> routed_dims_;  // Function={name} of each routed function
   metrics::Histogram& db_ping_;
   struct CompressionSeries {
     std::string encoding;

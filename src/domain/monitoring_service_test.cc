@@ -33,9 +33,11 @@ class MonitoringServiceTest : public ::testing::Test {
     auto db = store::testing::NewTestDatabase();
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
-    registry_ = metrics::NewRegistry();
   }
-  std::unique_ptr<MonitoringService> Service(MonitoringServiceInfo info = {}) {
+  // With `windows` the service reads the monitor's windows, over the series the app adopts
+  // (app/monitor_wiring.cc) for the two routed functions and a "memory" cache tier.
+  std::unique_ptr<MonitoringService> Service(MonitoringServiceInfo info = {},
+                                             bool windows = false) {
     std::vector<MonitoredFunction> functions = TenFunctions();
     for (MonitoredFunction& f : functions) {
       if (f.name == "orders-list") f.methods = {"GET"};
@@ -43,6 +45,22 @@ class MonitoringServiceTest : public ::testing::Test {
     }
     monitor_ = std::make_unique<metrics::Monitor>(*registry_);
     timed_ = std::make_unique<store::TimedDatabase>(&db_->db(), *monitor_);
+    if (windows) {
+      for (const auto& [function, method] :
+           {std::pair<std::string, std::string>{"orders-list", "GET"}, {"orders-create", "POST"}}) {
+        const metrics::Dimensions dims = {{"Function", function}};
+        monitor_->AdoptHistogram(metrics::catalog::kApiLatency, dims, Latency(*registry_, function),
+                                 1e-3);
+        metrics::Counter* ok = &Requests(*registry_, function, method, "2xx");
+        metrics::Counter* failed = &Requests(*registry_, function, method, "5xx");
+        monitor_->AdoptCounters(metrics::catalog::kApiRequests, dims, {ok, failed});
+        monitor_->AdoptCounters(metrics::catalog::kApiServerErrors, dims, {failed});
+      }
+      const metrics::Dimensions tier = {{"Tier", "memory"}};
+      monitor_->AdoptCounters(metrics::catalog::kCacheHits, tier, {&hits_});
+      monitor_->AdoptCounters(metrics::catalog::kCacheMisses, tier, {&misses_});
+      info.monitor = monitor_.get();
+    }
     return std::make_unique<MonitoringService>(*registry_, timed_.get(), std::move(info),
                                                std::move(functions));
   }
@@ -56,9 +74,14 @@ class MonitoringServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<store::testing::TestDatabase> db_;
-  metrics::RegistryPtr registry_;
+  metrics::RegistryPtr registry_ = metrics::NewRegistry();
   std::unique_ptr<metrics::Monitor> monitor_;
   std::unique_ptr<store::TimedDatabase> timed_;
+  metrics::Counter& hits_ = registry_->GetCounter("test_cache_hits_total", "hits", {});
+  metrics::Counter& misses_ = registry_->GetCounter("test_cache_misses_total", "misses", {});
+  // The monitor's ticks, injected (its MonitorTicker is the app's).
+  const std::chrono::steady_clock::time_point t0_ =
+      std::chrono::steady_clock::time_point() + std::chrono::hours(100);
 };
 
 TEST_F(MonitoringServiceTest, EndpointsSumTheServersSeries) {
@@ -237,6 +260,153 @@ TEST_F(MonitoringServiceTest, RuntimeSumsTheFunctionsAndMergesTheirLatencies) {
   Dashboard with_queries = service->Build();
   ASSERT_TRUE(with_queries.query_p50_ms.has_value());
   EXPECT_LE(*with_queries.query_p50_ms, *with_queries.query_p95_ms);
+}
+
+const RequestWindow& WindowOf(const std::vector<RequestWindow>& windows, const std::string& label) {
+  for (const RequestWindow& w : windows) {
+    if (w.window == label) return w;
+  }
+  static const RequestWindow kNone;
+  ADD_FAILURE() << label;
+  return kNone;
+}
+
+// The case: a slow burst (800 ms, with 5xx) and then fast traffic (1 ms). Since start the
+// burst stays in the p95 for good; the 1-minute window shows it while it is recent and lets it go
+// once its slot rolls out, while the 5-minute window still holds it.
+TEST_F(MonitoringServiceTest, AnOldSlowBurstLeavesTheOneMinuteWindowButNotTheSinceStartP95) {
+  auto service = Service({}, /*windows=*/true);
+  metrics::Histogram& latency = Latency(*registry_, "orders-list");
+  metrics::Counter& ok = Requests(*registry_, "orders-list", "GET", "2xx");
+  metrics::Counter& failed = Requests(*registry_, "orders-list", "GET", "5xx");
+  metrics::Histogram& reads = store::TimedDatabase::OperationsOf(*registry_, store::kReadQuery);
+  metrics::Histogram& writes = store::TimedDatabase::OperationsOf(*registry_, store::kWriteQuery);
+
+  // Before the first tick every window is empty (and the since-start numbers are not).
+  for (int i = 0; i < 3; ++i) latency.Record(1000);
+  ok.Add(3);
+  Dashboard before = service->Build();
+  ASSERT_EQ(before.endpoints.size(), 10u);
+  const EndpointStats& early = Find(before.endpoints, "orders-list");
+  ASSERT_EQ(early.windows.size(), 3u);
+  EXPECT_EQ(early.windows[0].window, "1m");
+  EXPECT_EQ(early.windows[1].window, "5m");
+  EXPECT_EQ(early.windows[2].window, "15m");
+  EXPECT_EQ(WindowOf(early.windows, "1m").count, 0u);
+  EXPECT_FALSE(WindowOf(early.windows, "1m").p95_ms.has_value());
+  EXPECT_EQ(early.count, 3u);
+  monitor_->Tick(t0_);  // the 3 go into the first slot
+
+  // The burst, in the slot ending at 10 s: 100 requests at 800 ms, 10 of them 5xx; slow reads.
+  for (int i = 0; i < 100; ++i) latency.Record(800'000);
+  ok.Add(90);
+  failed.Add(10);
+  for (int i = 0; i < 20; ++i) reads.Record(300'000);  // 300 ms
+  hits_.Add(1);
+  misses_.Add(9);
+  monitor_->Tick(t0_ + std::chrono::seconds(10));
+  // Fast traffic after it: 900 requests at 1 ms over the next 60 s, and fast reads and writes.
+  for (int t = 20; t <= 70; t += 10) {
+    for (int i = 0; i < 150; ++i) latency.Record(1000);
+    ok.Add(150);
+    for (int i = 0; i < 40; ++i) (i % 2 ? reads : writes).Record(500);  // 0.5 ms
+    hits_.Add(95);
+    misses_.Add(5);
+    if (t == 20) {
+      // Still within the minute: the burst dominates the 1-minute p95.
+      const RequestWindow recent =
+          WindowOf(Find(service->Build().endpoints, "orders-list").windows, "1m");
+      ASSERT_TRUE(recent.p95_ms.has_value());
+      EXPECT_NEAR(*recent.p95_ms, 800, 800.0 / 16);
+    }
+    monitor_->Tick(t0_ + std::chrono::seconds(t));
+  }
+
+  const Dashboard d = service->Build();
+  const EndpointStats& list = Find(d.endpoints, "orders-list");
+  // Since start: 1003 requests, the 100 slow ones are 10 %: the p95 is still the burst's.
+  EXPECT_EQ(list.count, 1003u);
+  ASSERT_TRUE(list.p95_ms.has_value());
+  EXPECT_NEAR(*list.p95_ms, 800, 800.0 / 16);
+  EXPECT_DOUBLE_EQ(list.error_rate, 10.0 / 1003);
+
+  // The last minute: the slots ending at 20..70 s (the one ending at 10 s is no longer after
+  // 70 s - 60 s): only the fast ones.
+  const RequestWindow& one = WindowOf(list.windows, "1m");
+  EXPECT_EQ(one.count, 900u);
+  EXPECT_EQ(one.server_errors, 0u);
+  EXPECT_EQ(one.error_rate, 0);
+  ASSERT_TRUE(one.p50_ms && one.p95_ms && one.p99_ms);
+  EXPECT_NEAR(*one.p95_ms, 1, 1.0 / 16);
+  EXPECT_NEAR(*one.p99_ms, 1, 1.0 / 16);
+  // Five minutes: the burst and everything else (the first tick's slot holds what came before
+  // it), so the p95 is the burst's again.
+  const RequestWindow& five = WindowOf(list.windows, "5m");
+  EXPECT_EQ(five.count, 1003u);
+  EXPECT_EQ(five.server_errors, 10u);
+  EXPECT_DOUBLE_EQ(five.error_rate, 10.0 / 1003);
+  ASSERT_TRUE(five.p95_ms.has_value());
+  EXPECT_NEAR(*five.p95_ms, 800, 800.0 / 16);
+  EXPECT_EQ(WindowOf(list.windows, "15m").count, 1003u);
+
+  // A function without traffic, and one not routed: empty windows, not missing ones.
+  const EndpointStats& create = Find(d.endpoints, "orders-create");
+  ASSERT_EQ(create.windows.size(), 3u);
+  EXPECT_EQ(WindowOf(create.windows, "1m").count, 0u);
+  EXPECT_FALSE(WindowOf(create.windows, "1m").p50_ms.has_value());
+  EXPECT_EQ(WindowOf(Find(d.endpoints, "auth-login").windows, "5m").count, 0u);
+
+  // The runtime: the routed functions together, over the same windows.
+  ASSERT_EQ(d.runtime.windows.size(), 3u);
+  EXPECT_EQ(WindowOf(d.runtime.windows, "1m").count, 900u);
+  EXPECT_NEAR(*WindowOf(d.runtime.windows, "1m").p95_ms, 1, 1.0 / 16);
+  EXPECT_NEAR(*WindowOf(d.runtime.windows, "5m").p95_ms, 800, 800.0 / 16);
+  ASSERT_TRUE(d.runtime.warm_p95_ms.has_value());
+  EXPECT_NEAR(*d.runtime.warm_p95_ms, 800, 800.0 / 16);
+
+  // The database: reads and writes together. The slow reads are 20 of 260 in five minutes
+  // (over 5 %), and gone from the last minute.
+  ASSERT_EQ(d.database_windows.size(), 3u);
+  EXPECT_EQ(d.database_windows[0].window, "1m");
+  EXPECT_EQ(d.database_windows[0].count, 240u);
+  ASSERT_TRUE(d.database_windows[0].p95_ms.has_value());
+  EXPECT_NEAR(*d.database_windows[0].p95_ms, 0.5, 0.5 / 16);
+  EXPECT_EQ(d.database_windows[1].count, 260u);
+  EXPECT_NEAR(*d.database_windows[1].p95_ms, 300, 300.0 / 16);
+  ASSERT_TRUE(d.query_p95_ms.has_value());
+  EXPECT_NEAR(*d.query_p95_ms, 300, 300.0 / 16);
+
+  // The cache tier: 95 % hits in the last minute, 1 of 10 in the burst's slot.
+  ASSERT_EQ(d.cache_windows.size(), 1u);
+  EXPECT_EQ(d.cache_windows[0].tier, "memory");
+  ASSERT_EQ(d.cache_windows[0].windows.size(), 3u);
+  const CacheWindow& cache_one = d.cache_windows[0].windows[0];
+  EXPECT_EQ(cache_one.hits, 570u);
+  EXPECT_EQ(cache_one.misses, 30u);
+  ASSERT_TRUE(cache_one.hit_rate.has_value());
+  EXPECT_DOUBLE_EQ(*cache_one.hit_rate, 0.95);
+  EXPECT_DOUBLE_EQ(*d.cache_windows[0].windows[1].hit_rate, 571.0 / 610);
+
+  // A quiet minute later the last minute is empty; the since-start numbers are unchanged.
+  for (int t = 80; t <= 130; t += 10) monitor_->Tick(t0_ + std::chrono::seconds(t));
+  const Dashboard quiet = service->Build();
+  const EndpointStats& quiet_list = Find(quiet.endpoints, "orders-list");
+  EXPECT_EQ(WindowOf(quiet_list.windows, "1m").count, 0u);
+  EXPECT_FALSE(WindowOf(quiet_list.windows, "1m").p95_ms.has_value());
+  EXPECT_EQ(WindowOf(quiet_list.windows, "5m").count, 1003u);
+  EXPECT_EQ(quiet_list.count, 1003u);
+  EXPECT_FALSE(quiet.cache_windows[0].windows[0].hit_rate.has_value());
+  EXPECT_EQ(quiet.database_windows[0].count, 0u);
+}
+
+TEST_F(MonitoringServiceTest, WithoutAMonitorThereAreNoWindows) {
+  auto service = Service();
+  Latency(*registry_, "orders-list").Record(1000);
+  const Dashboard d = service->Build();
+  EXPECT_TRUE(Find(d.endpoints, "orders-list").windows.empty());
+  EXPECT_TRUE(d.runtime.windows.empty());
+  EXPECT_TRUE(d.database_windows.empty());
+  EXPECT_TRUE(d.cache_windows.empty());
 }
 
 TEST_F(MonitoringServiceTest, NoColdStartBeforeTheFirstRequest) {

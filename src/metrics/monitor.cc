@@ -666,18 +666,34 @@ void Monitor::Tick(steady_clock::time_point now) {
 
 std::optional<WindowStats> Monitor::Stats(const catalog::MetricDef& def, const Dimensions& dims,
                                           std::chrono::seconds window) const {
-  const Dimensions key = Canonical(dims);
-  const Entry* entry = nullptr;
-  uint32_t series = 0;
+  return MergedStats(def, std::span<const Dimensions>(&dims, 1), window);
+}
+
+std::optional<WindowStats> Monitor::MergedStats(const catalog::MetricDef& def,
+                                                std::span<const Dimensions> series_dims,
+                                                std::chrono::seconds window) const {
+  std::vector<uint32_t> series;  // ascending, as a slot's entries are
+  Aggregation aggregation = Aggregation::kDistribution;
+  double scale = 1;
   {
     std::lock_guard lock(impl_->mu);
-    auto it = impl_->index.find(Impl::Key(std::string(def.name), key));
-    if (it == impl_->index.end()) return std::nullopt;
-    series = static_cast<uint32_t>(it->second);
-    entry = impl_->entries[it->second].get();
+    for (const Dimensions& dims : series_dims) {
+      auto it = impl_->index.find(Impl::Key(std::string(def.name), Canonical(dims)));
+      if (it == impl_->index.end()) continue;
+      const Entry& entry = *impl_->entries[it->second];
+      if (series.empty()) {
+        aggregation = entry.info.aggregation;
+        scale = entry.scale;
+      } else if (aggregation == Aggregation::kDistribution && entry.scale != scale) {
+        // Bucket indexes of histograms in other units do not add up.
+        return std::nullopt;
+      }
+      series.push_back(static_cast<uint32_t>(it->second));
+    }
   }
-  const Aggregation aggregation = entry->info.aggregation;
-  const double scale = entry->scale;
+  if (series.empty()) return std::nullopt;
+  std::sort(series.begin(), series.end());
+  series.erase(std::unique(series.begin(), series.end()), series.end());
 
   std::lock_guard lock(impl_->ring_mu);
   if (!impl_->last_tick) return WindowStats{};
@@ -692,19 +708,22 @@ std::optional<WindowStats> Monitor::Stats(const catalog::MetricDef& def, const D
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   for (auto slot = impl_->ring.rbegin(); slot != impl_->ring.rend() && slot->end > from; ++slot) {
-    auto t = std::lower_bound(slot->entries.begin(), slot->entries.end(), series,
-                              [](const TickEntry& e, uint32_t s) { return e.series < s; });
-    const bool found = t != slot->entries.end() && t->series == series;
-    if (aggregation == Aggregation::kSum) samples.push_back(found ? t->sum : 0.0);
-    if (!found) continue;
-    count += t->count;
-    sum += t->sum;
-    min = std::min(min, t->min);
-    max = std::max(max, t->max);
-    if (aggregation == Aggregation::kLatest) samples.push_back(t->sum);
-    if (aggregation == Aggregation::kDistribution) {
-      for (const PackedBucket& b : t->buckets) dense[b.index] += b.count;
+    double slot_total = 0;
+    for (const uint32_t s : series) {
+      auto t = std::lower_bound(slot->entries.begin(), slot->entries.end(), s,
+                                [](const TickEntry& e, uint32_t i) { return e.series < i; });
+      if (t == slot->entries.end() || t->series != s) continue;
+      count += t->count;
+      sum += t->sum;
+      min = std::min(min, t->min);
+      max = std::max(max, t->max);
+      if (aggregation == Aggregation::kSum) slot_total += t->sum;
+      if (aggregation == Aggregation::kLatest) samples.push_back(t->sum);
+      if (aggregation == Aggregation::kDistribution) {
+        for (const PackedBucket& b : t->buckets) dense[b.index] += b.count;
+      }
     }
+    if (aggregation == Aggregation::kSum) samples.push_back(slot_total);
   }
   if (aggregation != Aggregation::kDistribution) return SampleStats(std::move(samples), count, sum);
   if (count == 0) return WindowStats{};

@@ -237,6 +237,14 @@ class Monitor {
   // does not exist (never created, or refused).
   std::optional<WindowStats> Stats(const catalog::MetricDef& def, const Dimensions& dims,
                                    std::chrono::seconds window) const;
+  // Several series of one definition taken together, as Stats gives for one: their
+  // observations merged (the percentiles of all of them, not a mean of percentiles), their
+  // per-tick totals (kSum) added, their levels (kLatest) pooled. Series that do not exist are
+  // left out; nullopt when none does, or for kDistribution when they are recorded in different
+  // units (a created series beside one adopted with a scale: their buckets do not add up).
+  std::optional<WindowStats> MergedStats(const catalog::MetricDef& def,
+                                         std::span<const Dimensions> series,
+                                         std::chrono::seconds window) const;
   // For every series, in creation order, what it did since `cursor`'s previous Collect (see
   // series.h): kDistribution: the observations (count, sum, min/max within bucket error, the
   // (representative, count) list); kSum: count = the total added (an integer) and sum = the

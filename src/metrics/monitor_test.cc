@@ -181,6 +181,89 @@ TEST_F(MonitorTest, StatsOfAnUnknownSeriesIsNullopt) {
   EXPECT_FALSE(monitor.Stats(catalog::kApiLatency, {{"Function", "orders-list"}}, minutes(1)));
 }
 
+// Two functions' latencies together: the percentiles of all their observations, which no
+// mean of the two functions' own percentiles gives.
+TEST_F(MonitorTest, MergedStatsArePercentilesOfTheSeriesTogether) {
+  Monitor monitor(*registry_);
+  const Dimensions fast = {{"Operation", "fast"}};
+  const Dimensions slow = {{"Operation", "slow"}};
+  Distribution& f = monitor.GetDistribution(catalog::kOperationDuration, fast);
+  Distribution& s = monitor.GetDistribution(catalog::kOperationDuration, slow);
+  std::vector<double> all;
+  for (int i = 1; i <= 90; ++i) {
+    f.Record(i);  // 1..90 ms
+    all.push_back(i);
+  }
+  monitor.Tick(t0_ + seconds(10));
+  for (int i = 1; i <= 10; ++i) {
+    s.Record(1000 * i);  // 1..10 s, in the next slot
+    all.push_back(1000 * i);
+  }
+  monitor.Tick(t0_ + seconds(20));
+  std::sort(all.begin(), all.end());
+
+  const Dimensions both[] = {fast, slow, {{"Operation", "never-created"}}};
+  const std::optional<WindowStats> w =
+      monitor.MergedStats(catalog::kOperationDuration, both, minutes(1));
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->count, 100u);
+  ExpectNear(w->sum, 90 * 91 / 2 + 1000 * 55, 1e-9, "sum");
+  EXPECT_EQ(w->min, 1);
+  EXPECT_EQ(w->max, 10000);
+  ExpectNear(w->p50, Exact(all, 0.50), kBucketError, "p50");
+  ExpectNear(w->p95, Exact(all, 0.95), kBucketError, "p95");  // a slow one: 5 s
+  EXPECT_GT(w->p95, 1000);
+  // One series alone is what Stats gives.
+  const std::optional<WindowStats> one =
+      monitor.MergedStats(catalog::kOperationDuration, std::span(&fast, 1), minutes(1));
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->count, 90u);
+  EXPECT_EQ(one->p95, monitor.Stats(catalog::kOperationDuration, fast, minutes(1))->p95);
+
+  // The fast slot leaves the 1-minute window first.
+  for (int t = 30; t <= 70; t += 10) monitor.Tick(t0_ + seconds(t));
+  EXPECT_EQ(monitor.MergedStats(catalog::kOperationDuration, both, minutes(1))->count, 10u);
+  EXPECT_EQ(monitor.MergedStats(catalog::kOperationDuration, both, minutes(5))->count, 100u);
+
+  // None of them exists: nullopt.
+  const Dimensions none[] = {{{"Operation", "nope"}}};
+  EXPECT_FALSE(monitor.MergedStats(catalog::kOperationDuration, none, minutes(1)));
+  EXPECT_FALSE(monitor.MergedStats(catalog::kOperationDuration, {}, minutes(1)));
+}
+
+TEST_F(MonitorTest, MergedCountStatsAddTheSeriesTickByTick) {
+  Monitor monitor(*registry_);
+  Count& a = monitor.GetCount(catalog::kBusinessEvents, {{"Event", "a"}});
+  Count& b = monitor.GetCount(catalog::kBusinessEvents, {{"Event", "b"}});
+  a.Add(4);
+  monitor.Tick(t0_ + seconds(10));
+  b.Add(6);
+  monitor.Tick(t0_ + seconds(20));
+  a.Add(1);
+  b.Add(2);
+  monitor.Tick(t0_ + seconds(30));
+  const Dimensions both[] = {{{"Event", "a"}}, {{"Event", "b"}}};
+  const WindowStats w = *monitor.MergedStats(catalog::kBusinessEvents, both, minutes(1));
+  EXPECT_EQ(w.count, 13u);
+  // Per-tick totals of the two together: 4, 6, 3.
+  EXPECT_EQ(w.min, 3);
+  EXPECT_EQ(w.max, 6);
+  EXPECT_EQ(w.p50, 4);
+}
+
+TEST_F(MonitorTest, MergedStatsRefuseHistogramsInOtherUnits) {
+  Monitor monitor(*registry_);
+  // One created (recorded in ms), one adopted from a histogram of microseconds.
+  monitor.GetDistribution(catalog::kApiLatency, {{"Function", "users-get"}}).Record(5);
+  Histogram& route = registry_->GetHistogram("route_us", "route", {}, 1e-6);
+  monitor.AdoptHistogram(catalog::kApiLatency, {{"Function", "orders-list"}}, route, 1e-3);
+  route.Record(5000);
+  monitor.Tick(t0_ + seconds(10));
+  const Dimensions both[] = {{{"Function", "users-get"}}, {{"Function", "orders-list"}}};
+  EXPECT_FALSE(monitor.MergedStats(catalog::kApiLatency, both, minutes(1)));
+  EXPECT_EQ(monitor.Stats(catalog::kApiLatency, both[1], minutes(1))->count, 1u);
+}
+
 TEST_F(MonitorTest, CollectReportsWhatEachCursorHasNotSeen) {
   Monitor monitor(*registry_);
   const Dimensions op = {{"Operation", "collect"}};

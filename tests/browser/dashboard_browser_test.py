@@ -2,12 +2,14 @@
 """The /dashboard page in headless Chromium, the way a person sees it.
 
 Starts the real `hasivu serve` on 127.0.0.1 (a free port, a temporary SQLite database seeded with
-the demo data), drives traffic to several of the ten functions, and starts Debian's chromium
-headless with a DevTools port. Through the DevTools protocol it opens /dashboard at phone width
-(390 px), signs in through the form as the demo admin (a real POST /auth/login), waits for the
-polls, and checks that every uPlot chart of the four panels holds samples from the live server,
-that the alarm table has rows, and that no console error, failed request or uncaught exception
-happened. Then a non-admin signs in and must see the server's 403 message, and the admin signs in
+the demo data), drives traffic to several of the ten functions, waits until the server's rolling
+windows have ticked once (every 10 s) so its last-minute numbers exist, and starts Debian's
+chromium headless with a DevTools port. Through the DevTools protocol it opens /dashboard at
+phone width (390 px), signs in through the form as the demo admin (a real POST /auth/login), waits
+for the polls, and checks that every uPlot chart of the four panels holds samples from the live
+server, that the latency, error and hit-rate charts are titled "last 1 min" and draw the server's
+`windows["1m"]` values (not the since-start ones), that the alarm table has rows, and that no
+console error, failed request or uncaught exception happened. Then a non-admin signs in and must see the server's 403 message, and the admin signs in
 again at desktop width (1280 px). Screenshots are written to the artefact folder and their paths
 printed.
 
@@ -410,6 +412,72 @@ def check_panels(s, server_json):
     return errors
 
 
+# The charts that plot the server's last-minute windows: chart -> (series label, the value in the
+# dashboard JSON that series draws).
+def _api_window(function, field, scale=1.0):
+    def pick(d):
+        for e in d["endpoints"]:
+            if e["function"] == function:
+                v = e["windows"]["1m"][field]
+                return None if v is None else v * scale
+        return None
+    return pick
+
+
+def _tier_hit_rate(tier):
+    def pick(d):
+        for t in d["cache"]["tiers"]:
+            if t["tier"] == tier:
+                v = t["windows"]["1m"]["hitRate"]
+                return None if v is None else v * 100
+        return None
+    return pick
+
+
+WINDOW_CHARTS = {
+    "runtime/runtime-latency": [("p95", lambda d: d["runtime"]["windows"]["1m"]["p95Ms"])],
+    "database/database-latency": [("p95", lambda d: d["database"]["windows"]["1m"]["p95Ms"])],
+    "cache/cache-hit-rate": [("memory", _tier_hit_rate("memory"))],
+    "api/api-p95": [("orders-list", _api_window("orders-list", "p95Ms")),
+                    ("users-get", _api_window("users-get", "p95Ms"))],
+    "api/api-errors": [("rfid-verify-card", _api_window("rfid-verify-card", "errorRate", 100))],
+}
+
+
+def check_windows(s, server_json):
+    """The window charts say "last 1 min" and their latest values are the server's 1m windows.
+    The windows move only when the server ticks (every 10 s), so a page poll and the test's own
+    read between two ticks see the same numbers; the caller retries across a tick."""
+    errors = []
+    flat = {f"{p}/{c['name']}": c for p in PANELS for c in s["panels"].get(p, [])}
+    for chart, series in WINDOW_CHARTS.items():
+        c = flat.get(chart)
+        if c is None:
+            errors.append(f"{chart}: missing")
+            continue
+        if "last 1 min" not in (c.get("title") or ""):
+            errors.append(f"{chart}: titled {c.get('title')!r}, not 'last 1 min'")
+        for label, pick in series:
+            want = pick(server_json)
+            got = c["last"].get(label)
+            if want is None or got is None:
+                errors.append(f"{chart}/{label}: drawn {got}, server's 1m window {want}")
+            elif abs(got - want) > 1e-6 * max(1.0, abs(want)):
+                errors.append(f"{chart}/{label}: drawn {got}, server's 1m window {want}")
+    return errors
+
+
+def wait_for_windows(server, timeout):
+    """Until the server's last-minute window holds requests (its first tick, 10 s after start)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = server.request("GET", "/api/v1/monitoring/dashboard", MONITORING_TOKEN)
+        if status == 200 and body["data"]["runtime"]["windows"]["1m"]["count"] > 0:
+            return
+        time.sleep(0.5)
+    raise Failure(f"the server's 1-minute window held no requests within {timeout} s")
+
+
 STATUS_JS = ("(() => { const s = window.hasivuDashboard.status();"
              " s.apiRows = document.querySelector('#api-table tbody').rows.length;"
              " return s; })()")
@@ -428,10 +496,15 @@ def admin_session(chromium, server, width, height, scale, mobile, shots):
         page.wait_for("window.hasivuDashboard.status().okPolls >= 4", 20,
                       "four good polls after the admin's sign-in")
         page.pump(0.3)  # let the last draw settle
-        s = page.evaluate(STATUS_JS)
-        _, body = server.request("GET", "/api/v1/monitoring/dashboard",
-                                 server.login(server.fixtures["admin"]))
-        errors = check_panels(s, body["data"])
+        admin_token = server.login(server.fixtures["admin"])
+        for attempt in range(4):
+            s = page.evaluate(STATUS_JS)
+            _, body = server.request("GET", "/api/v1/monitoring/dashboard", admin_token)
+            window_errors = check_windows(s, body["data"])
+            if not window_errors:
+                break
+            page.pump(POLL_S + 0.5)  # a tick came between the page's poll and ours: once more
+        errors = check_panels(s, body["data"]) + window_errors
         if not s["signedIn"] or s["message"]:
             errors.append(f"after sign-in: signedIn={s['signedIn']} message={s['message']!r}")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -547,6 +620,7 @@ def main():
         traffic = threading.Thread(target=drive_traffic, args=(server, stop_traffic),
                                    daemon=True)
         traffic.start()
+        wait_for_windows(server, 30)
 
         phone_errors, page = admin_session(
             chromium, server, 390, 844, 2, True,

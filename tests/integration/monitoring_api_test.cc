@@ -189,6 +189,63 @@ TEST_F(MonitoringApiTest, RuntimeAndDatabasePercentiles) {
   EXPECT_LE(db.at("queryP50Ms").to_number<double>(), db.at("queryP95Ms").to_number<double>());
 }
 
+// The last 1, 5 and 15 minutes beside the since-start numbers: every endpoint, the runtime, the
+// database and each cache tier carry them, and a window never holds more than since start. (How
+// they roll is monitoring_service_test's; this server may not have ticked yet.)
+TEST_F(MonitoringApiTest, RecentWindowsBesideTheSinceStartNumbers) {
+  const json::object d = Dashboard(AdminToken());
+  ASSERT_FALSE(d.empty());
+  auto windows_of = [](const json::object& o, const char* where) -> const json::object& {
+    static const json::object kNone;
+    if (!o.contains("windows") || !o.at("windows").is_object()) {
+      ADD_FAILURE() << where << " has no windows: " << json::serialize(o);
+      return kNone;
+    }
+    const json::object& w = o.at("windows").as_object();
+    EXPECT_EQ(w.size(), 3u) << where;
+    for (const char* label : {"1m", "5m", "15m"}) EXPECT_TRUE(w.contains(label)) << where;
+    return w;
+  };
+  auto expect_latencies = [](const json::object& w, const std::string& where) {
+    for (const char* p : {"p50Ms", "p95Ms", "p99Ms"}) {
+      EXPECT_TRUE(w.at(p).is_number() || w.at(p).is_null()) << where << " " << p;
+    }
+    // Without samples there are no percentiles.
+    if (w.at("count").as_int64() == 0) {
+      EXPECT_TRUE(w.at("p95Ms").is_null()) << where;
+    }
+  };
+  for (const json::value& e : d.at("endpoints").as_array()) {
+    const std::string name(e.at("function").as_string());
+    for (const auto& [label, v] : windows_of(e.as_object(), name.c_str())) {
+      const json::object& w = v.as_object();
+      const std::string where = name + " " + std::string(label);
+      EXPECT_LE(w.at("count").as_int64(), e.at("count").as_int64()) << where;
+      EXPECT_LE(w.at("serverErrors").as_int64(), w.at("count").as_int64()) << where;
+      EXPECT_TRUE(w.at("errorRate").is_number()) << where;
+      expect_latencies(w, where);
+    }
+  }
+  const json::object& rt = d.at("runtime").as_object();
+  for (const auto& [label, v] : windows_of(rt, "runtime")) {
+    EXPECT_LE(v.at("count").as_int64(), rt.at("requestsTotal").as_int64()) << label;
+    expect_latencies(v.as_object(), "runtime " + std::string(label));
+  }
+  const json::object& db = d.at("database").as_object();
+  for (const auto& [label, v] : windows_of(db, "database")) {
+    EXPECT_LE(v.at("count").as_int64(), db.at("queryCount").as_int64()) << label;
+    EXPECT_LE(v.at("slowQueries").as_int64(), db.at("slowQueries").as_int64()) << label;
+    expect_latencies(v.as_object(), "database " + std::string(label));
+  }
+  const json::object& tier = d.at("cache").at("tiers").at(0).as_object();
+  for (const auto& [label, v] : windows_of(tier, "cache tier")) {
+    EXPECT_LE(v.at("hits").as_int64(), tier.at("hits").as_int64()) << label;
+    EXPECT_LE(v.at("misses").as_int64(), tier.at("misses").as_int64()) << label;
+    const bool looked_up = v.at("hits").as_int64() + v.at("misses").as_int64() > 0;
+    EXPECT_EQ(v.at("hitRate").is_number(), looked_up) << label;
+  }
+}
+
 TEST_F(MonitoringApiTest, DashboardPageAndAssetsHoldNoData) {
   ApiResponse page = Call("GET", "/dashboard");
   ASSERT_EQ(page.status, 200);

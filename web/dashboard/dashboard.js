@@ -2,6 +2,11 @@
 // dashboard JSON every 2 s and draws four panels of uPlot charts from a rolling history kept here
 // (the server keeps none), plus the alarm states. The page itself holds no data: everything comes
 // from the authenticated JSON. Values reach the DOM through textContent only.
+//
+// What is plotted: latencies, error rates and hit rates are the server's last-minute windows
+// (`windows["1m"]`), so a chart shows what is happening now; a since-start percentile after hours
+// of fast traffic hardly moves for a five-minute incident. The figures and tables beside the
+// charts keep the since-start numbers, labelled so.
 "use strict";
 
 (() => {
@@ -13,6 +18,8 @@
   const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
     "#7f7f7f", "#bcbd22", "#17becf"];
   const MIB = 1024 * 1024;
+  const WINDOW = "1m"; // the server's window the charts plot
+  const RECENT = "last 1 min";
 
   const $ = (id) => document.getElementById(id);
 
@@ -46,6 +53,8 @@
   };
   const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
   const pct = (v) => (num(v) === null ? null : v * 100);
+  // The last-minute window of a part of the JSON that has windows ({} when it has none).
+  const recent = (o) => (o && o.windows && o.windows[WINDOW]) || {};
 
   function since(value) {
     if (value === null || value === undefined || value === "") return "";
@@ -102,9 +111,11 @@
 
   class Chart {
     // axes: [{scale, label, side?, range?, log?}]; the first is on the left. A log axis suits
-    // latencies that span decades (a login's argon2 hash next to a cached read).
-    constructor(name, axes) {
+    // latencies that span decades (a login's argon2 hash next to a cached read). title: shown
+    // above the plot (what it shows, over which window).
+    constructor(name, title, axes) {
       this.name = name;
+      this.title = title;
       this.el = document.querySelector('[data-chart="' + name + '"]');
       this.axes = axes;
       this.series = [];
@@ -141,6 +152,7 @@
         scales[a.scale] = a.log ? { distr: 3, log: 10 } : { range: a.range || zeroBased };
       }
       const opts = {
+        title: this.title,
         width: this.width(),
         height: this.height(),
         cursor: { drag: { x: false, y: false } },
@@ -182,31 +194,40 @@
       this.signature = "";
     }
 
-    // For window.hasivuDashboard: how many samples the chart holds and, per series, how many of
-    // them carry a value.
+    // For window.hasivuDashboard: the title, how many samples the chart holds and, per series,
+    // how many of them carry a value and the latest value drawn.
     status() {
-      if (!this.u) return { name: this.name, points: 0, series: {} };
-      const out = { name: this.name, points: this.u.data[0].length, series: {} };
+      const out = { name: this.name, title: this.title, points: 0, series: {}, last: {} };
+      if (!this.u) return out;
+      out.points = this.u.data[0].length;
       this.series.forEach((s, i) => {
         out.series[s.label] = this.u.data[i + 1].filter((v) => v !== null && v !== undefined).length;
+        out.last[s.label] = lastOf(this.u.data[i + 1]);
       });
       return out;
     }
   }
 
   const C = {
-    runtimeLatency: new Chart("runtime-latency", [{ scale: "ms", label: "warm latency ms",
-                                                    log: true }]),
-    runtimeLoad: new Chart("runtime-load", [{ scale: "rps", label: "requests/s" },
-                                            { scale: "mib", label: "RSS MiB", side: 1 }]),
-    databaseLatency: new Chart("database-latency", [{ scale: "ms", label: "query ms" }]),
-    databasePool: new Chart("database-pool", [{ scale: "n", label: "count" }]),
-    cacheHitRate: new Chart("cache-hit-rate", [{ scale: "pct", label: "hit rate %",
-                                                 range: () => [0, 100] }]),
-    cacheCounts: new Chart("cache-counts", [{ scale: "n", label: "since start" }]),
-    apiFunction: new Chart("api-function", [{ scale: "ms", label: "ms" }]),
-    apiP95: new Chart("api-p95", [{ scale: "ms", label: "p95 ms", log: true }]),
-    apiErrors: new Chart("api-errors", [{ scale: "pct", label: "5xx % since start" }]),
+    runtimeLatency: new Chart("runtime-latency", "Latency, ten functions · " + RECENT,
+                              [{ scale: "ms", label: "ms", log: true }]),
+    runtimeLoad: new Chart("runtime-load", "Load",
+                           [{ scale: "rps", label: "requests/s" },
+                            { scale: "mib", label: "RSS MiB", side: 1 }]),
+    databaseLatency: new Chart("database-latency", "Query latency · " + RECENT,
+                               [{ scale: "ms", label: "ms" }]),
+    databasePool: new Chart("database-pool", "Slow queries (since start) and pool",
+                            [{ scale: "n", label: "count" }]),
+    cacheHitRate: new Chart("cache-hit-rate", "Hit rate per tier · " + RECENT,
+                            [{ scale: "pct", label: "%", range: () => [0, 100] }]),
+    cacheCounts: new Chart("cache-counts", "Errors and evictions · since start",
+                           [{ scale: "n", label: "count" }]),
+    apiFunction: new Chart("api-function", "Latency of the function · " + RECENT,
+                           [{ scale: "ms", label: "ms" }]),
+    apiP95: new Chart("api-p95", "p95 per function · " + RECENT,
+                      [{ scale: "ms", label: "ms", log: true }]),
+    apiErrors: new Chart("api-errors", "5xx per function · " + RECENT,
+                         [{ scale: "pct", label: "%" }]),
   };
   const PANELS = {
     runtime: [C.runtimeLatency, C.runtimeLoad],
@@ -235,9 +256,10 @@
   function sampleOf(d) {
     const s = {};
     const rt = d.runtime || {};
-    s["rt.p50"] = rt.warmP50Ms;
-    s["rt.p95"] = rt.warmP95Ms;
-    s["rt.p99"] = rt.warmP99Ms;
+    const rtNow = recent(rt);
+    s["rt.p50"] = rtNow.p50Ms;
+    s["rt.p95"] = rtNow.p95Ms;
+    s["rt.p99"] = rtNow.p99Ms;
     s["rt.rss"] = num(rt.rssBytes) === null ? null : rt.rssBytes / MIB;
     const uptime = num(d.service && d.service.uptimeSeconds);
     const requests = num(rt.requestsTotal);
@@ -250,24 +272,25 @@
     s["rt.rps"] = rps;
 
     const db = d.database || {};
-    s["db.p50"] = db.queryP50Ms;
-    s["db.p95"] = db.queryP95Ms;
+    s["db.p50"] = recent(db).p50Ms;
+    s["db.p95"] = recent(db).p95Ms;
     s["db.slow"] = db.slowQueries;
     s["db.size"] = db.pool && db.pool.size;
     s["db.inUse"] = db.pool && db.pool.inUse;
 
     for (const t of (d.cache && d.cache.tiers) || []) {
-      const lookups = (num(t.hits) || 0) + (num(t.misses) || 0);
-      s["cache." + t.tier + ".hitRate"] = lookups > 0 ? (t.hits / lookups) * 100 : null;
+      s["cache." + t.tier + ".hitRate"] = pct(recent(t).hitRate); // null without lookups
       s["cache." + t.tier + ".errors"] = t.errors;
       s["cache." + t.tier + ".evictions"] = t.evictions;
     }
 
     for (const e of d.endpoints || []) {
-      s["api." + e.function + ".p50"] = e.p50Ms;
-      s["api." + e.function + ".p95"] = e.p95Ms;
-      s["api." + e.function + ".p99"] = e.p99Ms;
-      s["api." + e.function + ".err"] = pct(e.errorRate);
+      const now = recent(e);
+      s["api." + e.function + ".p50"] = now.p50Ms;
+      s["api." + e.function + ".p95"] = now.p95Ms;
+      s["api." + e.function + ".p99"] = now.p99Ms;
+      // No requests in the minute: no rate (a gap, not a 0 %).
+      s["api." + e.function + ".err"] = num(now.count) > 0 ? pct(now.errorRate) : null;
     }
     return s;
   }
@@ -304,7 +327,8 @@
     const rps = history.values.get("rt.rps");
     stats("runtime-stats", [
       ["cold start", fmt(d.service && d.service.coldStartMs) + " ms"],
-      ["warm p95", fmt(rt.warmP95Ms) + " ms"],
+      ["p95 " + RECENT, fmt(recent(rt).p95Ms) + " ms"],
+      ["p95 since start", fmt(rt.warmP95Ms) + " ms"],
       ["requests/s", fmt(rps ? rps[rps.length - 1] : null)],
       ["requests", fmt(rt.requestsTotal)],
       ["RSS", fmt(num(rt.rssBytes) === null ? null : rt.rssBytes / MIB, 1) + " MiB"],
@@ -320,8 +344,9 @@
     const pool = db.pool || {};
     const health = (d.health || []).find((h) => h.service === "database") || {};
     stats("database-stats", [
-      ["p50", fmt(db.queryP50Ms) + " ms"],
-      ["p95", fmt(db.queryP95Ms) + " ms"],
+      ["p95 " + RECENT, fmt(recent(db).p95Ms) + " ms"],
+      ["p50 since start", fmt(db.queryP50Ms) + " ms"],
+      ["p95 since start", fmt(db.queryP95Ms) + " ms"],
       ["operations", fmt(db.queryCount)],
       ["slow", fmt(db.slowQueries)],
       ["pool", fmt(pool.inUse) + " / " + fmt(pool.size)],
@@ -337,9 +362,12 @@
   function drawCache(d) {
     const c = d.cache || {};
     const tiers = c.tiers || [];
+    // The outermost tier answers every lookup first: its rate is the cache's.
+    const outerNow = tiers.length > 0 ? recent(tiers[0]).hitRate : null;
     stats("cache-stats", [
       ["status", fmt(c.status)],
-      ["hit rate", num(c.hitRate) === null ? "–" : fmt(c.hitRate * 100, 1) + " %"],
+      ["hit rate " + RECENT, num(outerNow) === null ? "–" : fmt(outerNow * 100, 1) + " %"],
+      ["hit rate since start", num(c.hitRate) === null ? "–" : fmt(c.hitRate * 100, 1) + " %"],
       ["keys", fmt(c.keys)],
       ["memory", fmt(num(c.memoryBytes) === null ? null : c.memoryBytes / MIB, 2) + " MiB"],
       ["errors", fmt(c.errors)],
