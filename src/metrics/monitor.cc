@@ -218,10 +218,12 @@ SeriesState ReadState(const Entry& e) {
       s.total = SumOf(e.counters);
       break;
     case Source::kRatio:
-      // Denominator first: a lookup in between counts in both, and reading the numerator last
-      // keeps it from running ahead of its denominator.
-      s.denominator = SumOf(e.denominator);
+      // Numerator first: an event recorded between the two reads (a hit counts in both) then
+      // lands in this interval's denominator and the next one's numerator, so the numerator
+      // never runs ahead of its denominator within an interval. The reads are not one atomic
+      // snapshot (nor are a counter's shards), so LevelOf still clamps to [0, 100].
       s.total = SumOf(e.counters);
+      s.denominator = SumOf(e.denominator);
       break;
     case Source::kLevel:
     case Source::kSetLatest:
@@ -240,7 +242,9 @@ std::optional<double> LevelOf(Entry& e, const SeriesState& now, const SeriesStat
     case Source::kRatio: {
       const uint64_t den = Added(now.denominator, before.denominator);
       if (den > 0) {
-        v = 100.0 * static_cast<double>(Added(now.total, before.total)) / static_cast<double>(den);
+        const double ratio =
+            100.0 * static_cast<double>(Added(now.total, before.total)) / static_cast<double>(den);
+        v = std::clamp(ratio, 0.0, 100.0);
       }
       break;
     }

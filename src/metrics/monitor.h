@@ -14,8 +14,8 @@
 //              per-route histograms and counters, the cache tiers' counters) is shown under a
 //              catalog definition without recording twice: AdoptHistogram (with a scale to the
 //              catalog unit), AdoptCounter(s), and computed levels: AdoptRatio (100 * numerator
-//              / denominator over each interval, missing when the denominator did not move) and
-//              AddLevel (a callback sampled at each read).
+//              / denominator over each interval, clamped to [0, 100], missing when the
+//              denominator did not move) and AddLevel (a callback sampled at each read).
 //   Windows    Stats(def, dims, window): count, sum, min, max, mean, p50/p95/p99 over the last
 //              `window` (1, 5, 15 minutes) from rolling histograms, not since start.
 //   Collect    Collect(cursor): what every series did since that cursor's previous Collect, as
@@ -215,7 +215,10 @@ class Monitor {
   bool AdoptCounters(const catalog::MetricDef& def, const Dimensions& dims,
                      std::vector<const Counter*> counters);
   // kLatest: 100 * (what `numerator` added) / (what `denominator` added) over each interval
-  // (a tick, a cursor's period); missing when the denominator added nothing. False when refused.
+  // (a tick, a cursor's period), clamped to [0, 100] (the counters are read one after another,
+  // numerator first, not as one snapshot; and a numerator need not be part of its denominator,
+  // e.g. every cache tier's hits over the outermost tier's lookups); missing when the
+  // denominator added nothing. False when refused.
   bool AdoptRatio(const catalog::MetricDef& def, const Dimensions& dims,
                   std::vector<const Counter*> numerator, std::vector<const Counter*> denominator);
 

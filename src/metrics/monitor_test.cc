@@ -442,6 +442,67 @@ TEST_F(MonitorTest, AdoptedCountersAndRatiosFollowTheirCounters) {
   EXPECT_DOUBLE_EQ(w.mean, 70);
 }
 
+// A counter that reads 0 and, when armed, records a hit into `hits` the first time it is read:
+// a lookup landing between the monitor's read of a ratio's numerator and of its denominator.
+class HitBetweenReads final : public Counter {
+ public:
+  explicit HitBetweenReads(Counter& hits) : hits_(hits) {}
+  void Arm() { armed_ = true; }
+  // metrics::Counter
+  void Add(uint64_t) override {}
+  uint64_t Value() const override {
+    if (armed_) {
+      armed_ = false;
+      hits_.Add();
+    }
+    return 0;
+  }
+
+ private:
+  Counter& hits_;
+  mutable bool armed_ = false;
+};
+
+TEST_F(MonitorTest, ARatioReadsItsNumeratorFirst) {
+  Monitor monitor(*registry_);
+  Counter& hits = registry_->GetCounter("order_hits_total", "hits");
+  Counter& misses = registry_->GetCounter("order_misses_total", "misses");
+  HitBetweenReads between(hits);
+  const Dimensions tier = {{"Tier", "order"}};
+  // Whichever list is read first, its last counter records the hit, so it falls between reads.
+  ASSERT_TRUE(monitor.AdoptRatio(catalog::kCacheHitRate, tier, {&hits, &between},
+                                 {&hits, &misses, &between}));
+  Cursor cursor;
+  hits.Add(3);
+  between.Arm();
+  // Numerator first: 3 hits over 4 lookups. (Denominator first would give 4 hits over 3.)
+  EXPECT_DOUBLE_EQ(Find(monitor.Collect(cursor), "CacheHitRate", tier)->data.sum, 75);
+}
+
+TEST_F(MonitorTest, ARatioIsClampedToAHundredPercent) {
+  Monitor monitor(*registry_);
+  Counter& l1_hits = registry_->GetCounter("clamp_l1_hits_total", "hits");
+  Counter& l2_hits = registry_->GetCounter("clamp_l2_hits_total", "hits");
+  Counter& l1_misses = registry_->GetCounter("clamp_l1_misses_total", "misses");
+  const Dimensions all = {{"Tier", "all"}};
+  // Every tier's hits over the outermost tier's lookups: L2 hits with no L1 lookup behind them
+  // (L1 bypassed) would make it 4 / 2 = 200 %.
+  ASSERT_TRUE(monitor.AdoptRatio(catalog::kCacheHitRate, all, {&l1_hits, &l2_hits},
+                                 {&l1_hits, &l1_misses}));
+  Cursor cursor;
+  l1_hits.Add(1);
+  l1_misses.Add(1);
+  l2_hits.Add(3);
+  EXPECT_DOUBLE_EQ(Find(monitor.Collect(cursor), "CacheHitRate", all)->data.sum, 100);
+  monitor.Tick(t0_ - minutes(1));  // the ring's baseline, outside the window
+  l2_hits.Add(7);
+  l1_misses.Add(1);
+  monitor.Tick(t0_ + seconds(10));
+  const WindowStats w = *monitor.Stats(catalog::kCacheHitRate, all, minutes(1));
+  EXPECT_EQ(w.count, 1u);
+  EXPECT_DOUBLE_EQ(w.max, 100);
+}
+
 TEST_F(MonitorTest, AdoptedCounterHandleAddsToTheRegistryCounter) {
   Monitor monitor(*registry_);
   Counter& slow =
