@@ -15,6 +15,9 @@ void PeriodicThread::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  // std::thread::join from two threads at once is undefined; the second waits here instead and
+  // then finds the thread joined.
+  std::lock_guard join(join_mu_);
   if (thread_.joinable()) thread_.join();
 }
 

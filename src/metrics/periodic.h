@@ -2,7 +2,9 @@
 // from its start, so a slow call does not shift later ones; a call that overruns skips the ticks
 // it missed) until stopped. The EMF flusher and the alarm scheduler run on one each.
 //
-// Thread-safety: Stop() and the destructor may be called from any thread but the tick's own.
+// Thread-safety: Stop() may be called from any thread but the tick's own, by several threads at
+// once (one joins; the others wait for that join); the destructor too, once no other call is
+// in progress.
 #ifndef HASIVU_METRICS_PERIODIC_H_
 #define HASIVU_METRICS_PERIODIC_H_
 
@@ -23,7 +25,8 @@ class PeriodicThread {
   PeriodicThread(const PeriodicThread&) = delete;
   PeriodicThread& operator=(const PeriodicThread&) = delete;
 
-  // No call starts after Stop() begins; a call in progress completes; joins. Idempotent.
+  // No call starts after Stop() begins; a call in progress completes; joins. Returns once the
+  // thread has ended, in every caller. Idempotent.
   void Stop();
 
  private:
@@ -34,7 +37,8 @@ class PeriodicThread {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
-  std::thread thread_;
+  std::mutex join_mu_;     // one Stop() joins
+  std::thread thread_;     // joined under join_mu_
 };
 
 }  // namespace hasivu::metrics
