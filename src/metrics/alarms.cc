@@ -420,7 +420,11 @@ StatusOr<std::unique_ptr<AlarmSet>> AlarmSet::Create(std::vector<AlarmDefinition
     }
     alarm.datapoint_gauge = &registry.GetGauge(
         "hasivu_alarm_datapoint_milli",
-        "The alarm's last datapoint x 1000 (in the metric's unit), rounded", {{"alarm", a.name}});
+        "The alarm's last datapoint x 1000 (in the metric's unit), rounded; 0 when missing",
+        {{"alarm", a.name}});
+    alarm.missing_gauge = &registry.GetGauge(
+        "hasivu_alarm_datapoint_missing", "1 when the alarm's last period had no datapoint, else 0",
+        {{"alarm", a.name}});
     alarm.evaluator = std::make_unique<AlarmEvaluator>(std::move(a), start, options);
     set->RenderGauges(alarm);
     set->alarms_.push_back(std::move(alarm));
@@ -433,9 +437,11 @@ void AlarmSet::RenderGauges(Alarm& alarm) {
   for (AlarmState s : {AlarmState::kOk, AlarmState::kAlarm, AlarmState::kInsufficientData}) {
     alarm.state_gauges[static_cast<int>(s)]->Set(s == state ? 1 : 0);
   }
-  if (const std::optional<double> v = alarm.evaluator->last_datapoint()) {
-    alarm.datapoint_gauge->Set(static_cast<int64_t>(std::llround(*v * 1000.0)));
-  }
+  // A missing datapoint clears the value: keeping the previous one would show a breach that
+  // is over (or a health that is unknown) for as long as the series stays quiet.
+  const std::optional<double> v = alarm.evaluator->last_datapoint();
+  alarm.datapoint_gauge->Set(v ? static_cast<int64_t>(std::llround(*v * 1000.0)) : 0);
+  alarm.missing_gauge->Set(v ? 0 : 1);
 }
 
 void AlarmSet::Evaluate(TimePoint tick_end, const std::vector<SeriesInterval>& intervals) {

@@ -187,8 +187,13 @@ struct AlarmStatus {
 // last tick. Renders into the Registry:
 //   hasivu_alarm_state{alarm="<name>",state="OK"|"ALARM"|"INSUFFICIENT_DATA"}  1 for the current
 //                                                                              state, else 0
-//   hasivu_alarm_datapoint_milli{alarm="<name>"}  the last datapoint x 1000, rounded (the
-//                                                 registry's gauges are integers)
+//   hasivu_alarm_datapoint_milli{alarm="<name>"}  the last period's datapoint x 1000, rounded
+//                                                 (the registry's gauges are integers); 0 when
+//                                                 that period had no data, or before the first
+//                                                 period ends (never a stale value)
+//   hasivu_alarm_datapoint_missing{alarm="<name>"}  1 when the last period had no datapoint (or
+//                                                   none has ended yet), 0 when it had one; tells
+//                                                   a missing datapoint from a real 0
 class AlarmSet {
  public:
   // Errors: the first invalid definition (ValidateAlarm), or two alarms of one name.
@@ -212,6 +217,7 @@ class AlarmSet {
     int ticks = 0;                        // ticks of this period so far
     Gauge* state_gauges[3] = {nullptr, nullptr, nullptr};
     Gauge* datapoint_gauge = nullptr;
+    Gauge* missing_gauge = nullptr;
   };
   AlarmSet() = default;
   void RenderGauges(Alarm& alarm);

@@ -559,6 +559,9 @@ TEST(AlarmSetTest, EvaluatesPerPeriodAndRendersGauges) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find(R"(hasivu_alarm_state{alarm="fast",state="ALARM"} 0)"), std::string::npos);
+  // No period has ended: no datapoint yet.
+  EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_missing{alarm="fast"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_milli{alarm="fast"} 0)"), std::string::npos);
 
   // Tick 1: one slow request (p95 = 450.5 > 300): "fast" fires; "slow" waits for its second tick.
   (*set)->Evaluate(kStart + minutes(1), {Latency("orders-list", {{100, 1}, {450.5, 1}})});
@@ -575,6 +578,7 @@ TEST(AlarmSetTest, EvaluatesPerPeriodAndRendersGauges) {
   EXPECT_NE(text.find(R"(hasivu_alarm_state{alarm="fast",state="INSUFFICIENT_DATA"} 0)"),
             std::string::npos);
   EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_milli{alarm="fast"} 450500)"), std::string::npos);
+  EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_missing{alarm="fast"} 0)"), std::string::npos);
 
   // Tick 2: fast requests only. "fast" recovers; "slow" (Maximum over both ticks) fires.
   (*set)->Evaluate(kStart + minutes(2), {Latency("orders-list", {{80, 3}})});
@@ -585,6 +589,31 @@ TEST(AlarmSetTest, EvaluatesPerPeriodAndRendersGauges) {
   EXPECT_EQ(st[1].since, kStart + minutes(2));
   ASSERT_EQ(st[0].history.size(), 2u);
   EXPECT_EQ(st[0].history[1].to, AlarmState::kOk);
+  text = registry->RenderPrometheus();
+  EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_milli{alarm="fast"} 80000)"), std::string::npos)
+      << text;
+
+  // Ticks 3 and 4: no requests. The datapoint gauges say so instead of keeping the old values
+  // ("slow" would otherwise show its 450.5 breach for as long as it stays quiet).
+  (*set)->Evaluate(kStart + minutes(3), {});
+  (*set)->Evaluate(kStart + minutes(4), {});
+  st = (*set)->Statuses();
+  EXPECT_EQ(st[0].last_datapoint, std::nullopt);
+  EXPECT_EQ(st[1].last_datapoint, std::nullopt);
+  text = registry->RenderPrometheus();
+  for (const char* name : {"fast", "slow"}) {
+    const std::string label = std::string(R"({alarm=")") + name + R"("})";
+    EXPECT_NE(text.find("hasivu_alarm_datapoint_milli" + label + " 0\n"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("hasivu_alarm_datapoint_missing" + label + " 1\n"), std::string::npos)
+        << text;
+  }
+
+  // Data again: present.
+  (*set)->Evaluate(kStart + minutes(5), {Latency("orders-list", {{90, 1}})});
+  text = registry->RenderPrometheus();
+  EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_milli{alarm="fast"} 90000)"), std::string::npos);
+  EXPECT_NE(text.find(R"(hasivu_alarm_datapoint_missing{alarm="fast"} 0)"), std::string::npos);
 }
 
 TEST(AlarmSetTest, RejectsInvalidAndDuplicateAlarms) {
