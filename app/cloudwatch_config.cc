@@ -217,9 +217,12 @@ std::string CloudWatchConfigJson(const CloudWatchConfigOptions& o) {
   {
     Dashboard db(o);
     json::array hit, errors, evictions;
+    for (const std::string& t : d.HitRateTiers()) {
+      const std::string label = t == catalog::kAllTiers ? "all tiers" : t;
+      hit.emplace_back(MetricLine(catalog::kCacheHitRate, {{"Tier", t}}, "Average", label));
+    }
     for (const std::string& t : d.cache_tiers) {
       const metrics::Dimensions tier{{"Tier", t}};
-      hit.emplace_back(MetricLine(catalog::kCacheHitRate, tier, "Average", t));
       errors.emplace_back(MetricLine(catalog::kCacheErrors, tier, "Sum", t));
       evictions.emplace_back(MetricLine(catalog::kCacheEvictions, tier, "Sum", t));
     }

@@ -25,8 +25,9 @@ namespace hasivu::app {
 
 // The dimension values a server with this store and cache records: Function = the ten functions
 // (domain::TenFunctions), Store = "sqlite" | "postgres", QueryKind = "read", "write", Tier =
-// "memory" alone (`cache` "memory"), "l1" in front of "redis" ("redis" or a redis:// URL), or
-// none ("none": no lookups). `serve` builds its alarms from the same values.
+// "memory" alone (`cache` "memory"), "l1" in front of "l2" ("redis" or a redis:// URL; the
+// hit rate also has Tier "all", see ServerDimensions::HitRateTiers), or none ("none": no
+// lookups). `serve` builds its alarms from the same values.
 metrics::ServerDimensions ServerDimensionsFor(bool store_is_sqlite, std::string_view cache);
 
 struct CloudWatchConfigOptions {

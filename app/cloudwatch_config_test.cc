@@ -37,26 +37,35 @@ std::string ToString(const SeriesRef& r) {
 // This pins the config's dimension values to the catalog for every store and cache; the live
 // agreement (the EMF file a real `hasivu serve` wrote after traffic to all ten functions, against
 // the `hasivu cloudwatch-config` binary's output) is tests/integration/monitoring_e2e_test.cc.
+// CacheHitRate has Tier "all" besides each tier when there are several (app/monitor_wiring.h);
+// the tiers' counters have only the tiers (monitor_wiring_test.cc checks the wiring does this).
 std::vector<metrics::SeriesInterval> RecordedSeries(const metrics::ServerDimensions& d) {
   const std::map<std::string_view, std::vector<std::string>> values = {
       {"Function", d.functions},
       {"Store", {d.store}},
       {"Tier", d.cache_tiers},
       {"QueryKind", d.query_kinds}};
+  const std::vector<std::string> hit_rate_tiers = d.HitRateTiers();
+  auto values_of = [&](const catalog::MetricDef& m,
+                       std::string_view dim) -> const std::vector<std::string>* {
+    if (m.name == catalog::kCacheHitRate.name && dim == "Tier") return &hit_rate_tiers;
+    const auto it = values.find(dim);
+    return it == values.end() ? nullptr : &it->second;
+  };
   std::vector<metrics::SeriesInterval> out;
   for (const catalog::MetricDef& m : catalog::kAll) {
     std::vector<metrics::Dimensions> sets = {{}};
     bool known = true;
     for (std::string_view dim : m.dimensions) {
       if (dim.empty()) continue;
-      const auto it = values.find(dim);
-      if (it == values.end()) {
+      const std::vector<std::string>* dim_values = values_of(m, dim);
+      if (dim_values == nullptr) {
         known = false;  // Service, Operation, ...: no dashboard or alarm names these
         break;
       }
       std::vector<metrics::Dimensions> next;
       for (const metrics::Dimensions& set : sets) {
-        for (const std::string& v : it->second) {
+        for (const std::string& v : *dim_values) {
           metrics::Dimensions grown = set;
           grown.emplace_back(std::string(dim), v);
           next.push_back(std::move(grown));
@@ -276,14 +285,57 @@ TEST(CloudWatchConfigTest, AlarmsAreTheServersDefinitionsInPutMetricAlarmShape) 
   EXPECT_EQ(cold.at("TreatMissingData").as_string(), "ignore");
 }
 
+// The cache dashboard's hit-rate widget and the hit-rate alarm: the tier alone, or with Redis
+// each tier and the cache as a whole (Tier=all), which the alarm watches.
+TEST(CloudWatchConfigTest, HitRateOfEachTierAndOfTheWholeCache) {
+  auto hit_rate_widget = [](const json::object& config) {
+    std::vector<std::string> tiers;
+    for (const json::value& d : config.at("Dashboards").as_array()) {
+      if (d.at("DashboardName").as_string() != "hasivu-cache") continue;
+      const json::object body = json::parse(d.at("DashboardBody").as_string()).as_object();
+      for (const json::value& w : body.at("widgets").as_array()) {
+        for (const json::value& line : w.at("properties").at("metrics").as_array()) {
+          const json::array& a = line.as_array();
+          if (a.at(1).as_string() == "CacheHitRate") {
+            EXPECT_EQ(a.at(2).as_string(), "Tier");
+            tiers.emplace_back(a.at(3).as_string());
+          }
+        }
+      }
+    }
+    return tiers;
+  };
+  auto alarm_tier = [](const json::object& config) -> std::string {
+    for (const json::value& a : config.at("Alarms").as_array()) {
+      if (a.at("AlarmName").as_string() != "hasivu-cache-hit-rate") continue;
+      const json::array& dims = a.at("Dimensions").as_array();
+      EXPECT_EQ(dims.size(), 1u);
+      return std::string(dims.at(0).at("Value").as_string());
+    }
+    return "";
+  };
+  CloudWatchConfigOptions o;
+  o.dimensions = ServerDimensionsFor(true, "memory");
+  json::object config = Config(o);
+  EXPECT_EQ(hit_rate_widget(config), (std::vector<std::string>{"memory"}));
+  EXPECT_EQ(alarm_tier(config), "memory");
+  o.dimensions = ServerDimensionsFor(true, "redis://127.0.0.1:6379/0");
+  config = Config(o);
+  EXPECT_EQ(hit_rate_widget(config), (std::vector<std::string>{"l1", "l2", "all"}));
+  EXPECT_EQ(alarm_tier(config), "all");
+}
+
 TEST(CloudWatchConfigTest, ServerDimensions) {
   const metrics::ServerDimensions memory = ServerDimensionsFor(true, "memory");
   EXPECT_EQ(memory.functions.size(), 10u);
   EXPECT_EQ(memory.store, "sqlite");
   EXPECT_EQ(memory.cache_tiers, (std::vector<std::string>{"memory"}));
+  EXPECT_EQ(memory.HitRateTiers(), (std::vector<std::string>{"memory"}));
   const metrics::ServerDimensions redis = ServerDimensionsFor(false, "redis://h:6379/0");
   EXPECT_EQ(redis.store, "postgres");
   EXPECT_EQ(redis.cache_tiers, (std::vector<std::string>{"l1", "l2"}));
+  EXPECT_EQ(redis.HitRateTiers(), (std::vector<std::string>{"l1", "l2", "all"}));
+  EXPECT_EQ(ServerDimensionsFor(true, "redis").cache_tiers, redis.cache_tiers);
   EXPECT_TRUE(ServerDimensionsFor(true, "none").cache_tiers.empty());
   // No cache: no cache dashboard, no hit-rate alarm.
   CloudWatchConfigOptions o;

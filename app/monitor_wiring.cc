@@ -47,6 +47,8 @@ void AdoptApiSeries(metrics::Monitor& monitor,
 }
 
 void AdoptCacheSeries(metrics::Monitor& monitor, const std::vector<std::string>& tiers) {
+  std::vector<const metrics::Counter*> all_hits;
+  std::vector<const metrics::Counter*> outermost_lookups;
   for (const std::string& tier : tiers) {
     // The tier's own series: the Registry hands back the counters the tier records into.
     const cache::TierMetrics series(&monitor.registry(), tier);
@@ -57,6 +59,14 @@ void AdoptCacheSeries(metrics::Monitor& monitor, const std::vector<std::string>&
     monitor.AdoptCounters(catalog::kCacheEvictions, dims, {&series.evictions});
     monitor.AdoptRatio(catalog::kCacheHitRate, dims, {&series.hits},
                        {&series.hits, &series.misses});
+    all_hits.push_back(&series.hits);
+    if (outermost_lookups.empty()) outermost_lookups = {&series.hits, &series.misses};
+  }
+  // Every lookup passes the outermost tier and an inner tier sees only its misses, so the
+  // tiers' hits over the outermost tier's lookups is the share the cache answered at all.
+  if (tiers.size() > 1) {
+    monitor.AdoptRatio(catalog::kCacheHitRate, {{"Tier", std::string(catalog::kAllTiers)}},
+                       std::move(all_hits), std::move(outermost_lookups));
   }
 }
 

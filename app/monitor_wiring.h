@@ -8,7 +8,11 @@
 //                     per-class request counters (HEAD counted with a GET route); and
 //                     ApiErrorRate = 100 * 5xx / requests over all of them.
 //   AdoptCacheSeries  per cache tier: CacheHits/Misses/Errors/Evictions{Tier} from the tier's
-//                     counters (cache/tier_metrics.h), CacheHitRate{Tier} = 100 * hits / lookups.
+//                     counters (cache/tier_metrics.h), CacheHitRate{Tier} = 100 * hits / lookups;
+//                     with several tiers also CacheHitRate{Tier=all} = 100 * (every tier's hits)
+//                     / (the outermost tier's lookups), the cache as a whole (while the tiered
+//                     cache bypasses L1, L2 hits have no L1 lookup behind them: it reads high,
+//                     at most 100).
 //   AddProcessLevels  MemoryRss (/proc/self/statm), DatabasePoolInUse and DatabasePoolSize
 //                     (Database::Stats()).
 //
@@ -28,7 +32,7 @@ namespace hasivu::app {
 
 void AdoptApiSeries(metrics::Monitor& monitor,
                     const std::vector<domain::MonitoredFunction>& functions);
-// `tiers` as cache::TierStats::tier names them ("memory", "l1", "redis", ...).
+// `tiers` as cache::TierStats::tier names them ("memory", or "l1", "l2"), outermost first.
 void AdoptCacheSeries(metrics::Monitor& monitor, const std::vector<std::string>& tiers);
 void AddProcessLevels(metrics::Monitor& monitor, const store::Database& db);
 

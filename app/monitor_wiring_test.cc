@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "cache/tier_metrics.h"
+#include "metrics/alarms.h"
 #include "metrics/http_series.h"
 #include "metrics/monitor.h"
 #include "store/testing/test_backend.h"
@@ -56,20 +58,51 @@ TEST_F(MonitorWiringTest, ApiSeriesFollowTheServersRouteSeries) {
 }
 
 TEST_F(MonitorWiringTest, CacheSeriesFollowEachTiersCounters) {
-  AdoptCacheSeries(monitor_, {"l1", "redis"});
+  AdoptCacheSeries(monitor_, {"l1", "l2"});
   cache::TierMetrics l1(registry_.get(), "l1");
-  cache::TierMetrics redis(registry_.get(), "redis");
+  cache::TierMetrics l2(registry_.get(), "l2");
   l1.hits.Add(3);
   l1.misses.Add(1);
   l1.evictions.Add(2);
-  redis.errors.Add(4);
-  const std::vector<metrics::SeriesInterval> all = monitor_.Collect(cursor_);
+  l2.errors.Add(4);
+  std::vector<metrics::SeriesInterval> all = monitor_.Collect(cursor_);
   EXPECT_EQ(In(all, "CacheHits", {{"Tier", "l1"}})->count, 3u);
   EXPECT_EQ(In(all, "CacheMisses", {{"Tier", "l1"}})->count, 1u);
   EXPECT_EQ(In(all, "CacheEvictions", {{"Tier", "l1"}})->count, 2u);
-  EXPECT_EQ(In(all, "CacheErrors", {{"Tier", "redis"}})->count, 4u);
+  EXPECT_EQ(In(all, "CacheErrors", {{"Tier", "l2"}})->count, 4u);
   EXPECT_DOUBLE_EQ(In(all, "CacheHitRate", {{"Tier", "l1"}})->sum, 75);
-  EXPECT_EQ(In(all, "CacheHitRate", {{"Tier", "redis"}})->count, 0u);  // no lookups: missing
+  EXPECT_EQ(In(all, "CacheHitRate", {{"Tier", "l2"}})->count, 0u);  // no lookups: missing
+  EXPECT_DOUBLE_EQ(In(all, "CacheHitRate", {{"Tier", "all"}})->sum, 75);
+  // The combined rate is a rate only: no CacheHits{Tier=all} and the like.
+  EXPECT_EQ(In(all, "CacheHits", {{"Tier", "all"}}), nullptr);
+
+  // A small L1 (20 % hits) in front of an L2 that answers 30 of its 40 lookups: 80 % together.
+  l1.hits.Add(10);
+  l1.misses.Add(40);
+  l2.hits.Add(30);
+  l2.misses.Add(10);
+  all = monitor_.Collect(cursor_);
+  EXPECT_DOUBLE_EQ(In(all, "CacheHitRate", {{"Tier", "l1"}})->sum, 20);
+  EXPECT_DOUBLE_EQ(In(all, "CacheHitRate", {{"Tier", "l2"}})->sum, 75);
+  EXPECT_DOUBLE_EQ(In(all, "CacheHitRate", {{"Tier", "all"}})->sum, 80);
+}
+
+TEST_F(MonitorWiringTest, HitRateSeriesAreTheOnesTheAlarmsAndDashboardsName) {
+  for (const std::vector<std::string>& tiers :
+       {std::vector<std::string>{"memory"}, std::vector<std::string>{"l1", "l2"}}) {
+    metrics::RegistryPtr registry = metrics::NewRegistry();
+    metrics::Monitor monitor(*registry);
+    AdoptCacheSeries(monitor, tiers);
+    std::vector<std::string> adopted;
+    for (const metrics::SeriesInfo& s : monitor.Series()) {
+      if (s.name == "CacheHitRate") adopted.push_back(s.dimensions.at(0).second);
+    }
+    metrics::ServerDimensions d;
+    d.cache_tiers = tiers;
+    EXPECT_EQ(adopted, d.HitRateTiers());
+    // The default alarm's series exists.
+    EXPECT_NE(std::find(adopted.begin(), adopted.end(), d.AlarmedHitRateTier()), adopted.end());
+  }
 }
 
 TEST_F(MonitorWiringTest, ProcessLevelsReadTheProcessAndThePool) {

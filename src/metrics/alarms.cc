@@ -507,6 +507,17 @@ void DefaultAlarmSettings::SetPeriod(int seconds) {
   }
 }
 
+std::vector<std::string> ServerDimensions::HitRateTiers() const {
+  std::vector<std::string> tiers = cache_tiers;
+  if (tiers.size() > 1) tiers.emplace_back(catalog::kAllTiers);
+  return tiers;
+}
+
+std::string ServerDimensions::AlarmedHitRateTier() const {
+  if (cache_tiers.empty()) return "";
+  return cache_tiers.size() > 1 ? std::string(catalog::kAllTiers) : cache_tiers.front();
+}
+
 std::vector<AlarmDefinition> DefaultAlarms(const DefaultAlarmSettings& settings,
                                            const ServerDimensions& dimensions) {
   std::vector<AlarmDefinition> out;
@@ -539,11 +550,12 @@ std::vector<AlarmDefinition> DefaultAlarms(const DefaultAlarmSettings& settings,
         catalog::kDatabaseQueryDuration, {{"QueryKind", kind}}, Statistic::Percentile(95),
         settings.database_p95, gt);
   }
-  if (!dimensions.cache_tiers.empty()) {
-    const std::string& tier = dimensions.cache_tiers.front();
+  if (const std::string tier = dimensions.AlarmedHitRateTier(); !tier.empty()) {
+    const std::string what =
+        tier == catalog::kAllTiers ? "all tiers together" : "the " + tier + " tier";
     add("hasivu-cache-hit-rate",
-        "Cache hit rate of the " + tier + " tier under " +
-            FormatPlain(settings.cache_hit_rate.threshold) + " %",
+        "Cache hit rate of " + what + " under " + FormatPlain(settings.cache_hit_rate.threshold) +
+            " %",
         catalog::kCacheHitRate, {{"Tier", tier}}, Statistic::Of(Kind::kAverage),
         settings.cache_hit_rate, ComparisonOperator::kLessThanThreshold);
   }

@@ -278,7 +278,7 @@ struct DefaultAlarmSettings {
                        .datapoints_to_alarm = 1,
                        .treat_missing_data = TreatMissingData::kIgnore};
   AlarmRule database_p95{.threshold = 100};   // DatabaseQueryDuration p95, ms, per query kind
-  AlarmRule cache_hit_rate{.threshold = 70};  // CacheHitRate (percent) of the outermost tier
+  AlarmRule cache_hit_rate{.threshold = 70};  // CacheHitRate (percent) of the whole cache
   AlarmRule api_p95{.threshold = 300};        // ApiLatency p95, ms, per function
   AlarmRule error_rate{.threshold = 0.1};     // ApiErrorRate, percent
 
@@ -292,11 +292,20 @@ struct ServerDimensions {
   std::string store = "sqlite";                       // Store: "sqlite" | "postgres"
   std::vector<std::string> cache_tiers = {"memory"};  // Tier, outermost first
   std::vector<std::string> query_kinds = {"read", "write"};  // QueryKind
+
+  // The Tier values of CacheHitRate: cache_tiers, then catalog::kAllTiers when there are
+  // several ({"memory"}; {"l1", "l2", "all"}).
+  std::vector<std::string> HitRateTiers() const;
+  // The hit rate the default alarm watches: the cache as a whole, i.e. catalog::kAllTiers with
+  // several tiers (a small L1 that misses while L2 answers is no problem), the only tier with
+  // one, "" with none.
+  std::string AlarmedHitRateTier() const;
 };
 
 // cold start (ColdStartDuration{Store} Maximum > threshold), database p95 per query kind
-// (DatabaseQueryDuration{QueryKind} p95 >), the outermost tier's hit rate
-// (CacheHitRate{Tier} Average <), API p95 per function (ApiLatency{Function} p95 >), and the 5xx
+// (DatabaseQueryDuration{QueryKind} p95 >), the cache's hit rate
+// (CacheHitRate{Tier = dimensions.AlarmedHitRateTier()} Average <), API p95 per function
+// (ApiLatency{Function} p95 >), and the 5xx
 // rate (ApiErrorRate Average >). Names: "hasivu-cold-start", "hasivu-db-<kind>-p95",
 // "hasivu-cache-hit-rate", "hasivu-api-<function>-p95", "hasivu-5xx-rate". No cache alarm when
 // there is no tier.

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -524,6 +525,38 @@ TEST(DefaultAlarmsTest, TheSeedsThresholdsOnExactSeries) {
       EXPECT_EQ(a.threshold, 250);
     }
   }
+}
+
+TEST(DefaultAlarmsTest, TheHitRateAlarmWatchesTheWholeCache) {
+  DefaultAlarmSettings settings;
+  auto hit_rate = [&](const ServerDimensions& d) -> std::optional<AlarmDefinition> {
+    for (const AlarmDefinition& a : DefaultAlarms(settings, d)) {
+      if (a.name == "hasivu-cache-hit-rate") return a;
+    }
+    return std::nullopt;
+  };
+  ServerDimensions one;  // the in-process cache alone
+  EXPECT_EQ(one.HitRateTiers(), (std::vector<std::string>{"memory"}));
+  EXPECT_EQ(one.AlarmedHitRateTier(), "memory");
+  ASSERT_TRUE(hit_rate(one).has_value());
+  EXPECT_EQ(hit_rate(one)->dimensions, (Dimensions{{"Tier", "memory"}}));
+  EXPECT_EQ(hit_rate(one)->description, "Cache hit rate of the memory tier under 70 %");
+
+  // L1 in front of Redis: a small L1 missing while L2 answers is not a problem; the cache as a
+  // whole is what the alarm watches.
+  ServerDimensions two;
+  two.cache_tiers = {"l1", "l2"};
+  EXPECT_EQ(two.HitRateTiers(), (std::vector<std::string>{"l1", "l2", "all"}));
+  EXPECT_EQ(two.AlarmedHitRateTier(), "all");
+  ASSERT_TRUE(hit_rate(two).has_value());
+  EXPECT_EQ(hit_rate(two)->dimensions, (Dimensions{{"Tier", "all"}}));
+  EXPECT_TRUE(ValidateAlarm(*hit_rate(two)).ok());
+
+  ServerDimensions none;
+  none.cache_tiers.clear();
+  EXPECT_TRUE(none.HitRateTiers().empty());
+  EXPECT_EQ(none.AlarmedHitRateTier(), "");
+  EXPECT_FALSE(hit_rate(none).has_value());
 }
 
 TEST(DefaultAlarmsTest, ColdStartReportedOnceKeepsItsVerdict) {

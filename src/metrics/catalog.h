@@ -5,7 +5,8 @@
 // exactly those dimensions (CloudWatch treats a name with other dimensions as another metric).
 //
 // Dimension values come from small fixed sets: Function (the ten functions of api.md), Store
-// ("sqlite" | "postgres"), Tier (the cache tiers: "memory" alone, or "l1" and "l2" = Redis),
+// ("sqlite" | "postgres"), Tier (the cache tiers: "memory" alone, or "l1" and "l2" = Redis, and
+// for CacheHitRate also kAllTiers, the tiers together, when there are several),
 // QueryKind ("read" | "write"), Service ("razorpay"), Operation, StatusClass ("2xx".."5xx",
 // "timeout", "error"), ErrorKind (a Status code name), Event, Flow, Segment, Checkpoint (names in
 // code).
@@ -87,7 +88,10 @@ inline constexpr MetricDef kDatabasePoolSize{
     "DatabasePoolSize", Unit::kCount, Aggregation::kLatest, {}, "connections open"};
 
 // ---- cache --------------------------------------------------------------------------------------
-// 100 * hits / (hits + misses) of a tier in the interval; missing without lookups.
+// 100 * hits / (hits + misses) of a tier in the interval; missing without lookups. With several
+// tiers, Tier=kAllTiers is the cache as a whole: 100 * (every tier's hits) / (the outermost
+// tier's lookups), e.g. L1 + L2 hits over L1 lookups.
+inline constexpr std::string_view kAllTiers = "all";
 inline constexpr MetricDef kCacheHitRate{
     "CacheHitRate", Unit::kPercent, Aggregation::kLatest, {"Tier"}, "lookups answered by the tier"};
 inline constexpr MetricDef kCacheHits{
