@@ -261,32 +261,42 @@ std::string CloudWatchConfigJson(const CloudWatchConfigOptions& o) {
   return out;
 }
 
-int RunCloudWatchConfig(const CloudWatchConfigCommand& c) {
-  auto fail = [](const std::string& message) {
-    std::fprintf(stderr, "hasivu: error: %s\n", message.c_str());
-    return 2;
-  };
+std::vector<metrics::AlarmDefinition> ServerAlarms(const ResolvedConfig& config) {
+  return metrics::DefaultAlarms(config.alarms,
+                                ServerDimensionsFor(config.store_is_sqlite, config.cache_url));
+}
+
+StatusOr<CloudWatchConfigOptions> ResolveCloudWatchConfig(const CloudWatchConfigCommand& c) {
   std::optional<bool> sqlite;
   if (c.store == "sqlite" || StartsWith(c.store, "sqlite:")) sqlite = true;
   if (c.store == "postgres" || c.store == "postgresql" || StartsWith(c.store, "postgres://") ||
       StartsWith(c.store, "postgresql://")) {
     sqlite = false;
   }
-  if (!sqlite) return fail("--store: expected sqlite or postgres");
+  if (!sqlite) return InvalidArgumentError("--store: expected sqlite or postgres");
   const bool cache_ok = c.cache == "memory" || c.cache == "none" || c.cache == "redis" ||
                         StartsWith(c.cache, "redis://") || StartsWith(c.cache, "rediss://");
-  if (!cache_ok) return fail("--cache: expected memory, redis or none");
-  if (c.region.empty()) return fail("--region: must not be empty");
+  if (!cache_ok) return InvalidArgumentError("--cache: expected memory, redis or none");
+  if (c.region.empty()) return InvalidArgumentError("--region: must not be empty");
   CloudWatchConfigOptions o;
   o.region = c.region;
   o.dimensions = ServerDimensionsFor(*sqlite, c.cache);
   if (!c.functions.empty()) o.dimensions.functions = c.functions;
-  o.alarms.SetPeriod(c.alarm_period_seconds);
+  ASSIGN_OR_RETURN(o.alarms, ResolveAlarmFlags(c.alarms));
   for (const metrics::AlarmDefinition& a : metrics::DefaultAlarms(o.alarms, o.dimensions)) {
     const Status s = metrics::ValidateAlarm(a);
-    if (!s.ok()) return fail("--alarm-period/--function: " + s.message());
+    if (!s.ok()) return InvalidArgumentError("--function: " + s.message());
   }
-  const std::string out = CloudWatchConfigJson(o);
+  return o;
+}
+
+int RunCloudWatchConfig(const CloudWatchConfigCommand& c) {
+  StatusOr<CloudWatchConfigOptions> o = ResolveCloudWatchConfig(c);
+  if (!o.ok()) {
+    std::fprintf(stderr, "hasivu: error: %s\n", o.status().message().c_str());
+    return 2;
+  }
+  const std::string out = CloudWatchConfigJson(*o);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
 }

@@ -19,6 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include "app/alarm_flags.h"
+#include "app/config.h"
+#include "common/status.h"
 #include "metrics/alarms.h"
 
 namespace hasivu::app {
@@ -40,14 +43,24 @@ struct CloudWatchConfigOptions {
 // The document described above, pretty enough to read (one member per line is left to jq).
 std::string CloudWatchConfigJson(const CloudWatchConfigOptions& options);
 
+// The alarms `serve` evaluates with `config`: metrics::DefaultAlarms(config.alarms,
+// ServerDimensionsFor(config.store_is_sqlite, config.cache_url)).
+std::vector<metrics::AlarmDefinition> ServerAlarms(const ResolvedConfig& config);
+
 // The flags of `hasivu cloudwatch-config`.
 struct CloudWatchConfigCommand {
   std::string store = "sqlite";  // --store sqlite|postgres (or a store URL of either)
   std::string cache = "memory";  // --cache memory|redis|none (or a redis:// URL)
   std::string region = "ap-south-1";
   std::vector<std::string> functions;  // --function, repeatable; empty: the ten
-  int alarm_period_seconds = 60;       // --alarm-period, as given to `serve`
+  // --alarm-period, --alarm-cold-start-ms, ... --alarm-datapoints: the flags (and HASIVU_*
+  // variables) `serve` takes, so the same ones give the alarms that server evaluates.
+  AlarmFlags alarms;
 };
+
+// The options `command` gives. Errors (kInvalidArgument, one line naming the flag): a store or
+// cache of another kind, an empty region, and what ResolveAlarmFlags refuses.
+StatusOr<CloudWatchConfigOptions> ResolveCloudWatchConfig(const CloudWatchConfigCommand& command);
 
 // Prints CloudWatchConfigJson to stdout. Exit 2 (one line on stderr) for an invalid flag.
 int RunCloudWatchConfig(const CloudWatchConfigCommand& command);

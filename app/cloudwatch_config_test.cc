@@ -2,11 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <map>
 #include <set>
 #include <string>
 
+#include "app/alarm_flags.h"
+#include "app/config.h"
+#include "common/ids.h"
 #include "metrics/catalog.h"
 #include "metrics/emf.h"
 
@@ -323,6 +327,114 @@ TEST(CloudWatchConfigTest, HitRateOfEachTierAndOfTheWholeCache) {
   config = Config(o);
   EXPECT_EQ(hit_rate_widget(config), (std::vector<std::string>{"l1", "l2", "all"}));
   EXPECT_EQ(alarm_tier(config), "all");
+}
+
+// `serve` and `cloudwatch-config` given the same alarm flags (each registered by AddAlarmFlags,
+// as main.cc does) and the server's store and cache: the alarms printed are the ones the server
+// evaluates (ServerAlarms, what RunServe hands the AlarmSet), field by field.
+TEST(CloudWatchConfigTest, TheSameFlagsGiveTheServersAlarms) {
+  ASSERT_TRUE(InitCrypto().ok());  // Resolve draws a development JWT secret
+  const std::vector<std::string> flags = {
+      "--alarm-period",         "300", "--alarm-cold-start-ms", "2000", "--alarm-db-p95-ms", "50",
+      "--alarm-cache-hit-rate", "80",  "--alarm-api-p95-ms",    "250",  "--alarm-5xx-rate",  "0.5",
+      "--alarm-datapoints=2/3"};
+  auto parse = [&](AlarmFlags& target) {
+    CLI::App command;
+    AddAlarmFlags(command, target);
+    std::vector<std::string> args(flags.rbegin(), flags.rend());  // CLI11 takes them last first
+    command.parse(args);
+  };
+  for (const char* store : {"sqlite:/tmp/hasivu.db", "postgresql://hasivu@127.0.0.1/hasivu"}) {
+    for (const char* cache : {"memory", "redis://127.0.0.1:6379/0", "none"}) {
+      SCOPED_TRACE(std::string(store) + " " + cache);
+      app::Config serve;  // `serve`'s flags (Config alone is this file's helper)
+      serve.store = store;
+      serve.cache = cache;
+      parse(serve.alarms);
+      CloudWatchConfigCommand cw;
+      cw.store = store;
+      cw.cache = cache;
+      parse(cw.alarms);
+
+      const StatusOr<ResolvedConfig> resolved = Resolve(serve, 2);
+      ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+      const std::vector<metrics::AlarmDefinition> evaluated = ServerAlarms(*resolved);
+      const StatusOr<CloudWatchConfigOptions> options = ResolveCloudWatchConfig(cw);
+      ASSERT_TRUE(options.ok()) << options.status().ToString();
+      const json::array printed = Config(*options).at("Alarms").as_array();
+
+      ASSERT_EQ(printed.size(), evaluated.size());
+      for (size_t i = 0; i < evaluated.size(); ++i) {
+        const metrics::AlarmDefinition& e = evaluated[i];
+        const json::object& p = printed[i].as_object();
+        EXPECT_EQ(p.at("AlarmName").as_string(), e.name);
+        EXPECT_EQ(p.at("MetricName").as_string(), e.metric.name);
+        json::array dims;
+        for (const auto& [name, value] : e.dimensions) {
+          dims.emplace_back(json::object{{"Name", name}, {"Value", value}});
+        }
+        EXPECT_EQ(p.at("Dimensions"), dims) << e.name;
+        const char* stat = e.statistic.extended() ? "ExtendedStatistic" : "Statistic";
+        EXPECT_EQ(p.at(stat).as_string(), e.statistic.Name()) << e.name;
+        EXPECT_EQ(p.at("Period").as_int64(), e.period_seconds) << e.name;
+        EXPECT_EQ(p.at("EvaluationPeriods").as_int64(), e.evaluation_periods) << e.name;
+        EXPECT_EQ(p.at("DatapointsToAlarm").as_int64(), e.datapoints_to_alarm) << e.name;
+        EXPECT_EQ(json::value_to<double>(p.at("Threshold")), e.threshold) << e.name;
+        EXPECT_EQ(p.at("ComparisonOperator").as_string(),
+                  metrics::ComparisonOperatorName(e.comparison));
+        EXPECT_EQ(p.at("TreatMissingData").as_string(),
+                  metrics::TreatMissingDataName(e.treat_missing_data));
+      }
+      // And the flags took effect (not both sides ignoring them).
+      for (const metrics::AlarmDefinition& e : evaluated) {
+        EXPECT_EQ(e.period_seconds, 300) << e.name;
+        if (e.name == "hasivu-cold-start") {
+          EXPECT_EQ(e.threshold, 2000);
+          EXPECT_EQ(e.datapoints_to_alarm, 1);
+        } else {
+          EXPECT_EQ(e.datapoints_to_alarm, 2) << e.name;
+          EXPECT_EQ(e.evaluation_periods, 3) << e.name;
+        }
+        if (e.name == "hasivu-db-read-p95") {
+          EXPECT_EQ(e.threshold, 50);
+        }
+        if (e.name == "hasivu-cache-hit-rate") {
+          EXPECT_EQ(e.threshold, 80);
+        }
+        if (e.name == "hasivu-api-orders-list-p95") {
+          EXPECT_EQ(e.threshold, 250);
+        }
+        if (e.name == "hasivu-5xx-rate") {
+          EXPECT_EQ(e.threshold, 0.5);
+        }
+      }
+    }
+  }
+}
+
+TEST(CloudWatchConfigTest, InvalidFlagsNameTheFlag) {
+  auto error = [](void (*mutate)(CloudWatchConfigCommand&)) {
+    CloudWatchConfigCommand c;
+    mutate(c);
+    const StatusOr<CloudWatchConfigOptions> o = ResolveCloudWatchConfig(c);
+    return o.ok() ? std::string("ok") : o.status().message();
+  };
+  EXPECT_EQ(error([](CloudWatchConfigCommand&) {}), "ok");
+  EXPECT_EQ(error([](CloudWatchConfigCommand& c) { c.store = "mysql"; }).rfind("--store", 0), 0u);
+  EXPECT_EQ(error([](CloudWatchConfigCommand& c) { c.cache = "memcached"; }).rfind("--cache", 0),
+            0u);
+  EXPECT_EQ(error([](CloudWatchConfigCommand& c) {
+              c.alarms.period_seconds = 45;
+            }).rfind("--alarm-period", 0),
+            0u);
+  EXPECT_EQ(error([](CloudWatchConfigCommand& c) {
+              c.alarms.cache_hit_rate = 150;
+            }).rfind("--alarm-cache-hit-rate", 0),
+            0u);
+  EXPECT_EQ(error([](CloudWatchConfigCommand& c) {
+              c.alarms.datapoints = "6/5";
+            }).rfind("--alarm-datapoints", 0),
+            0u);
 }
 
 TEST(CloudWatchConfigTest, ServerDimensions) {

@@ -217,9 +217,7 @@ int RunServe(const Config& config) {
     emf = std::make_unique<metrics::EmfFlusher>(emf_settings, emf_collect, std::move(*sink),
                                                 SystemClock(), *registry);
   }
-  auto alarms = metrics::AlarmSet::Create(
-      metrics::DefaultAlarms(cfg.alarms, ServerDimensionsFor(cfg.store_is_sqlite, cfg.cache_url)),
-      SystemClock().Now(), *registry);
+  auto alarms = metrics::AlarmSet::Create(ServerAlarms(cfg), SystemClock().Now(), *registry);
   if (!alarms.ok()) return RuntimeError("create alarms", alarms.status());
   metrics::AlarmScheduler alarm_scheduler(**alarms, alarm_collect, SystemClock());
 

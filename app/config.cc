@@ -320,12 +320,7 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--emf-interval: must be 1 to 3600 seconds");
   }
   r.emf_interval = std::chrono::seconds(c.emf_interval_seconds);
-  r.alarms.SetPeriod(c.alarm_period_seconds);
-  // The alarms' own rules (CloudWatch's periods, N x period within a day) decide what is valid.
-  for (const metrics::AlarmDefinition& a : metrics::DefaultAlarms(r.alarms, {})) {
-    Status valid = metrics::ValidateAlarm(a);
-    if (!valid.ok()) return InvalidArgumentError("--alarm-period: " + valid.message());
-  }
+  ASSIGN_OR_RETURN(r.alarms, ResolveAlarmFlags(c.alarms));
   return r;
 }
 

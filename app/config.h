@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/alarm_flags.h"
 #include "cache/redis/redis_cache.h"
 #include "common/ip_address.h"
 #include "common/status.h"
@@ -82,7 +83,9 @@ struct Config {
   // Issue 13: CloudWatch EMF export and the in-process alarms.
   std::string emf_output;         // --emf-output / HASIVU_EMF_OUTPUT: "-" stdout, a path, "" off
   int emf_interval_seconds = 60;  // --emf-interval / HASIVU_EMF_INTERVAL (1 to 3600)
-  int alarm_period_seconds = 60;  // --alarm-period / HASIVU_ALARM_PERIOD: 10, 30 or n x 60
+  // --alarm-period, --alarm-cold-start-ms, ... --alarm-datapoints (app/alarm_flags.h), the
+  // same flags `hasivu cloudwatch-config` takes.
+  AlarmFlags alarms;
 };
 
 // The configuration after validation, with defaults resolved.
@@ -122,7 +125,8 @@ struct ResolvedConfig {
   // CloudWatch EMF lines: "-" for stdout, a file appended to, or "" for none.
   std::string emf_output;
   std::chrono::seconds emf_interval{60};
-  // The thresholds, periods and M of N of the default alarms (metrics::DefaultAlarms).
+  // The thresholds, periods and M of N of the default alarms (metrics::DefaultAlarms), from
+  // Config::alarms by ResolveAlarmFlags.
   metrics::DefaultAlarmSettings alarms;
 };
 

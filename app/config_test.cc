@@ -1,9 +1,13 @@
 #include "app/config.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -91,9 +95,25 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
       {[](Config& c) { c.db_pool_size = 0; }, "--db-pool-size"},
       {[](Config& c) { c.emf_interval_seconds = 0; }, "--emf-interval"},
       {[](Config& c) { c.emf_interval_seconds = 3601; }, "--emf-interval"},
-      {[](Config& c) { c.alarm_period_seconds = 45; }, "--alarm-period"},
-      {[](Config& c) { c.alarm_period_seconds = 0; }, "--alarm-period"},
-      {[](Config& c) { c.alarm_period_seconds = 86400; }, "--alarm-period"},  // 5 x period > 1 day
+      {[](Config& c) { c.alarms.period_seconds = 45; }, "--alarm-period"},
+      {[](Config& c) { c.alarms.period_seconds = 0; }, "--alarm-period"},
+      {[](Config& c) { c.alarms.period_seconds = 86400; }, "--alarm-period"},  // 5 x period > 1 day
+      {[](Config& c) { c.alarms.cold_start_ms = 0; }, "--alarm-cold-start-ms"},
+      {[](Config& c) { c.alarms.db_p95_ms = -5; }, "--alarm-db-p95-ms"},
+      {[](Config& c) { c.alarms.api_p95_ms = std::nan(""); }, "--alarm-api-p95-ms"},
+      {[](Config& c) { c.alarms.cache_hit_rate = 101; }, "--alarm-cache-hit-rate"},
+      {[](Config& c) { c.alarms.error_rate = -0.1; }, "--alarm-5xx-rate"},
+      {[](Config& c) { c.alarms.datapoints = "3"; }, "--alarm-datapoints"},
+      {[](Config& c) { c.alarms.datapoints = "4/3"; }, "--alarm-datapoints"},
+      {[](Config& c) { c.alarms.datapoints = "0/3"; }, "--alarm-datapoints"},
+      {[](Config& c) { c.alarms.datapoints = "1/x"; }, "--alarm-datapoints"},
+      {[](Config& c) { c.alarms.datapoints = " 1/3"; }, "--alarm-datapoints"},
+      // N x period over a day: 10 of 10 periods of 3 hours.
+      {[](Config& c) {
+         c.alarms.period_seconds = 3 * 3600;
+         c.alarms.datapoints = "10/10";
+       },
+       "--alarm-period/--alarm-datapoints"},
   };
   for (const Case& k : cases) {
     Config c;
@@ -115,15 +135,110 @@ TEST_F(ConfigTest, EmfAndAlarmFlags) {
   EXPECT_EQ(defaults->alarms.cold_start.threshold, 1000);
   c.emf_output = "-";
   c.emf_interval_seconds = 1;
-  c.alarm_period_seconds = 10;
+  c.alarms.period_seconds = 10;
   auto set = Resolve(c, 2);
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   EXPECT_EQ(set->emf_output, "-");
   EXPECT_EQ(set->emf_interval, std::chrono::seconds(1));
   EXPECT_EQ(set->alarms.api_p95.period_seconds, 10);
   EXPECT_EQ(set->alarms.cold_start.period_seconds, 10);
-  c.alarm_period_seconds = 300;
+  c.alarms.period_seconds = 300;
   EXPECT_EQ(Resolve(c, 2)->alarms.database_p95.period_seconds, 300);
+}
+
+TEST_F(ConfigTest, AlarmFlagDefaultsAreTheSeedsAlarms) {
+  auto r = ResolveAlarmFlags(AlarmFlags{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const metrics::DefaultAlarmSettings seed;
+  for (auto [got, want] :
+       {std::pair{&r->cold_start, &seed.cold_start},
+        std::pair{&r->database_p95, &seed.database_p95},
+        std::pair{&r->cache_hit_rate, &seed.cache_hit_rate}, std::pair{&r->api_p95, &seed.api_p95},
+        std::pair{&r->error_rate, &seed.error_rate}}) {
+    EXPECT_EQ(got->threshold, want->threshold);
+    EXPECT_EQ(got->period_seconds, want->period_seconds);
+    EXPECT_EQ(got->evaluation_periods, want->evaluation_periods);
+    EXPECT_EQ(got->datapoints_to_alarm, want->datapoints_to_alarm);
+    EXPECT_EQ(got->treat_missing_data, want->treat_missing_data);
+  }
+}
+
+TEST_F(ConfigTest, EachAlarmsThresholdAndMOfN) {
+  Config c;
+  c.alarms = {.period_seconds = 300,
+              .cold_start_ms = 2500,
+              .db_p95_ms = 40,
+              .cache_hit_rate = 85.5,
+              .api_p95_ms = 200,
+              .error_rate = 1,
+              .datapoints = "2/4"};
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const metrics::DefaultAlarmSettings& a = r->alarms;
+  EXPECT_EQ(a.cold_start.threshold, 2500);
+  EXPECT_EQ(a.database_p95.threshold, 40);
+  EXPECT_EQ(a.cache_hit_rate.threshold, 85.5);
+  EXPECT_EQ(a.api_p95.threshold, 200);
+  EXPECT_EQ(a.error_rate.threshold, 1);
+  for (const metrics::AlarmRule* rule :
+       {&a.database_p95, &a.cache_hit_rate, &a.api_p95, &a.error_rate}) {
+    EXPECT_EQ(rule->period_seconds, 300);
+    EXPECT_EQ(rule->datapoints_to_alarm, 2);
+    EXPECT_EQ(rule->evaluation_periods, 4);
+  }
+  // A process reports its cold start once: that alarm stays 1 of 1.
+  EXPECT_EQ(a.cold_start.period_seconds, 300);
+  EXPECT_EQ(a.cold_start.datapoints_to_alarm, 1);
+  EXPECT_EQ(a.cold_start.evaluation_periods, 1);
+  // The edges of the ranges are accepted.
+  c.alarms.cache_hit_rate = 0;
+  c.alarms.error_rate = 100;
+  c.alarms.datapoints = "1/1";
+  EXPECT_TRUE(Resolve(c, 2).ok());
+  c.alarms.period_seconds = 3600;
+  c.alarms.datapoints = "24/24";  // exactly a day
+  EXPECT_TRUE(Resolve(c, 2).ok());
+}
+
+// The flags as `serve` registers them (main.cc calls AddAlarmFlags), from the command line and
+// from their HASIVU_* variables; a flag wins over its variable.
+TEST_F(ConfigTest, AlarmFlagsAndTheirEnvironmentVariables) {
+  struct Env {
+    const char* name;
+    const char* value;
+  };
+  const Env env[] = {{"HASIVU_ALARM_PERIOD", "120"},     {"HASIVU_ALARM_COLD_START_MS", "1500"},
+                     {"HASIVU_ALARM_DB_P95_MS", "80"},   {"HASIVU_ALARM_CACHE_HIT_RATE", "60"},
+                     {"HASIVU_ALARM_API_P95_MS", "250"}, {"HASIVU_ALARM_5XX_RATE", "0.5"},
+                     {"HASIVU_ALARM_DATAPOINTS", "4/6"}};
+  for (const Env& e : env) ASSERT_EQ(setenv(e.name, e.value, 1), 0);
+  auto parse = [](std::vector<std::string> args) {
+    CLI::App app;
+    Config c;
+    AddAlarmFlags(app, c.alarms);
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    app.parse(args);
+    return c.alarms;
+  };
+  const AlarmFlags from_env = parse({});
+  EXPECT_EQ(from_env.period_seconds, 120);
+  EXPECT_EQ(from_env.cold_start_ms, 1500);
+  EXPECT_EQ(from_env.db_p95_ms, 80);
+  EXPECT_EQ(from_env.cache_hit_rate, 60);
+  EXPECT_EQ(from_env.api_p95_ms, 250);
+  EXPECT_EQ(from_env.error_rate, 0.5);
+  EXPECT_EQ(from_env.datapoints, "4/6");
+  const AlarmFlags from_flags =
+      parse({"--alarm-db-p95-ms", "90", "--alarm-datapoints=2/3", "--alarm-5xx-rate", "2"});
+  EXPECT_EQ(from_flags.db_p95_ms, 90);
+  EXPECT_EQ(from_flags.datapoints, "2/3");
+  EXPECT_EQ(from_flags.error_rate, 2);
+  EXPECT_EQ(from_flags.api_p95_ms, 250);  // still from the environment
+  for (const Env& e : env) unsetenv(e.name);
+  const AlarmFlags defaults = parse({});
+  EXPECT_EQ(defaults.period_seconds, 60);
+  EXPECT_EQ(defaults.datapoints, "3/5");
+  EXPECT_EQ(defaults.cache_hit_rate, 70);
 }
 
 TEST_F(ConfigTest, TlsRedisIsRefusedWithTheReason) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "app/alarm_flags.h"
 #include "app/cloudwatch_config.h"
 #include "app/commands.h"
 #include "common/ids.h"
@@ -222,11 +223,8 @@ int main(int argc, char** argv) {
                    "Seconds between EMF flushes (1 to 3600)")
       ->envname("HASIVU_EMF_INTERVAL")
       ->capture_default_str();
-  serve
-      ->add_option("--alarm-period", serve_config.alarm_period_seconds,
-                   "Period of the in-process alarms in seconds (10, 30 or a multiple of 60)")
-      ->envname("HASIVU_ALARM_PERIOD")
-      ->capture_default_str();
+  // The in-process alarms' knobs; cloudwatch-config takes the same ones.
+  hasivu::app::AddAlarmFlags(*serve, serve_config.alarms);
 
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
@@ -308,11 +306,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cloudwatch->add_option("--function", cloudwatch_options.functions,
                          "A Function dimension value (repeatable; default: the ten functions)");
-  cloudwatch
-      ->add_option("--alarm-period", cloudwatch_options.alarm_period_seconds,
-                   "Alarm period in seconds, as given to serve")
-      ->envname("HASIVU_ALARM_PERIOD")
-      ->capture_default_str();
+  // As given to serve, so the alarms printed are the ones the servers evaluate.
+  hasivu::app::AddAlarmFlags(*cloudwatch, cloudwatch_options.alarms);
 
   app.add_subcommand("version", "Print the version");
 
