@@ -13,7 +13,9 @@
 #        BENCH_PORT      the servers' port, one at a time (default 18095)
 #        BENCH_B_FLAGS   extra `serve` flags for B (default "--emf-output <work>/emf.jsonl
 #                        --emf-interval 1"); BENCH_A_FLAGS the same for A (default none)
-#   out: a Markdown report on stdout; <work>/results.tsv every run.
+#   out: a Markdown report on stdout; <work>/results.tsv every run, with the host's steal and the
+#        CPU other processes of the machine used during it (both as % of all its CPU time) and
+#        the 1-minute load average at its start.
 # Loopback only; the server and wrk of the run in progress are stopped by their PIDs on exit.
 set -euo pipefail
 usage() {
@@ -41,7 +43,7 @@ for build in "$build_a" "$build_b"; do
 done
 mkdir -p "$work/seed" "$work/run"
 results="$work/results.tsv"
-printf 'pair\tbuild\tcache\trequests/s\tcpu us/request\tsteal %%\tnon-2xx\n' >"$results"
+printf 'pair\tbuild\tcache\trequests/s\tcpu us/request\tsteal %%\tnon-2xx\tother %%\tload\n' >"$results"
 
 server_pid=""
 wrk_pid=""
@@ -72,6 +74,11 @@ PY
 all_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# user + nice + system of every process: less the server's and wrk's, what other work on the
+# machine (another build, tests) took during the run.
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4}' /proc/stat; }
+# CPU time of this script's finished children (wrk, once waited for).
+children_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
 
 # run_one PAIR A|B BUILD CACHE FLAGS...: a fresh server on a fresh copy, one login, one wrk run.
 run_one() {
@@ -96,32 +103,39 @@ run_one() {
   for _ in 1 2 3; do
     curl -s -o /dev/null -H "Authorization: Bearer $token" "$base/api/v1/orders?limit=20"
   done
-  local steal0 all0 cpu0 out="$work/wrk.out"
+  local steal0 all0 cpu0 busy0 kids0 load out="$work/wrk.out"
+  load=$(cut -d' ' -f1 /proc/loadavg)
   steal0=$(steal_ticks)
   all0=$(all_ticks)
   cpu0=$(proc_ticks "$server_pid")
+  busy0=$(busy_ticks)
+  kids0=$(children_ticks)
   BENCH_TOKEN="$token" wrk -t2 -c50 -d"${secs}s" -H 'Accept-Encoding: br' -s bench/lua/bearer.lua \
     "$base/api/v1/orders?limit=20" >"$out" &
   wrk_pid=$!
   wait "$wrk_pid"
   wrk_pid=""
-  local cpu1 steal1 all1
+  local cpu1 steal1 all1 busy1 kids1
   cpu1=$(proc_ticks "$server_pid")
+  busy1=$(busy_ticks)
+  kids1=$(children_ticks)
   steal1=$(steal_ticks)
   all1=$(all_ticks)
   stop_pid "$server_pid" 30
   server_pid=""
   python3 - "$out" "$pair" "$name" "$cache" "$((cpu1 - cpu0))" "$((steal1 - steal0))" \
-    "$((all1 - all0))" "$(getconf CLK_TCK)" >>"$results" <<'PY'
+    "$((all1 - all0))" "$(getconf CLK_TCK)" "$((busy1 - busy0 - (cpu1 - cpu0) - (kids1 - kids0)))" \
+    "$load" >>"$results" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 pair, name, cache = sys.argv[2:5]
-cpu, steal, every, hz = (int(x) for x in sys.argv[5:9])
+cpu, steal, every, hz, other = (int(x) for x in sys.argv[5:10])
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 total = int(re.search(r"(\d+) requests in", text).group(1))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{pair}\t{name}\t{cache}\t{rps:.0f}\t{cpu / hz * 1e6 / max(total, 1):.1f}\t"
-      f"{100 * steal / max(every, 1):.1f}\t{int(non2xx.group(1)) if non2xx else 0}")
+      f"{100 * steal / max(every, 1):.1f}\t{int(non2xx.group(1)) if non2xx else 0}\t"
+      f"{100 * max(other, 0) / max(every, 1):.1f}\t{sys.argv[10]}")
 PY
 }
 
@@ -148,17 +162,18 @@ import collections, csv, statistics, sys
 rows = collections.defaultdict(lambda: collections.defaultdict(list))
 for r in csv.DictReader(open(sys.argv[1]), delimiter="\t"):
     rows[r["cache"]][r["build"]].append(r)
-print("| cache | figure | A runs | B runs | A median | B median | B/A (pairwise min–max) | steal % per run (A; B) |")
-print("|---|---|---|---|---|---|---|---|")
+print("| cache | figure | A runs | B runs | A median | B median | B/A (pairwise min–max) | steal % per run (A; B) | other processes' CPU % per run (A; B) |")
+print("|---|---|---|---|---|---|---|---|---|")
 for cache, builds in rows.items():
     for figure in ("requests/s", "cpu us/request"):
         a = [float(r[figure]) for r in builds["A"]]
         b = [float(r[figure]) for r in builds["B"]]
         pairs = [y / x for x, y in zip(a, b) if x]
         steal = "; ".join(" ".join(r["steal %"] for r in builds[k]) for k in "AB")
+        other = "; ".join(" ".join(r["other %"] for r in builds[k]) for k in "AB")
         print(f"| {cache} | {figure} | {' '.join(f'{v:g}' for v in a)} | {' '.join(f'{v:g}' for v in b)} | "
               f"{statistics.median(a):g} | {statistics.median(b):g} | "
-              f"{statistics.median(b) / statistics.median(a):.3f} ({min(pairs):.3f}–{max(pairs):.3f}) | {steal} |")
+              f"{statistics.median(b) / statistics.median(a):.3f} ({min(pairs):.3f}–{max(pairs):.3f}) | {steal} | {other} |")
 bad = sum(int(r["non-2xx"]) for b in rows.values() for rs in b.values() for r in rs)
 print()
 print(f"non-2xx answers over all runs: {bad}")
