@@ -1,9 +1,13 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -84,19 +88,29 @@ std::string_view HttpDate() {
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : s) {
+  // Runs that need no escape (nearly every id and path) are appended whole.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c != '"' && c != '\\' && c >= 0x20 && c < 0x7f) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
     } else {
-      out += static_cast<char>(c);
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+      out.append(escaped, sizeof(escaped));
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
+}
+
+void AppendUnsigned(std::string& out, uint64_t value) {
+  char text[20];
+  const std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
+  out.append(text, end.ptr);
 }
 
 // Whether a comma-separated header value lists `token` (case-insensitive).
@@ -114,12 +128,11 @@ bool ListsToken(std::string_view value, std::string_view token) {
 void AppendMillis(std::string& out, int64_t nanos) {
   if (nanos < 0) nanos = 0;
   const int64_t micros = nanos / 1000;
-  out += std::to_string(micros / 1000);
-  out += '.';
+  AppendUnsigned(out, static_cast<uint64_t>(micros / 1000));
   const int frac = static_cast<int>(micros % 1000);
-  out += static_cast<char>('0' + frac / 100);
-  out += static_cast<char>('0' + frac / 10 % 10);
-  out += static_cast<char>('0' + frac % 10);
+  const char tail[] = {'.', static_cast<char>('0' + frac / 100),
+                       static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+  out.append(tail, sizeof(tail));
 }
 
 void AddVaryAcceptEncoding(Response& response) {
@@ -406,47 +419,50 @@ void ServerImpl::Record(const Pending& pending, const RouteMetrics& metrics,
 
   if (!access_log_) return;
   // Built in a buffer this thread keeps, and copied into the queue's slot: no allocation per line.
+  // Keys are string_views (no strlen) and numbers go through to_chars (no temporary string):
+  // this line is most of what tracing adds to a cached request (docs/performance.md).
+  using namespace std::string_view_literals;
   thread_local std::string line;
   line.clear();
-  line += R"({"ts":")";
+  line += R"({"ts":")"sv;
   line += FormatRfc3339Millis(std::chrono::system_clock::now());
-  line += R"(","request_id":)";
+  line += R"(","request_id":)"sv;
   AppendJsonString(line, pending.request_id);
-  line += R"(,"trace_id":")";
+  line += R"(,"trace_id":")"sv;
   metrics::AppendTraceIdHex(line, pending.trace.context);
-  line += R"(","span_id":")";
+  line += R"(","span_id":")"sv;
   metrics::AppendSpanIdHex(line, pending.trace.context);
   if (pending.parent_span_id) {
     metrics::TraceContext parent;
     parent.span_id = *pending.parent_span_id;
-    line += R"(","parent_span_id":")";
+    line += R"(","parent_span_id":")"sv;
     metrics::AppendSpanIdHex(line, parent);
   }
-  line += R"(","method":)";
+  line += R"(","method":)"sv;
   AppendJsonString(line, pending.method);
-  line += R"(,"path":)";
+  line += R"(,"path":)"sv;
   AppendJsonString(line, pending.path);
-  line += R"(,"status":)";
-  line += std::to_string(status);
-  line += R"(,"bytes":)";
-  line += std::to_string(body_bytes);
-  line += R"(,"duration_us":)";
-  line += std::to_string(elapsed);
+  line += R"(,"status":)"sv;
+  AppendUnsigned(line, status);
+  line += R"(,"bytes":)"sv;
+  AppendUnsigned(line, body_bytes);
+  line += R"(,"duration_us":)"sv;
+  AppendUnsigned(line, static_cast<uint64_t>(std::max<int64_t>(0, elapsed)));
+  // In SpanKind order.
+  static constexpr std::array<std::string_view, metrics::kSpanKinds> kMsKeys = {
+      R"(,"db_ms":)"sv, R"(,"cache_ms":)"sv, R"(,"gateway_ms":)"sv};
+  static constexpr std::array<std::string_view, metrics::kSpanKinds> kCallsKeys = {
+      R"(,"db_calls":)"sv, R"(,"cache_calls":)"sv, R"(,"gateway_calls":)"sv};
   const metrics::SpanTotals& spans = pending.trace.spans;
   for (size_t kind = 0; kind < metrics::kSpanKinds; ++kind) {
-    const std::string_view name = metrics::SpanKindName(static_cast<metrics::SpanKind>(kind));
-    line += ",\"";
-    line += name;
-    line += "_ms\":";
+    line += kMsKeys[kind];
     AppendMillis(line, spans.nanos[kind]);
-    line += ",\"";
-    line += name;
-    line += "_calls\":";
-    line += std::to_string(spans.count[kind]);
+    line += kCallsKeys[kind];
+    AppendUnsigned(line, spans.count[kind]);
   }
-  line += R"(,"remote":)";
+  line += R"(,"remote":)"sv;
   AppendJsonString(line, remote);
-  if (pending.first) line += R"(,"cold":true)";
+  if (pending.first) line += R"(,"cold":true)"sv;
   line += '}';
   access_log_->Write(line);
 }

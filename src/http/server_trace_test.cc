@@ -310,6 +310,30 @@ TEST_F(ServerTraceTest, AccessLogLinesCarryTheTraceAndTheSpanTotals) {
   EXPECT_FALSE(Field(lines[2], "cold").has_value());
 }
 
+// A path is the client's bytes: quotes, backslashes and bytes outside ASCII are escaped, so the
+// line stays one valid JSON object, and the text around them is kept whole.
+TEST_F(ServerTraceTest, AccessLogLinesEscapeWhatThePathCarries) {
+  StartServer();
+  Client client(port());
+  const Client::Response odd = client.Request(Get("/a\"b\\c/\xc3\xa9/end"));
+  const Client::Response plain = client.Request(Get("/hello"));
+  ASSERT_EQ(odd.status, 404);
+  ASSERT_EQ(plain.status, 200);
+  StopServer();
+
+  const std::vector<std::string> lines = sink_.lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find(R"("path":"/a\"b\\c/\u00c3\u00a9/end","status":404,)"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find(R"("method":"GET","path":"/hello","status":200,)"), std::string::npos)
+      << lines[1];
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  }
+}
+
 TEST_F(ServerTraceTest, AStuckLogSinkStallsNoRequestAndLosesOnlyWhatItCounts) {
   settings_.access_log_queue_lines = 4;
   settings_.io_threads = 1;
