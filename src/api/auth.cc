@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include <algorithm>
-
 #include "api/envelope.h"
 
 namespace hasivu::api {
@@ -17,10 +15,10 @@ std::optional<std::string_view> BearerToken(const http::Request& request) {
     return std::nullopt;
   }
   std::string_view token = value.substr(7);
-  // One pass over the token, not find_first_of(" \t"): libstdc++ runs memchr over the set for
-  // every character, which callgrind put at ~7 000 instructions (8 %) of a cached request.
-  if (token.empty() ||
-      std::any_of(token.begin(), token.end(), [](char c) { return c == ' ' || c == '\t'; })) {
+  // Two memchr scans, not find_first_of(" \t"): libstdc++ runs memchr over the set once per
+  // character of the token, which callgrind put at ~7 000 instructions (8 %) of a cached request.
+  if (token.empty() || token.find(' ') != std::string_view::npos ||
+      token.find('\t') != std::string_view::npos) {
     return std::nullopt;
   }
   return token;

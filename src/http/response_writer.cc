@@ -110,7 +110,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
 void AppendUnsigned(std::string& out, uint64_t value) {
   char text[20];
   const std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
-  out.append(text, end.ptr);
+  out.append(text, static_cast<size_t>(end.ptr - text));
 }
 
 // Whether a comma-separated header value lists `token` (case-insensitive).
