@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ratio>
+#include <type_traits>
 
 namespace hasivu {
 namespace {
@@ -17,19 +19,43 @@ bool ParseInt(std::string_view s, int& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-// `Fraction` is the unit of the digits after the seconds (microseconds or milliseconds).
+// Writes `value` as exactly `width` decimal digits (zero-padded) at `p`; returns the end.
+char* PutDigits(char* p, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return p + width;
+}
+
+// `Fraction` is the unit of the digits after the seconds (microseconds or milliseconds). Digits
+// are written by hand: snprintf took ~3 600 instructions a call under callgrind, and the access
+// log line and a response's meta timestamp each call this on every request.
 template <typename Fraction>
 std::string FormatWith(TimePoint t, int digits) {
   const auto f = std::chrono::floor<Fraction>(t);
   const auto day = std::chrono::floor<std::chrono::days>(f);
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{f - day};
+  // A 64-bit count of nanoseconds spans 1677 to 2262: always four digits.
+  static_assert(std::is_same_v<TimePoint::period, std::nano> && sizeof(TimePoint::rep) == 8);
+  const int year = int(ymd.year());
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%0*dZ", int(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
-                int(hms.minutes().count()), int(hms.seconds().count()), digits,
-                int(hms.subseconds().count()));
-  return buf;
+  char* p = PutDigits(buf, static_cast<unsigned>(year), 4);
+  *p++ = '-';
+  p = PutDigits(p, unsigned(ymd.month()), 2);
+  *p++ = '-';
+  p = PutDigits(p, unsigned(ymd.day()), 2);
+  *p++ = 'T';
+  p = PutDigits(p, static_cast<unsigned>(hms.hours().count()), 2);
+  *p++ = ':';
+  p = PutDigits(p, static_cast<unsigned>(hms.minutes().count()), 2);
+  *p++ = ':';
+  p = PutDigits(p, static_cast<unsigned>(hms.seconds().count()), 2);
+  *p++ = '.';
+  p = PutDigits(p, static_cast<unsigned>(hms.subseconds().count()), digits);
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 }  // namespace

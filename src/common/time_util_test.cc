@@ -1,6 +1,10 @@
 #include "common/time_util.h"
 
+#include <date/date.h>
 #include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
 
 namespace hasivu {
 namespace {
@@ -23,6 +27,30 @@ TEST(TimeUtilTest, Rfc3339MillisTruncates) {
       sys_days(year(2026) / 11 / 27) + hours(13) + minutes(25) + seconds(21) + microseconds(123999);
   EXPECT_EQ(FormatRfc3339Millis(t), "2026-11-27T13:25:21.123Z");
   EXPECT_EQ(FormatRfc3339Millis(sys_days(year(2026) / 1 / 2)), "2026-01-02T00:00:00.000Z");
+}
+
+// The hand-written digits against the date library's formatting, over the instants a TimePoint
+// (nanoseconds) holds, 1678 to 2261: before 1970 included, where floor and truncation differ,
+// and the edges of a day.
+TEST(TimeUtilTest, Rfc3339FormatsAsTheDateLibraryDoes) {
+  std::mt19937_64 rng(20261207);
+  const int64_t lo =
+      duration_cast<microseconds>(sys_days(year(1678) / 1 / 1).time_since_epoch()).count();
+  const int64_t hi =
+      duration_cast<microseconds>(sys_days(year(2261) / 12 / 31).time_since_epoch()).count() +
+      86'400'000'000 - 1;
+  std::vector<TimePoint> instants = {TimePoint(microseconds(lo)), TimePoint(microseconds(hi)),
+                                     TimePoint(microseconds(-1)), TimePoint(microseconds(0)),
+                                     sys_days(year(2026) / 12 / 31) + hours(23) + minutes(59) +
+                                         seconds(59) + microseconds(999999)};
+  std::uniform_int_distribution<int64_t> any(lo, hi);
+  for (int i = 0; i < 2000; ++i) instants.push_back(TimePoint(microseconds(any(rng))));
+  for (const TimePoint t : instants) {
+    EXPECT_EQ(FormatRfc3339(t), date::format("%FT%TZ", floor<microseconds>(t)));
+    EXPECT_EQ(FormatRfc3339Millis(t), date::format("%FT%TZ", floor<milliseconds>(t)));
+  }
+  EXPECT_EQ(FormatRfc3339Millis(TimePoint(microseconds(-1))), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatRfc3339(sys_days(year(1700) / 3 / 4)), "1700-03-04T00:00:00.000000Z");
 }
 
 TEST(TimeUtilTest, Rfc3339RejectsGarbage) {
