@@ -16,6 +16,8 @@ PACKAGES=(
   # services the tests start on loopback, and tools the tests and benchmarks use
   postgresql postgresql-client redis-server redis-tools sqlite3 tzdata
   curl wrk hyperfine procps python3
+  # bench/instructions_vs.sh counts instructions per request with callgrind
+  valgrind
   # the /dashboard page: uPlot comes from npm at build time (web/dashboard/package-lock.json); its
   # test drives Debian's chromium headless over the DevTools protocol from python3
   nodejs chromium python3-websocket fonts-dejavu-core
