@@ -192,7 +192,9 @@ int RunServe(const Config& config) {
 
   auto registry = metrics::NewRegistry();
   // The CloudWatch-facing view of the registry (metrics/monitor.h): windows, EMF, alarms.
-  metrics::Monitor monitor(*registry);
+  metrics::MonitorSettings monitor_settings;
+  monitor_settings.slow_query = cfg.slow_query;
+  metrics::Monitor monitor(*registry, monitor_settings);
   http::Router router;
   store::Database* database = db->get();
   if (!cfg.metrics_enabled) {

@@ -320,6 +320,10 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--emf-interval: must be 1 to 3600 seconds");
   }
   r.emf_interval = std::chrono::seconds(c.emf_interval_seconds);
+  if (c.slow_query_ms < 1 || c.slow_query_ms > 60000) {
+    return InvalidArgumentError("--slow-query-ms: must be 1 to 60000 milliseconds");
+  }
+  r.slow_query = std::chrono::milliseconds(c.slow_query_ms);
   ASSIGN_OR_RETURN(r.alarms, ResolveAlarmFlags(c.alarms));
   return r;
 }

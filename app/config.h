@@ -83,6 +83,8 @@ struct Config {
   // Issue 13: CloudWatch EMF export and the in-process alarms.
   std::string emf_output;         // --emf-output / HASIVU_EMF_OUTPUT: "-" stdout, a path, "" off
   int emf_interval_seconds = 60;  // --emf-interval / HASIVU_EMF_INTERVAL (1 to 3600)
+  // --slow-query-ms / HASIVU_SLOW_QUERY_MS: a query slower counts in DatabaseSlowQueries (1-60000)
+  int slow_query_ms = 100;
   // --alarm-period, --alarm-cold-start-ms, ... --alarm-datapoints (app/alarm_flags.h), the
   // same flags `hasivu cloudwatch-config` takes.
   AlarmFlags alarms;
@@ -125,6 +127,8 @@ struct ResolvedConfig {
   // CloudWatch EMF lines: "-" for stdout, a file appended to, or "" for none.
   std::string emf_output;
   std::chrono::seconds emf_interval{60};
+  // metrics::MonitorSettings::slow_query.
+  std::chrono::milliseconds slow_query{100};
   // The thresholds, periods and M of N of the default alarms (metrics::DefaultAlarms), from
   // Config::alarms by ResolveAlarmFlags.
   metrics::DefaultAlarmSettings alarms;

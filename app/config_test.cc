@@ -95,6 +95,8 @@ TEST_F(ConfigTest, InvalidValuesNameTheirFlag) {
       {[](Config& c) { c.db_pool_size = 0; }, "--db-pool-size"},
       {[](Config& c) { c.emf_interval_seconds = 0; }, "--emf-interval"},
       {[](Config& c) { c.emf_interval_seconds = 3601; }, "--emf-interval"},
+      {[](Config& c) { c.slow_query_ms = 0; }, "--slow-query-ms"},
+      {[](Config& c) { c.slow_query_ms = 60001; }, "--slow-query-ms"},
       {[](Config& c) { c.alarms.period_seconds = 45; }, "--alarm-period"},
       {[](Config& c) { c.alarms.period_seconds = 0; }, "--alarm-period"},
       {[](Config& c) { c.alarms.period_seconds = 86400; }, "--alarm-period"},  // 5 x period > 1 day
@@ -133,6 +135,9 @@ TEST_F(ConfigTest, EmfAndAlarmFlags) {
   EXPECT_EQ(defaults->emf_interval, std::chrono::seconds(60));
   EXPECT_EQ(defaults->alarms.api_p95.period_seconds, 60);
   EXPECT_EQ(defaults->alarms.cold_start.threshold, 1000);
+  EXPECT_EQ(defaults->slow_query, std::chrono::milliseconds(100));  // the seed's 100 ms
+  c.slow_query_ms = 250;
+  EXPECT_EQ(Resolve(c, 2)->slow_query, std::chrono::milliseconds(250));
   c.emf_output = "-";
   c.emf_interval_seconds = 1;
   c.alarms.period_seconds = 10;

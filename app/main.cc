@@ -223,6 +223,12 @@ int main(int argc, char** argv) {
                    "Seconds between EMF flushes (1 to 3600)")
       ->envname("HASIVU_EMF_INTERVAL")
       ->capture_default_str();
+  serve
+      ->add_option("--slow-query-ms", serve_config.slow_query_ms,
+                   "A database query slower than this counts as slow (DatabaseSlowQueries, "
+                   "hasivu_db_slow_operations_total), 1 to 60000")
+      ->envname("HASIVU_SLOW_QUERY_MS")
+      ->capture_default_str();
   // The in-process alarms' knobs; cloudwatch-config takes the same ones.
   hasivu::app::AddAlarmFlags(*serve, serve_config.alarms);
 
