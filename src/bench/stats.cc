@@ -8,6 +8,8 @@ namespace hasivu::bench {
 
 double Percentile(std::span<const double> sorted, double q) {
   if (sorted.empty()) return 0;
+  // Out of range (or NaN) would index past the ends; the nearest end is the only sensible answer.
+  q = std::isnan(q) ? 0.5 : std::clamp(q, 0.0, 1.0);
   const double h = q * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(h));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);

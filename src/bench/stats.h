@@ -33,8 +33,8 @@ struct Summary {
   double p999 = 0;
 };
 
-// The q-quantile (q in [0, 1]) of `sorted` (ascending, finite), type 7. 0 when empty.
-// REQUIRES: `sorted` is sorted and q is in [0, 1].
+// The q-quantile (q in [0, 1]; clamped into it, NaN taken as 0.5) of `sorted` (ascending,
+// finite), type 7. 0 when empty. REQUIRES: `sorted` is sorted.
 double Percentile(std::span<const double> sorted, double q);
 
 // Summary of `values`, which it sorts. An empty sample gives count 0 and zeros. A NaN or an

@@ -18,6 +18,8 @@ TEST(PercentileTest, InterpolatesBetweenTheClosestRanks) {
   EXPECT_DOUBLE_EQ(Percentile(v, 1.0), 4);
   EXPECT_DOUBLE_EQ(Percentile(std::vector<double>{7}, 0.99), 7);
   EXPECT_DOUBLE_EQ(Percentile(std::vector<double>{}, 0.5), 0);
+  EXPECT_DOUBLE_EQ(Percentile(v, 1.5), 4);  // clamped, never past the end
+  EXPECT_DOUBLE_EQ(Percentile(v, -1), 1);
   // numpy.percentile(range(1, 101), 99) == 99.01
   std::vector<double> hundred;
   for (int i = 1; i <= 100; ++i) hundred.push_back(i);
