@@ -37,12 +37,8 @@ port="${BENCH_PORT:-18096}"
 top="${BENCH_TOP:-25}"
 read -r -a flags_a <<<"${BENCH_A_FLAGS-}"
 read -r -a flags_b <<<"${BENCH_B_FLAGS-}"
-for tool in valgrind callgrind_control callgrind_annotate wrk curl python3; do
-  command -v "$tool" >/dev/null || { echo "instructions_vs.sh: $tool is required" >&2; exit 1; }
-done
-for build in "$build_a" "$build_b"; do
-  [ -x "$build/app/hasivu" ] || { echo "instructions_vs.sh: no $build/app/hasivu" >&2; exit 1; }
-done
+require_tools instructions_vs.sh valgrind callgrind_control callgrind_annotate wrk curl python3
+require_builds instructions_vs.sh "$build_a" "$build_b"
 mkdir -p "$work/seed" "$work/run"
 results="$work/results.tsv"
 printf 'build\tcache\trequests\tinstructions\tinstructions/request\n' >"$results"
@@ -59,19 +55,8 @@ trap 'exit 143' TERM
 
 secret="instructions-bench-secret-0123456789abcdef"
 base="http://127.0.0.1:$port"
-fixtures="$work/seed/fixtures.json"
-if [ ! -f "$work/seed/done" ]; then
-  rm -f "$work/seed/"*
-  "$build_a/app/hasivu" seed --store "sqlite:$work/seed/hasivu.db" --size medium \
-    --fixtures-out "$fixtures" >/dev/null
-  touch "$work/seed/done"
-fi
-python3 - "$fixtures" "$work/parent.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-parent = next(p for p in d["schools"][0]["parents"] if len(p["children"]) >= 2)
-json.dump({"email": parent["email"], "password": parent["password"]}, open(sys.argv[2], "w"))
-PY
+seed_medium_once "$build_a/app/hasivu" "$work/seed"
+parent_login_json "$work/seed/fixtures.json" "$work/parent.json"
 
 # run_one A|B BUILD CACHE FLAGS...
 run_one() {

@@ -38,3 +38,41 @@ working_copy() {
   done
   sync
 }
+
+# require_tools SCRIPT TOOL...: exits 1 naming the first TOOL not on PATH.
+require_tools() {
+  local script="$1"
+  shift
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "$script: $tool is required" >&2; exit 1; }
+  done
+}
+
+# require_builds SCRIPT BUILD_DIR...: exits 1 unless each BUILD_DIR holds app/hasivu.
+require_builds() {
+  local script="$1"
+  shift
+  for build in "$@"; do
+    [ -x "$build/app/hasivu" ] || { echo "$script: no $build/app/hasivu" >&2; exit 1; }
+  done
+}
+
+# seed_medium_once BIN SEED_DIR: the medium SQLite database and its fixtures in SEED_DIR
+# (hasivu.db, fixtures.json), seeded by BIN unless an earlier run finished seeding there.
+seed_medium_once() {
+  if [ -f "$2/done" ]; then return 0; fi
+  rm -f "$2/"*
+  "$1" seed --store "sqlite:$2/hasivu.db" --size medium --fixtures-out "$2/fixtures.json" >/dev/null
+  touch "$2/done"
+}
+
+# parent_login_json FIXTURES OUT: OUT gets the login body of the first school's first parent
+# with two or more children.
+parent_login_json() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+parent = next(p for p in d["schools"][0]["parents"] if len(p["children"]) >= 2)
+json.dump({"email": parent["email"], "password": parent["password"]}, open(sys.argv[2], "w"))
+PY
+}

@@ -35,12 +35,8 @@ port="${BENCH_PORT:-18095}"
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || { echo "monitoring_vs.sh: BENCH_REPS must be 1 or more" >&2; exit 1; }
 read -r -a flags_a <<<"${BENCH_A_FLAGS-}"
 read -r -a flags_b <<<"${BENCH_B_FLAGS---emf-output $work/emf.jsonl --emf-interval 1}"
-for tool in wrk curl python3; do
-  command -v "$tool" >/dev/null || { echo "monitoring_vs.sh: $tool is required" >&2; exit 1; }
-done
-for build in "$build_a" "$build_b"; do
-  [ -x "$build/app/hasivu" ] || { echo "monitoring_vs.sh: no $build/app/hasivu" >&2; exit 1; }
-done
+require_tools monitoring_vs.sh wrk curl python3
+require_builds monitoring_vs.sh "$build_a" "$build_b"
 mkdir -p "$work/seed" "$work/run"
 results="$work/results.tsv"
 printf 'pair\tbuild\tcache\trequests/s\tcpu us/request\tsteal %%\tnon-2xx\tother %%\tload\n' >"$results"
@@ -57,19 +53,8 @@ trap 'exit 143' TERM
 
 secret="monitoring-bench-secret-0123456789abcdef"
 base="http://127.0.0.1:$port"
-fixtures="$work/seed/fixtures.json"
-if [ ! -f "$work/seed/done" ]; then
-  rm -f "$work/seed/"*
-  "$build_a/app/hasivu" seed --store "sqlite:$work/seed/hasivu.db" --size medium \
-    --fixtures-out "$fixtures" >/dev/null
-  touch "$work/seed/done"
-fi
-python3 - "$fixtures" "$work/parent.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-parent = next(p for p in d["schools"][0]["parents"] if len(p["children"]) >= 2)
-json.dump({"email": parent["email"], "password": parent["password"]}, open(sys.argv[2], "w"))
-PY
+seed_medium_once "$build_a/app/hasivu" "$work/seed"
+parent_login_json "$work/seed/fixtures.json" "$work/parent.json"
 
 all_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
