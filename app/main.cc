@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "app/alarm_flags.h"
+#include "app/bench_command.h"
 #include "app/cloudwatch_config.h"
 #include "app/commands.h"
 #include "common/ids.h"
@@ -315,6 +316,9 @@ int main(int argc, char** argv) {
   // As given to serve, so the alarms printed are the ones the servers evaluate.
   hasivu::app::AddAlarmFlags(*cloudwatch, cloudwatch_options.alarms);
 
+  hasivu::app::BenchOptions bench_options;
+  CLI::App* bench = hasivu::app::AddBenchCommand(app, bench_options);
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -323,6 +327,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "hasivu: error: %s (see --help)\n", e.what());
+    // For `bench`, 2 means a regression (CI reads it so): a bad command line is a failed run.
+    if (argc > 1 && std::string_view(argv[1]) == "bench") return 3;
     return 2;
   }
 
@@ -340,6 +346,7 @@ int main(int argc, char** argv) {
   if (admin_create->parsed()) return hasivu::app::RunAdminCreate(admin_options);
   if (migrate->parsed()) return hasivu::app::RunMigrate(migrate_options);
   if (seed->parsed()) return hasivu::app::RunSeed(seed_options);
+  if (bench->parsed()) return hasivu::app::RunBench(bench_options);
   if (estimate->parsed()) return hasivu::app::RunEstimateCompression(estimate_file);
   if (cloudwatch->parsed()) return hasivu::app::RunCloudWatchConfig(cloudwatch_options);
   std::printf("hasivu %s\n", HASIVU_VERSION);
