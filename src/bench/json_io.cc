@@ -151,6 +151,9 @@ StatusOr<std::vector<std::string>> StringsAt(const json::object& o, std::string_
 
 json::value NumberJson(double v) {
   if (!std::isfinite(v)) return nullptr;
+  // Boost.JSON writes every double in exponent form (20 as 2E1); whole numbers as integers keep
+  // the files readable, and readers take any number as a double anyway.
+  if (v == std::floor(v) && std::abs(v) < 9e15) return static_cast<int64_t>(v);
   return v;
 }
 

@@ -51,7 +51,8 @@ StatusOr<std::vector<double>> NumbersAt(const boost::json::object& o, std::strin
 StatusOr<std::vector<std::string>> StringsAt(const boost::json::object& o, std::string_view key,
                                              std::string_view path);
 
-// A double as JSON: the number, or null when it is not finite (JSON has no NaN or infinity).
+// A double as JSON: the number (an integer when it is whole), or null when it is not finite (JSON
+// has no NaN or infinity).
 boost::json::value NumberJson(double v);
 boost::json::value OptionalJson(const std::optional<double>& v);
 boost::json::array NumbersJson(const std::vector<double>& v);
