@@ -27,6 +27,13 @@ std::string Significant(double v) {
   return Fixed(v, decimals);
 }
 
+std::string Shortest(double v) {
+  if (!std::isfinite(v)) return "–";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
 std::string Grouped(double v) {
   if (!std::isfinite(v)) return "–";
   std::string digits = Fixed(std::abs(v), 0);
