@@ -6,9 +6,8 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace hasivu::bench::internal {
 namespace json = boost::json;
@@ -270,15 +269,21 @@ Status WriteFileAtomically(const std::string& path, std::string_view text) {
 }
 
 StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // stdio rather than a stream: errno after a failed fopen() is the reason, which is what tells
+  // a missing file (NotFound) from one that cannot be read.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
     if (errno == ENOENT) return NotFoundError("read " + path + ": no such file");
     return InternalError("read " + path + ": " + ErrnoText());
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return InternalError("read " + path + ": " + ErrnoText());
-  return out.str();
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return InternalError("read " + path + ": read error");
+  return out;
 }
 
 }  // namespace hasivu::bench::internal

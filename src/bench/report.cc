@@ -612,11 +612,26 @@ void FailedSection(std::string& out, const RunResult& run, const Evaluation& e,
                       (c.note.empty() ? "" : " — " + c.note));
     }
   }
+  // Grouped by figure and reason: a remote server leaves every function's cold start unmeasured
+  // for the same reason, which is one line to read, not ten.
+  std::vector<std::pair<std::string, std::string>> unmeasured;  // (figure: reason, functions)
   for (const Check& c : e.checks) {
-    if (c.outcome == Outcome::kNotMeasured) {
-      items.push_back("Not measured (`" + e.profile + "`, counts as missed): " + CheckName(c) +
-                      (c.note.empty() ? "" : " — " + c.note));
+    if (c.outcome != Outcome::kNotMeasured) continue;
+    const std::string key =
+        std::string(MetricKey(c.metric)) + (c.note.empty() ? "" : " — " + c.note);
+    const std::string who = c.function.empty() ? "the server" : c.function;
+    auto it = std::find_if(unmeasured.begin(), unmeasured.end(),
+                           [&](const auto& u) { return u.first == key; });
+    if (it == unmeasured.end()) {
+      unmeasured.emplace_back(key, who);
+    } else {
+      it->second += ", " + who;
     }
+  }
+  for (const auto& [key, who] : unmeasured) {
+    const size_t dash = key.find(" — ");
+    items.push_back("Not measured (`" + e.profile + "`, counts as missed): " + key.substr(0, dash) +
+                    " of " + who + (dash == std::string::npos ? "" : key.substr(dash)));
   }
   for (const ColdStartResult& c : run.cold_starts) {
     for (const std::string& f : c.failures)
@@ -757,7 +772,8 @@ void RecommendationsSection(std::string& out, const RunResult& run, const Evalua
     }
   }
   for (const Check& c : e.checks) {
-    if (c.metric == Metric::kCacheHitRate && c.outcome == Outcome::kNotMeasured) {
+    // Without the server's view at all, the advice below about /metrics covers it.
+    if (c.metric == Metric::kCacheHitRate && c.outcome == Outcome::kNotMeasured && view) {
       items.push_back(run.config.cache == "none"
                           ? "The cache is off (`--cache none`): serve with `--cache memory` or "
                             "`--cache redis://…` to measure and meet the hit-rate target."

@@ -429,5 +429,17 @@ TEST(MarkdownReportTest, AFailedRunSaysSo) {
   EXPECT_NE(md.find("Cold start\n\nNot measured"), std::string::npos);
 }
 
+TEST(MarkdownReportTest, WhatWasNotMeasuredIsListedOncePerFigureAndReason) {
+  RunResult run = GoodRun();
+  run.cold_starts.clear();
+  const std::string md = MarkdownReport(run, StrictAndSeed());
+  EXPECT_NE(md.find("Not measured (`strict`, counts as missed): cold_start_ms of auth-register, "
+                    "auth-login, users-get"),
+            std::string::npos);
+  EXPECT_EQ(md.find("Not measured (`strict`, counts as missed): cold_start_ms of orders-list"),
+            std::string::npos);
+  EXPECT_NE(md.find("Cold starts were not measured"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hasivu::bench

@@ -22,7 +22,7 @@
 // A check whose figure the run did not produce (no cold starts, a remote server without /metrics,
 // the cache off, a function that never ran) is "not measured": never a pass, it counts as a miss
 // in the score and in the verdict. Functions judged: RunConfig::functions, plus any function with
-// a phase or a cold start in the run.
+// a phase of the server under test or a cold start in the run.
 //
 // The targets file (JSON; several profiles in one file):
 //   {
