@@ -24,6 +24,7 @@
 #include "bench/http_client.h"
 #include "bench/load.h"
 #include "bench/proc_stats.h"
+#include "bench/prometheus.h"
 #include "bench/report.h"
 #include "bench/result.h"
 #include "bench/scenarios.h"
@@ -81,7 +82,7 @@ Status WriteWholeFile(const std::string& path, const std::string& text, bool sec
   out.close();
   if (!out) return UnavailableError("cannot write " + path);
   if (secret) fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
-  return OkStatus();
+  return Status::Ok();
 }
 
 // The path of this very binary, so the servers it starts are the build being measured.
@@ -147,8 +148,8 @@ struct Seeded {
 // Runs `hasivu seed` (this binary) to completion into `store`, its fixtures to `fixtures`.
 Status SeedInto(const BenchOptions& o, const std::string& store, const std::string& fixtures,
                 const std::string& log) {
-  std::vector<std::string> args = {SelfPath(), "seed",          "--store",      store,
-                                   "--size",   o.size,          "--fixtures-out", fixtures};
+  std::vector<std::string> args = {SelfPath(), "seed", "--store",        store,
+                                   "--size",   o.size, "--fixtures-out", fixtures};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -164,7 +165,7 @@ Status SeedInto(const BenchOptions& o, const std::string& store, const std::stri
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return UnavailableError("seeding failed; its log ends:\n" + bench::TailOfFile(log, 8));
   }
-  return OkStatus();
+  return Status::Ok();
 }
 
 StatusOr<Seeded> EnsureSeeded(const BenchOptions& o, Progress& progress) {
@@ -200,15 +201,15 @@ Status FreshCopy(const std::string& from, const std::string& to) {
       if (ec) return UnavailableError("cannot copy " + from + suffix + ": " + ec.message());
     }
   }
-  return OkStatus();
+  return Status::Ok();
 }
 
 // The store one server (a repetition's, or the cold starts') runs on, fresh: a copy of the
 // seeded SQLite file, or a PostgreSQL schema of its own seeded anew (a run delivers orders and
 // pays them, so a second run on the same data would find nothing left to deliver).
 struct RepStore {
-  std::string store;  // the server's --store
-  std::string db;     // the SQLite file, or empty
+  std::string store;   // the server's --store
+  std::string db;      // the SQLite file, or empty
   std::string schema;  // the PostgreSQL schema, or empty
   bench::Fixtures fixtures;
 };
@@ -231,9 +232,10 @@ struct Run {
   std::optional<Seeded> seeded;
   std::string secret_file;
   std::string secret;
+  std::string key_secret_file;  // the simulated gateway's signing key, shared by the run's servers
   std::string run_dir;
   std::string run_tag;
-  std::string run_tag_schema;  // run_tag as an SQL identifier
+  std::string run_tag_schema;                      // run_tag as an SQL identifier
   std::optional<bench::Fixtures> seeded_fixtures;  // SQLite: the seed's
   RunResult result;
 };
@@ -271,7 +273,8 @@ void DropRepStore(const Run& run, const RepStore& rs) {
   if (!rs.db.empty()) {
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(rs.db + suffix, ec);
   }
-  if (!rs.schema.empty()) (void)ExecOn(run.o.store, "DROP SCHEMA IF EXISTS " + rs.schema + " CASCADE");
+  if (!rs.schema.empty())
+    (void)ExecOn(run.o.store, "DROP SCHEMA IF EXISTS " + rs.schema + " CASCADE");
 }
 
 bench::ProcessOptions LocalServerProcess(const Run& run, const std::string& store,
@@ -288,10 +291,12 @@ bench::ProcessOptions LocalServerProcess(const Run& run, const std::string& stor
     p.argv.push_back(run.o.redis_url);
   }
   for (const std::string& a : run.o.server_args) p.argv.push_back(a);
+  // Every process of the run signs simulated checkouts with one key: a payment prepared through
+  // one server verifies on the next (cold starts, a peer). Flags in --server-arg still win.
+  p.env = {"HASIVU_RAZORPAY_KEY_SECRET_FILE=" + run.key_secret_file};
   p.log_path = log;
   return p;
 }
-
 
 // The peer started per repetition for --compare-command, its {port} and {db} filled in.
 StatusOr<std::unique_ptr<bench::ServerProcess>> StartPeer(const Run& run, const std::string& db,
@@ -328,10 +333,15 @@ StatusOr<std::unique_ptr<bench::ServerProcess>> StartPeer(const Run& run, const 
   }
   bench::ProcessOptions p;
   p.argv = argv;
-  p.env = {"HASIVU_JWT_SECRET=" + run.secret};
+  p.env = {"HASIVU_JWT_SECRET=" + run.secret,
+           "HASIVU_RAZORPAY_KEY_SECRET_FILE=" + run.key_secret_file};
   p.ready_port = port;
   p.log_path = run.run_dir + "/peer-" + std::to_string(repetition) + ".log";
   return bench::ServerProcess::Start(p);
+}
+
+bool IsPasswordHashing(const std::string& function) {
+  return function == "auth-register" || function == "auth-login";
 }
 
 std::vector<std::pair<double, double>> CurveOf(std::vector<double> latencies) {
@@ -359,18 +369,17 @@ StatusOr<PhaseResult> MeasurePhase(Run& run, const Endpoint& endpoint, const Sce
                     ? std::chrono::milliseconds(0)
                     : std::chrono::milliseconds(static_cast<int64_t>(run.o.warmup_seconds * 1000));
   load.rate = rate;
-  // Password hashing is bounded by the server's hashing queue (--max-queued-hashes, 8 a route):
-  // more connections than that only measure the queue's refusals.
-  if (scenario.function == "auth-register" || scenario.function == "auth-login") {
-    load.connections = std::min(load.connections, 4);
-  }
+  // Each of these hashes a password with argon2id (~80 ms of CPU, on purpose): their warm latency
+  // is one caller's, on one connection; more connections measure the hashing queue (and the
+  // per-address login limit, which counts logins in progress), not the function.
+  if (IsPasswordHashing(scenario.function)) load.connections = 1;
   std::optional<bench::ServerUsage> before;
   if (pid > 0) {
     (void)bench::ResetPeakRss(pid);
     auto u = bench::ReadServerUsage(pid);
     if (u.ok()) before = *u;
   }
-  auto machine_before = bench::ReadCpuTimes();
+  auto machine_before = bench::ReadMachineCpuTimes();
   const std::string label = "[" + std::to_string(repetition + 1) + "/" +
                             std::to_string(run.o.repeat) + "] " + scenario.function + " on " +
                             target + (rate > 0 ? " at " + std::to_string(int(rate)) + "/s" : "");
@@ -406,14 +415,9 @@ StatusOr<PhaseResult> MeasurePhase(Run& run, const Endpoint& endpoint, const Sce
   phase.percentile_curve = CurveOf(std::move(r->latency_ms));
   if (before) {
     auto after = bench::ReadServerUsage(pid);
-    if (after.ok()) {
-      bench::ServerUsage used;
-      used.cpu_seconds = after->cpu_seconds - before->cpu_seconds;
-      used.peak_rss_bytes = after->peak_rss_bytes;
-      phase.server = used;
-    }
+    if (after.ok()) phase.server = bench::ServerUsageBetween(*before, *after);
   }
-  auto machine_after = bench::ReadCpuTimes();
+  auto machine_after = bench::ReadMachineCpuTimes();
   if (machine_before.ok() && machine_after.ok()) {
     phase.machine = bench::MachineUsageBetween(*machine_before, *machine_after);
   }
@@ -423,10 +427,11 @@ StatusOr<PhaseResult> MeasurePhase(Run& run, const Endpoint& endpoint, const Sce
 
 StatusOr<bench::PreparedScenarios> Prepare(Run& run, const Endpoint& endpoint,
                                            const bench::Fixtures& fixtures, uint64_t writes,
-                                           const std::string& tag) {
+                                           const std::string& tag,
+                                           std::vector<std::string> functions = {}) {
   auto client = bench::NewHttpClient(endpoint, std::chrono::seconds(30));
   bench::ScenarioOptions so;
-  so.functions = run.o.functions;
+  so.functions = functions.empty() ? run.o.functions : std::move(functions);
   so.writes_per_function = writes;
   so.read_variety = run.o.read_variety;
   so.accept_encoding = run.o.accept_encoding;
@@ -622,11 +627,13 @@ Status RunRepetition(Run& run, int repetition) {
   }
   auto after = Scrape(endpoint);
   if (before.ok() && after.ok()) {
-    auto view = bench::DiffServerView(*before, *after);
-    if (view.ok()) {
-      run.result.server_view = *view;
+    auto a = bench::ParsePrometheusText(*before);
+    auto b = bench::ParsePrometheusText(*after);
+    if (a.ok() && b.ok()) {
+      run.result.server_view = bench::DiffServerView(*a, *b);
     } else {
-      run.result.config.notes.push_back("server view: " + view.status().ToString());
+      run.result.config.notes.push_back("server view: /metrics unreadable: " +
+                                        (a.ok() ? b.status() : a.status()).ToString());
     }
   } else {
     run.result.config.notes.push_back(
@@ -650,39 +657,120 @@ Status RunRepetition(Run& run, int repetition) {
           (stopped.ok() ? "exit " + std::to_string(*stopped) : stopped.status().ToString()));
     }
   }
-  return OkStatus();
+  return Status::Ok();
 }
 
 // Cold starts on a copy of their own: the scenarios are prepared through a server started once,
 // then every function's first request goes to fresh processes.
+std::string JsonString(const std::string& body, const std::string& key) {
+  const std::string mark = "\"" + key + "\":\"";
+  size_t at = body.find(mark);
+  if (at == std::string::npos) return "";
+  at += mark.size();
+  size_t end = body.find('"', at);
+  return end == std::string::npos ? "" : body.substr(at, end - at);
+}
+
+// payments-verify on a fresh process: the simulated gateway keeps its checkouts in the memory of
+// the process that made them, so the start pays a fresh order of its own first (payment order,
+// simulated checkout: two requests of ~1 ms, counted in its exec -> first success) and times the
+// verification of that checkout.
+StatusOr<bench::Request> FreshVerification(const bench::Request& create_payment_order,
+                                           bench::HttpClient& client) {
+  bench::Request create = create_payment_order;
+  std::string authorization;
+  std::vector<bench::Header> kept;
+  for (const bench::Header& h : create.headers) {
+    if (h.name == "Authorization") authorization = h.value;
+    // The answers are read here: uncompressed.
+    if (h.name != "Accept-Encoding") kept.push_back(h);
+  }
+  create.headers = kept;
+  auto created = client.Send(create);
+  if (!created.ok()) return created.status();
+  const std::string gateway_order = JsonString(created->body, "gatewayOrderId");
+  if (created->status != 201 || gateway_order.empty()) {
+    return UnavailableError("payment order: status " + std::to_string(created->status) + " " +
+                            bench::ErrorCodeOf(created->body));
+  }
+  bench::Request simulate;
+  simulate.method = "POST";
+  simulate.target = "/api/v1/payments/simulate";
+  simulate.headers = {{"Authorization", authorization}};
+  simulate.body = "{\"razorpayOrderId\":\"" + gateway_order + "\",\"outcome\":\"success\"}";
+  auto paid = client.Send(simulate);
+  if (!paid.ok()) return paid.status();
+  const std::string payment = JsonString(paid->body, "razorpayPaymentId");
+  const std::string signature = JsonString(paid->body, "razorpaySignature");
+  if (paid->status != 200 || payment.empty() || signature.empty()) {
+    return UnavailableError("simulated checkout: status " + std::to_string(paid->status) + " " +
+                            bench::ErrorCodeOf(paid->body));
+  }
+  bench::Request verify;
+  verify.method = "POST";
+  verify.target = "/api/v1/payments/verify";
+  verify.headers = create_payment_order.headers;
+  verify.body = "{\"razorpayOrderId\":\"" + gateway_order + "\",\"razorpayPaymentId\":\"" +
+                payment + "\",\"razorpaySignature\":\"" + signature + "\"}";
+  return verify;
+}
+
 Status RunColdStarts(Run& run) {
   auto made = MakeRepStore(run, "cold");
   if (!made.ok()) return made.status();
   const RepStore rs = std::move(*made);
   const std::string log = run.run_dir + "/cold.log";
+  const std::vector<std::string>& asked = run.result.config.functions;
+  const bool verify_asked = std::find(asked.begin(), asked.end(), "payments-verify") != asked.end();
+  std::vector<std::string> functions = asked;
+  if (verify_asked &&
+      std::find(asked.begin(), asked.end(), "payments-create-order") == asked.end()) {
+    functions.push_back("payments-create-order");
+  }
   std::optional<bench::PreparedScenarios> prepared;
   {
     auto server = bench::ServerProcess::Start(LocalServerProcess(run, rs.store, log));
     if (!server.ok()) return server.status();
-    auto p = Prepare(run, Endpoint{"127.0.0.1", (*server)->port(), ""}, rs.fixtures,
-                     static_cast<uint64_t>(run.o.cold_starts), run.run_tag + "-cold");
+    // Twice the starts: payments-verify's starts pay orders of payments-create-order's pool.
+    auto p =
+        Prepare(run, Endpoint{"127.0.0.1", (*server)->port(), ""}, rs.fixtures,
+                2 * static_cast<uint64_t>(run.o.cold_starts), run.run_tag + "-cold", functions);
     if (!p.ok()) return p.status();
     prepared = std::move(*p);
     (void)(*server)->Stop();
   }
+  std::vector<Scenario> measured;
+  const Scenario* create_payment_order = nullptr;
+  for (const Scenario& s : prepared->scenarios) {
+    if (s.function == "payments-create-order") create_payment_order = &s;
+    if (std::find(asked.begin(), asked.end(), s.function) != asked.end()) measured.push_back(s);
+  }
   bench::ColdStartOptions co;
   co.starts = run.o.cold_starts;
   co.server = LocalServerProcess(run, rs.store, log);
+  co.first_request = [&](const Scenario& s, int start,
+                         bench::HttpClient& client) -> StatusOr<bench::Request> {
+    if (s.function != "payments-verify") return s.requests[start % s.requests.size()];
+    const size_t i = static_cast<size_t>(run.o.cold_starts + start);
+    if (create_payment_order == nullptr || i >= create_payment_order->requests.size()) {
+      return FailedPreconditionError("no fresh order to pay");
+    }
+    return FreshVerification(create_payment_order->requests[i], client);
+  };
   co.on_start = [&run](const std::string& function, int start, int starts) {
     run.progress.Show("cold start: " + function + " " + std::to_string(start + 1) + "/" +
                       std::to_string(starts));
   };
-  auto cold = bench::MeasureColdStarts(prepared->scenarios, co);
+  auto cold = bench::MeasureColdStarts(measured, co);
   run.progress.Done();
   DropRepStore(run, rs);
   if (!cold.ok()) return cold.status();
   run.result.cold_starts = std::move(*cold);
-  return OkStatus();
+  run.result.config.notes.push_back(
+      "payments-verify's cold start includes its own payment order and simulated checkout on the "
+      "fresh process (two requests of about a millisecond): the simulated gateway keeps "
+      "checkouts in memory");
+  return Status::Ok();
 }
 
 Status Validate(const BenchOptions& o) {
@@ -730,7 +818,7 @@ Status Validate(const BenchOptions& o) {
     return InvalidArgumentError(
         "--store: a postgresql:// URL (the default is a fresh SQLite copy per repetition)");
   }
-  return OkStatus();
+  return Status::Ok();
 }
 
 }  // namespace
@@ -838,15 +926,23 @@ int RunBench(const BenchOptions& o) {
       c.notes.push_back("each repetition runs a fresh server on a fresh copy of the seeded " +
                         o.size + " database");
     } else {
-      c.notes.push_back("each repetition runs a fresh server on a PostgreSQL schema of its own, "
-                        "seeded anew (" + o.size + ")");
+      c.notes.push_back(
+          "each repetition runs a fresh server on a PostgreSQL schema of its own, "
+          "seeded anew (" +
+          o.size + ")");
     }
     c.notes.push_back(
         "the local server runs with --register-limit 1000000 (one address "
         "registers every parent of the run)");
+    c.notes.push_back(
+        "auth-register and auth-login run on one connection: each hashes a password with "
+        "argon2id on purpose, so more connections measure the hashing queue, not the function");
     run.secret = hasivu::RandomHex(32);
     run.secret_file = run.run_dir + "/jwt-secret";
     Status w = WriteWholeFile(run.secret_file, run.secret, /*secret=*/true);
+    if (!w.ok()) return Fail(w.ToString());
+    run.key_secret_file = run.run_dir + "/razorpay-key-secret";
+    w = WriteWholeFile(run.key_secret_file, hasivu::RandomHex(24), /*secret=*/true);
     if (!w.ok()) return Fail(w.ToString());
   } else {
     c.store = "remote";
@@ -860,30 +956,38 @@ int RunBench(const BenchOptions& o) {
     run.seeded_fixtures = std::move(*fixtures);
   }
 
-  std::vector<bench::TargetSet> targets;
+  bench::ReportInputs inputs;
   {
     std::vector<bench::TargetSet> file_targets;
     if (!o.targets_file.empty()) {
-      auto text = ReadWholeFile(o.targets_file);
-      if (!text.ok()) return Fail(text.status().ToString());
-      auto parsed = bench::ParseTargetsFile(*text);
+      auto parsed = bench::ReadTargetsFile(o.targets_file);
       if (!parsed.ok()) return Fail(o.targets_file + ": " + parsed.status().ToString());
       file_targets = std::move(*parsed);
     }
     for (const std::string& name : o.profiles) {
-      auto t = bench::FindProfile(name, file_targets);
-      if (!t.ok()) return Fail("--profile: " + t.status().ToString());
-      targets.push_back(*t);
+      // A profile of the targets file first, then the built-in ones of that name.
+      auto t = bench::FindProfile(file_targets, name);
+      if (!t.ok()) t = bench::BuiltinTargets(name);
+      if (!t.ok()) return Fail("--profile " + name + ": " + t.status().ToString());
+      inputs.targets.push_back(*t);
     }
   }
   std::optional<bench::Baseline> baseline;
   if (!o.baseline.empty()) {
-    auto text = ReadWholeFile(o.baseline);
-    if (!text.ok()) return Fail(text.status().ToString());
-    auto parsed = bench::ParseBaseline(*text);
-    if (!parsed.ok()) return Fail(o.baseline + ": " + parsed.status().ToString());
-    baseline = std::move(*parsed);
+    auto loaded = bench::LoadBaseline(o.baseline);
+    if (!loaded.ok()) return Fail(o.baseline + ": " + loaded.status().ToString());
+    baseline = std::move(*loaded);
   }
+  bench::CostOptions cost;
+  cost.monthly_requests = o.monthly_requests;
+  cost.lambda_memory_mb = o.lambda_memory_mb;
+  if (o.price_gb_second >= 0) cost.lambda_price_per_gb_second = o.price_gb_second;
+  if (o.price_per_million_requests >= 0) {
+    cost.lambda_price_per_million_requests = o.price_per_million_requests;
+  }
+  if (o.price_instance_hour >= 0) cost.instance_price_per_hour = o.price_instance_hour;
+  Status cost_valid = bench::ValidateCostOptions(cost);
+  if (!cost_valid.ok()) return Fail(cost_valid.message());
 
   for (int r = 0; r < o.repeat; ++r) {
     Status s = RunRepetition(run, r);
@@ -898,46 +1002,46 @@ int RunBench(const BenchOptions& o) {
   }
   progress.Done();
 
-  bench::CostModel cost;
-  cost.monthly_requests = o.monthly_requests;
-  cost.lambda_memory_mb = o.lambda_memory_mb;
-  if (o.price_gb_second >= 0) cost.price_per_gb_second = o.price_gb_second;
-  if (o.price_per_million_requests >= 0) {
-    cost.price_per_million_requests = o.price_per_million_requests;
+  if (baseline) inputs.baseline = bench::CompareWithBaseline(*baseline, run.result);
+  auto estimate = bench::EstimateCost(run.result, cost);
+  if (estimate.ok()) {
+    inputs.cost = std::move(*estimate);
+  } else {
+    run.result.config.notes.push_back("cost: " + estimate.status().ToString());
   }
-  if (o.price_instance_hour >= 0) cost.price_per_instance_hour = o.price_instance_hour;
-
-  std::vector<bench::Evaluation> evaluations;
-  for (const bench::TargetSet& t : targets) evaluations.push_back(bench::Evaluate(run.result, t));
-  std::vector<bench::Regression> regressions;
-  if (baseline) regressions = bench::CompareToBaseline(*baseline, run.result);
-  const int exit_code = bench::DecideExitCode(run.result, evaluations, regressions);
+  const bench::Verdict verdict = bench::DecideVerdict(run.result, inputs);
 
   const std::string report_dir =
       o.report_dir.empty() ? (fs::path(o.work_dir) / "report").string() : o.report_dir;
-  bench::ReportInput input{run.result, evaluations, regressions, cost, exit_code};
-  struct Output {
-    std::string name;
-    std::string text;
-  };
-  std::vector<Output> outputs = {{"report.md", bench::MarkdownReport(input)},
-                                 {"report.json", bench::JsonReport(input)},
-                                 {"latency.svg", bench::LatencySvg(run.result)}};
-  if (!run.result.sweep.empty()) outputs.push_back({"sweep.svg", bench::SweepSvg(run.result)});
-  for (const Output& out : outputs) {
-    Status w = WriteWholeFile(report_dir + "/" + out.name, out.text);
+  std::vector<std::pair<std::string, std::string>> outputs = {
+      {"report.md", bench::MarkdownReport(run.result, inputs)},
+      {"report.json", bench::JsonReport(run.result, inputs)},
+      {"latency.svg", bench::LatencySvg(run.result)}};
+  if (!run.result.sweep.empty()) outputs.emplace_back("sweep.svg", bench::SweepSvg(run.result));
+  fs::create_directories(report_dir, ec);
+  if (ec) return Fail("cannot create " + report_dir + ": " + ec.message());
+  for (const auto& [name, text] : outputs) {
+    Status w = bench::WriteReportFile(report_dir + "/" + name, text);
     if (!w.ok()) return Fail(w.ToString());
   }
   if (!o.save_baseline.empty()) {
-    Status w = WriteWholeFile(o.save_baseline, bench::BaselineJson(run.result));
+    Status w = bench::SaveBaseline(run.result, o.save_baseline);
     if (!w.ok()) return Fail(w.ToString());
   }
-  for (const std::string& e : run.result.run_errors) {
-    std::fprintf(stderr, "hasivu bench: %s\n", e.c_str());
+  std::printf("hasivu bench: %s\n", std::string(bench::ExitCodeName(verdict.code)).c_str());
+  for (const std::string& reason : verdict.reasons) std::printf("  %s\n", reason.c_str());
+  for (const bench::Evaluation& e : [&] {
+         std::vector<bench::Evaluation> all;
+         for (const bench::TargetSet& t : inputs.targets)
+           all.push_back(bench::Evaluate(run.result, t));
+         return all;
+       }()) {
+    std::printf("  %s: score %.0f/100 (%d passed, %d missed, %d not measured)\n", e.profile.c_str(),
+                e.score, e.passed, e.missed, e.not_measured);
   }
-  std::printf("%s", bench::SummaryLines(input).c_str());
-  std::printf("report: %s/report.md (and report.json, latency.svg)\n", report_dir.c_str());
-  return exit_code;
+  std::printf("report: %s/report.md (report.json, latency.svg%s)\n", report_dir.c_str(),
+              run.result.sweep.empty() ? "" : ", sweep.svg");
+  return verdict.exit_code();
 }
 
 }  // namespace hasivu::app

@@ -29,7 +29,6 @@ StatusOr<std::vector<ColdStartResult>> MeasureColdStarts(const std::vector<Scena
     result.function = scenario.function;
     if (scenario.requests.empty()) continue;
     for (int start = 0; start < options.starts; ++start) {
-      const Request& request = scenario.requests[start % scenario.requests.size()];
       StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(options.server);
       if (!process.ok()) return process.status();
       const Clock::time_point spawned = (*process)->spawned_at();
@@ -39,7 +38,13 @@ StatusOr<std::vector<ColdStartResult>> MeasureColdStarts(const std::vector<Scena
       const Clock::time_point give_up = Clock::now() + options.first_success_timeout;
       std::string first_failure;
       bool succeeded = false;
-      for (;;) {
+      StatusOr<Request> made =
+          options.first_request
+              ? options.first_request(scenario, start, *client)
+              : StatusOr<Request>(scenario.requests[start % scenario.requests.size()]);
+      if (!made.ok()) first_failure = "its setup: " + made.status().ToString();
+      const Request request = made.ok() ? *made : Request{};
+      for (; made.ok();) {
         StatusOr<Response> answer = client->Send(request);
         const Clock::time_point answered = Clock::now();
         if (answer.ok() && answer->status == scenario.expected_status) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/http_client.h"
 #include "bench/result.h"
 #include "bench/scenarios.h"
 #include "bench/server_process.h"
@@ -25,6 +26,12 @@ struct ColdStartOptions {
   ProcessOptions server;
   // A start whose function never answers as expected within this long is recorded as a failure.
   std::chrono::milliseconds first_success_timeout{10000};
+  // The request start `start` times for `scenario`; default scenario.requests[start % size]. It
+  // may first send requests of its own on `client`, the fresh process's first connection; they
+  // count in exec -> first success (a payment verified on a fresh process needs that process's
+  // own checkout: the simulated gateway keeps checkouts in memory).
+  std::function<StatusOr<Request>(const Scenario& scenario, int start, HttpClient& client)>
+      first_request;
   // Called after each start (for a progress line): function, start index, starts.
   std::function<void(const std::string&, int, int)> on_start;
 };

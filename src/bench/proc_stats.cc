@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -122,13 +123,41 @@ StatusOr<double> ReadProcessCpuSeconds(pid_t pid) {
   return ParseProcStatCpuSeconds(text, ::sysconf(_SC_CLK_TCK));
 }
 
+StatusOr<double> ParseSchedstatCpuSeconds(std::string_view schedstat) {
+  uint64_t ns = 0;
+  const char* end = schedstat.data() + schedstat.size();
+  auto [p, ec] = std::from_chars(schedstat.data(), end, ns);
+  if (ec != std::errc() || p == schedstat.data() || (p != end && *p != ' ' && *p != '\n')) {
+    return InvalidArgumentError("schedstat: no time on CPU in '" +
+                                std::string(schedstat.substr(0, 40)) + "'");
+  }
+  return static_cast<double>(ns) / 1e9;
+}
+
+StatusOr<double> ReadProcessCpuSecondsPrecise(pid_t pid) {
+  std::error_code ec;
+  const std::filesystem::path tasks = ProcPath(pid, "task");
+  double total = 0;
+  int counted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+    auto text = ReadWholeFile((entry.path() / "schedstat").string());
+    if (!text.ok()) continue;  // a thread that ended meanwhile
+    auto seconds = ParseSchedstatCpuSeconds(*text);
+    if (!seconds.ok()) return seconds.status();
+    total += *seconds;
+    ++counted;
+  }
+  if (counted == 0) return ReadProcessCpuSeconds(pid);
+  return total;
+}
+
 StatusOr<ProcessMemory> ReadProcessMemory(pid_t pid) {
   ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(ProcPath(pid, "status")));
   return ParseProcStatusMemory(text);
 }
 
 StatusOr<ServerUsage> ReadServerUsage(pid_t pid) {
-  ASSIGN_OR_RETURN(const double cpu, ReadProcessCpuSeconds(pid));
+  ASSIGN_OR_RETURN(const double cpu, ReadProcessCpuSecondsPrecise(pid));
   ASSIGN_OR_RETURN(const ProcessMemory memory, ReadProcessMemory(pid));
   return ServerUsage{.cpu_seconds = cpu, .peak_rss_bytes = memory.peak_rss_bytes};
 }

@@ -43,6 +43,13 @@ struct ProcessMemory {
 StatusOr<ProcessMemory> ParseProcStatusMemory(std::string_view status);
 
 StatusOr<double> ReadProcessCpuSeconds(pid_t pid);
+// The same to the nanosecond: the sum of /proc/PID/task/*/schedstat's time on CPU (the 10 ms clock
+// tick of /proc/PID/stat is too coarse for a write phase that lasts a second). Threads that
+// exited are not counted, which suits a server whose threads live as long as it does. Falls back
+// to ReadProcessCpuSeconds where the kernel has no schedstat.
+StatusOr<double> ReadProcessCpuSecondsPrecise(pid_t pid);
+// The first field of a schedstat file (nanoseconds on CPU), in seconds.
+StatusOr<double> ParseSchedstatCpuSeconds(std::string_view schedstat);
 StatusOr<ProcessMemory> ReadProcessMemory(pid_t pid);
 
 // cpu_seconds since the process started and its VmHWM now. A phase's usage is

@@ -161,7 +161,33 @@ TEST(ReadProcessTest, CpuGrowsAfterABusyLoop) {
 
   StatusOr<ServerUsage> usage = ReadServerUsage(getpid());
   ASSERT_TRUE(usage.ok()) << usage.status().ToString();
-  EXPECT_GE(usage->cpu_seconds, *end);
+  // The precise sum and the tick count describe the same CPU time.
+  EXPECT_NEAR(usage->cpu_seconds, *end, 0.1);
+}
+
+TEST(ReadProcessTest, ThePreciseSumFollowsTheThreadsClockToTheMillisecond) {
+  StatusOr<double> start = ReadProcessCpuSecondsPrecise(getpid());
+  ASSERT_TRUE(start.ok()) << start.status().ToString();
+  const double clock_start = ThreadCpuSeconds();
+  volatile uint64_t sink = 0;
+  while (ThreadCpuSeconds() - clock_start < 0.2) {
+    for (int i = 0; i < 100000; ++i) sink = sink + static_cast<uint64_t>(i);
+  }
+  const double spent = ThreadCpuSeconds() - clock_start;
+  StatusOr<double> end = ReadProcessCpuSecondsPrecise(getpid());
+  ASSERT_TRUE(end.ok()) << end.status().ToString();
+  // One thread ran: the sum over the tasks moved by what its own clock says, not by 10 ms steps.
+  EXPECT_GT(*end - *start, spent - 0.005);
+  EXPECT_LT(*end - *start, spent + 0.02);
+}
+
+TEST(ParseSchedstatTest, NanosecondsOnCpuInSeconds) {
+  auto s = ParseSchedstatCpuSeconds("261321617 95641722 747\n");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_DOUBLE_EQ(*s, 0.261321617);
+  EXPECT_FALSE(ParseSchedstatCpuSeconds("").ok());
+  EXPECT_FALSE(ParseSchedstatCpuSeconds("abc 1 2").ok());
+  EXPECT_FALSE(ParseSchedstatCpuSeconds("12x 1 2").ok());
 }
 
 TEST(ReadProcessTest, PeakIsAtLeastResidentAndResetLowersIt) {
