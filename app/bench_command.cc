@@ -810,6 +810,13 @@ Status Validate(const BenchOptions& o) {
   if (!o.compare_url.empty() && !o.compare_command.empty()) {
     return InvalidArgumentError("--compare and --compare-command: one or the other");
   }
+  for (const auto& [flag, url] :
+       {std::pair<const char*, const std::string&>{"--url", o.url}, {"--compare", o.compare_url}}) {
+    if (url.empty()) continue;
+    auto endpoint = bench::ParseEndpoint(url);
+    if (!endpoint.ok())
+      return InvalidArgumentError(std::string(flag) + ": " + endpoint.status().message());
+  }
   if (o.size != "demo" && o.size != "medium" && o.size != "large") {
     return InvalidArgumentError("--size: demo, medium or large");
   }
@@ -1027,6 +1034,9 @@ int RunBench(const BenchOptions& o) {
   if (!o.save_baseline.empty()) {
     Status w = bench::SaveBaseline(run.result, o.save_baseline);
     if (!w.ok()) return Fail(w.ToString());
+  }
+  for (const std::string& e : run.result.run_errors) {
+    std::fprintf(stderr, "hasivu bench: %s\n", e.c_str());
   }
   std::printf("hasivu bench: %s\n", std::string(bench::ExitCodeName(verdict.code)).c_str());
   for (const std::string& reason : verdict.reasons) std::printf("  %s\n", reason.c_str());
