@@ -201,6 +201,9 @@ Status FreshCopy(const std::string& from, const std::string& to) {
       if (ec) return UnavailableError("cannot copy " + from + suffix + ": " + ec.message());
     }
   }
+  // On disk before anything is measured: otherwise the kernel writes the copy back (hundreds of
+  // megabytes for medium) during the first phases and the server's own writes queue behind it.
+  ::sync();
   return Status::Ok();
 }
 
@@ -835,6 +838,8 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& o) {
       "bench",
       "Benchmark the ten functions (cold start, warm load, server view) against targets; "
       "exit 0 pass, 1 target missed, 2 regression, 3 run failed");
+  // A flag given twice takes its last value, so scripts pass defaults and callers override them.
+  b->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   b->add_option("--url", o.url, "Server under test (http://HOST:PORT); default: start one locally");
   b->add_option("--store", o.store, "Local server's store: a postgresql:// URL (default SQLite)");
   b->add_option("--size", o.size, "Local seed: demo | medium | large")->capture_default_str();
@@ -845,8 +850,11 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& o) {
   b->add_option("--redis-url", o.redis_url, "Local server's --redis-url");
   b->add_option("--server-threads", o.server_threads, "Local server's --threads")
       ->capture_default_str();
-  b->add_option("--server-arg", o.server_args, "One more flag for the local server (repeatable)");
-  b->add_option("--functions", o.functions, "Functions to run (default all ten)")->delimiter(',');
+  b->add_option("--server-arg", o.server_args, "One more flag for the local server (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  b->add_option("--functions", o.functions, "Functions to run (default all ten)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   b->add_option("--connections", o.connections, "Keep-alive connections")->capture_default_str();
   b->add_option("--client-threads", o.client_threads, "Load generator threads")
       ->capture_default_str();
@@ -855,7 +863,9 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& o) {
   b->add_option("--warmup", o.warmup_seconds, "Seconds sent unrecorded before a read phase")
       ->capture_default_str();
   b->add_option("--rate", o.rate, "Open loop at this many requests/s (default closed loop)");
-  b->add_option("--sweep", o.sweep, "Open-loop rates for the sweep")->delimiter(',');
+  b->add_option("--sweep", o.sweep, "Open-loop rates for the sweep")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   b->add_option("--sweep-function", o.sweep_function, "The function swept")->capture_default_str();
   b->add_option("--repeat", o.repeat, "Repetitions (medians and spread)")->capture_default_str();
   b->add_option("--cold-starts", o.cold_starts, "Fresh processes per function (local only)")
