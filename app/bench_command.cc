@@ -289,10 +289,6 @@ bench::ProcessOptions LocalServerProcess(const Run& run, const std::string& stor
             // A run registers thousands of parents from one address: the per-address limit is
             // a defence against abuse, not part of what is measured (the report says so).
             "--register-limit", "1000000"};
-  if (!run.o.redis_url.empty()) {
-    p.argv.push_back("--redis-url");
-    p.argv.push_back(run.o.redis_url);
-  }
   for (const std::string& a : run.o.server_args) p.argv.push_back(a);
   // Every process of the run signs simulated checkouts with one key: a payment prepared through
   // one server verifies on the next (cold starts, a peer). Flags in --server-arg still win.
@@ -551,11 +547,20 @@ const Scenario* Find(const bench::PreparedScenarios& prepared, const std::string
 // function measured on it (and on the peer, in alternating order), the server's view scraped
 // around it all.
 Status RunRepetition(Run& run, int repetition) {
+  // Declared first, so it is dropped last: after the server and the peer are stopped, on every
+  // way out.
+  std::optional<RepStore> rep_store;
+  struct DropAtExit {
+    const Run& run;
+    std::optional<RepStore>& store;
+    ~DropAtExit() {
+      if (store) DropRepStore(run, *store);
+    }
+  } drop_at_exit{run, rep_store};
   std::unique_ptr<bench::ServerProcess> server;
   std::unique_ptr<bench::ServerProcess> peer;
   Endpoint endpoint;
   std::string db;
-  std::optional<RepStore> rep_store;
   if (run.o.url.empty()) {
     auto made = MakeRepStore(run, std::to_string(repetition));
     if (!made.ok()) return made.status();
@@ -563,10 +568,7 @@ Status RunRepetition(Run& run, int repetition) {
     db = rep_store->db;
     auto started = bench::ServerProcess::Start(LocalServerProcess(
         run, rep_store->store, run.run_dir + "/server-" + std::to_string(repetition) + ".log"));
-    if (!started.ok()) {
-      DropRepStore(run, *rep_store);
-      return started.status();
-    }
+    if (!started.ok()) return started.status();
     server = std::move(*started);
     endpoint = Endpoint{"127.0.0.1", server->port(), ""};
   } else {
@@ -718,10 +720,7 @@ StatusOr<bench::Request> FreshVerification(const bench::Request& create_payment_
   return verify;
 }
 
-Status RunColdStarts(Run& run) {
-  auto made = MakeRepStore(run, "cold");
-  if (!made.ok()) return made.status();
-  const RepStore rs = std::move(*made);
+Status ColdStartsOn(Run& run, const RepStore& rs) {
   const std::string log = run.run_dir + "/cold.log";
   const std::vector<std::string>& asked = run.result.config.functions;
   const bool verify_asked = std::find(asked.begin(), asked.end(), "payments-verify") != asked.end();
@@ -766,7 +765,6 @@ Status RunColdStarts(Run& run) {
   };
   auto cold = bench::MeasureColdStarts(measured, co);
   run.progress.Done();
-  DropRepStore(run, rs);
   if (!cold.ok()) return cold.status();
   run.result.cold_starts = std::move(*cold);
   run.result.config.notes.push_back(
@@ -774,6 +772,14 @@ Status RunColdStarts(Run& run) {
       "fresh process (two requests of about a millisecond): the simulated gateway keeps "
       "checkouts in memory");
   return Status::Ok();
+}
+
+Status RunColdStarts(Run& run) {
+  auto made = MakeRepStore(run, "cold");
+  if (!made.ok()) return made.status();
+  Status s = ColdStartsOn(run, *made);
+  DropRepStore(run, *made);
+  return s;
 }
 
 Status Validate(const BenchOptions& o) {
@@ -846,8 +852,8 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& o) {
   b->add_option("--work-dir", o.work_dir, "Seed, copies, logs and the report")
       ->capture_default_str();
   b->add_option("--fixtures", o.fixtures, "Fixtures file of the server (required with --url)");
-  b->add_option("--cache", o.cache, "Local server's --cache")->capture_default_str();
-  b->add_option("--redis-url", o.redis_url, "Local server's --redis-url");
+  b->add_option("--cache", o.cache, "Local server's --cache: memory, none or redis://HOST:PORT/DB")
+      ->capture_default_str();
   b->add_option("--server-threads", o.server_threads, "Local server's --threads")
       ->capture_default_str();
   b->add_option("--server-arg", o.server_args, "One more flag for the local server (repeatable)")

@@ -25,9 +25,8 @@ struct BenchOptions {
   std::string store;
   std::string size = "medium";  // the local seed's size: demo | medium | large
   std::string work_dir = "bench-work";
-  std::string fixtures;  // the fixtures file; required with --url, else the local seed's
-  std::string cache = "memory";
-  std::string redis_url;
+  std::string fixtures;          // the fixtures file; required with --url, else the local seed's
+  std::string cache = "memory";  // the local server's --cache: memory, none, redis://...
   int server_threads = 1;
   std::vector<std::string> server_args;  // more `serve` flags for the local server
   std::vector<std::string> functions;    // empty: all ten
