@@ -194,8 +194,6 @@ class Connection {
     state_ = State::kClosed;
   }
 
-  bool done() const { return state_ == State::kDone; }
-
  private:
   enum class State { kClosed, kConnecting, kBackoff, kIdle, kWaiting, kWriting, kReading, kDone };
 
@@ -258,6 +256,9 @@ class Connection {
   // connection.
   bool Take() {
     const Clock::time_point now = Clock::now();
+    // In the open loop, requests still due when the time is up are not sent: against a server
+    // slower than the rate the backlog would keep the phase going for as long again, and
+    // max_send_lag_ms already says the schedule was not kept.
     if (now >= plan_.end || plan_.stop.load(std::memory_order_relaxed)) return false;
     const size_t n = plan_.wires.size();
     if (plan_.open_loop) {
