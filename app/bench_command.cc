@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -301,7 +302,6 @@ bench::ProcessOptions LocalServerProcess(const Run& run, const std::string& stor
 StatusOr<std::unique_ptr<bench::ServerProcess>> StartPeer(const Run& run, const std::string& db,
                                                           int repetition) {
   // A loopback port that was free a moment ago: the peer's command is told it.
-  bench::ProcessOptions probe;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -665,15 +665,23 @@ Status RunRepetition(Run& run, int repetition) {
   return Status::Ok();
 }
 
-// Cold starts on a copy of their own: the scenarios are prepared through a server started once,
-// then every function's first request goes to fresh processes.
-std::string JsonString(const std::string& body, const std::string& key) {
-  const std::string mark = "\"" + key + "\":\"";
-  size_t at = body.find(mark);
-  if (at == std::string::npos) return "";
-  at += mark.size();
-  size_t end = body.find('"', at);
-  return end == std::string::npos ? "" : body.substr(at, end - at);
+// The first string member named `key` anywhere in the JSON `body` (an envelope's data), or "".
+std::string JsonString(const std::string& body, std::string_view key) {
+  boost::system::error_code ec;
+  const boost::json::value root = boost::json::parse(body, ec);
+  if (ec) return "";
+  std::vector<const boost::json::value*> pending = {&root};
+  while (!pending.empty()) {
+    const boost::json::value* v = pending.back();
+    pending.pop_back();
+    if (const auto* o = v->if_object()) {
+      if (const auto* hit = o->if_contains(key); hit != nullptr && hit->is_string()) {
+        return std::string(hit->as_string());
+      }
+      for (const auto& member : *o) pending.push_back(&member.value());
+    }
+  }
+  return "";
 }
 
 // payments-verify on a fresh process: the simulated gateway keeps its checkouts in the memory of
@@ -720,6 +728,8 @@ StatusOr<bench::Request> FreshVerification(const bench::Request& create_payment_
   return verify;
 }
 
+// Cold starts on a copy of their own: the scenarios are prepared through a server started once,
+// then every function's first request goes to fresh processes.
 Status ColdStartsOn(Run& run, const RepStore& rs) {
   const std::string log = run.run_dir + "/cold.log";
   const std::vector<std::string>& asked = run.result.config.functions;
@@ -1056,12 +1066,8 @@ int RunBench(const BenchOptions& o) {
   }
   std::printf("hasivu bench: %s\n", std::string(bench::ExitCodeName(verdict.code)).c_str());
   for (const std::string& reason : verdict.reasons) std::printf("  %s\n", reason.c_str());
-  for (const bench::Evaluation& e : [&] {
-         std::vector<bench::Evaluation> all;
-         for (const bench::TargetSet& t : inputs.targets)
-           all.push_back(bench::Evaluate(run.result, t));
-         return all;
-       }()) {
+  for (const bench::TargetSet& t : inputs.targets) {
+    const bench::Evaluation e = bench::Evaluate(run.result, t);
     std::printf("  %s: score %.0f/100 (%d passed, %d missed, %d not measured)\n", e.profile.c_str(),
                 e.score, e.passed, e.missed, e.not_measured);
   }

@@ -65,9 +65,10 @@ struct LoadResult {
   uint64_t completed = 0;  // recorded requests answered (any status)
   uint64_t succeeded = 0;  // answered with the expected status
   // Failures by kind: "status 409 SOLD_OUT" (status and the envelope's code, when there is one),
-  // "timeout", "connect: <reason>", "closed" (the server closed before answering), "read: <reason>".
+  // "timeout", "connect: <reason>", "closed" (the server closed before answering), "read:
+  // <reason>".
   std::map<std::string, uint64_t> errors;
-  double elapsed_seconds = 0;      // measured time (from the first scheduled send to the last answer)
+  double elapsed_seconds = 0;  // measured time (from the first scheduled send to the last answer)
   double requests_per_second = 0;  // completed / elapsed_seconds
   bool exhausted = false;          // an each_once workload ran out before the duration
   // Open loop: the most a request's actual send lagged behind its schedule (ms); large values mean

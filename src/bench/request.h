@@ -23,7 +23,8 @@ struct Header {
 // empty, Content-Type: application/json are added by whoever sends it.
 struct Request {
   std::string method = "GET";
-  std::string target;  // origin form, "/api/v1/orders?limit=20"; the endpoint's base path is prefixed
+  std::string
+      target;  // origin form, "/api/v1/orders?limit=20"; the endpoint's base path is prefixed
   std::vector<Header> headers;  // e.g. Authorization, Idempotency-Key, Accept-Encoding
   std::string body;
 };
@@ -43,9 +44,9 @@ std::string ErrorCodeOf(std::string_view body);
 // Where a server listens: http://HOST[:PORT][/BASE]. Only plain HTTP: a bench measures the
 // server, and TLS in front of it is the proxy's cost (docs/decisions.md D29).
 struct Endpoint {
-  std::string host;       // a name or an address; IPv6 without brackets
+  std::string host;  // a name or an address; IPv6 without brackets
   uint16_t port = 80;
-  std::string base_path;  // "" or "/stage" (no trailing slash), prefixed to every target
+  std::string base_path;         // "" or "/stage" (no trailing slash), prefixed to every target
   std::string ToString() const;  // "http://host:port/base"
 };
 

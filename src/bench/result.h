@@ -27,8 +27,8 @@ struct MachineUsage {
 
 // The server process over one phase, from /proc/PID (local servers only).
 struct ServerUsage {
-  double cpu_seconds = 0;          // user + system
-  uint64_t peak_rss_bytes = 0;     // VmHWM, reset at the phase's start where the kernel allows
+  double cpu_seconds = 0;       // user + system
+  uint64_t peak_rss_bytes = 0;  // VmHWM, reset at the phase's start where the kernel allows
 };
 
 // One measured phase: one function, one target (the server under test or the peer), one
@@ -43,8 +43,8 @@ struct PhaseResult {
   Summary latency_ms;  // from the scheduled send (open) / the send (closed), all answered requests
   Summary service_ms;  // from the actual send
   double requests_per_second = 0;
-  uint64_t requests = 0;   // answered
-  uint64_t succeeded = 0;  // with the expected status
+  uint64_t requests = 0;                   // answered
+  uint64_t succeeded = 0;                  // with the expected status
   std::map<std::string, uint64_t> errors;  // kind -> count (load.h)
   double success_rate = 0;                 // succeeded / sent; 0 when nothing was sent
   bool exhausted = false;
@@ -67,11 +67,12 @@ struct ColdStartResult {
 struct ServerView {
   std::optional<double> db_query_p95_ms;
   std::optional<double> db_queries;
-  std::map<std::string, double> cache_hit_rate;  // tier ("memory", "redis", "all") -> hits/(hits+misses)
-  std::optional<double> compression_ratio;       // bytes out / bytes in of compressed responses
+  std::map<std::string, double>
+      cache_hit_rate;                       // tier ("memory", "redis", "all") -> hits/(hits+misses)
+  std::optional<double> compression_ratio;  // bytes out / bytes in of compressed responses
   std::optional<double> compression_bytes_saved;
-  std::optional<double> api_p95_ms_max;          // the server's own request p95, worst function
-  std::map<std::string, double> api_p95_ms;      // function -> p95 the server measured
+  std::optional<double> api_p95_ms_max;      // the server's own request p95, worst function
+  std::map<std::string, double> api_p95_ms;  // function -> p95 the server measured
   std::optional<double> error_rate_5xx;
 };
 
@@ -96,13 +97,13 @@ struct SweepPoint {
 };
 
 struct RunConfig {
-  std::string version;            // hasivu's
-  std::string started_at;         // RFC 3339 UTC
-  std::string url;                // the server under test
-  std::string peer_url;           // --compare, or empty
-  std::string store;              // "sqlite" | "postgresql" | "remote"
-  std::string cache;              // the server's --cache when local
-  std::string machine;            // "2 cores, 24 GiB, Linux 6.1"
+  std::string version;     // hasivu's
+  std::string started_at;  // RFC 3339 UTC
+  std::string url;         // the server under test
+  std::string peer_url;    // --compare, or empty
+  std::string store;       // "sqlite" | "postgresql" | "remote"
+  std::string cache;       // the server's --cache when local
+  std::string machine;     // "2 cores, 24 GiB, Linux 6.1"
   int repetitions = 1;
   int connections = 0;
   double duration_seconds = 0;

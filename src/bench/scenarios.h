@@ -26,9 +26,10 @@ namespace hasivu::bench {
 
 // api.md's ten functions, in its order.
 inline constexpr std::array<std::string_view, 10> kFunctions = {
-    "auth-register", "auth-login",           "users-get",       "menus-daily",
-    "orders-list",   "orders-create",        "payments-create-order",
-    "payments-verify", "rfid-verify-card",   "monitoring-dashboard"};
+    "auth-register",         "auth-login",      "users-get",
+    "menus-daily",           "orders-list",     "orders-create",
+    "payments-create-order", "payments-verify", "rfid-verify-card",
+    "monitoring-dashboard"};
 
 bool IsFunction(std::string_view name);
 
@@ -77,7 +78,8 @@ struct ScenarioOptions {
   // Which functions to prepare (empty: all ten).
   std::vector<std::string> functions;
   // Requests prepared per write function (each used once). A phase of a write function ends when
-  // they run out; rfid-verify-card may have fewer (as many cards as have a deliverable order today).
+  // they run out; rfid-verify-card may have fewer (as many cards as have a deliverable order
+  // today).
   uint64_t writes_per_function = 2000;
   // Distinct requests per read function (rotated); also how many users are logged in.
   int read_variety = 50;
