@@ -463,12 +463,15 @@ StatusOr<std::string> Scrape(const Endpoint& endpoint) {
   return answer->body;
 }
 
-// Whether every answer of a peer's phase was a 404: the peer does not serve the function.
+// Whether every answer of a peer's phase was a 404 (no such route) or a 501 (the Node.js
+// baseline's answer for what it does not implement): the peer does not serve the function.
 bool NotServed(const PhaseResult& phase) {
   if (phase.succeeded != 0 || phase.requests == 0) return false;
   uint64_t not_found = 0;
   for (const auto& [kind, count] : phase.errors) {
-    if (kind.rfind("status 404", 0) == 0) not_found += count;
+    if (kind.rfind("status 404", 0) == 0 || kind.rfind("status 501", 0) == 0) {
+      not_found += count;
+    }
   }
   return not_found == phase.requests;
 }

@@ -27,10 +27,7 @@ require_builds functions.sh "$build"
 require_tools functions.sh wrk
 args=(bench --work-dir "$work" --size medium --wrk-check)
 if [ "${BENCH_NODE:-1}" != 0 ]; then
-  require_tools functions.sh node npm
-  if [ ! -d bench/node-baseline/node_modules ]; then
-    (cd bench/node-baseline && npm ci --silent --no-audit --no-fund)
-  fi
+  bench/node-baseline/install.sh
   args+=(--compare-command "node $PWD/bench/node-baseline/server.js {port} {db}")
 fi
 exec "$build/app/hasivu" "${args[@]}" "$@"
