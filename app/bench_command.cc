@@ -23,6 +23,7 @@
 #include "bench/cold_start.h"
 #include "bench/cost.h"
 #include "bench/http_client.h"
+#include "bench/interrupt.h"
 #include "bench/load.h"
 #include "bench/proc_stats.h"
 #include "bench/prometheus.h"
@@ -161,8 +162,10 @@ Status SeedInto(const BenchOptions& o, const std::string& store, const std::stri
     _exit(127);
   }
   if (pid < 0) return UnavailableError("cannot start the seed");
+  bench::RegisterChild(pid);
   int status = 0;
   waitpid(pid, &status, 0);
+  bench::UnregisterChild(pid);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return UnavailableError("seeding failed; its log ends:\n" + bench::TailOfFile(log, 8));
   }
@@ -606,6 +609,7 @@ Status RunRepetition(Run& run, int repetition) {
   const pid_t pid = server ? server->pid() : -1;
   const pid_t peer_pid = peer ? peer->pid() : -1;
   for (const Scenario& scenario : prepared->scenarios) {
+    if (bench::Interrupted()) return UnavailableError("interrupted");
     // A B on even repetitions, B A on odd ones: neither side always runs on a warmer machine.
     const bool peer_first = peer_endpoint && repetition % 2 == 1;
     for (int side = 0; side < (peer_endpoint ? 2 : 1); ++side) {
@@ -923,6 +927,8 @@ int RunBench(const BenchOptions& o) {
   if (!valid.ok()) return Fail(valid.message());
   // A peer or server that closes a connection must not end the bench with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
+  // Ctrl-C stops the servers and peers and ends the run through its cleanup (interrupt.h).
+  bench::InstallInterruptHandler();
   Progress progress(o.quiet);
   Run run{o, progress};
   run.self = SelfPath();
@@ -1025,12 +1031,17 @@ int RunBench(const BenchOptions& o) {
   Status cost_valid = bench::ValidateCostOptions(cost);
   if (!cost_valid.ok()) return Fail(cost_valid.message());
 
-  for (int r = 0; r < o.repeat; ++r) {
+  for (int r = 0; r < o.repeat && !bench::Interrupted(); ++r) {
     Status s = RunRepetition(run, r);
-    if (!s.ok()) {
+    if (!s.ok() && !bench::Interrupted()) {
       run.result.run_errors.push_back("repetition " + std::to_string(r + 1) + ": " + s.ToString());
       break;
     }
+  }
+  if (bench::Interrupted()) {
+    run.result.run_errors.push_back(
+        "interrupted (SIGINT or SIGTERM): its servers were stopped; the report holds what was "
+        "measured before");
   }
   if (o.url.empty() && o.cold_starts > 0 && run.result.run_errors.empty()) {
     Status s = RunColdStarts(run);

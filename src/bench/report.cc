@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -409,6 +410,69 @@ void WarmSection(std::string& out, const RunResult& run) {
   }
 }
 
+// Server CPU per answered request of a phase, in microseconds (nullopt when not measured).
+std::optional<double> CpuMicrosPerRequest(const PhaseResult& p) {
+  if (!p.server || p.succeeded == 0) return std::nullopt;
+  return p.server->cpu_seconds * 1e6 / static_cast<double>(p.succeeded);
+}
+
+// The ratio of each back-to-back pair of a series (A B on even repetitions, B A on odd ones), so
+// a median ratio comes with its spread and with the host's steal in the minutes it was measured.
+void PeerPairs(std::string& out, const RunResult& run,
+               const std::vector<std::string>& peer_functions) {
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& function : peer_functions) {
+    const SeriesMap ours = SeriesOf(run, function, "hasivu");
+    const SeriesMap theirs = SeriesOf(run, function, "peer");
+    for (const auto& [key, peer_phases] : theirs) {
+      auto it = ours.find(key);
+      if (it == ours.end()) continue;
+      std::map<int, const PhaseResult*> mine;
+      for (const PhaseResult* p : it->second) mine[p->repetition] = p;
+      std::vector<double> ratios, cpu_ours, cpu_theirs, cpu_ratios;
+      std::string each, steal;
+      for (const PhaseResult* peer : peer_phases) {
+        auto found = mine.find(peer->repetition);
+        if (found == mine.end() || peer->requests_per_second <= 0) continue;
+        const PhaseResult& h = *found->second;
+        const double r = h.requests_per_second / peer->requests_per_second;
+        ratios.push_back(r);
+        each += (each.empty() ? "" : " · ") + Fixed(r, 2) + "×";
+        const std::optional<double> a = CpuMicrosPerRequest(h);
+        const std::optional<double> b = CpuMicrosPerRequest(*peer);
+        if (a) cpu_ours.push_back(*a);
+        if (b) cpu_theirs.push_back(*b);
+        if (a && b && *a > 0) cpu_ratios.push_back(*b / *a);
+        double pair_steal = -1;
+        for (const PhaseResult* q : {&h, peer}) {
+          if (q->machine) pair_steal = std::max(pair_steal, q->machine->steal_fraction);
+        }
+        steal += (steal.empty() ? "" : " · ") +
+                 (pair_steal < 0 ? std::string("?") : Percent(pair_steal, 1));
+      }
+      if (ratios.empty()) continue;
+      const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+      const auto micros = [](const std::vector<double>& v) {
+        return v.empty() ? std::string("–") : Significant(MedianOf(v));
+      };
+      rows.push_back({function, internal::SeriesTitle(key), each, Fixed(MedianOf(ratios), 2) + "×",
+                      Fixed(*lo, 2) + "–" + Fixed(*hi, 2) + "×", micros(cpu_ours),
+                      micros(cpu_theirs),
+                      cpu_ratios.empty() ? "–" : Fixed(MedianOf(cpu_ratios), 2) + "×", steal});
+    }
+  }
+  if (rows.empty()) return;
+  out +=
+      "Per repetition: the throughput ratio hasivu ÷ peer of each pair (measured back to back, "
+      "the order alternating), its median and range; the server CPU per answered request of "
+      "each side (µs, median; the ratio is peer ÷ hasivu) and the host's steal during each "
+      "pair (the larger of its two phases).\n\n";
+  Table(out,
+        {"function", "series", "req/s ratio per repetition", "median", "range", "CPU µs/req hasivu",
+         "CPU µs/req peer", "CPU ratio", "steal per pair"},
+        rows);
+}
+
 void PeerSection(std::string& out, const RunResult& run) {
   const std::vector<std::string> peer_functions = internal::FunctionsOn(run, "peer");
   if (peer_functions.empty()) return;
@@ -438,6 +502,7 @@ void PeerSection(std::string& out, const RunResult& run) {
         {"function", "series", "p50 hasivu", "p50 peer", "p99 hasivu", "p99 peer", "req/s hasivu",
          "req/s peer", "p50 ratio", "p99 ratio", "req/s ratio", "success hasivu / peer"},
         rows);
+  PeerPairs(out, run, peer_functions);
 }
 
 void WrkSection(std::string& out, const RunResult& run) {
@@ -805,7 +870,7 @@ void RecommendationsSection(std::string& out, const RunResult& run, const Evalua
     for (const PhaseResult* p : AllPhases(run, function, "hasivu")) {
       if (p->exhausted) {
         items.push_back(function + ": its prepared writes ran out before the phase's time " +
-                        "was up; prepare more (`--writes-per-function`) so every repetition " +
+                        "was up; prepare more (`--writes`) so every repetition " +
                         "lasts as long.");
         break;
       }

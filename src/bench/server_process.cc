@@ -17,6 +17,8 @@
 #include <fstream>
 #include <string_view>
 
+#include "bench/interrupt.h"
+
 extern char** environ;
 
 namespace hasivu::bench {
@@ -98,6 +100,7 @@ std::string TailOfFile(const std::string& path, int lines) {
 
 StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const ProcessOptions& options) {
   if (options.argv.empty()) return InvalidArgumentError("server process: no command");
+  if (Interrupted()) return UnavailableError("interrupted: no new server process");
   std::unique_ptr<ServerProcess> process(new ServerProcess(options));
 
   int log_fd = ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -136,6 +139,7 @@ StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const ProcessOptio
   }
   process->pid_ = pid;
   process->out_fd_ = out[0];
+  RegisterChild(pid);
 
   // Reads the child's output until the listening line (or, with ready_port, until the port
   // accepts), copying everything into the log, so the log is whole either way.
@@ -176,6 +180,7 @@ StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const ProcessOptio
     int status = 0;
     if (!ready && ::waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;
+      UnregisterChild(pid);
       process->pid_ = -1;
       break;
     }
@@ -222,6 +227,7 @@ StatusOr<int> ServerProcess::Stop() {
     }
     std::this_thread::sleep_for(milliseconds(5));
   }
+  UnregisterChild(pid_);
   pid_ = -1;
   if (drain_.joinable()) drain_.join();
   ::close(out_fd_);

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/interrupt.h"
+
 extern char** environ;
 
 namespace hasivu::bench {
@@ -128,6 +130,7 @@ StatusOr<WrkResult> RunWrk(const Endpoint& endpoint, const Request& request,
     ::close(out[0]);
     return UnavailableError(std::string("wrk: cannot start: ") + std::strerror(rc));
   }
+  RegisterChild(pid);
   // wrk ends by itself after its duration; a wrk that hangs past twice that is stopped.
   const auto deadline =
       std::chrono::steady_clock::now() +
@@ -150,6 +153,7 @@ StatusOr<WrkResult> RunWrk(const Endpoint& endpoint, const Request& request,
   ::close(out[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  UnregisterChild(pid);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return UnavailableError("wrk failed: " + text.substr(0, 300));
   }

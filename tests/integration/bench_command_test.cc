@@ -3,6 +3,9 @@
 // running server: 0 when every target holds, 1 when one is missed, 2 for a regression against a
 // baseline, 3 when the run itself fails (no data is never a pass).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -13,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "tests/integration/harness.h"
 
@@ -116,6 +120,73 @@ TEST(BenchCommandTest, AShortLocalRunOfAllTenFunctionsSucceedsAndItsReportsParse
 }
 
 #ifndef HASIVU_BENCH_TEST_POSTGRES
+// Live processes (not zombies, whose command line is empty) whose command line names `needle`.
+std::vector<pid_t> ProcessesNaming(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const fs::directory_entry& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::string cmdline = Slurp(e.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(needle) != std::string::npos) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+TEST(BenchCommandTest, SigtermStopsEveryProcessTheBenchStartedAndExitsThree) {
+  const std::string work = MakeTempDir("hasivu-bench-interrupt");
+  const std::string err_path = work + "/stderr.txt";
+  std::vector<std::string> args = {
+      HasivuBinary(), "bench", "--size",   "demo", "--work-dir",  work,          "--duration", "20",
+      "--warmup",     "0",     "--repeat", "3",    "--functions", "orders-list", "--quiet"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t bench = fork();
+  ASSERT_GE(bench, 0);
+  if (bench == 0) {
+    if (std::freopen(err_path.c_str(), "w", stderr) == nullptr) _exit(126);
+    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // Wait for the server under test: a `hasivu serve` on this run's copy of the database.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  bool serving = false;
+  while (!serving && std::chrono::steady_clock::now() < deadline) {
+    for (pid_t pid : ProcessesNaming(work + "/run-")) {
+      serving = serving || Slurp("/proc/" + std::to_string(pid) + "/cmdline").find("serve") !=
+                               std::string::npos;
+    }
+    if (!serving) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!serving) kill(bench, SIGKILL);
+  ASSERT_TRUE(serving) << "no server started; the bench's stderr:\n" << Slurp(err_path);
+  // Into the 20 s phase, then as an operator's Ctrl-C or a CI timeout would.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(kill(bench, SIGTERM), 0);
+  int status = 0;
+  pid_t done = 0;
+  const auto stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((done = waitpid(bench, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < stop_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (done == 0) {
+    kill(bench, SIGKILL);
+    waitpid(bench, &status, 0);
+    FAIL() << "the bench did not end within 60 s of SIGTERM";
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "the bench was killed by the signal instead of handling it";
+  EXPECT_EQ(WEXITSTATUS(status), 3) << Slurp(err_path);
+  EXPECT_NE(Slurp(err_path).find("interrupted"), std::string::npos) << Slurp(err_path);
+  // Nothing it started outlives it: no server, no peer, no seed of this run.
+  EXPECT_EQ(ProcessesNaming(work + "/run-"), std::vector<pid_t>{});
+  // The report of what was measured before is still written.
+  EXPECT_TRUE(fs::exists(work + "/report/report.md"));
+  fs::remove_all(work);
+}
+
 // One server for the exit-code runs: each run is a client of it, as an operator's would be.
 class BenchExitCodeTest : public ::testing::Test {
  protected:
