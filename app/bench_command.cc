@@ -218,6 +218,9 @@ struct RepStore {
   std::string store;   // the server's --store
   std::string db;      // the SQLite file, or empty
   std::string schema;  // the PostgreSQL schema, or empty
+  // The server's --cache-prefix with a Redis cache: each store is seeded anew with the same ids,
+  // so a shared prefix would serve one repetition another's (or an earlier run's) entries.
+  std::string cache_prefix;
   bench::Fixtures fixtures;
 };
 
@@ -249,6 +252,7 @@ struct Run {
 
 StatusOr<RepStore> MakeRepStore(Run& run, const std::string& label) {
   RepStore rs;
+  rs.cache_prefix = "hasivu-bench:" + run.run_tag + ":" + label + ":";
   if (run.o.store.empty()) {
     rs.db = run.run_dir + "/hasivu-" + label + ".db";
     rs.store = "sqlite:" + rs.db;
@@ -284,15 +288,19 @@ void DropRepStore(const Run& run, const RepStore& rs) {
     (void)ExecOn(run.o.store, "DROP SCHEMA IF EXISTS " + rs.schema + " CASCADE");
 }
 
-bench::ProcessOptions LocalServerProcess(const Run& run, const std::string& store,
+bench::ProcessOptions LocalServerProcess(const Run& run, const RepStore& rs,
                                          const std::string& log) {
   bench::ProcessOptions p;
-  p.argv = {run.self, "serve", "--listen", "127.0.0.1:0", "--store", store, "--cache", run.o.cache,
-            "--threads", std::to_string(run.o.server_threads), "--access-log", "false",
+  p.argv = {run.self, "serve", "--listen", "127.0.0.1:0", "--store", rs.store, "--cache",
+            run.o.cache, "--threads", std::to_string(run.o.server_threads), "--access-log", "false",
             "--log-level", "warn", "--mode", "development", "--jwt-secret-file", run.secret_file,
             // A run registers thousands of parents from one address: the per-address limit is
             // a defence against abuse, not part of what is measured (the report says so).
             "--register-limit", "1000000"};
+  if (run.o.cache.rfind("redis://", 0) == 0) {
+    p.argv.push_back("--cache-prefix");
+    p.argv.push_back(rs.cache_prefix);
+  }
   for (const std::string& a : run.o.server_args) p.argv.push_back(a);
   // Every process of the run signs simulated checkouts with one key: a payment prepared through
   // one server verifies on the next (cold starts, a peer). Flags in --server-arg still win.
@@ -482,7 +490,9 @@ bool NotServed(const PhaseResult& phase) {
 // The bench's own generator beside wrk on the same request, alternating three times each.
 void WrkCheck(Run& run, const Endpoint& endpoint, const Scenario& scenario) {
   std::vector<double> ours_rps, ours_p50, wrk_rps, wrk_p50;
-  bench::Workload workload{scenario.requests, false, scenario.expected_status};
+  // wrk sends one request over and over: so does the generator here, the same one.
+  const bench::Request& request = scenario.requests.front();
+  bench::Workload workload{{request}, false, scenario.expected_status};
   bench::WrkOptions wo;
   wo.connections = run.o.connections;
   wo.threads = run.o.client_threads;
@@ -492,10 +502,20 @@ void WrkCheck(Run& run, const Endpoint& endpoint, const Scenario& scenario) {
     load.connections = run.o.connections;
     load.threads = run.o.client_threads;
     load.duration = std::chrono::milliseconds(static_cast<int64_t>(run.o.duration_seconds * 1000));
-    run.progress.Show("checking the load generator against wrk: bench " + std::to_string(i + 1));
-    auto ours = bench::RunLoad(endpoint, workload, load);
-    run.progress.Show("checking the load generator against wrk: wrk " + std::to_string(i + 1));
-    auto theirs = bench::RunWrk(endpoint, scenario.requests.front(), wo);
+    StatusOr<bench::LoadResult> ours = UnavailableError("not run");
+    StatusOr<bench::WrkResult> theirs = UnavailableError("not run");
+    // A B, B A, A B: neither always runs on the warmer server.
+    for (int side = 0; side < 2; ++side) {
+      const bool wrk_turn = (side == 1) == (i % 2 == 0);
+      const std::string n = std::to_string(i + 1);
+      if (wrk_turn) {
+        run.progress.Show("checking the load generator against wrk: wrk " + n);
+        theirs = bench::RunWrk(endpoint, request, wo);
+      } else {
+        run.progress.Show("checking the load generator against wrk: bench " + n);
+        ours = bench::RunLoad(endpoint, workload, load);
+      }
+    }
     if (!ours.ok() || !theirs.ok()) {
       run.result.config.notes.push_back("wrk check not done: " + (ours.ok()
                                                                       ? theirs.status().ToString()
@@ -573,7 +593,7 @@ Status RunRepetition(Run& run, int repetition) {
     rep_store = std::move(*made);
     db = rep_store->db;
     auto started = bench::ServerProcess::Start(LocalServerProcess(
-        run, rep_store->store, run.run_dir + "/server-" + std::to_string(repetition) + ".log"));
+        run, *rep_store, run.run_dir + "/server-" + std::to_string(repetition) + ".log"));
     if (!started.ok()) return started.status();
     server = std::move(*started);
     endpoint = Endpoint{"127.0.0.1", server->port(), ""};
@@ -748,7 +768,7 @@ Status ColdStartsOn(Run& run, const RepStore& rs) {
   }
   std::optional<bench::PreparedScenarios> prepared;
   {
-    auto server = bench::ServerProcess::Start(LocalServerProcess(run, rs.store, log));
+    auto server = bench::ServerProcess::Start(LocalServerProcess(run, rs, log));
     if (!server.ok()) return server.status();
     // Twice the starts: payments-verify's starts pay orders of payments-create-order's pool.
     auto p =
@@ -766,7 +786,7 @@ Status ColdStartsOn(Run& run, const RepStore& rs) {
   }
   bench::ColdStartOptions co;
   co.starts = run.o.cold_starts;
-  co.server = LocalServerProcess(run, rs.store, log);
+  co.server = LocalServerProcess(run, rs, log);
   co.first_request = [&](const Scenario& s, int start,
                          bench::HttpClient& client) -> StatusOr<bench::Request> {
     if (s.function != "payments-verify") return s.requests[start % s.requests.size()];
@@ -976,6 +996,11 @@ int RunBench(const BenchOptions& o) {
     c.notes.push_back(
         "the local server runs with --register-limit 1000000 (one address "
         "registers every parent of the run)");
+    if (o.cache.rfind("redis://", 0) == 0) {
+      c.notes.push_back(
+          "each store's server gets a Redis key prefix of its own (hasivu-bench:<run>:<store>:), "
+          "as every store is seeded with the same ids; the entries expire by their TTLs");
+    }
     c.notes.push_back(
         "auth-register and auth-login run on one connection: each hashes a password with "
         "argon2id on purpose, so more connections measure the hashing queue, not the function");

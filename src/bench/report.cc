@@ -342,6 +342,11 @@ void TargetsSection(std::string& out, const std::vector<TargetSet>& profiles,
   }
   Table(out, header, rows);
   out += "\\* the function's own threshold (an exception above).\n\n";
+  std::set<std::string> not_applicable;
+  for (const Evaluation& e : evals)
+    not_applicable.insert(e.not_applicable.begin(), e.not_applicable.end());
+  for (const std::string& why : not_applicable) out += "Not judged: " + why + ".\n";
+  if (!not_applicable.empty()) out += "\n";
 }
 
 void ColdSection(std::string& out, const RunResult& run) {
@@ -836,14 +841,17 @@ void RecommendationsSection(std::string& out, const RunResult& run, const Evalua
                       ThresholdText(c.metric, c.threshold) + why + ".");
     }
   }
+  if (run.config.cache == "none") {
+    items.push_back(
+        "The cache is off (`--cache none`), so the hit-rate target was not judged: every read "
+        "went to the database. Serve with `--cache memory` or `--cache redis://…` to measure it.");
+  }
   for (const Check& c : e.checks) {
     // Without the server's view at all, the advice below about /metrics covers it.
     if (c.metric == Metric::kCacheHitRate && c.outcome == Outcome::kNotMeasured && view) {
-      items.push_back(run.config.cache == "none"
-                          ? "The cache is off (`--cache none`): serve with `--cache memory` or "
-                            "`--cache redis://…` to measure and meet the hit-rate target."
-                          : "No cache hit rate was reported: turn the cache on (`serve --cache "
-                            "memory`) and make sure /metrics is reachable.");
+      items.push_back(
+          "No cache hit rate was reported: turn the cache on (`serve --cache memory`) and make "
+          "sure /metrics is reachable.");
     }
   }
   std::set<std::string> unmeasured;
@@ -1008,6 +1016,7 @@ json::object EvaluationJson(const Evaluation& e, const TargetSet& t) {
           {"passed", e.passed},
           {"missed", e.missed},
           {"not_measured", e.not_measured},
+          {"not_applicable", json::array(e.not_applicable.begin(), e.not_applicable.end())},
           {"all_passed", e.all_passed()},
           {"checks", std::move(checks)}};
 }

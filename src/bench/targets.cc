@@ -482,6 +482,13 @@ Evaluation Evaluate(const RunResult& run, const TargetSet& targets) {
   Evaluation e;
   e.profile = targets.profile;
   for (Metric m : {Metric::kDbP95, Metric::kCacheHitRate}) {
+    if (m == Metric::kCacheHitRate && run.config.cache == "none") {
+      // The operator asked for a server without a cache: there is no hit rate to miss.
+      if (Get(targets.defaults, m)) {
+        e.not_applicable.push_back("cache_hit_rate: the server ran with --cache none");
+      }
+      continue;
+    }
     if (std::optional<double> threshold = Get(targets.defaults, m)) {
       e.checks.push_back(Judge("", m, *threshold, ServerFigure(run, m), false));
     }

@@ -134,6 +134,9 @@ struct Evaluation {
   int passed = 0;
   int missed = 0;
   int not_measured = 0;
+  // Targets left out because they cannot apply to this run, each with why (a cache hit rate when
+  // the local server ran with --cache none). Not checks: they count neither way in the score.
+  std::vector<std::string> not_applicable;
   // 100 * passed / checks, 0 when there are no checks (ScoreFormula()).
   double score = 0;
   // Every check passed, and there was at least one.

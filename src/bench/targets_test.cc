@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "bench/report.h"
 #include "bench/testing/synthetic_run.h"
 
 namespace hasivu::bench {
@@ -142,7 +143,7 @@ TEST(EvaluateTest, WhatWasNotMeasuredIsNeverAPass) {
   EXPECT_FALSE(e.all_passed());
 }
 
-TEST(EvaluateTest, ACacheThatIsOffIsNotMeasuredAndALowOneMisses) {
+TEST(EvaluateTest, AMissingHitRateIsNotMeasuredAndALowOneMisses) {
   RunResult run = GoodRun();
   run.server_view->cache_hit_rate.clear();
   EXPECT_EQ(Find(Evaluate(run, SeedTargets()), "", Metric::kCacheHitRate)->outcome,
@@ -151,6 +152,26 @@ TEST(EvaluateTest, ACacheThatIsOffIsNotMeasuredAndALowOneMisses) {
   EXPECT_EQ(Find(Evaluate(run, SeedTargets()), "", Metric::kCacheHitRate)->outcome, Outcome::kMiss);
   run.server_view->cache_hit_rate["all"] = 0.7;  // the edge is inside
   EXPECT_EQ(Find(Evaluate(run, SeedTargets()), "", Metric::kCacheHitRate)->outcome, Outcome::kPass);
+}
+
+TEST(EvaluateTest, ACacheTurnedOffIsNotJudgedByItsHitRate) {
+  RunResult run = GoodRun();
+  run.config.cache = "none";
+  run.server_view->cache_hit_rate.clear();
+  const Evaluation e = Evaluate(run, SeedTargets());
+  EXPECT_EQ(Find(e, "", Metric::kCacheHitRate), nullptr);
+  ASSERT_EQ(e.not_applicable.size(), 1u);
+  EXPECT_NE(e.not_applicable[0].find("--cache none"), std::string::npos);
+  EXPECT_TRUE(e.all_passed()) << "the other 41 checks decide";
+  EXPECT_EQ(e.checks.size(), 41u);
+  EXPECT_EQ(DecideVerdict(run, ReportInputs{}).exit_code(), 0);
+  EXPECT_NE(MarkdownReport(run, ReportInputs{})
+                .find("Not judged: cache_hit_rate: the server ran with --cache none."),
+            std::string::npos);
+  // A cache that is on and reports nothing is still not measured (never a pass).
+  run.config.cache = "memory";
+  EXPECT_EQ(Find(Evaluate(run, SeedTargets()), "", Metric::kCacheHitRate)->outcome,
+            Outcome::kNotMeasured);
 }
 
 TEST(EvaluateTest, ColdStartIsTheWorstStartAndAFailedStartMisses) {

@@ -54,11 +54,19 @@ constexpr char kImpossibleTargets[] = R"({"profiles": {"impossible": {
 
 TEST(BenchCommandTest, AShortLocalRunOfAllTenFunctionsSucceedsAndItsReportsParse) {
   const std::string work = MakeTempDir("hasivu-bench-local");
-  CommandResult r = RunCommand(
-      {HasivuBinary(),  "bench", "--size",    "demo", "--work-dir",    work, "--duration", "1",
-       "--warmup",      "0",     "--repeat",  "1",    "--cold-starts", "1",  "--writes",   "20",
-       "--connections", "4",     "--profile", "seed", "--quiet"},
-      {}, std::chrono::seconds(600));
+  std::vector<std::string> args = {
+      HasivuBinary(),  "bench", "--size",    "demo", "--work-dir",    work, "--duration", "1",
+      "--warmup",      "0",     "--repeat",  "1",    "--cold-starts", "1",  "--writes",   "20",
+      "--connections", "4",     "--profile", "seed", "--quiet"};
+#ifdef HASIVU_BENCH_TEST_POSTGRES
+  // The scale-out configuration: a PostgreSQL schema per repetition and the Redis cache.
+  const char* pg = std::getenv("HASIVU_TEST_POSTGRES_URL");
+  const char* redis = std::getenv("HASIVU_TEST_REDIS_URL");
+  ASSERT_TRUE(pg != nullptr && *pg != '\0' && redis != nullptr && *redis != '\0')
+      << "HASIVU_TEST_POSTGRES_URL and HASIVU_TEST_REDIS_URL (run scripts/services.sh start)";
+  args.insert(args.end(), {"--store", pg, "--cache", redis});
+#endif
+  CommandResult r = RunCommand(args, {}, std::chrono::seconds(600));
   // The seed's targets are generous for this server; a loaded machine may still miss a latency
   // (exit 1), never anything else.
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << Describe(r);
@@ -107,6 +115,24 @@ TEST(BenchCommandTest, AShortLocalRunOfAllTenFunctionsSucceedsAndItsReportsParse
   }
   ASSERT_TRUE(root.at("server_view").is_object());
   EXPECT_GT(root.at("server_view").at("db_queries").to_number<double>(), 0);
+#ifdef HASIVU_BENCH_TEST_POSTGRES
+  EXPECT_EQ(root.at("config").at("store").as_string(), "postgresql");
+  // Each store is seeded anew with the same ids: each has its own Redis prefix, so no repetition
+  // is served another's (or an earlier run's) cached answers.
+  std::string run_tag;
+  for (const fs::directory_entry& e : fs::directory_iterator(work)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("run-", 0) == 0) run_tag = name.substr(4);
+  }
+  ASSERT_FALSE(run_tag.empty());
+  for (const std::string label : {"0", "cold"}) {
+    CommandResult keys = RunCommand({"/usr/bin/redis-cli", "-u", redis, "--scan", "--pattern",
+                                     "hasivu-bench:" + run_tag + ":" + label + ":*"},
+                                    {}, std::chrono::seconds(30));
+    ASSERT_EQ(keys.exit_code, 0) << Describe(keys);
+    EXPECT_FALSE(keys.out.empty()) << "no cache entry under the prefix of store " << label;
+  }
+#endif
 
   // The report a person reads: its tables, and a plot per function.
   const std::string md = Slurp(work + "/report/report.md");
