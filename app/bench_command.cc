@@ -164,8 +164,7 @@ Status SeedInto(const BenchOptions& o, const std::string& store, const std::stri
   if (pid < 0) return UnavailableError("cannot start the seed");
   bench::RegisterChild(pid);
   int status = 0;
-  waitpid(pid, &status, 0);
-  bench::UnregisterChild(pid);
+  (void)bench::WaitChild(pid, &status, /*block=*/true);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return UnavailableError("seeding failed; its log ends:\n" + bench::TailOfFile(log, 8));
   }
@@ -250,6 +249,8 @@ struct Run {
   RunResult result;
 };
 
+void DropRepStore(const Run& run, const RepStore& rs);
+
 StatusOr<RepStore> MakeRepStore(Run& run, const std::string& label) {
   RepStore rs;
   rs.cache_prefix = "hasivu-bench:" + run.run_tag + ":" + label + ":";
@@ -269,12 +270,18 @@ StatusOr<RepStore> MakeRepStore(Run& run, const std::string& label) {
   const std::string fixtures = run.run_dir + "/fixtures-" + label + ".json";
   run.progress.Say("seeding the " + run.o.size + " database into PostgreSQL schema " + rs.schema +
                    " ...");
+  // From here on the schema exists: every way out but success drops it (the caller only drops
+  // what it was given).
   Status seeded = SeedInto(run.o, rs.store, fixtures, run.run_dir + "/seed-" + label + ".log");
-  if (!seeded.ok()) return seeded;
-  auto text = ReadWholeFile(fixtures);
-  if (!text.ok()) return text.status();
-  auto parsed = bench::ParseFixtures(*text);
-  if (!parsed.ok()) return parsed.status();
+  StatusOr<bench::Fixtures> parsed = seeded;
+  if (seeded.ok()) {
+    auto text = ReadWholeFile(fixtures);
+    parsed = text.ok() ? bench::ParseFixtures(*text) : StatusOr<bench::Fixtures>(text.status());
+  }
+  if (!parsed.ok()) {
+    DropRepStore(run, rs);
+    return parsed.status();
+  }
   rs.fixtures = std::move(*parsed);
   return rs;
 }
@@ -645,6 +652,8 @@ Status RunRepetition(Run& run, int repetition) {
         auto phase =
             MeasurePhase(run, *peer_endpoint, *own, "peer", repetition, run.o.rate, peer_pid);
         if (!phase.ok()) return phase.status();
+        // A phase cut short by Ctrl-C measured a stopped server: not a result.
+        if (bench::Interrupted()) return UnavailableError("interrupted");
         if (NotServed(*phase)) {
           run.result.config.notes.push_back("peer does not serve " + scenario.function);
           continue;
@@ -653,6 +662,7 @@ Status RunRepetition(Run& run, int repetition) {
       } else {
         auto phase = MeasurePhase(run, endpoint, scenario, "hasivu", repetition, run.o.rate, pid);
         if (!phase.ok()) return phase.status();
+        if (bench::Interrupted()) return UnavailableError("interrupted");
         run.result.phases.push_back(std::move(*phase));
       }
     }
@@ -672,6 +682,7 @@ Status RunRepetition(Run& run, int repetition) {
         "server view: /metrics not readable: " +
         (before.ok() ? after.status().ToString() : before.status().ToString()));
   }
+  if (bench::Interrupted()) return UnavailableError("interrupted");
   if (repetition == 0) {
     const Scenario* check = Find(*prepared, run.o.sweep_function);
     if (run.o.wrk_check) {
@@ -1063,14 +1074,17 @@ int RunBench(const BenchOptions& o) {
       break;
     }
   }
+  if (o.url.empty() && o.cold_starts > 0 && run.result.run_errors.empty() &&
+      !bench::Interrupted()) {
+    Status s = RunColdStarts(run);
+    if (!s.ok() && !bench::Interrupted()) {
+      run.result.run_errors.push_back("cold start: " + s.ToString());
+    }
+  }
   if (bench::Interrupted()) {
     run.result.run_errors.push_back(
         "interrupted (SIGINT or SIGTERM): its servers were stopped; the report holds what was "
         "measured before");
-  }
-  if (o.url.empty() && o.cold_starts > 0 && run.result.run_errors.empty()) {
-    Status s = RunColdStarts(run);
-    if (!s.ok()) run.result.run_errors.push_back("cold start: " + s.ToString());
   }
   progress.Done();
 
@@ -1096,9 +1110,12 @@ int RunBench(const BenchOptions& o) {
     Status w = bench::WriteReportFile(report_dir + "/" + name, text);
     if (!w.ok()) return Fail(w.ToString());
   }
-  if (!o.save_baseline.empty()) {
+  if (!o.save_baseline.empty() && run.result.run_errors.empty()) {
     Status w = bench::SaveBaseline(run.result, o.save_baseline);
     if (!w.ok()) return Fail(w.ToString());
+  } else if (!o.save_baseline.empty()) {
+    // A baseline from a run that failed would make the next good run look like a change.
+    std::fprintf(stderr, "hasivu bench: no baseline saved: the run did not complete\n");
   }
   for (const std::string& e : run.result.run_errors) {
     std::fprintf(stderr, "hasivu bench: %s\n", e.c_str());

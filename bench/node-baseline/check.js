@@ -1,6 +1,7 @@
 'use strict';
 // Is the Node.js baseline faithful? Seeds the demo SQLite database with `hasivu seed`, starts
-// `hasivu serve --cache none` and server.js on the same file with the same JWT secret, sends both
+// `hasivu serve` twice (--cache none and --cache memory) and server.js on the same file with the
+// same JWT secret, sends each hasivu and the baseline
 // the same reads (the ones hasivu bench compares, their 304s, and the 400s and 404s around them)
 // with and without Accept-Encoding, and compares status, error code, data, ETag, Cache-Control
 // and the coding chosen. Exits 0 when every answer matches, 1 on a difference (each one printed),
@@ -93,6 +94,7 @@ async function call(base, target, token, headers = {}) {
     etag: r.headers.get('etag'),
     cacheControl: r.headers.get('cache-control'),
     vary: r.headers.get('vary'),
+    wwwAuthenticate: r.headers.get('www-authenticate'),
     coding,
     size: text.length,
     json,
@@ -117,13 +119,18 @@ async function main() {
   const fx = JSON.parse(fs.readFileSync(fixturesPath, 'utf8'));
   const hPort = await freePort();
   const nPort = await freePort();
-  const h = start('hasivu', hasivu, [
-    'serve', '--listen', '127.0.0.1:' + hPort, '--store', 'sqlite:' + db, '--cache', 'none',
+  const mPort = await freePort();
+  const serve = (name, port, cache) => start(name, hasivu, [
+    'serve', '--listen', '127.0.0.1:' + port, '--store', 'sqlite:' + db, '--cache', cache,
     '--jwt-secret-file', secretFile, '--log-level', 'warn', '--access-log', 'false',
     '--threads', '1',
   ]);
+  const h = serve('hasivu', hPort, 'none');
   const hBase = 'http://127.0.0.1:' + hPort;
   await waitHealthy(hBase, h, 'hasivu');
+  const m = serve('hasivu-cached', mPort, 'memory');
+  const mBase = 'http://127.0.0.1:' + mPort;
+  await waitHealthy(mBase, m, 'hasivu --cache memory');
   const n = start('node', process.execPath, [path.join(__dirname, 'server.js'), String(nPort), db],
                   {HASIVU_JWT_SECRET: secret});
   const nBase = 'http://127.0.0.1:' + nPort;
@@ -144,7 +151,18 @@ async function main() {
   // their orders, their school's menus for the next two weeks), a child, kitchen staff and a
   // school admin.
   const cases = [];
-  const add = (who, token, target) => cases.push({who, token, target});
+  const add = (who, token, target, headers = {}) => cases.push({who, token, target, headers});
+  // A genuine token (signed with the servers' secret) whose exp has passed.
+  const expired = (token) => {
+    const [h64, p64] = token.split('.');
+    const claims = JSON.parse(Buffer.from(p64, 'base64url').toString('utf8'));
+    const now = Math.floor(Date.now() / 1000);
+    claims.iat = now - 7200;
+    claims.exp = now - 3600;
+    const body = h64 + '.' + Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const sig = crypto.createHmac('sha256', secret).update(body).digest('base64url');
+    return body + '.' + sig;
+  };
   const dayAhead = (n) => {
     const d = new Date(fx.baseDate + 'T00:00:00Z');
     d.setUTCDate(d.getUTCDate() + n);
@@ -166,6 +184,13 @@ async function main() {
       add(who, t, '/api/v1/orders?limit=0');
       add(who, t, '/api/v1/orders?limit=20&dateFrom=' + fx.baseDate);
       add(who, t, '/api/v1/orders?bogus=1');
+      add(who, t, '/api/v1/orders?limit=5&limit=7');
+      add(who, t, '/api/v1/orders?limit=20', {'If-None-Match': '*'});
+      add(who, t, '/api/v1/users/me?fields=');
+      add(who, expired(t), '/api/v1/users/me');
+      add(who, t, '/api/v1/menus/daily?schoolId=' + school.id + '&date=0001-01-01');
+      add(who, t, '/api/v1/menus/daily?schoolId=' + school.id + '&date=2020-01-01&date=' +
+          dayAhead(1));
       add(who, t, '/api/v1/menus/daily?schoolId=' + school.id);
       for (let d = 0; d < 14; ++d) {
         add(who, t, '/api/v1/menus/daily?schoolId=' + school.id + '&date=' + dayAhead(d));
@@ -197,18 +222,23 @@ async function main() {
   add('nobody', 'not.a.token', '/api/v1/users/me');
 
   let differences = 0;
+  let currentAgainst = '';
   let compared = 0;
   let encoded = 0;
   const statuses = new Map();
   const report = (c, variant, what, a, b) => {
     ++differences;
-    console.log('DIFF ' + c.who + ' ' + c.target + ' [' + variant + '] ' + what + ':\n  hasivu ' +
+    console.log('DIFF ' + c.who + ' ' + c.target + ' [' + variant + ', ' + currentAgainst + '] ' +
+                what + ':\n  hasivu ' +
                 JSON.stringify(a) + '\n  node   ' + JSON.stringify(b));
   };
+  for (const [against, base] of [['--cache none', hBase], ['--cache memory', mBase]]) {
   for (const c of cases) {
-    for (const [variant, headers] of [['identity', {'Accept-Encoding': 'identity'}], ['br, gzip', {'Accept-Encoding': 'br, gzip'}],
+    for (const [variant, codingHeaders] of [['identity', {'Accept-Encoding': 'identity'}], ['br, gzip', {'Accept-Encoding': 'br, gzip'}],
                                       ['gzip', {'Accept-Encoding': 'gzip'}]]) {
-      const a = await call(hBase, c.target, c.token, headers);
+      const headers = {...c.headers, ...codingHeaders};
+      currentAgainst = against;
+      const a = await call(base, c.target, c.token, headers);
       const b = await call(nBase, c.target, c.token, headers);
       ++compared;
       statuses.set(a.status, (statuses.get(a.status) || 0) + 1);
@@ -220,6 +250,10 @@ async function main() {
         report(c, variant, 'Cache-Control', a.cacheControl, b.cacheControl);
       }
       if (a.vary !== b.vary) report(c, variant, 'Vary', a.vary, b.vary);
+      if (a.wwwAuthenticate !== b.wwwAuthenticate) {
+        report(c, variant, 'WWW-Authenticate', a.wwwAuthenticate, b.wwwAuthenticate);
+      }
+      if (a.status === 304 && a.etag !== b.etag) report(c, variant, 'ETag (304)', a.etag, b.etag);
       if (a.status === 200) {
         if (!same(a.json.data, b.json.data)) report(c, variant, 'data', a.json.data, b.json.data);
         if (a.etag !== b.etag) report(c, variant, 'ETag', a.etag, b.etag);
@@ -229,7 +263,7 @@ async function main() {
         }
         if (a.coding !== '') ++encoded;
         const again = await call(nBase, c.target, c.token, {...headers, 'If-None-Match': b.etag});
-        const mine = await call(hBase, c.target, c.token, {...headers, 'If-None-Match': a.etag});
+        const mine = await call(base, c.target, c.token, {...headers, 'If-None-Match': a.etag});
         if (again.status !== mine.status || again.etag !== mine.etag) {
           report(c, variant, 'If-None-Match', [mine.status, mine.etag], [again.status, again.etag]);
         }
@@ -243,6 +277,7 @@ async function main() {
         }
       }
     }
+  }
   }
   const byStatus = [...statuses.entries()].sort().map(([s, k]) => s + ': ' + k).join(', ');
   console.log('compared ' + compared + ' answers (' + byStatus + '; ' + encoded +

@@ -98,7 +98,8 @@ const kDailyMenuSlots = 'SELECT s.id, s.menu_item_id, m.name, m.description, s.c
     ' WHERE s.daily_menu_id = $1 ORDER BY s.display_order, s.id';
 const kFamilyState =
     'SELECT COUNT(*) AS n, COUNT(a.revoked_at) AS revoked,' +
-    ' SUM(CASE WHEN u.is_active THEN 0 ELSE 1 END) AS inactive' +
+    " SUM(CASE WHEN u.is_active AND u.status IN ('active', 'pending') THEN 0 ELSE 1 END)" +
+    ' AS inactive' +
     ' FROM auth_sessions a JOIN users u ON u.id = a.user_id WHERE a.family_id = $1';
 
 // ---- access token (HS256 pinned) ----
@@ -107,6 +108,8 @@ const kRoles = new Set(['parent', 'student', 'kitchen_staff', 'school_admin', 'a
 function b64urlJson(s) {
   return JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
 }
+// verifyToken's answer for a token that is genuine but past its exp (api/auth.cc TOKEN_EXPIRED).
+const kExpired = {expired: true};
 function verifyToken(header) {
   if (typeof header !== 'string' || header.length < 8 ||
       header.slice(0, 7).toLowerCase() !== 'bearer ') {
@@ -132,7 +135,8 @@ function verifyToken(header) {
       return null;
     }
     const now = Math.floor(Date.now() / 1000);
-    if (c.iat > now + 60 || now >= c.exp) return null;
+    if (c.iat > now + 60) return null;
+    if (now >= c.exp) return kExpired;
     if (typeof c.school !== 'string') c.school = '';
     return c;
   } catch (e) {
@@ -163,12 +167,17 @@ const kDate = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 function isDate(s) {
   const m = kDate.exec(s);
   if (m === null) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 &&
-      d.getUTCDate() === Number(m[3]);
+  const y = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
 }
-// A repeated parameter counts once, its last value (as hasivu's kLastWins).
+// A repeated parameter counts once, its last value (as hasivu's kLastWins), or its first where
+// the repetition itself is refused (hasivu's default; the issue is reported separately).
 const last = (v) => (Array.isArray(v) ? v[v.length - 1] : v);
+const first = (v) => (Array.isArray(v) ? v[0] : v);
 
 // ---- responses ----
 let counter = 0;
@@ -266,9 +275,11 @@ function listedTags(header) {
 function conditional(req, reply, data, cacheControl) {
   const hex = crypto.createHash('sha256').update(data).digest('hex');
   if (cacheControl) reply.header('Cache-Control', cacheControl);
-  const listed = listedTags(req.headers['if-none-match']);
+  const inm = req.headers['if-none-match'];
+  const listed = listedTags(inm);
   const coding = negotiate(req.headers['accept-encoding']);
-  if (listed.has(hex) || (coding !== null && listed.has(hex + '-' + coding))) {
+  const any = typeof inm === 'string' && inm.trim() === '*';
+  if (any || listed.has(hex) || (coding !== null && listed.has(hex + '-' + coding))) {
     const variant = coding !== null && listed.has(hex + '-' + coding);
     reply.header('ETag', '"' + hex + (variant ? '-' + coding : '') + '"');
     commonHeaders(req, reply);
@@ -281,6 +292,11 @@ function conditional(req, reply, data, cacheControl) {
 // The caller's claims, or null after answering 401.
 function principal(req, reply) {
   const claims = verifyToken(req.headers.authorization);
+  if (claims === kExpired) {
+    reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+    fail(req, reply, 401, 'TOKEN_EXPIRED', 'The access token has expired');
+    return null;
+  }
   if (claims === null || !sessionUsable(claims.sid)) {
     reply.header('WWW-Authenticate', 'Bearer');
     fail(req, reply, 401, 'UNAUTHENTICATED', 'A valid access token is required');
@@ -369,12 +385,16 @@ app.get('/api/v1/orders', (req, reply) => {
   const issues = [];
   const f = {};
   for (const k of Object.keys(q)) {
-    if (!kListParameters.has(k)) issues.push({field: k, issue: 'is not a known parameter'});
+    if (!kListParameters.has(k)) {
+      issues.push({field: k, issue: 'is not a known parameter'});
+    } else if (Array.isArray(q[k])) {
+      issues.push({field: k, issue: 'is given more than once'});
+    }
   }
   for (const k of ['studentId', 'schoolId', 'sort', 'cursor', 'includeTotal', 'fields']) {
     if (q[k] !== undefined && issues.length === 0) return notServed(req, reply, k + '= here');
   }
-  const status = last(q.status);
+  const status = first(q.status);
   if (status !== undefined) {
     if (kOrderStatuses.has(status)) {
       f.status = status;
@@ -386,7 +406,7 @@ app.get('/api/v1/orders', (req, reply) => {
       });
     }
   }
-  const paymentStatus = last(q.paymentStatus);
+  const paymentStatus = first(q.paymentStatus);
   if (paymentStatus !== undefined) {
     if (kPaymentStatuses.has(paymentStatus)) {
       f.paymentStatus = paymentStatus;
@@ -395,7 +415,7 @@ app.get('/api/v1/orders', (req, reply) => {
     }
   }
   for (const name of ['dateFrom', 'dateTo']) {
-    const v = last(q[name]);
+    const v = first(q[name]);
     if (v === undefined) continue;
     if (isDate(v)) {
       f[name] = v;
@@ -407,7 +427,7 @@ app.get('/api/v1/orders', (req, reply) => {
     issues.push({field: 'dateTo', issue: 'must not be before dateFrom'});
   }
   let limit = 20;
-  const limitText = last(q.limit);
+  const limitText = first(q.limit);
   if (limitText !== undefined) {
     if (/^[0-9]{1,3}$/.test(limitText) && Number(limitText) >= 1 && Number(limitText) <= 100) {
       limit = Number(limitText);
@@ -485,7 +505,7 @@ function userNotFound(req, reply) {
 function getUser(req, reply, idParam) {
   const claims = principal(req, reply);
   if (claims === null) return reply;
-  if (req.query.fields !== undefined) return notServed(req, reply, 'fields= here');
+  if (last(req.query.fields)) return notServed(req, reply, 'fields= here');
   const id = idParam === 'me' ? claims.sub : idParam;
   if (!kUuid.test(id)) return userNotFound(req, reply);
   const u = get(kUserById, [id]);
@@ -590,7 +610,7 @@ app.get('/api/v1/menus/daily', (req, reply) => {
   if (issues.length > 0) {
     return fail(req, reply, 400, 'VALIDATION_ERROR', 'Invalid query parameters', issues);
   }
-  if (q.fields !== undefined) return notServed(req, reply, 'fields= here');
+  if (last(q.fields)) return notServed(req, reply, 'fields= here');
   const schoolId = schoolParam.toLowerCase();
   const school = get(kMenuSchool, [schoolId]);
   if (school === undefined) return menuNotFound(req, reply);

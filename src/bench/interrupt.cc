@@ -1,8 +1,10 @@
 #include "bench/interrupt.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 
 namespace hasivu::bench {
@@ -17,11 +19,14 @@ static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<bool>::is_a
               "the signal handler may only touch lock-free atomics");
 
 void OnSignal(int) {
+  // kill() may fail (ESRCH): the interrupted code must not see errno change under it.
+  const int saved_errno = errno;
   interrupted.store(true);
   for (std::atomic<pid_t>& slot : children) {
     const pid_t pid = slot.load();
     if (pid > 0) ::kill(pid, SIGTERM);
   }
+  errno = saved_errno;
 }
 
 }  // namespace
@@ -55,6 +60,26 @@ void UnregisterChild(pid_t pid) {
     pid_t expected = pid;
     if (slot.compare_exchange_strong(expected, 0)) return;
   }
+}
+
+pid_t WaitChild(pid_t pid, int* status, bool block) {
+  siginfo_t info{};
+  // WNOWAIT leaves the child a zombie: its PID stays taken while it is forgotten.
+  int rc;
+  do {
+    rc = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == ECHILD) UnregisterChild(pid);
+    return -1;
+  }
+  if (info.si_pid == 0) return 0;  // still running
+  UnregisterChild(pid);
+  pid_t reaped;
+  do {
+    reaped = ::waitpid(pid, status, 0);
+  } while (reaped < 0 && errno == EINTR);
+  return reaped;
 }
 
 }  // namespace hasivu::bench

@@ -25,8 +25,16 @@ bool Interrupted();
 // Registers a running child so an interruption stops it. Up to 64 at once; beyond that a child
 // is not registered (and is still stopped by its owner's normal path). pid > 0.
 void RegisterChild(pid_t pid);
-// Forgets a child that was reaped (before its PID can be reused). Unknown PIDs are ignored.
+// Forgets a child. Call it while the child is a zombie, before it is reaped (WaitChild does
+// both in that order), so its PID cannot have been reused by the time the handler reads it.
+// Unknown PIDs are ignored.
 void UnregisterChild(pid_t pid);
+
+// Waits for a child to end (`block`) or checks whether it has (not `block`); once it has, forgets
+// it (UnregisterChild) and then reaps it, storing waitpid's status in `*status`. Returns pid when
+// it was reaped, 0 when it is still running (only without `block`), -1 on error (errno set; ECHILD
+// when it was reaped elsewhere, and it is forgotten then too).
+pid_t WaitChild(pid_t pid, int* status, bool block);
 
 }  // namespace hasivu::bench
 

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench/interrupt.h"
+
 namespace hasivu::bench {
 namespace {
 
@@ -245,7 +247,7 @@ class Connection {
   }
 
   void Reopen() {
-    if (plan_.stop.load(std::memory_order_relaxed) || Clock::now() >= plan_.end) {
+    if (plan_.stop.load(std::memory_order_relaxed) || Clock::now() >= plan_.end || Interrupted()) {
       Finish();
       return;
     }
@@ -259,7 +261,10 @@ class Connection {
     // In the open loop, requests still due when the time is up are not sent: against a server
     // slower than the rate the backlog would keep the phase going for as long again, and
     // max_send_lag_ms already says the schedule was not kept.
-    if (now >= plan_.end || plan_.stop.load(std::memory_order_relaxed)) return false;
+    // An interrupted bench has stopped the server (interrupt.h): the phase ends with it.
+    if (now >= plan_.end || plan_.stop.load(std::memory_order_relaxed) || Interrupted()) {
+      return false;
+    }
     const size_t n = plan_.wires.size();
     if (plan_.open_loop) {
       const uint64_t k = plan_.next.fetch_add(1, std::memory_order_relaxed);

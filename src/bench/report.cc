@@ -841,7 +841,7 @@ void RecommendationsSection(std::string& out, const RunResult& run, const Evalua
                       ThresholdText(c.metric, c.threshold) + why + ".");
     }
   }
-  if (run.config.cache == "none") {
+  if (!e.not_applicable.empty() && run.config.cache == "none") {
     items.push_back(
         "The cache is off (`--cache none`), so the hit-rate target was not judged: every read "
         "went to the database. Serve with `--cache memory` or `--cache redis://…` to measure it.");

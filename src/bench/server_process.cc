@@ -178,9 +178,8 @@ StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const ProcessOptio
       ready = true;
     }
     int status = 0;
-    if (!ready && ::waitpid(pid, &status, WNOHANG) == pid) {
+    if (!ready && WaitChild(pid, &status, /*block=*/false) == pid) {
       exited = true;
-      UnregisterChild(pid);
       process->pid_ = -1;
       break;
     }
@@ -217,17 +216,16 @@ StatusOr<int> ServerProcess::Stop() {
   int status = 0;
   bool killed = false;
   for (;;) {
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    pid_t r = WaitChild(pid_, &status, /*block=*/false);
     if (r == pid_ || (r < 0 && errno == ECHILD)) break;
     if (Clock::now() >= deadline && !killed) {
       ::kill(pid_, SIGKILL);
       killed = true;
-      ::waitpid(pid_, &status, 0);
+      (void)WaitChild(pid_, &status, /*block=*/true);
       break;
     }
     std::this_thread::sleep_for(milliseconds(5));
   }
-  UnregisterChild(pid_);
   pid_ = -1;
   if (drain_.joinable()) drain_.join();
   ::close(out_fd_);

@@ -152,8 +152,7 @@ StatusOr<WrkResult> RunWrk(const Endpoint& endpoint, const Request& request,
   }
   ::close(out[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
-  UnregisterChild(pid);
+  (void)WaitChild(pid, &status, /*block=*/true);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return UnavailableError("wrk failed: " + text.substr(0, 300));
   }

@@ -65,6 +65,8 @@ TEST(BenchCommandTest, AShortLocalRunOfAllTenFunctionsSucceedsAndItsReportsParse
   ASSERT_TRUE(pg != nullptr && *pg != '\0' && redis != nullptr && *redis != '\0')
       << "HASIVU_TEST_POSTGRES_URL and HASIVU_TEST_REDIS_URL (run scripts/services.sh start)";
   args.insert(args.end(), {"--store", pg, "--cache", redis});
+  // Two repetitions: two stores seeded with the same ids, each with its own cache prefix.
+  args[std::find(args.begin(), args.end(), "--repeat") - args.begin() + 1] = "2";
 #endif
   CommandResult r = RunCommand(args, {}, std::chrono::seconds(600));
   // The seed's targets are generous for this server; a loaded machine may still miss a latency
@@ -125,7 +127,7 @@ TEST(BenchCommandTest, AShortLocalRunOfAllTenFunctionsSucceedsAndItsReportsParse
     if (name.rfind("run-", 0) == 0) run_tag = name.substr(4);
   }
   ASSERT_FALSE(run_tag.empty());
-  for (const std::string label : {"0", "cold"}) {
+  for (const std::string label : {"0", "1", "cold"}) {
     CommandResult keys = RunCommand({"/usr/bin/redis-cli", "-u", redis, "--scan", "--pattern",
                                      "hasivu-bench:" + run_tag + ":" + label + ":*"},
                                     {}, std::chrono::seconds(30));
@@ -191,9 +193,10 @@ TEST(BenchCommandTest, SigtermStopsEveryProcessTheBenchStartedAndExitsThree) {
   // Into the 20 s phase, then as an operator's Ctrl-C or a CI timeout would.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ASSERT_EQ(kill(bench, SIGTERM), 0);
+  const auto signalled = std::chrono::steady_clock::now();
   int status = 0;
   pid_t done = 0;
-  const auto stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto stop_deadline = signalled + std::chrono::seconds(60);
   while ((done = waitpid(bench, &status, WNOHANG)) == 0 &&
          std::chrono::steady_clock::now() < stop_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -203,13 +206,20 @@ TEST(BenchCommandTest, SigtermStopsEveryProcessTheBenchStartedAndExitsThree) {
     waitpid(bench, &status, 0);
     FAIL() << "the bench did not end within 60 s of SIGTERM";
   }
+  // Well before the 20 s phase would have ended by itself: the handler stopped the server and
+  // the run gave up at once.
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(10));
   ASSERT_TRUE(WIFEXITED(status)) << "the bench was killed by the signal instead of handling it";
   EXPECT_EQ(WEXITSTATUS(status), 3) << Slurp(err_path);
   EXPECT_NE(Slurp(err_path).find("interrupted"), std::string::npos) << Slurp(err_path);
   // Nothing it started outlives it: no server, no peer, no seed of this run.
   EXPECT_EQ(ProcessesNaming(work + "/run-"), std::vector<pid_t>{});
-  // The report of what was measured before is still written.
+  // The report of what was measured before is still written, without the phase that was cut
+  // short (it measured a stopped server).
   EXPECT_TRUE(fs::exists(work + "/report/report.md"));
+  const json::value report = json::parse(Slurp(work + "/report/report.json"));
+  EXPECT_TRUE(report.at("phases").as_array().empty()) << json::serialize(report.at("phases"));
+  EXPECT_EQ(report.at("exit_code").as_int64(), 3);
   fs::remove_all(work);
 }
 
