@@ -262,12 +262,15 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     int value;
     int* target;
   };
-  for (const LevelFlag& f : {LevelFlag{"--compression-brotli-level", compress::Encoding::kBrotli,
-                                       c.compression_brotli_level, &z.brotli_level},
-                             LevelFlag{"--compression-zstd-level", compress::Encoding::kZstd,
-                                       c.compression_zstd_level, &z.zstd_level},
-                             LevelFlag{"--compression-gzip-level", compress::Encoding::kGzip,
-                                       c.compression_gzip_level, &z.gzip_level}}) {
+  for (const LevelFlag& f :
+       {LevelFlag{"--compression-brotli-level", compress::Encoding::kBrotli,
+                  c.compression_brotli_level, &z.brotli_level},
+        LevelFlag{"--compression-brotli-request-level", compress::Encoding::kBrotli,
+                  c.compression_brotli_request_level, &z.brotli_level_per_request},
+        LevelFlag{"--compression-zstd-level", compress::Encoding::kZstd, c.compression_zstd_level,
+                  &z.zstd_level},
+        LevelFlag{"--compression-gzip-level", compress::Encoding::kGzip, c.compression_gzip_level,
+                  &z.gzip_level}}) {
     const compress::Codec& codec = *compress::CodecFor(f.encoding);
     if (f.value < codec.min_level() || f.value > codec.max_level()) {
       return InvalidArgumentError(std::string(f.flag) + ": must be " +

@@ -66,8 +66,10 @@ struct Config {
   long long compression_min_bytes = 1024;           // HASIVU_COMPRESSION_MIN_BYTES
   std::string compression_codecs = "br,zstd,gzip";  // HASIVU_COMPRESSION_CODECS
   int compression_brotli_level = compress::kDefaultBrotliLevel;  // HASIVU_COMPRESSION_BROTLI_LEVEL
-  int compression_zstd_level = compress::kDefaultZstdLevel;      // HASIVU_COMPRESSION_ZSTD_LEVEL
-  int compression_gzip_level = compress::kDefaultGzipLevel;      // HASIVU_COMPRESSION_GZIP_LEVEL
+  // HASIVU_COMPRESSION_BROTLI_REQUEST_LEVEL
+  int compression_brotli_request_level = compress::kDefaultBrotliLevelPerRequest;
+  int compression_zstd_level = compress::kDefaultZstdLevel;  // HASIVU_COMPRESSION_ZSTD_LEVEL
+  int compression_gzip_level = compress::kDefaultGzipLevel;  // HASIVU_COMPRESSION_GZIP_LEVEL
   // Secret flags given as command-line arguments (not through their environment variable or a
   // file), e.g. "--jwt-secret": set by main.cc, warned about at start (ps and /proc show them).
   std::vector<std::string> secrets_on_command_line;

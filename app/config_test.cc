@@ -288,11 +288,14 @@ TEST_F(ConfigTest, CompressionFlags) {
   EXPECT_EQ(defaults->compression.min_bytes, 1024u);
   EXPECT_EQ(defaults->compression.codecs, compress::EncodingSet::All());
   EXPECT_EQ(defaults->compression.brotli_level, compress::kDefaultBrotliLevel);
+  EXPECT_EQ(defaults->compression.brotli_level_per_request,
+            compress::kDefaultBrotliLevelPerRequest);
 
   c.compression = false;
   c.compression_min_bytes = 0;
   c.compression_codecs = "gzip, zstd";
   c.compression_brotli_level = 11;
+  c.compression_brotli_request_level = 3;
   c.compression_zstd_level = 19;
   c.compression_gzip_level = 1;
   auto r = Resolve(c, 2);
@@ -302,6 +305,7 @@ TEST_F(ConfigTest, CompressionFlags) {
   EXPECT_FALSE(r->compression.codecs.Has(compress::Encoding::kBrotli));
   EXPECT_TRUE(r->compression.codecs.Has(compress::Encoding::kZstd));
   EXPECT_EQ(r->compression.brotli_level, 11);
+  EXPECT_EQ(r->compression.brotli_level_per_request, 3);
   EXPECT_EQ(r->compression.zstd_level, 19);
   EXPECT_EQ(r->compression.gzip_level, 1);
 
@@ -321,6 +325,9 @@ TEST_F(ConfigTest, CompressionFlags) {
   bad = Config();
   bad.compression_brotli_level = 12;
   expect_bad(bad, "--compression-brotli-level");
+  bad = Config();
+  bad.compression_brotli_request_level = 12;
+  expect_bad(bad, "--compression-brotli-request-level");
   bad = Config();
   bad.compression_zstd_level = 0;
   expect_bad(bad, "--compression-zstd-level");

@@ -185,6 +185,12 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_COMPRESSION_BROTLI_LEVEL")
       ->capture_default_str();
   serve
+      ->add_option("--compression-brotli-request-level",
+                   serve_config.compression_brotli_request_level,
+                   "Brotli quality 0..11 for bodies compressed for one response (not cached)")
+      ->envname("HASIVU_COMPRESSION_BROTLI_REQUEST_LEVEL")
+      ->capture_default_str();
+  serve
       ->add_option("--compression-zstd-level", serve_config.compression_zstd_level,
                    "zstd level 1..19")
       ->envname("HASIVU_COMPRESSION_ZSTD_LEVEL")

@@ -34,9 +34,11 @@ Status ValidateSettings(const Settings& s) {
     int level;
     const char* name;
   };
-  for (const Check& c : {Check{Encoding::kBrotli, s.brotli_level, "brotli level"},
-                         Check{Encoding::kZstd, s.zstd_level, "zstd level"},
-                         Check{Encoding::kGzip, s.gzip_level, "gzip level"}}) {
+  for (const Check& c :
+       {Check{Encoding::kBrotli, s.brotli_level, "brotli level"},
+        Check{Encoding::kBrotli, s.brotli_level_per_request, "brotli per-request level"},
+        Check{Encoding::kZstd, s.zstd_level, "zstd level"},
+        Check{Encoding::kGzip, s.gzip_level, "gzip level"}}) {
     const Codec* codec = CodecFor(c.encoding);
     if (c.level < codec->min_level() || c.level > codec->max_level()) {
       return InvalidArgumentError(
@@ -48,6 +50,11 @@ Status ValidateSettings(const Settings& s) {
     return InvalidArgumentError("at least one codec must be offered while compression is on");
   }
   return Status::Ok();
+}
+
+int PerRequestLevelFor(const Settings& settings, Encoding encoding) {
+  return encoding == Encoding::kBrotli ? settings.brotli_level_per_request
+                                       : LevelFor(settings, encoding);
 }
 
 int LevelFor(const Settings& settings, Encoding encoding) {

@@ -25,14 +25,20 @@ namespace hasivu::compress {
 inline constexpr int kDefaultBrotliLevel = 4;
 inline constexpr int kDefaultZstdLevel = 1;
 inline constexpr int kDefaultGzipLevel = 5;
+// Brotli for a body compressed for one response and then dropped (an uncached read): each call
+// pays the encoder's set-up, which at quality 4 is most of the server's CPU for such a read
+// (docs/performance.md, "Where an uncached orders-list goes"); quality 1 costs 41 % fewer
+// instructions per request for a body ~15 % larger. Bodies kept in the cache keep brotli_level.
+inline constexpr int kDefaultBrotliLevelPerRequest = 1;
 
 struct Settings {
   bool enabled = true;
   // Bodies smaller than this are sent as they are. Default: 1024 (the seed's 1 KiB).
   size_t min_bytes = 1024;
-  int brotli_level = kDefaultBrotliLevel;  // 0..11
-  int zstd_level = kDefaultZstdLevel;      // 1..19
-  int gzip_level = kDefaultGzipLevel;      // 1..9
+  int brotli_level = kDefaultBrotliLevel;  // 0..11, bodies compressed once and kept (cached)
+  int brotli_level_per_request = kDefaultBrotliLevelPerRequest;  // 0..11, bodies sent once
+  int zstd_level = kDefaultZstdLevel;                            // 1..19
+  int gzip_level = kDefaultGzipLevel;                            // 1..9
   // Codecs the server offers. Default: all three.
   EncodingSet codecs = EncodingSet::All();
 };
@@ -41,8 +47,11 @@ struct Settings {
 // set while enabled.
 Status ValidateSettings(const Settings& settings);
 
-// The configured level of a codec (0 for identity).
+// The configured level of a codec (0 for identity), for bodies that are kept and sent again.
 int LevelFor(const Settings& settings, Encoding encoding);
+// The level for a body compressed for one response only: brotli_level_per_request for brotli,
+// LevelFor otherwise.
+int PerRequestLevelFor(const Settings& settings, Encoding encoding);
 
 // Whether a Content-Type is worth compressing: text/*, JSON and XML types (including +json and
 // +xml suffixes), JavaScript, SVG, NDJSON, WebAssembly. Everything else (images, audio, video,

@@ -14,6 +14,11 @@ TEST(SettingsTest, DefaultsAreValid) {
   EXPECT_EQ(LevelFor(s, Encoding::kZstd), kDefaultZstdLevel);
   EXPECT_EQ(LevelFor(s, Encoding::kGzip), kDefaultGzipLevel);
   EXPECT_EQ(LevelFor(s, Encoding::kIdentity), 0);
+  // A body compressed for one response only gets the cheaper brotli level; the others keep theirs.
+  EXPECT_EQ(PerRequestLevelFor(s, Encoding::kBrotli), kDefaultBrotliLevelPerRequest);
+  EXPECT_LT(kDefaultBrotliLevelPerRequest, kDefaultBrotliLevel);
+  EXPECT_EQ(PerRequestLevelFor(s, Encoding::kZstd), kDefaultZstdLevel);
+  EXPECT_EQ(PerRequestLevelFor(s, Encoding::kGzip), kDefaultGzipLevel);
 }
 
 TEST(SettingsTest, LevelsOutOfRangeAreRefusedByName) {
@@ -22,6 +27,10 @@ TEST(SettingsTest, LevelsOutOfRangeAreRefusedByName) {
   Status st = ValidateSettings(s);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("brotli level must be 0..11"), std::string::npos) << st.ToString();
+  s = Settings();
+  s.brotli_level_per_request = -1;
+  EXPECT_NE(ValidateSettings(s).message().find("brotli per-request level must be 0..11"),
+            std::string::npos);
   s = Settings();
   s.zstd_level = 0;
   EXPECT_NE(ValidateSettings(s).message().find("zstd level"), std::string::npos);

@@ -534,6 +534,20 @@ TEST_F(CompressionTest, SettingsDisableLimitAndChooseCodecs) {
   EXPECT_EQ(off.body, big_);
 }
 
+TEST_F(CompressionTest, ABodyCompressedPerResponseUsesThePerRequestBrotliLevel) {
+  settings_.compression.brotli_level = 11;
+  settings_.compression.brotli_level_per_request = 0;
+  StartServer();
+  const WireResponse r = Exchange(Raw("GET", "/big", "Accept-Encoding: br\r\n"));
+  ExpectEncoded(r, Encoding::kBrotli, big_);
+  // Brotli's output is a function of the input and the quality: the bytes say which was used.
+  StatusOr<std::string> q0 = compress::Encode(Encoding::kBrotli, big_, 0);
+  StatusOr<std::string> q11 = compress::Encode(Encoding::kBrotli, big_, 11);
+  ASSERT_TRUE(q0.ok() && q11.ok());
+  ASSERT_NE(*q0, *q11) << "the test body must tell the two levels apart";
+  EXPECT_EQ(r.body, *q0);
+}
+
 TEST(CompressionSettingsTest, CreateRefusesInvalidLevels) {
   auto registry = metrics::NewRegistry();
   Router router;

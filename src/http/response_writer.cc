@@ -382,7 +382,8 @@ void ServerImpl::EncodeResponse(const Pending& pending, Response& response) {
   const auto start = SteadyClock::now();
   StatusOr<std::string> encoded = InternalError("not run");
   try {
-    encoded = compress::Encode(encoding, response.body, compress::LevelFor(cs, encoding));
+    // Compressed for this response only (a cached body comes with its encoding already).
+    encoded = compress::Encode(encoding, response.body, compress::PerRequestLevelFor(cs, encoding));
   } catch (const std::exception& e) {
     encoded = InternalError(e.what());
   }
