@@ -15,9 +15,10 @@
 //   - users-get (domain/user_service.cc) and menus-daily (domain/menu_service.cc) with the same
 //     visibility rules and 404s, a menu's "today" in the school's time zone;
 //   - a strong ETag = SHA-256 of the serialised data and If-None-Match → 304 (read_helpers.cc);
-//   - responses of 1 KiB or more compressed as hasivu compresses them (compress/settings.h:
-//     brotli 4, gzip 5, chosen from Accept-Encoding, sent only when smaller), synchronously on
-//     the one thread as hasivu does per request (zstd is not in Node 20's zlib: br or gzip).
+//   - responses of 1 KiB or more compressed as hasivu compresses a body for one response
+//     (compress/settings.h: brotli at the per-request quality 1, gzip 5, chosen from
+//     Accept-Encoding, sent only when smaller), synchronously on the one thread as hasivu does
+//     (zstd is not in Node 20's zlib: br or gzip).
 // What it does not serve answers 501 NOT_IMPLEMENTED (hasivu bench reports such a function as
 // not served by the peer). One process, one thread (Node's default). Loopback only.
 //
@@ -233,7 +234,7 @@ function send(req, reply, status, body) {
     if (coding === 'br') {
       out = zlib.brotliCompressSync(buf, {
         params: {
-          [zlib.constants.BROTLI_PARAM_QUALITY]: 4,
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 1,  // kDefaultBrotliLevelPerRequest
           [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
         },
       });
