@@ -272,12 +272,12 @@ StatusOr<RepStore> MakeRepStore(Run& run, const std::string& label) {
                    " ...");
   // From here on the schema exists: every way out but success drops it (the caller only drops
   // what it was given).
-  Status seeded = SeedInto(run.o, rs.store, fixtures, run.run_dir + "/seed-" + label + ".log");
-  StatusOr<bench::Fixtures> parsed = seeded;
-  if (seeded.ok()) {
-    auto text = ReadWholeFile(fixtures);
-    parsed = text.ok() ? bench::ParseFixtures(*text) : StatusOr<bench::Fixtures>(text.status());
-  }
+  auto seed = [&]() -> StatusOr<bench::Fixtures> {
+    RETURN_IF_ERROR(SeedInto(run.o, rs.store, fixtures, run.run_dir + "/seed-" + label + ".log"));
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(fixtures));
+    return bench::ParseFixtures(text);
+  };
+  StatusOr<bench::Fixtures> parsed = seed();
   if (!parsed.ok()) {
     DropRepStore(run, rs);
     return parsed.status();

@@ -415,6 +415,20 @@ void WarmSection(std::string& out, const RunResult& run) {
   }
 }
 
+// Calls fn(function, series key, hasivu's phases, the peer's phases) for every series both
+// sides ran, functions in the order given.
+template <typename Fn>
+void ForEachSharedSeries(const RunResult& run, const std::vector<std::string>& functions, Fn&& fn) {
+  for (const std::string& function : functions) {
+    const SeriesMap ours = SeriesOf(run, function, "hasivu");
+    const SeriesMap theirs = SeriesOf(run, function, "peer");
+    for (const auto& [key, peer_phases] : theirs) {
+      auto it = ours.find(key);
+      if (it != ours.end()) fn(function, key, it->second, peer_phases);
+    }
+  }
+}
+
 // Server CPU per answered request of a phase, in microseconds (nullopt when not measured).
 std::optional<double> CpuMicrosPerRequest(const PhaseResult& p) {
   if (!p.server || p.succeeded == 0) return std::nullopt;
@@ -426,46 +440,44 @@ std::optional<double> CpuMicrosPerRequest(const PhaseResult& p) {
 void PeerPairs(std::string& out, const RunResult& run,
                const std::vector<std::string>& peer_functions) {
   std::vector<std::vector<std::string>> rows;
-  for (const std::string& function : peer_functions) {
-    const SeriesMap ours = SeriesOf(run, function, "hasivu");
-    const SeriesMap theirs = SeriesOf(run, function, "peer");
-    for (const auto& [key, peer_phases] : theirs) {
-      auto it = ours.find(key);
-      if (it == ours.end()) continue;
-      std::map<int, const PhaseResult*> mine;
-      for (const PhaseResult* p : it->second) mine[p->repetition] = p;
-      std::vector<double> ratios, cpu_ours, cpu_theirs, cpu_ratios;
-      std::string each, steal;
-      for (const PhaseResult* peer : peer_phases) {
-        auto found = mine.find(peer->repetition);
-        if (found == mine.end() || peer->requests_per_second <= 0) continue;
-        const PhaseResult& h = *found->second;
-        const double r = h.requests_per_second / peer->requests_per_second;
-        ratios.push_back(r);
-        each += (each.empty() ? "" : " · ") + Fixed(r, 2) + "×";
-        const std::optional<double> a = CpuMicrosPerRequest(h);
-        const std::optional<double> b = CpuMicrosPerRequest(*peer);
-        if (a) cpu_ours.push_back(*a);
-        if (b) cpu_theirs.push_back(*b);
-        if (a && b && *a > 0) cpu_ratios.push_back(*b / *a);
-        double pair_steal = -1;
-        for (const PhaseResult* q : {&h, peer}) {
-          if (q->machine) pair_steal = std::max(pair_steal, q->machine->steal_fraction);
+  ForEachSharedSeries(
+      run, peer_functions,
+      [&](const std::string& function, const internal::SeriesKey& key,
+          const std::vector<const PhaseResult*>& own_phases,
+          const std::vector<const PhaseResult*>& peer_phases) {
+        std::map<int, const PhaseResult*> mine;
+        for (const PhaseResult* p : own_phases) mine[p->repetition] = p;
+        std::vector<double> ratios, cpu_ours, cpu_theirs, cpu_ratios;
+        std::string each, steal;
+        for (const PhaseResult* peer : peer_phases) {
+          auto found = mine.find(peer->repetition);
+          if (found == mine.end() || peer->requests_per_second <= 0) continue;
+          const PhaseResult& h = *found->second;
+          const double r = h.requests_per_second / peer->requests_per_second;
+          ratios.push_back(r);
+          each += (each.empty() ? "" : " · ") + Fixed(r, 2) + "×";
+          const std::optional<double> a = CpuMicrosPerRequest(h);
+          const std::optional<double> b = CpuMicrosPerRequest(*peer);
+          if (a) cpu_ours.push_back(*a);
+          if (b) cpu_theirs.push_back(*b);
+          if (a && b && *a > 0) cpu_ratios.push_back(*b / *a);
+          double pair_steal = -1;
+          for (const PhaseResult* q : {&h, peer}) {
+            if (q->machine) pair_steal = std::max(pair_steal, q->machine->steal_fraction);
+          }
+          steal += (steal.empty() ? "" : " · ") +
+                   (pair_steal < 0 ? std::string("?") : Percent(pair_steal, 1));
         }
-        steal += (steal.empty() ? "" : " · ") +
-                 (pair_steal < 0 ? std::string("?") : Percent(pair_steal, 1));
-      }
-      if (ratios.empty()) continue;
-      const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
-      const auto micros = [](const std::vector<double>& v) {
-        return v.empty() ? std::string("–") : Significant(MedianOf(v));
-      };
-      rows.push_back({function, internal::SeriesTitle(key), each, Fixed(MedianOf(ratios), 2) + "×",
-                      Fixed(*lo, 2) + "–" + Fixed(*hi, 2) + "×", micros(cpu_ours),
-                      micros(cpu_theirs),
-                      cpu_ratios.empty() ? "–" : Fixed(MedianOf(cpu_ratios), 2) + "×", steal});
-    }
-  }
+        if (ratios.empty()) return;
+        const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+        const auto micros = [](const std::vector<double>& v) {
+          return v.empty() ? std::string("–") : Significant(MedianOf(v));
+        };
+        rows.push_back({function, internal::SeriesTitle(key), each,
+                        Fixed(MedianOf(ratios), 2) + "×", Fixed(*lo, 2) + "–" + Fixed(*hi, 2) + "×",
+                        micros(cpu_ours), micros(cpu_theirs),
+                        cpu_ratios.empty() ? "–" : Fixed(MedianOf(cpu_ratios), 2) + "×", steal});
+      });
   if (rows.empty()) return;
   out +=
       "Per repetition: the throughput ratio hasivu ÷ peer of each pair (measured back to back, "
@@ -489,20 +501,19 @@ void PeerSection(std::string& out, const RunResult& run) {
   const auto ratio = [](double a, double b) {
     return b > 0 && a > 0 ? Fixed(a / b, 2) + "×" : std::string("–");
   };
-  for (const std::string& function : peer_functions) {
-    const SeriesMap ours = SeriesOf(run, function, "hasivu");
-    const SeriesMap theirs = SeriesOf(run, function, "peer");
-    for (const auto& [key, phases] : theirs) {
-      auto it = ours.find(key);
-      if (it == ours.end()) continue;
-      const SeriesFigures h = FiguresOf(it->second);
-      const SeriesFigures p = FiguresOf(phases);
-      rows.push_back({function, internal::SeriesTitle(key), Significant(h.p50), Significant(p.p50),
-                      Significant(h.p99), Significant(p.p99), Grouped(h.rps), Grouped(p.rps),
-                      ratio(p.p50, h.p50), ratio(p.p99, h.p99), ratio(h.rps, p.rps),
-                      Percent(h.success_rate, 2) + " / " + Percent(p.success_rate, 2)});
-    }
-  }
+  ForEachSharedSeries(
+      run, peer_functions,
+      [&](const std::string& function, const internal::SeriesKey& key,
+          const std::vector<const PhaseResult*>& own_phases,
+          const std::vector<const PhaseResult*>& peer_phases) {
+        const SeriesFigures h = FiguresOf(own_phases);
+        const SeriesFigures p = FiguresOf(peer_phases);
+        rows.push_back({function, internal::SeriesTitle(key), Significant(h.p50),
+                        Significant(p.p50), Significant(h.p99), Significant(p.p99), Grouped(h.rps),
+                        Grouped(p.rps), ratio(p.p50, h.p50), ratio(p.p99, h.p99),
+                        ratio(h.rps, p.rps),
+                        Percent(h.success_rate, 2) + " / " + Percent(p.success_rate, 2)});
+      });
   Table(out,
         {"function", "series", "p50 hasivu", "p50 peer", "p99 hasivu", "p99 peer", "req/s hasivu",
          "req/s peer", "p50 ratio", "p99 ratio", "req/s ratio", "success hasivu / peer"},
