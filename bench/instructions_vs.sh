@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instructions per orders-list request (parent, limit=20, Accept-Encoding: br), build A against
+# Instructions per read request (by default orders-list: parent, limit=20, Accept-Encoding: br), build A against
 # build B, counted by valgrind's callgrind: unlike a time, an instruction count does not follow the
 # host's steal or a neighbour's cache, so a difference of 1 % between two builds shows. Each build
 # runs `serve --threads 1 --access-log true` under callgrind on a fresh copy of one seeded medium
@@ -15,6 +15,9 @@
 #        BENCH_PORT      the servers' port, one at a time (default 18096)
 #        BENCH_A_FLAGS / BENCH_B_FLAGS   extra `serve` flags for A / B (default none)
 #        BENCH_TOP       how many functions to list by their change per request (default 25)
+#        BENCH_PATH      the request, as the parent (default /api/v1/orders?limit=20); {school} and
+#                        {date} become the parent's school id and the seed's base date, e.g.
+#                        '/api/v1/menus/daily?schoolId={school}&date={date}' or /api/v1/users/me
 #   out: a Markdown report on stdout: instructions per request for A and B and B/A per cache,
 #        then the functions whose cost per request changed most (self cost, callgrind_annotate);
 #        <work>/callgrind.<build>.<cache>.out.1 keeps each dump for callgrind_annotate.
@@ -35,6 +38,7 @@ read -r -a caches <<<"${BENCH_CACHES:-memory none}"
 secs="${BENCH_SECS:-15}"
 port="${BENCH_PORT:-18096}"
 top="${BENCH_TOP:-25}"
+path_template="${BENCH_PATH:-/api/v1/orders?limit=20}"
 read -r -a flags_a <<<"${BENCH_A_FLAGS-}"
 read -r -a flags_b <<<"${BENCH_B_FLAGS-}"
 require_tools instructions_vs.sh valgrind callgrind_control callgrind_annotate wrk curl python3
@@ -57,6 +61,10 @@ secret="instructions-bench-secret-0123456789abcdef"
 base="http://127.0.0.1:$port"
 seed_medium_once "$build_a/app/hasivu" "$work/seed"
 parent_login_json "$work/seed/fixtures.json" "$work/parent.json"
+read -r school_id base_date < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
+print(d["schools"][0]["id"], d["baseDate"])' "$work/seed/fixtures.json")
+path="${path_template//\{school\}/$school_id}"
+path="${path//\{date\}/$base_date}"
 
 # run_one A|B BUILD CACHE FLAGS...
 run_one() {
@@ -80,7 +88,7 @@ run_one() {
     --data @"$work/parent.json" "$base/api/v1/auth/login" |
     python3 -c "import json,sys; print(json.load(sys.stdin)['data']['tokens']['accessToken'])")
   local load=(wrk -t1 -c8 -H 'Accept-Encoding: br' -s bench/lua/bearer.lua
-    "$base/api/v1/orders?limit=20")
+    "$base$path")
   BENCH_TOKEN="$token" "${load[@]}" -d5s >/dev/null &
   wrk_pid=$!
   wait "$wrk_pid"
@@ -103,12 +111,12 @@ run_one() {
     "$((instructions / requests))" >>"$results"
 }
 
-echo "# instructions per orders-list request: A/B under callgrind, $(date '+%F %T %Z')"
+echo "# instructions per request of $path: A/B under callgrind, $(date '+%F %T %Z')"
 echo
 echo "- A: $build_a/app/hasivu ${flags_a[*]:-} ($(git -C "$build_a" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo "- B: $build_b/app/hasivu ${flags_b[*]:-} ($(git -C "$build_b" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo "- each run: \`serve --threads 1 --access-log true\` under callgrind, one login, 5 s warm-up," \
-  "then \`wrk -t1 -c8 -d${secs}s -H 'Accept-Encoding: br'\` on /api/v1/orders?limit=20 as a parent"
+  "then \`wrk -t1 -c8 -d${secs}s -H 'Accept-Encoding: br'\` on $path as a parent"
 echo
 for cache in "${caches[@]}"; do
   run_one A "$build_a" "$cache" "${flags_a[@]}"

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "api/body_reader.h"
 #include "api/cached_read.h"
 #include "api/envelope.h"
+#include "api/json_writer.h"
 #include "api/menus_routes.h"
 #include "api/read_helpers.h"
 #include "common/ids.h"
@@ -24,41 +26,153 @@ namespace {
 namespace json = boost::json;
 using domain::Principal;
 
-json::value OptString(const std::optional<std::string>& s) {
-  return s ? json::value(*s) : json::value(nullptr);
-}
-json::value OptInt(const std::optional<int64_t>& v) {
-  return v ? json::value(*v) : json::value(nullptr);
+// A daily menu's members in the order they are written (a `fields` selection picks among them).
+constexpr JsonKey kMenuMembers[] = {"id", "schoolId", "date", "dayType", "isPublished", "items"};
+
+std::span<const std::string_view> MenuMemberNames() {
+  static const std::vector<std::string_view> kNames = [] {
+    std::vector<std::string_view> n;
+    for (JsonKey k : kMenuMembers) n.push_back(k.name());
+    return n;
+  }();
+  return kNames;
 }
 
-json::object MenuJson(const domain::DailyMenu& m) {
-  json::array items;
-  items.reserve(m.slots.size());
-  for (const store::MenuSlotRow& s : m.slots) {
-    boost::system::error_code ec;
-    json::value allergens = json::parse(s.allergens_json, ec);
-    if (ec || !allergens.is_array()) allergens = json::array();
-    items.push_back(json::object{{"slotId", s.slot_id},
-                                 {"menuItemId", s.menu_item_id},
-                                 {"name", s.name},
-                                 {"description", OptString(s.description)},
-                                 {"category", s.category},
-                                 {"price", s.price_paise},
-                                 {"currency", s.currency},
-                                 {"imageUrl", OptString(s.image_url)},
-                                 {"allergens", std::move(allergens)},
-                                 {"calories", OptInt(s.calories)},
-                                 {"availableQuantity", OptInt(s.available_quantity)},
-                                 {"maxPerOrder", OptInt(s.max_per_order)},
-                                 {"isSpecial", s.is_special},
-                                 {"displayOrder", s.display_order}});
+// If `text` is a JSON array of strings without escapes (what the store holds for every item it
+// wrote: SQLite keeps the text as written, PostgreSQL's jsonb gives it back with a space after
+// each comma), appends it as boost::json::serialize would write it and returns true; otherwise
+// returns false, `out` unchanged, and the caller parses the text.
+bool AppendPlainStringArray(std::string& out, std::string_view text) {
+  auto skip_spaces = [&text] {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\n' ||
+                             text.front() == '\r')) {
+      text.remove_prefix(1);
+    }
+  };
+  const size_t start = out.size();
+  auto fail = [&] {
+    out.resize(start);
+    return false;
+  };
+  skip_spaces();
+  if (text.empty() || text.front() != '[') return fail();
+  text.remove_prefix(1);
+  out.push_back('[');
+  skip_spaces();
+  bool first = true;
+  while (text.empty() || text.front() != ']') {
+    if (!first) {
+      if (text.empty() || text.front() != ',') return fail();
+      text.remove_prefix(1);
+      skip_spaces();
+      out.push_back(',');
+    }
+    first = false;
+    if (text.empty() || text.front() != '"') return fail();
+    const size_t close = text.find('"', 1);
+    if (close == std::string_view::npos) return fail();
+    const std::string_view inner = text.substr(1, close - 1);
+    for (char c : inner) {
+      if (c == '\\' || static_cast<unsigned char>(c) < 0x20) return fail();
+    }
+    if (!IsValidUtf8(inner)) return fail();
+    out.append(text.data(), close + 1);
+    text.remove_prefix(close + 1);
+    skip_spaces();
   }
-  return json::object{{"id", m.menu.id},
-                      {"schoolId", m.menu.school_id},
-                      {"date", m.menu.date},
-                      {"dayType", m.menu.day_type},
-                      {"isPublished", m.menu.is_published},
-                      {"items", std::move(items)}};
+  text.remove_prefix(1);
+  skip_spaces();
+  if (!text.empty()) return fail();
+  out.push_back(']');
+  return true;
+}
+
+void WriteAllergens(JsonWriter& w, std::string_view allergens_json) {
+  std::string canonical;
+  if (!AppendPlainStringArray(canonical, allergens_json)) {
+    boost::system::error_code ec;
+    json::value allergens = json::parse(allergens_json, ec);
+    if (ec || !allergens.is_array()) allergens = json::array();
+    canonical = json::serialize(allergens);
+  }
+  w.Raw(canonical);
+}
+
+void WriteOptInt(JsonWriter& w, const std::optional<int64_t>& v) {
+  if (v) {
+    w.Int(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void WriteSlot(JsonWriter& w, const store::MenuSlotRow& s) {
+  w.BeginObject();
+  w.Key("slotId");
+  w.String(s.slot_id);
+  w.Key("menuItemId");
+  w.String(s.menu_item_id);
+  w.Key("name");
+  w.String(s.name);
+  w.Key("description");
+  w.OptString(s.description);
+  w.Key("category");
+  w.String(s.category);
+  w.Key("price");
+  w.Int(s.price_paise);
+  w.Key("currency");
+  w.String(s.currency);
+  w.Key("imageUrl");
+  w.OptString(s.image_url);
+  w.Key("allergens");
+  WriteAllergens(w, s.allergens_json);
+  w.Key("calories");
+  WriteOptInt(w, s.calories);
+  w.Key("availableQuantity");
+  WriteOptInt(w, s.available_quantity);
+  w.Key("maxPerOrder");
+  WriteOptInt(w, s.max_per_order);
+  w.Key("isSpecial");
+  w.Bool(s.is_special);
+  w.Key("displayOrder");
+  w.Int(s.display_order);
+  w.EndObject();
+}
+
+// The data of a daily menu, cut to `fields` when given (read_helpers.h SelectMembers).
+StatusOr<std::string> MenuData(const domain::DailyMenu& m, std::string_view fields = {}) {
+  ASSIGN_OR_RETURN(std::vector<size_t> members, SelectMembers(MenuMemberNames(), fields));
+  std::string out;
+  out.reserve(256 + m.slots.size() * 400);
+  JsonWriter w(out);
+  w.BeginObject();
+  for (size_t i : members) {
+    w.Key(kMenuMembers[i]);
+    switch (i) {
+      case 0:
+        w.String(m.menu.id);
+        break;
+      case 1:
+        w.String(m.menu.school_id);
+        break;
+      case 2:
+        w.String(m.menu.date);
+        break;
+      case 3:
+        w.String(m.menu.day_type);
+        break;
+      case 4:
+        w.Bool(m.menu.is_published);
+        break;
+      default:
+        w.BeginArray();
+        for (const store::MenuSlotRow& s : m.slots) WriteSlot(w, s);
+        w.EndArray();
+        break;
+    }
+  }
+  w.EndObject();
+  return out;
 }
 
 std::string Lower(std::string s) {
@@ -134,9 +248,7 @@ http::Response MenuRoutes::GetDaily(const http::Request& request) const {
   }
   const std::string school = Lower(*school_id);
   auto render = [&](const domain::DailyMenu& menu) -> StatusOr<std::string> {
-    json::object data = MenuJson(menu);
-    if (fields) RETURN_IF_ERROR(ApplyFieldSelection(data, *fields));
-    return json::serialize(data);
+    return MenuData(menu, fields ? std::string_view(*fields) : std::string_view());
   };
   if (!date || !reads_.read_cache().enabled()) {
     // "Today" depends on the school's zone and the hour: answered from the database.
@@ -175,7 +287,8 @@ std::vector<cache::WarmUpItem> MenuRoutes::DailyMenuWarmUp() const {
     item.tags = {domain::ReadCache::MenuTag(school, day)};
     item.loader = [this, school = school, day = day]() -> StatusOr<std::string> {
       ASSIGN_OR_RETURN(domain::DailyMenu menu, menus_.GetPublishedDaily(school, day));
-      return EncodeCachedData(json::serialize(MenuJson(menu)));
+      ASSIGN_OR_RETURN(std::string data, MenuData(menu));
+      return EncodeCachedData(data);
     };
     items.push_back(std::move(item));
   }
@@ -195,7 +308,9 @@ http::Response MenuRoutes::PutDaily(const http::Request& request) const {
   }
   StatusOr<domain::DailyMenu> menu = menus_.ReplaceDaily(p, r);
   if (!menu.ok()) return ErrorFromStatus(request, menu.status());
-  return Success(request, MenuJson(*menu));
+  StatusOr<std::string> data = MenuData(*menu);
+  if (!data.ok()) return ErrorFromStatus(request, data.status());
+  return SuccessSerialized(request, *data);
 }
 
 Status MenuRoutes::Register(http::Router& router) const {

@@ -15,6 +15,7 @@
 #include "api/body_reader.h"
 #include "api/cached_read.h"
 #include "api/envelope.h"
+#include "api/json_writer.h"
 #include "api/read_helpers.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -54,76 +55,166 @@ std::optional<std::vector<std::string>> ParseFields(const std::string* fields,
 }
 
 // ---- JSON out ----
-
-json::value OptString(const std::optional<std::string>& s, json::storage_ptr sp = {}) {
-  return s ? json::value(*s, std::move(sp)) : json::value(nullptr, std::move(sp));
-}
-
-// `sp`: the storage of the returned object (the list builds its page in one arena).
-json::object OrderJson(const store::OrderRow& o, const store::OrderExtras& e,
-                       json::storage_ptr sp = {}) {
-  json::object student(sp);
-  student.reserve(5);
-  student.emplace("id", o.student_id);
-  student.emplace("firstName", e.student_first_name);
-  student.emplace("lastName", e.student_last_name);
-  student.emplace("grade", OptString(e.grade, sp));
-  student.emplace("section", OptString(e.section, sp));
-  json::object school(sp);
-  school.reserve(2);
-  school.emplace("id", o.school_id);
-  school.emplace("name", e.school_name);
-  json::object j(sp);
-  j.reserve(16);
-  j.emplace("id", o.id);
-  j.emplace("orderNumber", o.order_number);
-  j.emplace("studentId", o.student_id);
-  j.emplace("student", std::move(student));
-  j.emplace("school", std::move(school));
-  j.emplace("deliveryDate", o.delivery_date);
-  j.emplace("status", o.status);
-  j.emplace("paymentStatus", o.payment_status);
-  j.emplace("totalAmount", o.total_amount_paise);
-  j.emplace("currency", o.currency);
-  j.emplace("itemCount", o.item_count);
-  j.emplace("createdAt", o.created_at);
-  j.emplace("updatedAt", o.updated_at);
-  return j;
-}
-
-json::object OrderDetailJson(const store::OrderDetailRow& d) {
-  json::object j = OrderJson(d.order, d.extras);
-  json::array items;
-  items.reserve(d.items.size());
-  for (const store::OrderItemRow& i : d.items) {
-    items.push_back(json::object{{"id", i.id},
-                                 {"menuItemId", i.menu_item_id},
-                                 {"name", i.name},
-                                 {"quantity", i.quantity},
-                                 {"unitPrice", i.unit_price_paise},
-                                 {"totalPrice", i.total_price_paise},
-                                 {"notes", OptString(i.notes)}});
-  }
-  j["items"] = std::move(items);
-  j["specialInstructions"] = OptString(d.special_instructions);
-  j["allergyInfo"] = OptString(d.allergy_info);
-  return j;
-}
+// An order's members in the order they are written; a `fields` selection writes the named ones
+// in the order it names them (api.md).
+constexpr JsonKey kListMembers[] = {"id",          "orderNumber",  "studentId", "student",
+                                    "school",      "deliveryDate", "status",    "paymentStatus",
+                                    "totalAmount", "currency",     "itemCount", "createdAt",
+                                    "updatedAt"};
+constexpr size_t kListMemberCount = std::size(kListMembers);
+// The detail's members: the list's, then these.
+constexpr JsonKey kDetailOnlyMembers[] = {"items", "specialInstructions", "allergyInfo"};
 
 const std::set<std::string_view>& ListFieldNames() {
-  static const std::set<std::string_view> kNames = {
-      "id",           "orderNumber", "studentId",     "student",     "school",
-      "deliveryDate", "status",      "paymentStatus", "totalAmount", "currency",
-      "itemCount",    "createdAt",   "updatedAt"};
+  static const std::set<std::string_view> kNames = [] {
+    std::set<std::string_view> n;
+    for (JsonKey k : kListMembers) n.insert(k.name());
+    return n;
+  }();
   return kNames;
 }
 const std::set<std::string_view>& DetailFieldNames() {
   static const std::set<std::string_view> kNames = [] {
     std::set<std::string_view> n = ListFieldNames();
-    n.insert({"items", "specialInstructions", "allergyInfo"});
+    for (JsonKey k : kDetailOnlyMembers) n.insert(k.name());
     return n;
   }();
   return kNames;
+}
+
+// The member numbers to write (a list member i < kListMemberCount, a detail-only one
+// kListMemberCount + j): every list member (and, for a detail, every detail member) in order,
+// or the names of `fields` (ParseFields accepted them) in its order, each once.
+std::vector<size_t> MembersToWrite(const std::optional<std::vector<std::string>>& fields,
+                                   bool detail) {
+  std::vector<size_t> out;
+  const size_t count = kListMemberCount + (detail ? std::size(kDetailOnlyMembers) : 0);
+  auto name_of = [](size_t i) {
+    return i < kListMemberCount ? kListMembers[i] : kDetailOnlyMembers[i - kListMemberCount];
+  };
+  if (!fields) {
+    for (size_t i = 0; i < count; ++i) out.push_back(i);
+    return out;
+  }
+  for (const std::string& name : *fields) {
+    for (size_t i = 0; i < count; ++i) {
+      if (name_of(i).name() == name && std::find(out.begin(), out.end(), i) == out.end()) {
+        out.push_back(i);
+      }
+    }
+  }
+  return out;
+}
+
+// Writes list member `i` of the order (key and value).
+void WriteOrderMember(JsonWriter& w, size_t i, const store::OrderRow& o,
+                      const store::OrderExtras& e) {
+  w.Key(kListMembers[i]);
+  switch (i) {
+    case 0:
+      return w.String(o.id);
+    case 1:
+      return w.String(o.order_number);
+    case 2:
+      return w.String(o.student_id);
+    case 3:
+      w.BeginObject();
+      w.Key("id");
+      w.String(o.student_id);
+      w.Key("firstName");
+      w.String(e.student_first_name);
+      w.Key("lastName");
+      w.String(e.student_last_name);
+      w.Key("grade");
+      w.OptString(e.grade);
+      w.Key("section");
+      w.OptString(e.section);
+      return w.EndObject();
+    case 4:
+      w.BeginObject();
+      w.Key("id");
+      w.String(o.school_id);
+      w.Key("name");
+      w.String(e.school_name);
+      return w.EndObject();
+    case 5:
+      return w.String(o.delivery_date);
+    case 6:
+      return w.String(o.status);
+    case 7:
+      return w.String(o.payment_status);
+    case 8:
+      return w.Int(o.total_amount_paise);
+    case 9:
+      return w.String(o.currency);
+    case 10:
+      return w.Int(o.item_count);
+    case 11:
+      return w.String(o.created_at);
+    default:
+      return w.String(o.updated_at);
+  }
+}
+
+void WriteOrder(JsonWriter& w, const std::vector<size_t>& members, const store::OrderRow& o,
+                const store::OrderExtras& e) {
+  w.BeginObject();
+  for (size_t i : members) WriteOrderMember(w, i, o, e);
+  w.EndObject();
+}
+
+// {"order":{...}}: the detail's members of `members` (MembersToWrite(..., true)).
+std::string OrderDetailData(const store::OrderDetailRow& d, const std::vector<size_t>& members) {
+  std::string out;
+  out.reserve(1024);
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("order");
+  w.BeginObject();
+  for (size_t i : members) {
+    if (i < kListMemberCount) {
+      WriteOrderMember(w, i, d.order, d.extras);
+      continue;
+    }
+    w.Key(kDetailOnlyMembers[i - kListMemberCount]);
+    switch (i - kListMemberCount) {
+      case 0:
+        w.BeginArray();
+        for (const store::OrderItemRow& item : d.items) {
+          w.BeginObject();
+          w.Key("id");
+          w.String(item.id);
+          w.Key("menuItemId");
+          w.String(item.menu_item_id);
+          w.Key("name");
+          w.String(item.name);
+          w.Key("quantity");
+          w.Int(item.quantity);
+          w.Key("unitPrice");
+          w.Int(item.unit_price_paise);
+          w.Key("totalPrice");
+          w.Int(item.total_price_paise);
+          w.Key("notes");
+          w.OptString(item.notes);
+          w.EndObject();
+        }
+        w.EndArray();
+        break;
+      case 1:
+        w.OptString(d.special_instructions);
+        break;
+      default:
+        w.OptString(d.allergy_info);
+        break;
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  return out;
+}
+
+std::string OrderDetailData(const store::OrderDetailRow& d) {
+  return OrderDetailData(d, MembersToWrite(std::nullopt, /*detail=*/true));
 }
 
 // ---- JSON in ----
@@ -283,34 +374,39 @@ domain::ListOrdersInput ReadListQuery(QueryParams& q) {
 }
 
 // The data of a page of orders-list: {"orders":[...], "pagination":{...}}, each order cut to
-// `fields` when given (a parameter ParseFields accepted).
-StatusOr<std::string> RenderOrderPage(const domain::OrderPage& page, int64_t limit,
-                                      std::optional<std::string_view> fields) {
-  // The page is built in one arena and freed at once: a 100-order page is thousands of
-  // small JSON nodes, which one by one cost more than the query.
-  unsigned char arena_buffer[32768];
-  json::monotonic_resource arena(arena_buffer, sizeof(arena_buffer));
-  const json::storage_ptr sp(&arena);
-  json::array orders(sp);
-  orders.reserve(page.orders.size());
+// `fields` when given (names ParseFields accepted).
+std::string RenderOrderPage(const domain::OrderPage& page, int64_t limit,
+                            const std::optional<std::vector<std::string>>& fields) {
+  const std::vector<size_t> members = MembersToWrite(fields, /*detail=*/false);
+  std::string out;
+  out.reserve(128 + page.orders.size() * 640);
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("orders");
+  w.BeginArray();
   for (size_t i = 0; i < page.orders.size(); ++i) {
-    json::object o = OrderJson(page.orders[i], page.extras[i], sp);
-    if (fields) {
-      Status selected = ApplyFieldSelection(o, *fields);
-      if (!selected.ok()) return selected;
-    }
-    orders.push_back(std::move(o));
+    WriteOrder(w, members, page.orders[i], page.extras[i]);
   }
-  json::object pagination(sp);
-  pagination.emplace("limit", limit);
-  pagination.emplace("nextCursor", page.next_cursor ? json::value(*page.next_cursor, sp)
-                                                    : json::value(nullptr, sp));
-  pagination.emplace("hasMore", page.has_more);
-  if (page.total) pagination.emplace("total", *page.total);
-  json::object data(sp);
-  data.emplace("orders", std::move(orders));
-  data.emplace("pagination", std::move(pagination));
-  return json::serialize(data);
+  w.EndArray();
+  w.Key("pagination");
+  w.BeginObject();
+  w.Key("limit");
+  w.Int(limit);
+  w.Key("nextCursor");
+  if (page.next_cursor) {
+    w.String(*page.next_cursor);
+  } else {
+    w.Null();
+  }
+  w.Key("hasMore");
+  w.Bool(page.has_more);
+  if (page.total) {
+    w.Key("total");
+    w.Int(*page.total);
+  }
+  w.EndObject();
+  w.EndObject();
+  return out;
 }
 
 }  // namespace
@@ -328,15 +424,13 @@ http::Response OrderRoutes::List(const http::Request& request) const {
   // One cache entry per caller scope and query; every order change drops the lists of its
   // scopes (domain/read_cache.h).
   const domain::ReadCache::Scope scope = domain::ReadCache::OrderListScope(p);
-  return reads_.ConditionalSuccess(
-      request, domain::ReadCache::OrderListKey(scope, request.query), cache::Kind::kOrderList,
-      scope.tags, [&]() -> StatusOr<std::string> {
-        StatusOr<domain::OrderPage> page = orders_.List(p, in);
-        if (!page.ok()) return page.status();
-        return RenderOrderPage(
-            *page, in.limit,
-            fields ? std::optional<std::string_view>(*q.Find("fields")) : std::nullopt);
-      });
+  return reads_.ConditionalSuccess(request, domain::ReadCache::OrderListKey(scope, request.query),
+                                   cache::Kind::kOrderList, scope.tags,
+                                   [&]() -> StatusOr<std::string> {
+                                     StatusOr<domain::OrderPage> page = orders_.List(p, in);
+                                     if (!page.ok()) return page.status();
+                                     return RenderOrderPage(*page, in.limit, fields);
+                                   });
 }
 
 http::Response OrderRoutes::Create(const http::Request& request) const {
@@ -366,9 +460,7 @@ http::Response OrderRoutes::Create(const http::Request& request) const {
     idempotency->request_hash =
         domain::IdempotencyRequestHash(idempotency->method, idempotency->path, canonical);
   }
-  auto render = [](const store::OrderDetailRow& d) {
-    return json::serialize(json::object{{"order", OrderDetailJson(d)}});
-  };
+  auto render = [](const store::OrderDetailRow& d) { return OrderDetailData(d); };
   StatusOr<domain::CreatedOrder> created = orders_.Create(p, in, idempotency, render);
   if (!created.ok()) return ErrorFromStatus(request, created.status());
   // The body is the data as rendered above (or as stored for a replay): sent as it is.
@@ -394,9 +486,7 @@ http::Response OrderRoutes::Get(const http::Request& request) const {
       cache::Kind::kOrderList, {domain::ReadCache::OrderTag(order_id)},
       [&]() -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(store::OrderDetailRow order, orders_.Get(p, order_id));
-        json::object o = OrderDetailJson(order);
-        if (fields) RETURN_IF_ERROR(ApplyFieldSelection(o, *q.Find("fields")));
-        return json::serialize(json::object{{"order", std::move(o)}});
+        return OrderDetailData(order, MembersToWrite(fields, /*detail=*/true));
       });
 }
 
@@ -430,7 +520,7 @@ http::Response OrderRoutes::UpdateStatus(const http::Request& request) const {
         payments_.RefundCancelledOrder(order->order.id, p.user_id, request.request_id);
     if (refund.ok() && refund->result == "refunded") order->order.payment_status = "refunded";
   }
-  return Success(request, json::object{{"order", OrderDetailJson(*order)}});
+  return SuccessSerialized(request, OrderDetailData(*order));
 }
 
 Status OrderRoutes::Register(http::Router& router) const {

@@ -46,29 +46,43 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
 
 }  // namespace
 
-Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_param) {
-  if (Trim(fields_param).empty()) return Status::Ok();
-  std::vector<std::string> names;
+StatusOr<std::vector<size_t>> SelectMembers(std::span<const std::string_view> names,
+                                            std::string_view fields_param) {
+  std::vector<size_t> kept;
+  if (Trim(fields_param).empty()) {
+    for (size_t i = 0; i < names.size(); ++i) kept.push_back(i);
+    return kept;
+  }
   std::vector<FieldIssue> issues;
   std::string_view rest = fields_param;
   while (true) {
     const size_t comma = rest.find(',');
     const std::string_view name = Trim(rest.substr(0, comma));
+    const auto at = std::find(names.begin(), names.end(), name);
     if (name.empty()) {
       issues.push_back({"fields", "has an empty field name"});
-    } else if (!object.contains(name)) {
+    } else if (at == names.end()) {
       issues.push_back({"fields", "unknown field '" + std::string(Utf8Prefix(name, 64)) + "'"});
-    } else {
-      names.emplace_back(name);
+    } else if (const size_t i = static_cast<size_t>(at - names.begin());
+               std::find(kept.begin(), kept.end(), i) == kept.end()) {
+      kept.push_back(i);
     }
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
   if (!issues.empty()) return ValidationError("The fields parameter is invalid", issues);
+  return kept;
+}
+
+Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_param) {
+  if (Trim(fields_param).empty()) return Status::Ok();
+  std::vector<std::string_view> names;
+  names.reserve(object.size());
+  for (const auto& member : object) names.push_back(member.key());
+  ASSIGN_OR_RETURN(std::vector<size_t> selected, SelectMembers(names, fields_param));
   boost::json::object kept;
-  for (const std::string& name : names) {
-    if (!kept.contains(name)) kept[name] = std::move(object[name]);
-  }
+  kept.reserve(selected.size());
+  for (size_t i : selected) kept[names[i]] = std::move(object[names[i]]);
   object = std::move(kept);
   return Status::Ok();
 }

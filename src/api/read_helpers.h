@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,12 @@ namespace hasivu::api {
 // kInvalidArgument with a {"fields", "unknown field 'x'"} detail for each name the object does
 // not have (or an empty name), and the object is left unchanged.
 Status ApplyFieldSelection(boost::json::object& object, std::string_view fields_param);
+
+// The same selection for an object written member by member (json_writer.h): of the members
+// `names` (in the order they are written), the indexes `fields_param` keeps, in the parameter's
+// order, each once; every index in order for an empty parameter. Errors as ApplyFieldSelection's.
+StatusOr<std::vector<size_t>> SelectMembers(std::span<const std::string_view> names,
+                                            std::string_view fields_param);
 
 // The strong ETag of serialised data: "\"" + hex SHA-256 of the text + "\"".
 std::string StrongETag(std::string_view data_json);

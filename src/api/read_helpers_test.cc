@@ -38,6 +38,23 @@ TEST(ApplyFieldSelectionTest, UnknownOrEmptyNamesAreValidationErrors) {
   EXPECT_EQ(o, Sample());  // unchanged on error
 }
 
+TEST(SelectMembersTest, IndexesInRequestOrderEachOnceOrAllForAnEmptyParameter) {
+  const std::string_view names[] = {"id", "schoolId", "date", "items"};
+  StatusOr<std::vector<size_t>> picked = SelectMembers(names, " items ,id,items");
+  ASSERT_TRUE(picked.ok()) << picked.status().ToString();
+  EXPECT_EQ(*picked, (std::vector<size_t>{3, 0}));
+  for (std::string_view empty : {"", " ", "\t"}) {
+    StatusOr<std::vector<size_t>> all = SelectMembers(names, empty);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(*all, (std::vector<size_t>{0, 1, 2, 3}));
+  }
+  StatusOr<std::vector<size_t>> bad = SelectMembers(names, "id,Items,");
+  ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(bad.status().details().size(), 2u);
+  EXPECT_EQ(bad.status().details()[0].issue, "unknown field 'Items'");
+  EXPECT_EQ(bad.status().details()[1].issue, "has an empty field name");
+}
+
 TEST(ConditionalSuccessTest, ETagCoversDataOnlyAndIfNoneMatchGives304) {
   http::Request request;
   request.request_id = "req-a";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -18,11 +19,6 @@ constexpr std::string_view kOrderColumns =
 constexpr size_t kOrderColumnCount = 13;
 // A parent with more children than this gets the single-statement page (see ListOrderPage).
 constexpr size_t kMaxMergedChildren = 8;
-
-// Columns of kOrderColumns that the page order uses.
-constexpr size_t kIdColumn = 0;
-constexpr size_t kDeliveryDateColumn = 5;
-constexpr size_t kCreatedAtColumn = 10;
 
 // R is Row or RowView.
 template <typename R>
@@ -84,33 +80,54 @@ bool NoFilters(const OrderPageQuery& q) {
          !q.date_to;
 }
 
-Status ForEachPageRow(Connection& conn, const OrderPageQuery& q,
-                      const std::function<bool(const RowView&)>& fn);
+Status ForEachOrderRow(Connection& conn, std::string_view sql, std::span<const Value> params,
+                       const std::function<bool(const RowView&)>& fn);
 
 bool ByCreated(OrderSort sort) {
   return sort == OrderSort::kCreatedDesc || sort == OrderSort::kCreatedAsc;
 }
 
-// True if the row with sort key `key_a` and id `id_a` comes before the one with (`key_b`, `id_b`)
-// in the order of `sort`. Instants are fixed-width UTC text and ids lowercase UUIDs, so text
-// order is the order the SQL sorts by.
-bool Before(std::string_view key_a, std::string_view id_a, std::string_view key_b,
-            std::string_view id_b, OrderSort sort) {
-  const bool desc = sort == OrderSort::kCreatedDesc || sort == OrderSort::kDeliveryDesc;
-  const int c = key_a.compare(key_b);
-  if (c != 0) return desc ? c > 0 : c < 0;
-  return desc ? id_a > id_b : id_a < id_b;
+bool Descending(OrderSort sort) {
+  return sort == OrderSort::kCreatedDesc || sort == OrderSort::kDeliveryDesc;
 }
 
-std::string_view SortKey(const OrderRow& o, OrderSort sort) {
-  return ByCreated(sort) ? o.created_at : o.delivery_date;
+// The WHERE clause of q's scope, filters and cursor, appending its parameters.
+std::string WhereAfterCursor(const OrderPageQuery& q, std::vector<Value>& params) {
+  std::string where = ScopeAndFilters(q, params);
+  if (q.after_key) {
+    where += where.empty() ? " WHERE " : " AND ";
+    const std::string k = Placeholder(params, *q.after_key);
+    const std::string id = Placeholder(params, *q.after_id);
+    where += ByCreated(q.sort) ? "(o.created_at, o.id)" : "(o.delivery_date, o.id)";
+    where += Descending(q.sort) ? " < (" : " > (";
+    where += k + ", " + id + ")";
+  }
+  return where;
+}
+
+// " ORDER BY <key>, id LIMIT $n" in q's page order; `qualified` names the columns as o.x (one
+// statement) rather than as result columns (a compound statement).
+std::string OrderByAndLimit(const OrderPageQuery& q, bool qualified, std::vector<Value>& params) {
+  const std::string_view prefix = qualified ? "o." : "";
+  const std::string_view dir = Descending(q.sort) ? " DESC" : " ASC";
+  std::string out = " ORDER BY ";
+  out += prefix;
+  out += ByCreated(q.sort) ? "created_at" : "delivery_date";
+  out += dir;
+  out += ", ";
+  out += prefix;
+  out += "id";
+  out += dir;
+  out += " LIMIT " + Placeholder(params, q.limit);
+  return out;
 }
 
 // A parent's page as the merge of each child's page: every child's first `limit` rows (after the
-// cursor, under the filters) hold the parent's first `limit` rows. Each child's rows arrive in
-// page order, so a child's scan stops at its first row that would not make the page, and only
-// rows that do are copied out. nullopt when the parent has so many children that one statement
-// is cheaper.
+// cursor, under the filters) hold the parent's first `limit` rows. One compound statement, an arm
+// per child, each arm walking that child's (student_id, key, id) index in page order; SQLite
+// merges ordered arms of a UNION ALL without sorting and stops at the LIMIT, so only the page's
+// rows are stepped and copied (EXPLAIN: "MERGE (UNION ALL)"). nullopt when the parent has so many
+// children that one statement over the IN list is cheaper.
 StatusOr<std::optional<std::vector<OrderRow>>> ListParentPageByChild(Connection& conn,
                                                                      const OrderPageQuery& q) {
   const Value parent[] = {q.scope_id};
@@ -118,45 +135,30 @@ StatusOr<std::optional<std::vector<OrderRow>>> ListParentPageByChild(Connection&
   if (children.rows.size() > kMaxMergedChildren) {
     return std::optional<std::vector<OrderRow>>();
   }
-  const size_t limit = static_cast<size_t>(std::max<int64_t>(q.limit, 0));
-  const size_t key_column = ByCreated(q.sort) ? kCreatedAtColumn : kDeliveryDateColumn;
   OrderPageQuery per_child = q;
   per_child.scope = OrderScope::kStudent;
   per_child.student_id.reset();
-  std::vector<OrderRow> merged;  // in page order, at most `limit`
-  merged.reserve(limit + 1);
+  std::vector<Value> params;
+  std::string sql;
   for (const Row& child : children.rows) {
     if (q.student_id && *q.student_id != child.Text(0)) continue;
     per_child.scope_id = child.Text(0);
-    RETURN_IF_ERROR(ForEachPageRow(conn, per_child, [&](const RowView& r) {
-      const std::string_view key = r.Text(key_column);
-      const std::string_view id = r.Text(kIdColumn);
-      if (merged.size() >= limit &&
-          !Before(key, id, SortKey(merged.back(), q.sort), merged.back().id, q.sort)) {
-        return false;
-      }
-      auto at = std::upper_bound(
-          merged.begin(), merged.end(), std::pair(key, id),
-          [&](const std::pair<std::string_view, std::string_view>& row, const OrderRow& o) {
-            return Before(row.first, row.second, SortKey(o, q.sort), o.id, q.sort);
-          });
-      merged.insert(at, ReadOrder(r));
-      if (merged.size() > limit) merged.pop_back();
-      return true;
-    }));
+    if (!sql.empty()) sql += " UNION ALL ";
+    sql += "SELECT ";
+    sql += kOrderColumns;
+    sql += " FROM orders o";
+    sql += WhereAfterCursor(per_child, params);
   }
-  return std::optional<std::vector<OrderRow>>(std::move(merged));
-}
-
-StatusOr<std::vector<OrderRow>> ListOrderPageOneStatement(Connection& conn,
-                                                          const OrderPageQuery& q) {
-  std::vector<OrderRow> out;
-  out.reserve(static_cast<size_t>(std::clamp<int64_t>(q.limit, 0, 1000)));
-  RETURN_IF_ERROR(ForEachPageRow(conn, q, [&](const RowView& r) {
-    out.push_back(ReadOrder(r));
+  std::vector<OrderRow> page;
+  if (sql.empty()) return std::optional<std::vector<OrderRow>>(std::move(page));
+  // The compound's ORDER BY names its result columns (created_at, delivery_date, id).
+  sql += OrderByAndLimit(q, /*qualified=*/false, params);
+  page.reserve(static_cast<size_t>(std::clamp<int64_t>(q.limit, 0, 1000)));
+  RETURN_IF_ERROR(ForEachOrderRow(conn, sql, params, [&](const RowView& r) {
+    page.push_back(ReadOrder(r));
     return true;
   }));
-  return out;
+  return std::optional<std::vector<OrderRow>>(std::move(page));
 }
 
 // Runs the one statement of q's page, handing each row to fn (false stops).
@@ -186,22 +188,16 @@ Status ForEachPageRow(Connection& conn, const OrderPageQuery& q,
     built = "SELECT ";
     built += kOrderColumns;
     built += " FROM orders o";
-    std::string where = ScopeAndFilters(q, params);
-    const bool by_created = q.sort == OrderSort::kCreatedDesc || q.sort == OrderSort::kCreatedAsc;
-    const bool desc = q.sort == OrderSort::kCreatedDesc || q.sort == OrderSort::kDeliveryDesc;
-    const std::string key = by_created ? "o.created_at" : "o.delivery_date";
-    if (q.after_key) {
-      where += where.empty() ? " WHERE " : " AND ";
-      const std::string k = Placeholder(params, *q.after_key);
-      const std::string id = Placeholder(params, *q.after_id);
-      where += "(" + key + ", o.id) " + (desc ? "<" : ">") + " (" + k + ", " + id + ")";
-    }
-    built += where;
-    const char* dir = desc ? " DESC" : " ASC";
-    built += " ORDER BY " + key + dir + ", o.id" + dir;
-    built += " LIMIT " + Placeholder(params, q.limit);
+    built += WhereAfterCursor(q, params);
+    built += OrderByAndLimit(q, /*qualified=*/true, params);
     sql = built;
   }
+  return ForEachOrderRow(conn, sql, params, fn);
+}
+
+// Runs `sql`, an order query returning kOrderColumns, handing each row to fn (false stops).
+Status ForEachOrderRow(Connection& conn, std::string_view sql, std::span<const Value> params,
+                       const std::function<bool(const RowView&)>& fn) {
   bool short_row = false;
   RETURN_IF_ERROR(conn.QueryEach(sql, params, [&](const RowView& r) {
     if (r.size() < kOrderColumnCount) {
@@ -212,6 +208,17 @@ Status ForEachPageRow(Connection& conn, const OrderPageQuery& q,
   }));
   if (short_row) return InternalError("order page: short row");
   return Status::Ok();
+}
+
+StatusOr<std::vector<OrderRow>> ListOrderPageOneStatement(Connection& conn,
+                                                          const OrderPageQuery& q) {
+  std::vector<OrderRow> out;
+  out.reserve(static_cast<size_t>(std::clamp<int64_t>(q.limit, 0, 1000)));
+  RETURN_IF_ERROR(ForEachPageRow(conn, q, [&](const RowView& r) {
+    out.push_back(ReadOrder(r));
+    return true;
+  }));
+  return out;
 }
 
 }  // namespace

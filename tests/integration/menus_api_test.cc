@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "tests/integration/api_fixture.h"
@@ -151,6 +152,54 @@ TEST_F(MenusApiTest, NulInABodyStringIsRefusedCleanlyOnBothBackends) {
   ExpectCleanError(r);
   EXPECT_EQ(r.body.find("NUL byte"), std::string::npos) << r.body;
   EXPECT_EQ(Call("GET", MenuPath(0, day), admin).status, 404);
+}
+
+// The allergens are stored as JSON text (an import may bring any): canonical text is sent as it
+// is, another array is written again in canonical form, and text that is not an array is [].
+TEST_F(MenusApiTest, AllergensAnswerAsAJsonArrayWhateverTheirStoredText) {
+  const std::string admin = Login(School(0).at("schoolAdmin"));
+  const std::string day = NextWeekday(Base(), 40);
+  // PostgreSQL keeps them as jsonb (so only valid JSON, written back with spaces); SQLite as text.
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {R"(["nuts","milk"])", R"(["nuts","milk"])"},
+      {R"([ "nuts" , "milk" ])", R"(["nuts","milk"])"},
+      {R"(["a\"b","caf\u00e9"])", R"(["a\"b","café"])"},
+      {R"([])", R"([])"},
+      {R"( [ ] )", R"([])"},
+      {R"({"nuts":true})", R"([])"}};
+  if (!Server().postgres()) {
+    cases.push_back({R"(["unterminated)", R"([])"});
+    cases.push_back({R"(["x",])", R"([])"});
+    cases.push_back({R"(["x"] ["y"])", R"([])"});
+    cases.push_back({R"(not json)", R"([])"});
+  }
+  json::array items;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    items.push_back(json::object{{"menuItemId", Item(0, i)}, {"category", "LUNCH"}});
+  }
+  std::vector<std::string> saved;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    saved.push_back(Sql("SELECT allergens FROM menu_items WHERE id = '" + Item(0, i) + "'"));
+    Sql("UPDATE menu_items SET allergens = '" + cases[i].first + "' WHERE id = '" + Item(0, i) +
+        "'");
+  }
+  // A new day's menu of those items: its first read comes from the store.
+  json::object body{{"schoolId", SchoolId(0)}, {"date", day}, {"publish", true}, {"items", items}};
+  ASSERT_EQ(Call("PUT", "/api/v1/menus/daily", admin, Json(body)).status, 200);
+  ApiResponse r = Call("GET", MenuPath(0, day), Login(Parent(0)));
+  for (size_t i = 0; i < cases.size(); ++i) {
+    Sql("UPDATE menu_items SET allergens = '" + saved[i] + "' WHERE id = '" + Item(0, i) + "'");
+  }
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, std::string> by_item;
+  for (const json::value& v : r.Data().at("items").as_array()) {
+    by_item[std::string(v.at("menuItemId").as_string())] = Json(v.at("allergens"));
+  }
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(by_item[Item(0, i)], cases[i].second) << cases[i].first;
+    // On the wire too, not only once parsed: the canonical text itself.
+    EXPECT_NE(r.body.find("\"allergens\":" + cases[i].second), std::string::npos) << cases[i].first;
+  }
 }
 
 TEST_F(MenusApiTest, MenuErrorBodiesCarryNoInternals) {
