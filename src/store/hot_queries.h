@@ -95,7 +95,7 @@ inline constexpr std::string_view kDailyMenuSlots =
     " COALESCE(s.custom_price_paise, m.price_paise), m.currency, m.image_url, m.allergens,"
     " m.calories, s.available_quantity, s.max_per_order, s.is_special, s.display_order"
     " FROM menu_item_slots s JOIN menu_items m ON m.id = s.menu_item_id"
-    " WHERE s.daily_menu_id = $1 ORDER BY s.display_order, s.id";
+    " WHERE s.daily_menu_id = $1 ORDER BY s.display_order";
 
 // (5) The refresh-token row of a token hash. $1 refresh_token_hash.
 inline constexpr std::string_view kSessionByRefreshHash =

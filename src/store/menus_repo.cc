@@ -1,5 +1,6 @@
 #include "store/menus_repo.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -75,6 +76,13 @@ StatusOr<std::vector<MenuSlotRow>> ListMenuSlots(Connection& conn, std::string_v
     s.display_order = r.Int(13);
     out.push_back(std::move(s));
   }
+  // The ties of display_order in id order: sorting the few rows here is cheaper than SQLite's
+  // temporary b-tree for "ORDER BY display_order, id", which the index (daily_menu_id,
+  // display_order) leaves it for the second key.
+  std::sort(out.begin(), out.end(), [](const MenuSlotRow& a, const MenuSlotRow& b) {
+    return a.display_order != b.display_order ? a.display_order < b.display_order
+                                              : a.slot_id < b.slot_id;
+  });
   return out;
 }
 

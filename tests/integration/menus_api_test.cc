@@ -192,7 +192,13 @@ TEST_F(MenusApiTest, AllergensAnswerAsAJsonArrayWhateverTheirStoredText) {
   }
   ASSERT_EQ(r.status, 200) << r.body;
   std::map<std::string, std::string> by_item;
+  // The slots in display order, ties (every slot here has the default) by slot id.
+  std::pair<int64_t, std::string> last;
   for (const json::value& v : r.Data().at("items").as_array()) {
+    std::pair<int64_t, std::string> key(v.at("displayOrder").as_int64(),
+                                        std::string(v.at("slotId").as_string()));
+    EXPECT_LT(last, key);
+    last = key;
     by_item[std::string(v.at("menuItemId").as_string())] = Json(v.at("allergens"));
   }
   for (size_t i = 0; i < cases.size(); ++i) {
