@@ -906,7 +906,9 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& o) {
       ->capture_default_str();
   b->add_option("--server-arg", o.server_args, "One more flag for the local server (repeatable)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  b->add_option("--functions", o.functions, "Functions to run (default all ten)")
+  b->add_option("--functions", o.functions,
+                "Functions to run (default all ten; also reads-mixed: users-get, menus-daily and "
+                "orders-list in turn)")
       ->delimiter(',')
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   b->add_option("--connections", o.connections, "Keep-alive connections")->capture_default_str();

@@ -652,6 +652,45 @@ TEST(PrepareScenariosTest, ReadsRotateOverTheLoggedInParentsOfEverySchool) {
   EXPECT_EQ(p->setup_writes, 0u);
 }
 
+TEST(PrepareScenariosTest, MixedReadsTakeTheThreeReadsInTurn) {
+  const Fixtures fx = MakeFixtures();
+  for (const std::vector<std::string>& asked :
+       {std::vector<std::string>{"reads-mixed"},
+        std::vector<std::string>{"orders-list", "reads-mixed", "users-get"}}) {
+    FakeServer server(fx);
+    ScenarioOptions o = Options(2, 3);
+    o.functions = asked;
+    StatusOr<PreparedScenarios> p = PrepareScenarios(fx, server, o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_THAT(p->skipped, ::testing::IsEmpty());
+    // Only what was asked for is a scenario; the mixed one comes after the ten.
+    ASSERT_EQ(p->scenarios.size(), asked.size());
+    EXPECT_EQ(p->scenarios.back().function, "reads-mixed");
+    const Scenario& mixed = p->scenarios.back();
+    ASSERT_EQ(mixed.requests.size(), 9u);  // three of each at read_variety 3
+    for (size_t i = 0; i < mixed.requests.size(); ++i) {
+      const std::string path = PathOf(mixed.requests[i].target);
+      switch (i % 3) {
+        case 0:
+          EXPECT_EQ(path.rfind("/api/v1/users/", 0), 0u) << path;
+          break;
+        case 1:
+          EXPECT_EQ(path, "/api/v1/menus/daily");
+          break;
+        default:
+          EXPECT_EQ(path, "/api/v1/orders");
+          break;
+      }
+      EXPECT_EQ(mixed.expected_status, 200);
+      EXPECT_FALSE(mixed.writes);
+    }
+    if (const Scenario* alone = Find(*p, "orders-list")) {
+      // The same requests as the function alone.
+      EXPECT_EQ(alone->requests[0].target, mixed.requests[2].target);
+    }
+  }
+}
+
 TEST(PrepareScenariosTest, OnlyWhatIsAskedForIsPreparedAndLoggedIn) {
   const Fixtures fx = MakeFixtures();
   FakeServer server(fx);
@@ -765,6 +804,7 @@ TEST(PrepareScenariosTest, RefusesBadOptions) {
 
 TEST(IsFunctionTest, KnowsTheTen) {
   for (std::string_view f : kFunctions) EXPECT_TRUE(IsFunction(f)) << f;
+  EXPECT_TRUE(IsFunction(kMixedReads));
   EXPECT_FALSE(IsFunction("orders"));
   EXPECT_FALSE(IsFunction(""));
 }
