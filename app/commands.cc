@@ -22,6 +22,7 @@
 #include "app/api.h"
 #include "app/cloudwatch_config.h"
 #include "app/monitor_wiring.h"
+#include "app/process_limits.h"
 #include "cache/cache_aside.h"
 #include "cache/memory/memory_cache.h"
 #include "cache/tiered_cache.h"
@@ -288,6 +289,15 @@ int RunServe(const Config& config) {
   settings.on_first_request = [&cold_start](const http::FirstRequest& r) {
     cold_start.OnFirstRequest(r.first_byte, r.last_byte_written);
   };
+  // Every connection is a descriptor: a soft limit of 1 024 would cap the server silently.
+  if (StatusOr<FileLimitPlan> files = RaiseOpenFileLimit(settings.max_connections); !files.ok()) {
+    spdlog::warn("open-file limit left as it is: {}", files.status().message());
+  } else {
+    if (files->soft != files->before) {
+      spdlog::info("open-file limit raised from {} to {}", files->before, files->soft);
+    }
+    if (files->warning) spdlog::warn("{}", *files->warning);
+  }
   auto server = http::Server::Create(settings, router, api::MakeErrorRenderer(), *registry);
   if (!server.ok()) return RuntimeError("create server", server.status());
   Status started = (*server)->Start();

@@ -9,13 +9,18 @@ const std::vector<HotQuery>& HotQueries() {
   auto str = [](std::string_view s) { return Value(std::string(s)); };
   static const std::vector<HotQuery> kQueries = {
       {"orders_of_parent_first_page", kOrdersOfParentFirstPage, {str(S::kParentId), int64_t{20}}},
+      {"orders_of_school_on_day",
+       kOrdersOfSchoolOnDay,
+       {str(S::kSchoolId), str(S::kDate), int64_t{20}},
+       /*ordered_by_index=*/true},
       {"orders_of_parent_after",
        kOrdersOfParentAfter,
        {str(S::kParentId), str(S::kCursorCreatedAt), str(S::kOrderId), int64_t{20}}},
       {"children_of_parent", kChildrenOfParent, {str(S::kParentId)}},
       {"orders_of_student_first_page",
        kOrdersOfStudentFirstPage,
-       {str(S::kStudentId), int64_t{20}}},
+       {str(S::kStudentId), int64_t{20}},
+       /*ordered_by_index=*/true},
       {"orders_of_student_after",
        kOrdersOfStudentAfter,
        {str(S::kStudentId), str(S::kCursorCreatedAt), str(S::kOrderId), int64_t{20}}},
@@ -27,7 +32,7 @@ const std::vector<HotQuery>& HotQueries() {
        {str(S::kStudentId), str(S::kDate)}},
       {"card_by_number", kCardByNumber, {str(S::kCardNumber)}},
       {"daily_menu_of_school", kDailyMenuOfSchool, {str(S::kSchoolId), str(S::kDate)}},
-      {"daily_menu_slots", kDailyMenuSlots, {str(S::kDailyMenuId)}},
+      {"daily_menu_slots", kDailyMenuSlots, {str(S::kDailyMenuId)}, /*ordered_by_index=*/true},
       {"session_by_refresh_hash", kSessionByRefreshHash, {str(S::kRefreshHash)}},
       {"user_by_email", kUserByEmail, {str(S::kEmail)}},
   };

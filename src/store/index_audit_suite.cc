@@ -252,6 +252,12 @@ void AuditPlans(Database& db, const char* when) {
         for (const std::string& line : SqliteFullScans(plan, q.sql)) {
           ADD_FAILURE() << "full scan: " << line;
         }
+        if (q.ordered_by_index) {
+          for (const Row& r : plan.rows) {
+            const std::string detail = r.Text(r.size() - 1);
+            EXPECT_EQ(detail.find("TEMP B-TREE"), std::string::npos) << "sorts: " << detail;
+          }
+        }
       } else {
         ASSIGN_OR_RETURN(ResultSet text, c.Query("EXPLAIN " + std::string(q.sql), q.sample_params));
         std::printf("-- %s (%s)\n", std::string(q.name).c_str(), when);

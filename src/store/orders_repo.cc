@@ -70,14 +70,27 @@ std::string ScopeAndFilters(const OrderPageQuery& q, std::vector<Value>& params)
   if (q.payment_status) add("o.payment_status = " + Placeholder(params, *q.payment_status));
   if (q.student_id) add("o.student_id = " + Placeholder(params, *q.student_id));
   if (q.school_id) add("o.school_id = " + Placeholder(params, *q.school_id));
-  if (q.date_from) add("o.delivery_date >= " + Placeholder(params, *q.date_from));
-  if (q.date_to) add("o.delivery_date <= " + Placeholder(params, *q.date_to));
+  if (q.date_from && q.date_to && *q.date_from == *q.date_to) {
+    // One day: an equality lets an index on (..., delivery_date, created_at) give page order.
+    add("o.delivery_date = " + Placeholder(params, *q.date_from));
+  } else {
+    if (q.date_from) add("o.delivery_date >= " + Placeholder(params, *q.date_from));
+    if (q.date_to) add("o.delivery_date <= " + Placeholder(params, *q.date_to));
+  }
   return where;
 }
 
 bool NoFilters(const OrderPageQuery& q) {
   return !q.status && !q.payment_status && !q.student_id && !q.school_id && !q.date_from &&
          !q.date_to;
+}
+
+// A school's first page of one delivery day, newest first, nothing else filtered: a kitchen's
+// list of today, read along its own index (kOrdersOfSchoolOnDay).
+bool OneSchoolDay(const OrderPageQuery& q) {
+  return q.scope == OrderScope::kSchool && q.sort == OrderSort::kCreatedDesc && !q.after_key &&
+         !q.status && !q.payment_status && !q.student_id && !q.school_id && q.date_from &&
+         q.date_to && *q.date_from == *q.date_to;
 }
 
 Status ForEachOrderRow(Connection& conn, std::string_view sql, std::span<const Value> params,
@@ -184,6 +197,9 @@ Status ForEachPageRow(Connection& conn, const OrderPageQuery& q,
   } else if (hot && q.scope == OrderScope::kSchool && q.after_key) {
     params = {q.scope_id, *q.after_key, *q.after_id, q.limit};
     sql = kOrdersOfSchoolAfter;
+  } else if (OneSchoolDay(q)) {
+    params = {q.scope_id, *q.date_from, q.limit};
+    sql = kOrdersOfSchoolOnDay;
   } else {
     built = "SELECT ";
     built += kOrderColumns;
