@@ -281,6 +281,7 @@ int RunServe(const Config& config) {
   settings.blocking_threads = cfg.store_is_sqlite ? 0 : cfg.db_pool_size;
   settings.access_log = cfg.access_log;
   settings.compression = cfg.compression;
+  settings.max_connections = cfg.max_connections;
   settings.max_connections_per_address = cfg.max_connections_per_address;
   // A proxy's connections carry many clients; the proxy limits them, not this cap.
   settings.per_address_exempt = cfg.trusted_proxies;

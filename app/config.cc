@@ -294,6 +294,10 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--register-limit: must be 1 to 1000000");
   }
   auth.max_registrations_per_address = c.register_limit;
+  if (c.max_connections < 1 || c.max_connections > 1000000) {
+    return InvalidArgumentError("--max-connections: must be 1 to 1000000");
+  }
+  r.max_connections = c.max_connections;
   if (c.max_connections_per_address < 0 || c.max_connections_per_address > 1000000) {
     return InvalidArgumentError("--max-connections-per-address: must be 0 (no cap) to 1000000");
   }

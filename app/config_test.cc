@@ -575,8 +575,19 @@ TEST_F(ConfigTest, HttpConnectionLimits) {
   Config c;
   auto r = Resolve(c, 2);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->max_connections, 10000);
   EXPECT_EQ(r->max_connections_per_address, 256);
   EXPECT_EQ(r->first_byte_timeout, std::chrono::milliseconds(10000));
+  c.max_connections = 20000;
+  r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->max_connections, 20000);
+  for (int bad : {0, -5, 1000001}) {
+    Config b;
+    b.max_connections = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--max-connections:", 0), 0u) << s.message();
+  }
 
   c.max_connections_per_address = 0;  // no cap, for a server behind a load balancer
   c.first_byte_timeout_ms = 2500;

@@ -202,6 +202,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   serve
+      ->add_option("--max-connections", serve_config.max_connections,
+                   "Open connections the server holds at once, all peers together (beyond: 503)")
+      ->envname("HASIVU_MAX_CONNECTIONS")
+      ->capture_default_str();
+  serve
       ->add_option("--max-connections-per-address", serve_config.max_connections_per_address,
                    "Open connections one IPv4 address or IPv6 /64 may hold (0 = no cap)")
       ->envname("HASIVU_MAX_CONNECTIONS_PER_ADDRESS")

@@ -9,7 +9,10 @@
 #          (default work dir /tmp/hasivu-bench-vs; a build dir holds app/hasivu, e.g. build/release
 #          of a worktree: `git worktree add --detach /tmp/old <commit>`, then in it
 #          `cmake --preset release && cmake --build --preset release --target hasivu`)
-#   env: BENCH_CACHE  both servers' --cache (default memory)
+#   env: BENCH_CACHE      both servers' --cache (default memory)
+#        BENCH_A_THREADS  A's --threads (default 1); B's is `hasivu bench --server-threads`, so
+#                         `BENCH_A_THREADS=1 ... B B ... --server-threads 2` measures one build's
+#                         scaling from one I/O thread to two
 # out: <work dir>/report/report.md, report.json, latency.svg.
 set -euo pipefail
 usage() {
@@ -32,7 +35,7 @@ require_builds functions_vs.sh "$build_a" "$build_b"
 cache="${BENCH_CACHE:-memory}"
 # A's server as hasivu bench starts its own (the JWT and gateway secrets come in its environment).
 peer="$build_a/app/hasivu serve --listen 127.0.0.1:{port} --store sqlite:{db} --cache $cache"
-peer+=" --threads 1 --access-log false --log-level warn --mode development"
+peer+=" --threads ${BENCH_A_THREADS:-1} --access-log false --log-level warn --mode development"
 peer+=" --register-limit 1000000"
 exec "$build_b/app/hasivu" bench --work-dir "$work" --size medium --cache "$cache" \
   --compare-command "$peer" "$@"

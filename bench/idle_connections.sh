@@ -4,8 +4,8 @@
 # without, alternating A B / B A for BENCH_REPEAT repetitions, each on a fresh server and a fresh
 # copy of the medium SQLite database, with the host's steal per phase.
 #
-# A repetition: `serve --threads 1 --max-connections-per-address 0` (every connection comes from
-# loopback), one parent logged in, a 3 s warm-up, then two phases in alternating order:
+# A repetition: `serve --threads 1 --max-connections <BENCH_IDLE + 1000>
+# --max-connections-per-address 0` (every connection comes from loopback), one parent logged in, a 3 s warm-up, then two phases in alternating order:
 #   without: `wrk -t1 -c32 -d<BENCH_SECS>s --latency` on the parent's orders-list (cached);
 #   with:    bench/idle_hold.py opens BENCH_IDLE connections (each asks GET /healthz once, then
 #            sends nothing: idle keep-alive, held by the server's 60 s idle timeout), the server's
@@ -64,12 +64,11 @@ print("%.3f" % (float(m.group(1)) * f[m.group(2)]))' "$1"
 
 # phase REP NAME: runs one phase (with or without the idle connections) on the running server.
 phase() {
-  local rep="$1" name="$2" held=0 before after
+  local rep="$1" name="$2" held=0 failed=0 ready before after
   before=$(rss_kib)
   if [ "$name" = with ]; then
     coproc HOLD { exec python3 bench/idle_hold.py "$port" "$idle"; }
     hold_pid=$HOLD_PID
-    local ready
     read -r ready held failed <&"${HOLD[0]}"
     if [ "$ready" != ready ] || [ "$failed" != 0 ]; then
       echo "idle_connections.sh: $failed of $idle idle connections failed" >&2
@@ -106,7 +105,8 @@ phase() {
 for rep in $(seq 1 "$repeat"); do
   working_copy "$work/seed" "$work/run"
   "$build/app/hasivu" serve --threads 1 --access-log false --log-level warn \
-    --max-connections-per-address 0 --jwt-secret "$secret" --listen "127.0.0.1:$port" \
+    --max-connections "$((idle + 1000))" --max-connections-per-address 0 \
+    --jwt-secret "$secret" --listen "127.0.0.1:$port" \
     --store "sqlite:$work/run/hasivu.db" >/dev/null 2>"$work/server.err" &
   server_pid=$!
   wait_up "$base/healthz"
@@ -130,7 +130,7 @@ for r in rows:
     by.setdefault(r["repetition"], {})[r["phase"]] = r
 print(f"# {idle} idle keep-alive connections beside a loaded server")
 print()
-print(f"`serve --threads 1 --max-connections-per-address 0`, medium SQLite, cache on; load: "
+print(f"`serve --threads 1 --max-connections {idle + 1000} --max-connections-per-address 0`, medium SQLite, cache on; load: "
       f"`wrk -t1 -c32 -d{secs}s --latency` on a parent's orders-list; each repetition a fresh "
       "server, the two phases alternating A B / B A.")
 print()

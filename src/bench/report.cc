@@ -448,6 +448,7 @@ void PeerPairs(std::string& out, const RunResult& run,
         std::map<int, const PhaseResult*> mine;
         for (const PhaseResult* p : own_phases) mine[p->repetition] = p;
         std::vector<double> ratios, cpu_ours, cpu_theirs, cpu_ratios;
+        uint64_t rss_ours = 0, rss_theirs = 0;
         std::string each, steal;
         for (const PhaseResult* peer : peer_phases) {
           auto found = mine.find(peer->repetition);
@@ -461,6 +462,8 @@ void PeerPairs(std::string& out, const RunResult& run,
           if (a) cpu_ours.push_back(*a);
           if (b) cpu_theirs.push_back(*b);
           if (a && b && *a > 0) cpu_ratios.push_back(*b / *a);
+          if (h.server) rss_ours = std::max(rss_ours, h.server->peak_rss_bytes);
+          if (peer->server) rss_theirs = std::max(rss_theirs, peer->server->peak_rss_bytes);
           double pair_steal = -1;
           for (const PhaseResult* q : {&h, peer}) {
             if (q->machine) pair_steal = std::max(pair_steal, q->machine->steal_fraction);
@@ -473,20 +476,30 @@ void PeerPairs(std::string& out, const RunResult& run,
         const auto micros = [](const std::vector<double>& v) {
           return v.empty() ? std::string("–") : Significant(MedianOf(v));
         };
+        const auto mib = [](uint64_t bytes) {
+          return bytes == 0 ? std::string("–") : Fixed(static_cast<double>(bytes) / (1 << 20), 1);
+        };
+        const std::string rss_ratio =
+            rss_ours > 0 && rss_theirs > 0
+                ? Fixed(static_cast<double>(rss_ours) / static_cast<double>(rss_theirs), 2)
+                : std::string("–");
         rows.push_back({function, internal::SeriesTitle(key), each,
                         Fixed(MedianOf(ratios), 2) + "×", Fixed(*lo, 2) + "–" + Fixed(*hi, 2) + "×",
                         micros(cpu_ours), micros(cpu_theirs),
-                        cpu_ratios.empty() ? "–" : Fixed(MedianOf(cpu_ratios), 2) + "×", steal});
+                        cpu_ratios.empty() ? "–" : Fixed(MedianOf(cpu_ratios), 2) + "×",
+                        mib(rss_ours) + " / " + mib(rss_theirs), rss_ratio, steal});
       });
   if (rows.empty()) return;
   out +=
       "Per repetition: the throughput ratio hasivu ÷ peer of each pair (measured back to back, "
       "the order alternating), its median and range; the server CPU per answered request of "
-      "each side (µs, median; the ratio is peer ÷ hasivu) and the host's steal during each "
-      "pair (the larger of its two phases).\n\n";
+      "each side (µs, median; the ratio is peer ÷ hasivu); the peak RSS of each side (the "
+      "highest VmHWM of its phases, MiB) and hasivu's as a share of the peer's; and the host's "
+      "steal during each pair (the larger of its two phases).\n\n";
   Table(out,
         {"function", "series", "req/s ratio per repetition", "median", "range", "CPU µs/req hasivu",
-         "CPU µs/req peer", "CPU ratio", "steal per pair"},
+         "CPU µs/req peer", "CPU ratio", "peak RSS MiB hasivu / peer", "RSS hasivu ÷ peer",
+         "steal per pair"},
         rows);
 }
 

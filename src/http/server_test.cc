@@ -179,6 +179,25 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(client.Request(Get("/hello")).body, "hello");
 }
 
+TEST_F(ServerTest, AHalfClosedClientStillGetsWhatItAskedForThenTheConnectionCloses) {
+  StartServer();
+  // Two requests in flight (the first slow) when the client finishes sending.
+  Client pipelined(port());
+  ASSERT_TRUE(pipelined.Send(Get("/slow") + Get("/echo/second")));
+  ASSERT_TRUE(pipelined.ShutdownWrite());
+  EXPECT_EQ(pipelined.Read().body, "slow");
+  EXPECT_EQ(pipelined.Read().body, "second||/echo/second");
+  EXPECT_TRUE(pipelined.ClosedByPeer());
+  // A keep-alive connection with nothing in flight, half-closed while the server waits for its
+  // next request: closed at once, not at the idle timeout.
+  Client idle(port());
+  EXPECT_EQ(idle.Request(Get("/hello")).body, "hello");
+  ASSERT_TRUE(idle.ShutdownWrite());
+  const auto start = steady_clock::now();
+  EXPECT_TRUE(idle.ClosedByPeer());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(4000));
+}
+
 TEST_F(ServerTest, ManyPipelinedRequestsBeyondTheReadAheadLimit) {
   settings_.max_pipelined = 2;
   StartServer();
@@ -654,7 +673,6 @@ TEST_F(ServerTest, PerAddressCapOfZeroMeansNoCap) {
 
 TEST_F(ServerTest, SilentNewConnectionIsClosedAfterTheFirstByteTimeout) {
   settings_.first_byte_timeout = milliseconds(300);
-  settings_.idle_timeout = milliseconds(60000);
   StartServer();
   Client silent(port());
   const auto start = steady_clock::now();

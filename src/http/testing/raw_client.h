@@ -123,6 +123,9 @@ class Client {
   }
 
   // True when the server ends the connection (EOF or reset) before the receive timeout.
+  // Half-closes: the server reads end of stream, the client can still read.
+  bool ShutdownWrite() { return ::shutdown(fd_, SHUT_WR) == 0; }
+
   bool ClosedByPeer() {
     char byte;
     while (true) {
