@@ -27,8 +27,11 @@ namespace bhttp = boost::beast::http;
 // of a 413 answered while the client is still uploading).
 constexpr std::chrono::milliseconds kLingerTime{2000};
 constexpr size_t kMaxLingerBytes = 1 << 20;
-// The first read of a request: a typical head (a bearer token, a browser's headers) fits.
-constexpr size_t kFirstReadBytes = 4096;
+// The first read of a request: a head with a bearer token and a browser's usual headers fits
+// (a longer one takes a second read). An idle keep-alive connection holds this much while it
+// waits: at 4 096 bytes 10 000 idle connections took 61 MiB, at 1 024 about 32 MiB
+// (bench/idle_connections.sh, docs/performance.md).
+constexpr size_t kFirstReadBytes = 1024;
 
 void AppendHex(std::string& out, uint64_t v, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
