@@ -78,7 +78,7 @@ struct Config {
   int max_queued_hashes = 8;    // --max-queued-hashes / HASIVU_MAX_QUEUED_HASHES (per route)
   int register_limit = 10;      // --register-limit / HASIVU_REGISTER_LIMIT (per address, 15 min)
   // HTTP connection limits (issue 19).
-  int max_connections = 10000;             // HASIVU_MAX_CONNECTIONS: open at once, all peers
+  int max_connections = 10000;            // HASIVU_MAX_CONNECTIONS: open at once, all peers
   int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
   std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
@@ -120,7 +120,7 @@ struct ResolvedConfig {
   compress::Settings compression;        // response compression (http::ServerSettings::compression)
   std::vector<IpRange> trusted_proxies;  // client_address.h, the auth and RFID routes
   int max_queued_hashes = 8;             // each of api::AuthRoutes::HashQueues
-  int max_connections = 10000;            // http::ServerSettings::max_connections
+  int max_connections = 10000;           // http::ServerSettings::max_connections
   int max_connections_per_address = 256;  // http::ServerSettings; 0 = no per-address cap
   std::chrono::milliseconds first_byte_timeout{10000};  // http::ServerSettings
   // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
