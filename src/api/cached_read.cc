@@ -16,10 +16,6 @@
 namespace hasivu::api {
 namespace {
 
-// What SuccessSerialized (envelope.h) writes before the data; the envelope's tail (meta) follows
-// the data and differs per request.
-constexpr std::string_view kEnvelopeHead = "{\"success\":true,\"data\":";
-
 // An OpenEncoded as cache bytes: encoding, CRC-32 and length (little-endian), then the stream.
 std::string PackOpen(const compress::OpenEncoded& open) {
   std::string out;
@@ -52,53 +48,53 @@ std::optional<compress::OpenEncoded> UnpackOpen(std::string_view packed,
 
 }  // namespace
 
-// Replaces the identity body of `response` (envelope around `data_json`) with the negotiated
-// encoding, from a variant cached beside the identity entry (same tags, so invalidated with it)
-// whose compressed part is the envelope up to the end of the data; only this request's meta is
-// appended, uncompressed (compress/open_encoded.h). The variant carries the identity's ETag and
-// is used only if that still matches, so it can never be older than the identity body.
-void CachedReads::UseCachedVariant(const http::Request& request, std::string_view key,
-                                   cache::Kind kind, const cache::Tags& tags,
-                                   std::string_view data_json, std::string_view etag,
-                                   http::Response& response) const {
+// The compressed part of a variant is the envelope up to the end of the data; only this
+// request's meta is appended, uncompressed (compress/open_encoded.h). The variant carries the
+// identity's ETag and is used only if that still matches, so it can never be older than the
+// identity body.
+std::optional<std::string> CachedReads::CachedVariant(const http::Request& request,
+                                                      std::string_view key, cache::Kind kind,
+                                                      const cache::Tags& tags,
+                                                      std::string_view data_json,
+                                                      std::string_view etag, std::string_view tail,
+                                                      compress::Encoding* encoding) const {
   const compress::Settings& cs = compression_;
+  const size_t identity_bytes = kSuccessHead.size() + data_json.size() + tail.size();
   // HEAD answers carry the identity headers, as the server's own compression does (server.h).
-  if (!cs.enabled || request.method == "HEAD" || response.status != 200 ||
-      response.body.size() < cs.min_bytes) {
-    return;
+  if (!cs.enabled || request.method == "HEAD" || identity_bytes < cs.min_bytes) {
+    return std::nullopt;
   }
   const std::string* accept = request.headers.Find("Accept-Encoding");
-  if (accept == nullptr) return;
-  const compress::Encoding encoding = compress::Negotiate(*accept, cs.codecs);
-  if (encoding == compress::Encoding::kIdentity) return;
-  const size_t prefix_bytes = kEnvelopeHead.size() + data_json.size();
-  if (response.body.size() < prefix_bytes) return;
-  const std::string_view prefix = std::string_view(response.body).substr(0, prefix_bytes);
-  const std::string_view tail = std::string_view(response.body).substr(prefix_bytes);
+  if (accept == nullptr) return std::nullopt;
+  *encoding = compress::Negotiate(*accept, cs.codecs);
+  if (*encoding == compress::Encoding::kIdentity) return std::nullopt;
   auto encode = [&]() -> StatusOr<std::string> {
+    std::string prefix;
+    prefix.reserve(kSuccessHead.size() + data_json.size());
+    prefix = kSuccessHead;
+    prefix += data_json;
     ASSIGN_OR_RETURN(compress::OpenEncoded open,
-                     compress::EncodeOpen(encoding, prefix, compress::LevelFor(cs, encoding)));
+                     compress::EncodeOpen(*encoding, prefix, compress::LevelFor(cs, *encoding)));
     return cache::EncodeCachedBody(etag, PackOpen(open));
   };
-  const std::string variant_key = cache::DerivedKey(key, compress::EncodingName(encoding));
+  const std::string variant_key = cache::DerivedKey(key, compress::EncodingName(*encoding));
   StatusOr<cache::ValuePtr> value = read_cache_.GetOrLoad(variant_key, kind, tags, encode);
-  if (!value.ok()) return;  // a codec error: the server compresses (or sends identity) itself
+  if (!value.ok()) return std::nullopt;  // a codec error: the server compresses (or not) itself
   StatusOr<cache::CachedBodyView> variant = cache::DecodeCachedBody(**value);
   std::optional<compress::OpenEncoded> open;
-  if (variant.ok() && variant->etag == etag) open = UnpackOpen(variant->body, encoding);
+  if (variant.ok() && variant->etag == etag) open = UnpackOpen(variant->body, *encoding);
   if (!open) {
     // Out of step with the identity entry (made from an older body): replace it.
     StatusOr<std::string> fresh = encode();
-    if (!fresh.ok()) return;
+    if (!fresh.ok()) return std::nullopt;
     StatusOr<cache::CachedBodyView> view = cache::DecodeCachedBody(*fresh);
-    if (view.ok()) open = UnpackOpen(view->body, encoding);
+    if (view.ok()) open = UnpackOpen(view->body, *encoding);
     read_cache_.Put(variant_key, kind, tags, std::move(*fresh));
-    if (!open) return;
+    if (!open) return std::nullopt;
   }
   std::string finished = compress::FinishEncoded(*open, tail);
-  if (!compress::IsWorthSending(response.body.size(), finished.size())) return;
-  response.body = std::move(finished);
-  response.content_encoding = std::string(compress::EncodingName(encoding));
+  if (!compress::IsWorthSending(identity_bytes, finished.size())) return std::nullopt;
+  return finished;
 }
 
 std::string EncodeCachedData(std::string_view data_json) {
@@ -126,8 +122,26 @@ http::Response CachedReads::ConditionalSuccess(const http::Request& request, std
     if (!data.ok()) return ErrorFromStatus(request, data.status());
     return ConditionalSuccessSerialized(request, *data);
   }
-  http::Response response = ConditionalSuccessWithETag(request, cached->body, cached->etag);
-  UseCachedVariant(request, key, kind, tags, cached->body, cached->etag, response);
+  if (std::optional<http::Response> not_modified = NotModified(request, cached->etag)) {
+    return std::move(*not_modified);
+  }
+  // The identity body is built only when it is the one sent: a client that takes the cached
+  // variant gets the compressed data and its own meta, and nothing else is copied.
+  const std::string tail = SuccessTail(request);
+  http::Response response;
+  response.status = 200;
+  compress::Encoding encoding = compress::Encoding::kIdentity;
+  if (std::optional<std::string> encoded =
+          CachedVariant(request, key, kind, tags, cached->body, cached->etag, tail, &encoding)) {
+    response.body = std::move(*encoded);
+    response.content_encoding = std::string(compress::EncodingName(encoding));
+  } else {
+    response.body.reserve(kSuccessHead.size() + cached->body.size() + tail.size());
+    response.body = kSuccessHead;
+    response.body += cached->body;
+    response.body += tail;
+  }
+  response.headers.Set("ETag", std::string(cached->etag));
   return response;
 }
 

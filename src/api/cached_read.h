@@ -45,9 +45,15 @@ class CachedReads {
                                     const DataLoader& load) const;
 
  private:
-  void UseCachedVariant(const http::Request& request, std::string_view key, cache::Kind kind,
-                        const cache::Tags& tags, std::string_view data_json, std::string_view etag,
-                        http::Response& response) const;
+  // The body kSuccessHead + data_json + tail in the encoding the request negotiates, from (or
+  // into) the compressed variant cached beside `key`; nullopt when identity is to be sent (no
+  // encoding accepted, a HEAD, a body under the compression threshold, a codec error, or no
+  // saving worth it). Sets *encoding.
+  std::optional<std::string> CachedVariant(const http::Request& request, std::string_view key,
+                                           cache::Kind kind, const cache::Tags& tags,
+                                           std::string_view data_json, std::string_view etag,
+                                           std::string_view tail,
+                                           compress::Encoding* encoding) const;
 
   const domain::ReadCache& read_cache_;
   const compress::Settings compression_;

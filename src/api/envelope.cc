@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/json_writer.h"
 #include "common/clock.h"
 #include "common/time_util.h"
 
@@ -36,17 +37,31 @@ http::Response Success(const http::Request& request, boost::json::value data, un
   return Make(status, std::move(body));
 }
 
+std::string SuccessTail(const http::Request& request) {
+  // The same text as serialize(Meta(request)), written without building the object.
+  std::string out;
+  out.reserve(96 + request.request_id.size());
+  JsonWriter w(out);
+  out += ",\"meta\":";
+  w.BeginObject();
+  w.Key("timestamp");
+  w.String(FormatRfc3339(SystemClock().Now()));
+  w.Key("requestId");
+  w.String(request.request_id);
+  w.EndObject();
+  out += '}';
+  return out;
+}
+
 http::Response SuccessSerialized(const http::Request& request, std::string_view data_json,
                                  unsigned status) {
-  const std::string meta = boost::json::serialize(Meta(request));
+  const std::string tail = SuccessTail(request);
   http::Response r;
   r.status = status;
-  r.body.reserve(data_json.size() + meta.size() + 40);
-  r.body = "{\"success\":true,\"data\":";
+  r.body.reserve(kSuccessHead.size() + data_json.size() + tail.size());
+  r.body = kSuccessHead;
   r.body += data_json;
-  r.body += ",\"meta\":";
-  r.body += meta;
-  r.body += '}';
+  r.body += tail;
   return r;
 }
 

@@ -104,19 +104,23 @@ http::Response ConditionalSuccessSerialized(const http::Request& request,
   return ConditionalSuccessWithETag(request, data_json, StrongETag(data_json));
 }
 
-http::Response ConditionalSuccessWithETag(const http::Request& request, std::string_view data_json,
-                                          std::string_view etag_view) {
-  std::string etag(etag_view);
+std::optional<http::Response> NotModified(const http::Request& request, std::string_view etag) {
   const std::string* if_none_match = request.headers.Find("If-None-Match");
-  if (if_none_match != nullptr && IfNoneMatchMatches(*if_none_match, etag)) {
-    http::Response not_modified;
-    not_modified.status = 304;
-    not_modified.content_type.clear();
-    not_modified.headers.Set("ETag", std::move(etag));
-    return not_modified;
+  if (if_none_match == nullptr || !IfNoneMatchMatches(*if_none_match, etag)) return std::nullopt;
+  http::Response not_modified;
+  not_modified.status = 304;
+  not_modified.content_type.clear();
+  not_modified.headers.Set("ETag", std::string(etag));
+  return not_modified;
+}
+
+http::Response ConditionalSuccessWithETag(const http::Request& request, std::string_view data_json,
+                                          std::string_view etag) {
+  if (std::optional<http::Response> not_modified = NotModified(request, etag)) {
+    return std::move(*not_modified);
   }
   http::Response r = SuccessSerialized(request, data_json);
-  r.headers.Set("ETag", std::move(etag));
+  r.headers.Set("ETag", std::string(etag));
   return r;
 }
 

@@ -48,6 +48,9 @@ http::Response ConditionalSuccess(const http::Request& request, const boost::jso
 // The same for data already serialised. REQUIRES: `data_json` is one JSON value.
 http::Response ConditionalSuccessSerialized(const http::Request& request,
                                             std::string_view data_json);
+// 304 Not Modified (no body, the ETag) when the request's If-None-Match lists `etag` or "*";
+// nullopt otherwise.
+std::optional<http::Response> NotModified(const http::Request& request, std::string_view etag);
 // The same with the ETag already known (StrongETag(data_json), e.g. kept in a cache).
 http::Response ConditionalSuccessWithETag(const http::Request& request, std::string_view data_json,
                                           std::string_view etag);
