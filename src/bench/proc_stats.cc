@@ -159,12 +159,16 @@ StatusOr<ProcessMemory> ReadProcessMemory(pid_t pid) {
 StatusOr<ServerUsage> ReadServerUsage(pid_t pid) {
   ASSIGN_OR_RETURN(const double cpu, ReadProcessCpuSecondsPrecise(pid));
   ASSIGN_OR_RETURN(const ProcessMemory memory, ReadProcessMemory(pid));
-  return ServerUsage{.cpu_seconds = cpu, .peak_rss_bytes = memory.peak_rss_bytes};
+  return ServerUsage{.cpu_seconds = cpu,
+                     .peak_rss_bytes = memory.peak_rss_bytes,
+                     .rss_at_start_bytes = memory.rss_bytes};
 }
 
 ServerUsage ServerUsageBetween(const ServerUsage& start, const ServerUsage& end) {
   const double cpu = end.cpu_seconds - start.cpu_seconds;
-  return ServerUsage{.cpu_seconds = cpu > 0 ? cpu : 0, .peak_rss_bytes = end.peak_rss_bytes};
+  return ServerUsage{.cpu_seconds = cpu > 0 ? cpu : 0,
+                     .peak_rss_bytes = end.peak_rss_bytes,
+                     .rss_at_start_bytes = start.rss_at_start_bytes};
 }
 
 Status ResetPeakRss(pid_t pid) {

@@ -52,11 +52,12 @@ StatusOr<double> ReadProcessCpuSecondsPrecise(pid_t pid);
 StatusOr<double> ParseSchedstatCpuSeconds(std::string_view schedstat);
 StatusOr<ProcessMemory> ReadProcessMemory(pid_t pid);
 
-// cpu_seconds since the process started and its VmHWM now. A phase's usage is
-// ServerUsageBetween(a reading at the start, a reading at the end).
+// cpu_seconds since the process started, its VmHWM and (as rss_at_start_bytes) its VmRSS now.
+// A phase's usage is ServerUsageBetween(a reading at the start, a reading at the end).
 StatusOr<ServerUsage> ReadServerUsage(pid_t pid);
 // cpu_seconds: end's minus start's (0 if it went down: not the same process); peak_rss_bytes:
-// end's (the peak since the last ResetPeakRss, or since the process started).
+// end's (the peak since the last ResetPeakRss, or since the process started);
+// rss_at_start_bytes: start's.
 ServerUsage ServerUsageBetween(const ServerUsage& start, const ServerUsage& end);
 
 // Resets the process's VmHWM to its current RSS by writing "5" to /proc/PID/clear_refs.

@@ -128,10 +128,12 @@ TEST(MachineUsageBetweenTest, StealAndBusyFractions) {
 }
 
 TEST(ServerUsageBetweenTest, CpuDifferenceAndTheEndsPeak) {
-  const ServerUsage u = ServerUsageBetween({.cpu_seconds = 2.5, .peak_rss_bytes = 900},
-                                           {.cpu_seconds = 4.0, .peak_rss_bytes = 700});
+  const ServerUsage u =
+      ServerUsageBetween({.cpu_seconds = 2.5, .peak_rss_bytes = 900, .rss_at_start_bytes = 600},
+                         {.cpu_seconds = 4.0, .peak_rss_bytes = 700, .rss_at_start_bytes = 650});
   EXPECT_DOUBLE_EQ(u.cpu_seconds, 1.5);
   EXPECT_EQ(u.peak_rss_bytes, 700u);
+  EXPECT_EQ(u.rss_at_start_bytes, 600u);  // the phase's start, not its end
   EXPECT_DOUBLE_EQ(ServerUsageBetween({.cpu_seconds = 9}, {.cpu_seconds = 1}).cpu_seconds, 0);
 }
 

@@ -449,6 +449,10 @@ void PeerPairs(std::string& out, const RunResult& run,
         for (const PhaseResult* p : own_phases) mine[p->repetition] = p;
         std::vector<double> ratios, cpu_ours, cpu_theirs, cpu_ratios;
         uint64_t rss_ours = 0, rss_theirs = 0;
+        uint64_t rest_ours = 0, rest_theirs = 0;  // the lowest RSS at a phase's start
+        const auto lowest = [](uint64_t& into, uint64_t v) {
+          if (v > 0 && (into == 0 || v < into)) into = v;
+        };
         std::string each, steal;
         for (const PhaseResult* peer : peer_phases) {
           auto found = mine.find(peer->repetition);
@@ -462,8 +466,14 @@ void PeerPairs(std::string& out, const RunResult& run,
           if (a) cpu_ours.push_back(*a);
           if (b) cpu_theirs.push_back(*b);
           if (a && b && *a > 0) cpu_ratios.push_back(*b / *a);
-          if (h.server) rss_ours = std::max(rss_ours, h.server->peak_rss_bytes);
-          if (peer->server) rss_theirs = std::max(rss_theirs, peer->server->peak_rss_bytes);
+          if (h.server) {
+            rss_ours = std::max(rss_ours, h.server->peak_rss_bytes);
+            lowest(rest_ours, h.server->rss_at_start_bytes);
+          }
+          if (peer->server) {
+            rss_theirs = std::max(rss_theirs, peer->server->peak_rss_bytes);
+            lowest(rest_theirs, peer->server->rss_at_start_bytes);
+          }
           double pair_steal = -1;
           for (const PhaseResult* q : {&h, peer}) {
             if (q->machine) pair_steal = std::max(pair_steal, q->machine->steal_fraction);
@@ -487,19 +497,21 @@ void PeerPairs(std::string& out, const RunResult& run,
                         Fixed(MedianOf(ratios), 2) + "×", Fixed(*lo, 2) + "–" + Fixed(*hi, 2) + "×",
                         micros(cpu_ours), micros(cpu_theirs),
                         cpu_ratios.empty() ? "–" : Fixed(MedianOf(cpu_ratios), 2) + "×",
+                        mib(rest_ours) + " / " + mib(rest_theirs),
                         mib(rss_ours) + " / " + mib(rss_theirs), rss_ratio, steal});
       });
   if (rows.empty()) return;
   out +=
       "Per repetition: the throughput ratio hasivu ÷ peer of each pair (measured back to back, "
       "the order alternating), its median and range; the server CPU per answered request of "
-      "each side (µs, median; the ratio is peer ÷ hasivu); the peak RSS of each side (the "
-      "highest VmHWM of its phases, MiB) and hasivu's as a share of the peer's; and the host's "
+      "each side (µs, median; the ratio is peer ÷ hasivu); each side's RSS at rest (the lowest "
+      "VmRSS at the start of its phases, before their warm-up, MiB), its peak RSS (the highest "
+      "VmHWM of its phases, MiB) and hasivu's peak as a share of the peer's; and the host's "
       "steal during each pair (the larger of its two phases).\n\n";
   Table(out,
         {"function", "series", "req/s ratio per repetition", "median", "range", "CPU µs/req hasivu",
-         "CPU µs/req peer", "CPU ratio", "peak RSS MiB hasivu / peer", "RSS hasivu ÷ peer",
-         "steal per pair"},
+         "CPU µs/req peer", "CPU ratio", "RSS at rest MiB hasivu / peer",
+         "peak RSS MiB hasivu / peer", "peak RSS hasivu ÷ peer", "steal per pair"},
         rows);
 }
 
@@ -981,7 +993,8 @@ json::object PhaseJson(const PhaseResult& p) {
   json::value server = nullptr;
   if (p.server) {
     server = json::object{{"cpu_seconds", internal::NumberJson(p.server->cpu_seconds)},
-                          {"peak_rss_bytes", p.server->peak_rss_bytes}};
+                          {"peak_rss_bytes", p.server->peak_rss_bytes},
+                          {"rss_at_start_bytes", p.server->rss_at_start_bytes}};
   }
   json::value machine = nullptr;
   if (p.machine) {

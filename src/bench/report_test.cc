@@ -401,17 +401,18 @@ TEST(MarkdownReportTest, EachRepetitionsPairGivesItsRatioCpuRssAndSteal) {
   const double peer_rps[] = {900, 1000, 800};
   for (int r = 0; r < 3; ++r) {
     PhaseResult p = ClosedPhase("orders-list", 12, r, peer_rps[r], "peer");
-    p.server->cpu_seconds *= 2;                               // twice hasivu's CPU per request
-    p.server->peak_rss_bytes = (r == 2 ? 160u : 150u) << 20;  // the highest of the three counts
+    p.server->cpu_seconds *= 2;                                 // twice hasivu's CPU per request
+    p.server->peak_rss_bytes = (r == 2 ? 160u : 150u) << 20;    // the highest of the three counts
+    p.server->rss_at_start_bytes = (r == 1 ? 70u : 80u) << 20;  // at rest: the lowest counts
     if (r == 1) p.machine->steal_fraction = 0.05;
     run.phases.push_back(p);
   }
   const std::string md = MarkdownReport(run, StrictAndSeed());
   // hasivu's phases run at 2 000/s: 2.22, 2.00 and 2.50 times the peer's, median 2.22.
-  EXPECT_NE(
-      md.find("| orders-list | closed loop, 32 connections | 2.22× · 2.00× · 2.50× | 2.22× | "
-              "2.00–2.50× | 300 | 600 | 2.00× | 40.0 / 160.0 | 0.25 | 1.0 % · 5.0 % · 1.0 % |"),
-      std::string::npos)
+  EXPECT_NE(md.find("| orders-list | closed loop, 32 connections | 2.22× · 2.00× · 2.50× | 2.22× | "
+                    "2.00–2.50× | 300 | 600 | 2.00× | 20.0 / 70.0 | 40.0 / 160.0 | 0.25 | "
+                    "1.0 % · 5.0 % · 1.0 % |"),
+            std::string::npos)
       << md.substr(md.find("Per repetition"), 1200);
   // A function the peer did not answer has no pair.
   EXPECT_EQ(md.find("| menus-daily | closed loop, 32 connections |"), std::string::npos);

@@ -29,6 +29,9 @@ struct MachineUsage {
 struct ServerUsage {
   double cpu_seconds = 0;       // user + system
   uint64_t peak_rss_bytes = 0;  // VmHWM, reset at the phase's start where the kernel allows
+  // VmRSS when the phase began (before its warm-up): the server at rest after its start, the
+  // scenarios' preparation and the phases before it in that process.
+  uint64_t rss_at_start_bytes = 0;
 };
 
 // One measured phase: one function, one target (the server under test or the peer), one

@@ -44,7 +44,8 @@ inline PhaseResult ClosedPhase(const std::string& function, double p95_ms, int r
   p.success_rate = 1;
   p.response_bytes = p.requests * 500;
   p.server = ServerUsage{.cpu_seconds = 0.0003 * static_cast<double>(p.requests),
-                         .peak_rss_bytes = 40u << 20};
+                         .peak_rss_bytes = 40u << 20,
+                         .rss_at_start_bytes = 20u << 20};
   p.machine = MachineUsage{.steal_fraction = 0.01, .busy_fraction = 0.9};
   for (double q : {0.0, 0.5, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0}) {
     const double ms = q == 0       ? p.latency_ms.min
