@@ -127,7 +127,7 @@ http::Response CachedReads::ConditionalSuccess(const http::Request& request, std
   }
   // The identity body is built only when it is the one sent: a client that takes the cached
   // variant gets the compressed data and its own meta, and nothing else is copied.
-  const std::string tail = SuccessTail(request);
+  const std::string tail = EnvelopeTail(request);
   http::Response response;
   response.status = 200;
   compress::Encoding encoding = compress::Encoding::kIdentity;

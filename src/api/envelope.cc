@@ -11,34 +11,11 @@
 #include "common/time_util.h"
 
 namespace hasivu::api {
-namespace {
-
-boost::json::object Meta(const http::Request& request) {
-  boost::json::object meta;
-  meta["timestamp"] = FormatRfc3339(SystemClock().Now());
-  meta["requestId"] = request.request_id;
-  return meta;
-}
-
-http::Response Make(unsigned status, boost::json::object body) {
-  http::Response r;
-  r.status = status;
-  r.body = boost::json::serialize(body);
-  return r;
-}
-
-}  // namespace
-
 http::Response Success(const http::Request& request, boost::json::value data, unsigned status) {
-  boost::json::object body;
-  body["success"] = true;
-  body["data"] = std::move(data);
-  body["meta"] = Meta(request);
-  return Make(status, std::move(body));
+  return SuccessSerialized(request, boost::json::serialize(data), status);
 }
 
-std::string SuccessTail(const http::Request& request) {
-  // The same text as serialize(Meta(request)), written without building the object.
+std::string EnvelopeTail(const http::Request& request) {
   std::string out;
   out.reserve(96 + request.request_id.size());
   JsonWriter w(out);
@@ -55,7 +32,7 @@ std::string SuccessTail(const http::Request& request) {
 
 http::Response SuccessSerialized(const http::Request& request, std::string_view data_json,
                                  unsigned status) {
-  const std::string tail = SuccessTail(request);
+  const std::string tail = EnvelopeTail(request);
   http::Response r;
   r.status = status;
   r.body.reserve(kSuccessHead.size() + data_json.size() + tail.size());
@@ -77,11 +54,11 @@ http::Response Error(const http::Request& request, unsigned status, std::string_
     }
     error["details"] = std::move(list);
   }
-  boost::json::object body;
-  body["success"] = false;
-  body["error"] = std::move(error);
-  body["meta"] = Meta(request);
-  http::Response r = Make(status, std::move(body));
+  http::Response r;
+  r.status = status;
+  r.body = "{\"success\":false,\"error\":";
+  r.body += boost::json::serialize(error);
+  r.body += EnvelopeTail(request);
   if (status == 503 || status == 429) r.headers.Set("Retry-After", "1");
   return r;
 }

@@ -27,13 +27,13 @@ using hasivu::FieldIssue;
 http::Response Success(const http::Request& request, boost::json::value data,
                        unsigned status = 200);
 // The same envelope around data already serialised. REQUIRES: `data_json` is one JSON value.
-// Its body is kSuccessHead + data_json + SuccessTail(request).
+// Its body is kSuccessHead + data_json + EnvelopeTail(request).
 http::Response SuccessSerialized(const http::Request& request, std::string_view data_json,
                                  unsigned status = 200);
 inline constexpr std::string_view kSuccessHead = "{\"success\":true,\"data\":";
-// `,"meta":{"timestamp":...,"requestId":...}}`: the part of a success body that is this
-// request's own (the rest can be cached, compressed, with the data).
-std::string SuccessTail(const http::Request& request);
+// `,"meta":{"timestamp":...,"requestId":...}}`: how every envelope (success or error) ends, the
+// part of a body that is this request's own (a success's rest can be cached, compressed).
+std::string EnvelopeTail(const http::Request& request);
 
 // An error response. `details` is omitted from the body when empty.
 http::Response Error(const http::Request& request, unsigned status, std::string_view code,

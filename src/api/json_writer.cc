@@ -83,27 +83,21 @@ void JsonWriter::Separate() {
   if (after_value_) out_.push_back(',');
 }
 
-void JsonWriter::BeginObject() {
+void JsonWriter::Open(char bracket) {
   Separate();
-  out_.push_back('{');
+  out_.push_back(bracket);
   after_value_ = false;
 }
 
-void JsonWriter::EndObject() {
-  out_.push_back('}');
+void JsonWriter::Close(char bracket) {
+  out_.push_back(bracket);
   after_value_ = true;
 }
 
-void JsonWriter::BeginArray() {
-  Separate();
-  out_.push_back('[');
-  after_value_ = false;
-}
-
-void JsonWriter::EndArray() {
-  out_.push_back(']');
-  after_value_ = true;
-}
+void JsonWriter::BeginObject() { Open('{'); }
+void JsonWriter::EndObject() { Close('}'); }
+void JsonWriter::BeginArray() { Open('['); }
+void JsonWriter::EndArray() { Close(']'); }
 
 void JsonWriter::Key(JsonKey name) {
   Separate();
@@ -133,6 +127,14 @@ void JsonWriter::Int(int64_t v) {
   const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), v);
   out_.append(buffer, r.ptr);
   after_value_ = true;
+}
+
+void JsonWriter::OptInt(const std::optional<int64_t>& v) {
+  if (v) {
+    Int(*v);
+  } else {
+    Null();
+  }
 }
 
 void JsonWriter::Bool(bool v) {

@@ -58,6 +58,8 @@ class JsonWriter {
   // A string, or null for nullopt.
   void OptString(const std::optional<std::string>& s);
   void Int(int64_t v);
+  // An integer, or null for nullopt.
+  void OptInt(const std::optional<int64_t>& v);
   void Bool(bool v);
   void Null();
   // A value already serialised. REQUIRES: `json` is one JSON value.
@@ -66,6 +68,8 @@ class JsonWriter {
  private:
   // A comma before a value or member that follows another.
   void Separate();
+  void Open(char bracket);
+  void Close(char bracket);
 
   std::string& out_;
   bool after_value_ = false;

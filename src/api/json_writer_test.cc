@@ -83,6 +83,10 @@ TEST(JsonWriterTest, NestedValuesMatchBoostJsonSerialize) {
   w.Bool(false);
   w.Key("none");
   w.Null();
+  w.Key("count");
+  w.OptInt(7);
+  w.Key("uncounted");
+  w.OptInt(std::nullopt);
   w.Key("raw");
   w.Raw(R"({"a":[1,2]})");
   w.Key("text");
@@ -104,6 +108,8 @@ TEST(JsonWriterTest, NestedValuesMatchBoostJsonSerialize) {
   want["yes"] = true;
   want["no"] = false;
   want["none"] = nullptr;
+  want["count"] = 7;
+  want["uncounted"] = nullptr;
   want["raw"] = json::parse(R"({"a":[1,2]})");
   want["text"] = "a \"quoted\"\nline\\ and a long run of plain words";
   EXPECT_EQ(out, json::serialize(want));

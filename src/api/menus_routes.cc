@@ -98,14 +98,6 @@ void WriteAllergens(JsonWriter& w, std::string_view allergens_json) {
   w.Raw(canonical);
 }
 
-void WriteOptInt(JsonWriter& w, const std::optional<int64_t>& v) {
-  if (v) {
-    w.Int(*v);
-  } else {
-    w.Null();
-  }
-}
-
 void WriteSlot(JsonWriter& w, const store::MenuSlotRow& s) {
   w.BeginObject();
   w.Key("slotId");
@@ -127,11 +119,11 @@ void WriteSlot(JsonWriter& w, const store::MenuSlotRow& s) {
   w.Key("allergens");
   WriteAllergens(w, s.allergens_json);
   w.Key("calories");
-  WriteOptInt(w, s.calories);
+  w.OptInt(s.calories);
   w.Key("availableQuantity");
-  WriteOptInt(w, s.available_quantity);
+  w.OptInt(s.available_quantity);
   w.Key("maxPerOrder");
-  WriteOptInt(w, s.max_per_order);
+  w.OptInt(s.max_per_order);
   w.Key("isSpecial");
   w.Bool(s.is_special);
   w.Key("displayOrder");

@@ -393,11 +393,7 @@ std::string RenderOrderPage(const domain::OrderPage& page, int64_t limit,
   w.Key("limit");
   w.Int(limit);
   w.Key("nextCursor");
-  if (page.next_cursor) {
-    w.String(*page.next_cursor);
-  } else {
-    w.Null();
-  }
+  w.OptString(page.next_cursor);
   w.Key("hasMore");
   w.Bool(page.has_more);
   if (page.total) {
