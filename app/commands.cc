@@ -90,11 +90,13 @@ Status EnsureSqliteFolder(const std::string& url) {
   return Status::Ok();
 }
 
-StatusOr<store::DatabasePtr> OpenAndMigrate(const std::string& url, int pool_size) {
+StatusOr<store::DatabasePtr> OpenAndMigrate(const std::string& url, int pool_size,
+                                            metrics::Registry* registry = nullptr) {
   RETURN_IF_ERROR(EnsureSqliteFolder(url));
   store::DatabaseSettings settings;
   settings.url = url;
   settings.pool_size = pool_size;
+  settings.registry = registry;
   ASSIGN_OR_RETURN(store::DatabasePtr db, store::OpenDatabase(settings));
   RETURN_IF_ERROR(store::Migrate(*db).WithContext("migrate"));
   return db;
@@ -157,7 +159,9 @@ int RunServe(const Config& config) {
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return RuntimeError("create data folder " + cfg.data_dir, UnavailableError(ec.message()));
 
-  auto db = OpenAndMigrate(cfg.store_url, cfg.db_pool_size);
+  // Made before the store, so the pool records its waits from the first connection on.
+  auto registry = metrics::NewRegistry();
+  auto db = OpenAndMigrate(cfg.store_url, cfg.db_pool_size, registry.get());
   if (!db.ok()) return RuntimeError("open store", db.status());
 
   auto any_user = domain::AnyUser(**db);
@@ -191,7 +195,6 @@ int RunServe(const Config& config) {
     first_logins += "  (all demo logins: " + fixtures_path + ")\n";
   }
 
-  auto registry = metrics::NewRegistry();
   // The CloudWatch-facing view of the registry (metrics/monitor.h): windows, EMF, alarms.
   metrics::MonitorSettings monitor_settings;
   monitor_settings.slow_query = cfg.slow_query;

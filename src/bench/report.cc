@@ -570,6 +570,16 @@ void ServerSection(std::string& out, const RunResult& run) {
   };
   out += "- Database query p95: " + opt(v.db_query_p95_ms, Ms) + " over " +
          opt(v.db_queries, [](double d) { return Grouped(d); }) + " queries\n";
+  // Present on PostgreSQL: whether requests queue for a connection, read against the queries.
+  const auto latency = [&](std::string_view what, const std::optional<LatencyFigures>& f) {
+    if (!f || f->count <= 0) return;
+    out += "- " + std::string(what) + ": p99 " + opt(f->p99_ms, Ms) + ", worst " +
+           (f->worst_beyond_bounds ? "over " : "at most ") + opt(f->worst_ms, Ms) + " over " +
+           Grouped(f->count) + "\n";
+  };
+  latency("Wait for a thread of the blocking pool", v.offload_wait);
+  latency("Wait for a pooled database connection", v.db_pool_wait);
+  latency("A database connection held (the query)", v.db_pool_hold);
   out += "- Cache hit rate: ";
   if (v.cache_hit_rate.empty()) {
     out += "not reported (the cache off, or no lookups)";
@@ -1021,9 +1031,20 @@ json::object PhaseJson(const PhaseResult& p) {
           {"percentile_curve", std::move(curve)}};
 }
 
+json::value LatencyJson(const std::optional<LatencyFigures>& f) {
+  if (!f) return nullptr;
+  return json::object{{"count", f->count},
+                      {"p99_ms", internal::OptionalJson(f->p99_ms)},
+                      {"worst_ms", internal::OptionalJson(f->worst_ms)},
+                      {"worst_beyond_bounds", f->worst_beyond_bounds}};
+}
+
 json::value ServerViewJson(const std::optional<ServerView>& v) {
   if (!v) return nullptr;
   return json::object{
+      {"offload_wait", LatencyJson(v->offload_wait)},
+      {"db_pool_wait", LatencyJson(v->db_pool_wait)},
+      {"db_pool_hold", LatencyJson(v->db_pool_hold)},
       {"db_query_p95_ms", internal::OptionalJson(v->db_query_p95_ms)},
       {"db_queries", internal::OptionalJson(v->db_queries)},
       {"cache_hit_rate", RatesJson(v->cache_hit_rate)},

@@ -66,8 +66,24 @@ struct ColdStartResult {
   std::vector<std::string> failures;     // starts that never got the expected answer, and why
 };
 
+// One latency histogram's increase over the measured phases, in ms.
+struct LatencyFigures {
+  double count = 0;
+  std::optional<double> p99_ms;
+  // The upper bound of the highest bucket that grew: no observation took longer. With
+  // worst_beyond_bounds, the highest finite bound, which some took longer than.
+  std::optional<double> worst_ms;
+  bool worst_beyond_bounds = false;
+};
+
 // The server's own view over the measured phases, from /metrics scraped before and after.
 struct ServerView {
+  // Where the server exports them (PostgreSQL): a blocking handler's wait for a thread of the
+  // server's pool (one per pooled connection), the pool's wait for a connection, and how long
+  // each operation held its connection (the query, with BEGIN and COMMIT for a write).
+  std::optional<LatencyFigures> offload_wait;
+  std::optional<LatencyFigures> db_pool_wait;
+  std::optional<LatencyFigures> db_pool_hold;
   std::optional<double> db_query_p95_ms;
   std::optional<double> db_queries;
   std::map<std::string, double>

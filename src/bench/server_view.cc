@@ -1,6 +1,7 @@
 #include "bench/server_view.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,7 +19,11 @@ constexpr std::string_view kCompressionIn = "hasivu_http_compression_bytes_in_to
 constexpr std::string_view kCompressionOut = "hasivu_http_compression_bytes_out_total";
 constexpr std::string_view kRequestDuration = "hasivu_http_request_duration_seconds";
 constexpr std::string_view kRequests = "hasivu_http_requests_total";
+constexpr std::string_view kOffloadWait = "hasivu_http_offload_wait_seconds";
+constexpr std::string_view kPoolWait = "hasivu_db_pool_wait_seconds";
+constexpr std::string_view kPoolHold = "hasivu_db_pool_hold_seconds";
 constexpr double kP95 = 0.95;
+constexpr double kP99 = 0.99;
 
 // The histogram's increase over the interval, or nullopt when it is not exported or unreadable.
 std::optional<HistogramCounts> HistogramIncrease(const Scrape& before, const Scrape& after,
@@ -40,6 +45,27 @@ std::optional<double> P95Ms(const HistogramCounts& seconds) {
   return *q * 1000.0;
 }
 
+std::optional<LatencyFigures> LatencyOf(const Scrape& before, const Scrape& after,
+                                        std::string_view name) {
+  const std::optional<HistogramCounts> h = HistogramIncrease(before, after, name, {});
+  if (!h) return std::nullopt;
+  LatencyFigures f;
+  f.count = h->count;
+  if (const std::optional<double> q = HistogramQuantile(*h, kP99)) f.p99_ms = *q * 1000.0;
+  double below = 0;  // cumulative count of the buckets under the current one
+  double highest_finite = 0;
+  for (const HistogramBucket& b : h->buckets) {
+    const bool finite = std::isfinite(b.upper_bound);
+    if (b.cumulative_count > below) {
+      f.worst_ms = (finite ? b.upper_bound : highest_finite) * 1000.0;
+      f.worst_beyond_bounds = !finite;
+    }
+    if (finite) highest_finite = b.upper_bound;
+    below = b.cumulative_count;
+  }
+  return f;
+}
+
 std::set<std::string> TiersOf(const Scrape& scrape) {
   std::set<std::string> tiers;
   for (std::string_view name : {kCacheHits, kCacheMisses}) {
@@ -56,6 +82,12 @@ void FillDatabase(const Scrape& before, const Scrape& after, ServerView& view) {
   if (!ops) return;
   view.db_queries = ops->count;
   view.db_query_p95_ms = P95Ms(*ops);
+}
+
+void FillWaits(const Scrape& before, const Scrape& after, ServerView& view) {
+  view.offload_wait = LatencyOf(before, after, kOffloadWait);
+  view.db_pool_wait = LatencyOf(before, after, kPoolWait);
+  view.db_pool_hold = LatencyOf(before, after, kPoolHold);
 }
 
 void FillCache(const Scrape& before, const Scrape& after, ServerView& view) {
@@ -125,6 +157,7 @@ void FillApi(const Scrape& before, const Scrape& after, ServerView& view) {
 ServerView DiffServerView(const Scrape& before, const Scrape& after) {
   ServerView view;
   FillDatabase(before, after, view);
+  FillWaits(before, after, view);
   FillCache(before, after, view);
   FillCompression(before, after, view);
   FillApi(before, after, view);

@@ -7,6 +7,8 @@
 // The series it reads (src/metrics/http_series.cc, src/cache/tier_metrics.cc, store's
 // TimedDatabase), all of one server:
 //   hasivu_db_operation_duration_seconds{kind}      histogram; kind "read" | "write", merged
+//   hasivu_http_offload_wait_seconds                histogram (a server with a blocking pool)
+//   hasivu_db_pool_wait_seconds, _hold_seconds      histograms (PostgreSQL's pool)
 //   hasivu_cache_hits_total{tier}                   counter; tier "memory", "redis" or "l1"+"l2"
 //   hasivu_cache_misses_total{tier}                 counter
 //   hasivu_http_compression_bytes_in_total{encoding}   counter; encoding "br" | "zstd" | "gzip"
@@ -30,6 +32,10 @@ namespace hasivu::bench {
 //   db_query_p95_ms    p95 of the database operations (reads and writes together), in ms;
 //                      histogram_quantile over the bucket increases, so within a bucket's width
 //   db_queries         how many operations there were (present, possibly 0, when exported)
+//   offload_wait, db_pool_wait, db_pool_hold
+//                      count, p99 and the worst bucket's upper bound of a blocking handler's
+//                      wait for a pool thread, the pool's wait for a connection and each
+//                      operation's hold of it (LatencyFigures), present when exported
 //   cache_hit_rate     per tier: hits / (hits + misses) of its lookups in the interval, a
 //                      fraction; "all": the tiers' hits over the outermost tier's lookups (every
 //                      lookup passes the outermost tier, an inner one sees its misses only), the

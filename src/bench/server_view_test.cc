@@ -32,8 +32,8 @@ std::string Series(const std::string& name, const std::string& labels, std::vect
   int cumulative = 0;
   for (size_t i = 0; i < 5; ++i) {
     cumulative += i < counts.size() ? counts[i] : 0;
-    out += name + "_bucket{" + labels + ",le=\"" + kBounds[i] + "\"} " +
-           std::to_string(cumulative) + "\n";
+    out += name + "_bucket{" + labels + (labels.empty() ? "" : ",") + "le=\"" + kBounds[i] +
+           "\"} " + std::to_string(cumulative) + "\n";
   }
   out += name + "_sum{" + labels + "} 0\n";
   out += name + "_count{" + labels + "} " + std::to_string(cumulative) + "\n";
@@ -122,6 +122,44 @@ TEST(DiffServerViewTest, DatabaseP95OverReadsAndWritesOfTheInterval) {
   const ServerView idle = DiffServerView(after, after);
   EXPECT_EQ(idle.db_queries, 0);
   EXPECT_FALSE(idle.db_query_p95_ms.has_value());
+}
+
+TEST(DiffServerViewTest, WaitsForAConnectionAgainstItsHolds) {
+  const std::string kWait = "hasivu_http_offload_wait_seconds";
+  const std::string kPoolWait = "hasivu_db_pool_wait_seconds";
+  const std::string kHold = "hasivu_db_pool_hold_seconds";
+  // Before: 50 waits in (5, 10] ms that must not count; holds none yet.
+  const Scrape before = MustParse(Type(kWait) + Series(kWait, "", {0, 0, 0, 50}) + Type(kHold) +
+                                  Series(kHold, "", {}));
+  // After: +98 waits under 1 ms and +2 in (2.5, 5] ms; pool waits all under 1 ms (a series
+  // created in the interval); holds +10 in (1, 2.5] ms and one past the last bound.
+  const Scrape after =
+      MustParse(Type(kWait) + Series(kWait, "", {98, 0, 2, 50}) + Type(kPoolWait) +
+                Series(kPoolWait, "", {7}) + Type(kHold) + Series(kHold, "", {0, 10, 0, 0, 1}));
+  const ServerView v = DiffServerView(before, after);
+
+  ASSERT_TRUE(v.offload_wait.has_value());
+  EXPECT_DOUBLE_EQ(v.offload_wait->count, 100);
+  // Rank 99 of 100: half into (2.5, 5] ms; the worst is that bucket's bound, not the old 10 ms.
+  ASSERT_TRUE(v.offload_wait->p99_ms.has_value());
+  EXPECT_NEAR(*v.offload_wait->p99_ms, 3.75, 1e-9);
+  EXPECT_NEAR(*v.offload_wait->worst_ms, 5, 1e-9);
+  EXPECT_FALSE(v.offload_wait->worst_beyond_bounds);
+
+  ASSERT_TRUE(v.db_pool_wait.has_value());
+  EXPECT_DOUBLE_EQ(v.db_pool_wait->count, 7);
+  EXPECT_NEAR(*v.db_pool_wait->worst_ms, 1, 1e-9);
+
+  ASSERT_TRUE(v.db_pool_hold.has_value());
+  EXPECT_DOUBLE_EQ(v.db_pool_hold->count, 11);
+  EXPECT_NEAR(*v.db_pool_hold->worst_ms, 10, 1e-9);
+  EXPECT_TRUE(v.db_pool_hold->worst_beyond_bounds);
+
+  // A server without a blocking pool (SQLite) exports none of the three.
+  const ServerView none = DiffServerView(Scrape{}, Scrape{});
+  EXPECT_FALSE(none.offload_wait.has_value());
+  EXPECT_FALSE(none.db_pool_wait.has_value());
+  EXPECT_FALSE(none.db_pool_hold.has_value());
 }
 
 TEST(DiffServerViewTest, CacheHitRatePerTierAndAll) {

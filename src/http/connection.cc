@@ -473,7 +473,10 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
       return;
     }
     asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending, route,
-                       &metrics, queue, request = std::move(request)]() mutable {
+                       &metrics, queue, posted = SteadyClock::now(),
+                       request = std::move(request)]() mutable {
+      self->server_.offload_wait().Record(
+          std::chrono::duration<double, std::micro>(SteadyClock::now() - posted).count());
       Response response = self->server_.RunHandler(*route, request, pending->trace);
       if (queue != nullptr) queue->Release();
       self->server_.EncodeResponse(*pending, response);

@@ -15,7 +15,9 @@
 // (round-robin at accept), so a connection's work is never concurrent with itself. Routes with
 // RouteOptions::blocking run on a separate pool of `blocking_threads` when that is > 0 and
 // their response is posted back to the connection's thread; other handlers run inline on the
-// I/O thread and must not block.
+// I/O thread and must not block. hasivu_http_offload_wait_seconds is the time such a request
+// waited for a pool thread (with PostgreSQL, one thread per pooled connection: its wait for a
+// connection).
 //
 // Request handling, in order:
 //   1. Parse (Beast). Head over max_header_bytes -> 431 HEADERS_TOO_LARGE; Content-Length or

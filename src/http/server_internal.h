@@ -189,6 +189,8 @@ class ServerImpl final : public Server {
   const ServerSettings& settings() const { return settings_; }
   const Router& router() const { return router_; }
   asio::thread_pool* pool() { return pool_ ? &*pool_ : nullptr; }
+  // Microseconds from posting a handler to the pool to its start there.
+  metrics::Histogram& offload_wait() const { return offload_wait_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   Response RenderError(unsigned status, std::string_view code, std::string_view message,
                        const Request& request) const;
@@ -236,6 +238,7 @@ class ServerImpl final : public Server {
   metrics::Counter& rejected_connections_;
   metrics::Counter& rejected_per_address_;
   metrics::Counter& handler_exceptions_;
+  metrics::Histogram& offload_wait_;
   CompressionMetrics compression_metrics_;
   // The default sink's logger (also consulted for its level), when access_log is set and no
   // access_log_sink was given.

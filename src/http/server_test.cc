@@ -729,6 +729,38 @@ TEST_F(ServerTest, GracefulShutdownFinishesTheRequestInFlight) {
   server_.reset();
 }
 
+TEST_F(ServerTest, OffloadWaitRecordsTheTimeARequestQueuedForAPoolThread) {
+  settings_.blocking_threads = 1;
+  StartServer();
+  metrics::Histogram& wait = registry_->GetHistogram("hasivu_http_offload_wait_seconds", "");
+  Client busy(port());
+  Client queued(port());
+  ASSERT_TRUE(busy.Send(Get("/sleep")));
+  const auto deadline = steady_clock::now() + milliseconds(5000);
+  while (!sleep_started_.load() && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_TRUE(sleep_started_.load());
+  // The one pool thread sleeps 300 ms: /slow queues behind it for most of that.
+  const auto sent = steady_clock::now();
+  Client::Response slow = queued.Request(Get("/slow"));
+  const auto answered = steady_clock::now();
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_EQ(busy.Read().status, 200);
+  // An inline route does not pass the pool.
+  EXPECT_EQ(queued.Request(Get("/hello")).status, 200);
+
+  const metrics::HistogramSnapshot w = wait.Snapshot();
+  EXPECT_EQ(w.count, 2u);
+  // In microseconds: /slow waited for the sleeper, less its own 50 ms of the time it took.
+  const double waited_at_most =
+      std::chrono::duration<double, std::micro>(answered - sent).count() - 50'000;
+  // Sent just after the sleeper began its 300 ms: the wait is most of them.
+  EXPECT_GT(w.max, 100'000);
+  EXPECT_LE(w.max, waited_at_most);
+  EXPECT_LT(w.min, w.max);
+}
+
 TEST_F(ServerTest, StopWithNothingInFlightIsQuickAndIdempotent) {
   StartServer();
   {

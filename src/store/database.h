@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "metrics/metrics.h"
 
 namespace hasivu::store {
 
@@ -160,6 +161,11 @@ struct DatabaseSettings {
   // runs at the lowest CPU priority and a saturated machine can starve it), the committing writer
   // checkpoints itself, as SQLite's own automatic checkpoint would. Default: 64000 (~256 MiB).
   int writer_checkpoint_pages = 64000;
+  // PostgreSQL: where the pool records how long each Read/Write waited for a connection
+  // (hasivu_db_pool_wait_seconds, zero when one was idle) and how long it then held it
+  // (hasivu_db_pool_hold_seconds: the callback and, for a Write, BEGIN and COMMIT). Not owned;
+  // outlives the database. Default: none, nothing recorded.
+  metrics::Registry* registry = nullptr;
 };
 
 }  // namespace hasivu::store

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -427,7 +428,11 @@ class PostgresBulkLoader final : public BulkLoader {
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(const DatabaseSettings& settings, std::unique_ptr<PgConnection> first)
-      : settings_(settings) {
+      : settings_(settings),
+        wait_(PoolHistogram(settings.registry, "hasivu_db_pool_wait_seconds",
+                            "Time a database operation waited for a pooled connection")),
+        hold_(PoolHistogram(settings.registry, "hasivu_db_pool_hold_seconds",
+                            "Time a database operation held its pooled connection")) {
     idle_.push_back(std::move(first));
     open_ = 1;
   }
@@ -491,19 +496,47 @@ class PostgresDatabase final : public Database {
  private:
   // Lends a pooled connection and gives it back on every path out of Read/Write.
   struct Lease {
-    Lease(PostgresDatabase* db, std::unique_ptr<PgConnection> c) : db(db), conn(std::move(c)) {}
-    Lease(Lease&& o) noexcept : db(o.db), conn(std::move(o.conn)) {}
+    Lease(PostgresDatabase* db, std::unique_ptr<PgConnection> c)
+        : db(db), conn(std::move(c)), since(std::chrono::steady_clock::now()) {}
+    Lease(Lease&& o) noexcept : db(o.db), conn(std::move(o.conn)), since(o.since) {}
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (conn) db->Release(std::move(conn));
+      if (!conn) return;
+      Record(db->hold_, since);
+      db->Release(std::move(conn));
     }
     PostgresDatabase* db;
     std::unique_ptr<PgConnection> conn;
+    std::chrono::steady_clock::time_point since;
   };
 
+  // Null without a registry: a pool opened by a command-line tool records nothing.
+  static metrics::Histogram* PoolHistogram(metrics::Registry* registry, std::string_view name,
+                                           std::string_view help) {
+    if (registry == nullptr) return nullptr;
+    // Finer than the request histograms' bounds: a wait is judged against a query's p99, which
+    // on loopback is well under a millisecond.
+    return &registry->GetHistogram(name, help, {}, 1e-6,
+                                   {0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002,
+                                    0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5});
+  }
+
+  static void Record(metrics::Histogram* h, std::chrono::steady_clock::time_point since) {
+    if (h == nullptr) return;
+    h->Record(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - since)
+                  .count());
+  }
+
   StatusOr<Lease> Acquire() {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.acquire_timeout_ms);
+    const auto start = std::chrono::steady_clock::now();
+    StatusOr<Lease> lease =
+        AcquireUntil(start + std::chrono::milliseconds(settings_.acquire_timeout_ms));
+    // A refusal waited too; a connection opened for this call counts its connect time as wait.
+    Record(wait_, start);
+    return lease;
+  }
+
+  StatusOr<Lease> AcquireUntil(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       while (!idle_.empty()) {
@@ -557,6 +590,8 @@ class PostgresDatabase final : public Database {
   }
 
   const DatabaseSettings settings_;
+  metrics::Histogram* const wait_;  // may be null
+  metrics::Histogram* const hold_;  // may be null
   std::atomic<bool> loader_active_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;

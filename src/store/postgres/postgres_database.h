@@ -31,6 +31,11 @@
 // (or avoid it, e.g. INSERT ... ON CONFLICT). If `fn` returns OK anyway, the COMMIT turns into a
 // rollback and Write() returns kInternal.
 //
+// The pool's behaviour, with settings.registry: every Read/Write records its wait for a
+// connection (hasivu_db_pool_wait_seconds, zero when one was idle; the connect time when it
+// opened one) and how long it held it (hasivu_db_pool_hold_seconds), so a pool that is too small
+// shows as waits against holds.
+//
 // Thread-safety: the Database is thread-safe; see database.h for Connection and BulkLoader.
 #ifndef HASIVU_STORE_POSTGRES_POSTGRES_DATABASE_H_
 #define HASIVU_STORE_POSTGRES_POSTGRES_DATABASE_H_

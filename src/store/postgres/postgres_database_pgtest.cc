@@ -62,11 +62,13 @@ class PostgresDatabaseTest : public ::testing::Test {
     return base_url_ + sep + "options=-csearch_path%3D" + schema_ + "&application_name=" + schema_;
   }
 
-  Database& Open(int pool_size = 4, int acquire_timeout_ms = 2000) {
+  Database& Open(int pool_size = 4, int acquire_timeout_ms = 2000,
+                 metrics::Registry* registry = nullptr) {
     DatabaseSettings s;
     s.url = SchemaUrl();
     s.pool_size = pool_size;
     s.acquire_timeout_ms = acquire_timeout_ms;
+    s.registry = registry;
     StatusOr<DatabasePtr> db = OpenPostgresDatabase(s);
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     db_ = db.ok() ? std::move(*db) : nullptr;
@@ -172,6 +174,55 @@ TEST_F(PostgresDatabaseTest, PoolIsBoundedAndThirdReaderWaits) {
   EXPECT_OK(b.get());
   EXPECT_EQ(db.Stats().in_use, 0);
   EXPECT_LE(BackendsOfThisTest(), 2);
+}
+
+TEST_F(PostgresDatabaseTest, PoolRecordsEachWaitForAConnectionAndEachHold) {
+  const metrics::RegistryPtr registry = metrics::NewRegistry();
+  Database& db = Open(/*pool_size=*/1, /*acquire_timeout_ms=*/20000, registry.get());
+  metrics::Histogram& wait = registry->GetHistogram("hasivu_db_pool_wait_seconds", "");
+  metrics::Histogram& hold = registry->GetHistogram("hasivu_db_pool_hold_seconds", "");
+  const uint64_t waits_before = wait.Snapshot().count;  // none: opening records nothing
+  EXPECT_EQ(waits_before, 0u);
+
+  std::latch entered(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::future<Status> a = std::async(std::launch::async, [&] {
+    return db.Read([&](Connection& c) {
+      RETURN_IF_ERROR(c.Query("SELECT 1").status());
+      entered.count_down();
+      released.wait();
+      return Status::Ok();
+    });
+  });
+  entered.wait();
+  std::future<Status> b = std::async(std::launch::async, [&] {
+    return db.Read([](Connection& c) { return c.Query("SELECT 1").status(); });
+  });
+  // b cannot have its connection before a gives it back, 300 ms from now at the earliest.
+  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  release.set_value();
+  EXPECT_OK(a.get());
+  EXPECT_OK(b.get());
+
+  const metrics::HistogramSnapshot w = wait.Snapshot();
+  const metrics::HistogramSnapshot h = hold.Snapshot();
+  EXPECT_EQ(w.count, 2u);
+  EXPECT_EQ(h.count, 2u);
+  // In microseconds: a's wait found the idle connection, b's lasted as long as a's hold.
+  EXPECT_GE(w.max, 300'000);
+  EXPECT_LT(w.min, 300'000);
+  EXPECT_GE(h.max, 300'000);
+
+  // A refusal is a wait too.
+  Database& small = Open(/*pool_size=*/1, /*acquire_timeout_ms=*/50, registry.get());
+  EXPECT_OK(small.Write([&](Connection&) {
+    EXPECT_EQ(small.Read([](Connection&) { return Status::Ok(); }).code(),
+              StatusCode::kUnavailable);
+    return Status::Ok();
+  }));
+  EXPECT_EQ(wait.Snapshot().count, 4u);
+  EXPECT_GE(wait.Snapshot().max, 300'000);
 }
 
 TEST_F(PostgresDatabaseTest, AcquireTimeoutIsUnavailable) {
