@@ -308,7 +308,7 @@ http::Response MenuRoutes::PutDaily(const http::Request& request) const {
 Status MenuRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/menus/daily",
                              [this](http::Request& r) { return GetDaily(r); },
-                             {.blocking = true, .name = "menus-daily"}));
+                             {.blocking = true, .try_inline = true, .name = "menus-daily"}));
   return router.Add("PUT", "/api/v1/menus/daily", [this](http::Request& r) { return PutDaily(r); },
                     {.blocking = true, .name = "menus-publish"});
 }

@@ -521,13 +521,13 @@ http::Response OrderRoutes::UpdateStatus(const http::Request& request) const {
 
 Status OrderRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders", [this](http::Request& r) { return List(r); },
-                             {.blocking = true, .name = "orders-list"}));
+                             {.blocking = true, .try_inline = true, .name = "orders-list"}));
   RETURN_IF_ERROR(router.Add("POST", "/api/v1/orders",
                              [this](http::Request& r) { return Create(r); },
                              {.blocking = true, .name = "orders-create"}));
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/orders/{id}",
                              [this](http::Request& r) { return Get(r); },
-                             {.blocking = true, .name = "orders-get"}));
+                             {.blocking = true, .try_inline = true, .name = "orders-get"}));
   return router.Add(
       "PATCH", "/api/v1/orders/{id}/status", [this](http::Request& r) { return UpdateStatus(r); },
       // Cancelling a paid order calls the gateway (a refund).

@@ -75,11 +75,11 @@ http::Response UserRoutes::Get(const http::Request& request, std::string_view id
 Status UserRoutes::Register(http::Router& router) const {
   RETURN_IF_ERROR(router.Add("GET", "/api/v1/users/me",
                              [this](http::Request& request) { return Get(request, "me"); },
-                             {.blocking = true, .name = "users-get"}));
+                             {.blocking = true, .try_inline = true, .name = "users-get"}));
   return router.Add(
       "GET", "/api/v1/users/{id}",
       [this](http::Request& request) { return Get(request, request.PathParam("id")); },
-      {.blocking = true, .name = "users-get"});
+      {.blocking = true, .try_inline = true, .name = "users-get"});
 }
 
 }  // namespace hasivu::api

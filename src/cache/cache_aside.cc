@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/blocking.h"
 #include "metrics/trace.h"
 #include "spdlog/spdlog.h"
 
@@ -20,6 +21,9 @@ struct CacheAside::Flight {
 };
 
 namespace {
+
+// Who refused a NonBlockingAttempt (common/blocking.h): a miss, with a load to come.
+constexpr char kLoadRefusal[] = "cache load";
 
 // The calling request's cache span of one GetOrLoad (metrics/trace.h): the whole call less the
 // time in the loader or waiting for another caller's load, which are not cache time (the loader's
@@ -103,9 +107,15 @@ StatusOr<Loaded> CacheAside::GetOrLoad(std::string_view key, std::chrono::millis
   if (!loader) return InvalidArgumentError("cache loader is empty");
   CacheSpan span;
 
-  StatusOr<std::optional<Entry>> hit = cache_.Get(key);
+  StatusOr<std::optional<Entry>> hit = std::optional<Entry>();
+  // The retry of an attempt refused below: this lookup missed a moment ago and was counted.
+  if (!RetryingAfter(kLoadRefusal, key)) hit = cache_.Get(key);
   if (hit.ok() && hit->has_value()) return Loaded{(*hit)->value, Loaded::Source::kHit};
-  // A cache error is a miss here; the backend has counted it.
+  // A cache error is a miss here; the backend has counted it. What follows may wait on the
+  // backend, on another caller's load or on the loader.
+  if (RefuseToBlock(kLoadRefusal, key)) {
+    return UnavailableError("cache: no value is loaded on a thread that must not block");
+  }
 
   StatusOr<Stamp> stamp_or = cache_.StampFor(key, tags);
   Stamp stamp;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cache/memory/memory_cache.h"
+#include "common/blocking.h"
 #include "metrics/trace.h"
 
 namespace hasivu::cache {
@@ -53,6 +54,41 @@ TEST_F(CacheAsideTest, MissLoadsThenHitDoesNotCallTheLoader) {
   ASSERT_TRUE(aside_.GetOrLoad("k", seconds(60), {"t"}, loader).ok());
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(aside_.Stats().loads, 2u);
+}
+
+TEST_F(CacheAsideTest, AnAttemptThatMustNotBlockServesHitsAndLoadsNothing) {
+  int calls = 0;
+  auto loader = [&]() -> StatusOr<std::string> {
+    ++calls;
+    return std::string("body");
+  };
+  ASSERT_TRUE(aside_.GetOrLoad("hit", seconds(60), {}, loader).ok());
+  const char* refused_by = nullptr;
+  std::string detail;
+  {
+    NonBlockingAttempt attempt;
+    auto hit = aside_.GetOrLoad("hit", seconds(60), {}, loader);
+    ASSERT_TRUE(hit.ok());
+    EXPECT_EQ(hit->source, Loaded::Source::kHit);
+    EXPECT_FALSE(attempt.refused());
+    EXPECT_EQ(aside_.GetOrLoad("miss", seconds(60), {}, loader).status().code(),
+              StatusCode::kUnavailable);
+    ASSERT_TRUE(attempt.refused());
+    refused_by = attempt.refused_by();
+    detail = attempt.refused_detail();
+  }
+  EXPECT_EQ(detail, "miss");
+  EXPECT_EQ(calls, 1);  // the miss was not loaded in the attempt
+  const uint64_t misses = cache_->Stats().tiers[0].misses;
+  {
+    RetryAfterRefusal retry(refused_by, detail);
+    auto loaded = aside_.GetOrLoad("miss", seconds(60), {}, loader);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(loaded->source, Loaded::Source::kLoaded);
+  }
+  EXPECT_EQ(calls, 2);
+  // The retry skipped the lookup that had just missed; only the leader's second look counts.
+  EXPECT_EQ(cache_->Stats().tiers[0].misses, misses + 1);
 }
 
 // One call of the current request's cache span per lookup, hit or miss; the loader's time is

@@ -4,10 +4,15 @@
 #include <atomic>
 #include <utility>
 
+#include "common/blocking.h"
+
 namespace hasivu::cache {
 namespace {
 
 using std::chrono::milliseconds;
+
+// Who refused a NonBlockingAttempt (common/blocking.h): an L1 miss with L2 still to ask.
+constexpr char kL2Refusal[] = "cache second tier";
 
 class TieredCache final : public Cache, public InvalidationListener {
  public:
@@ -27,10 +32,17 @@ class TieredCache final : public Cache, public InvalidationListener {
     bool use_l1 = L1Usable();
     std::optional<Stamp> before;
     if (use_l1) {
-      StatusOr<std::optional<Entry>> hit = l1_->Get(key);
-      if (hit.ok() && hit->has_value()) return hit;
+      // The retry of an attempt this tier refused: L1 missed a moment ago and counted it once.
+      if (!RetryingAfter(kL2Refusal, key)) {
+        StatusOr<std::optional<Entry>> hit = l1_->Get(key);
+        if (hit.ok() && hit->has_value()) return hit;
+      }
       StatusOr<Stamp> s = l1_->StampFor(key, {});
       if (s.ok()) before = std::move(s).value();
+    }
+    if (RefuseToBlock(kL2Refusal, key)) {
+      return UnavailableError(
+          "cache: the second tier is not asked on a thread that must not block");
     }
     StatusOr<std::optional<Entry>> hit = l2_->Get(key);
     if (!hit.ok() || !hit->has_value()) return std::optional<Entry>();  // L2 counted its error

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/blocking.h"
 #include "common/clock.h"
 
 namespace hasivu::cache {
@@ -57,6 +58,42 @@ TEST_F(TieredCacheTest, WritesBothTiersWithTheShortL1Ttl) {
   ASSERT_TRUE(tiered_->InvalidateTags({"t"}).ok());
   EXPECT_EQ(Value(*tiered_, "k"), std::nullopt);
   EXPECT_EQ(Value(*l2_, "k"), std::nullopt);
+}
+
+TEST_F(TieredCacheTest, AnAttemptThatMustNotBlockStopsBeforeL2AndItsRetrySkipsThatL1Miss) {
+  ASSERT_TRUE(tiered_->Set("both", "b", hours(1), {}).ok());
+  ASSERT_TRUE(l2_->Set("l2-only", "v", hours(1), {}).ok());
+  const char* refused_by = nullptr;
+  std::string detail;
+  {
+    NonBlockingAttempt attempt;
+    EXPECT_EQ(Value(*tiered_, "both"), "b");  // an L1 hit needs no L2
+    EXPECT_FALSE(attempt.refused());
+    EXPECT_EQ(tiered_->Get("l2-only").status().code(), StatusCode::kUnavailable);
+    ASSERT_TRUE(attempt.refused());
+    refused_by = attempt.refused_by();
+    detail = attempt.refused_detail();
+  }
+  const auto l1_lookups = [&] {
+    const TierStats& t = tiered_->Stats().tiers[0];
+    return t.hits + t.misses;
+  };
+  const auto l2_lookups = [&] {
+    const TierStats& t = tiered_->Stats().tiers[1];
+    return t.hits + t.misses;
+  };
+  EXPECT_EQ(l1_lookups(), 2u);
+  EXPECT_EQ(l2_lookups(), 0u);  // L2 was not asked
+  {
+    RetryAfterRefusal retry(refused_by, detail);
+    // The retry looks up "both" in L1 again (it was not refused) and "l2-only" in L2 alone.
+    EXPECT_EQ(Value(*tiered_, "both"), "b");
+    EXPECT_EQ(Value(*tiered_, "l2-only"), "v");
+  }
+  EXPECT_EQ(l1_lookups(), 3u);
+  EXPECT_EQ(tiered_->Stats().tiers[0].misses, 1u);  // the miss counted once
+  EXPECT_EQ(l2_lookups(), 1u);
+  EXPECT_EQ(Value(*l1_, "l2-only"), "v");  // copied into L1
 }
 
 TEST_F(TieredCacheTest, L1CopyNeverOutlivesTheL2Entry) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "common/blocking.h"
 #include "metrics/trace.h"
 
 // The connection's reading half: wait for a first byte, read the head and the body under the
@@ -463,6 +464,18 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
   asio::thread_pool* pool = server_.pool();
   const bool offload = route->options.offload ||
                        (route->options.blocking && server_.settings().blocking_threads > 0);
+  const char* refused_by = nullptr;
+  std::string refused_detail;
+  if (offload && pool != nullptr && route->options.try_inline && !route->options.offload) {
+    NonBlockingAttempt attempt;
+    Response response = server_.RunHandler(*route, request, pending->trace);
+    if (!attempt.refused()) {
+      Complete(pending, std::move(response), metrics);
+      return;
+    }
+    refused_by = attempt.refused_by();
+    refused_detail = attempt.refused_detail();
+  }
   if (offload && pool != nullptr) {
     OffloadQueue* queue = route->options.queue.get();
     if (queue != nullptr && !queue->TryAcquire()) {
@@ -473,10 +486,13 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
       return;
     }
     asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending, route,
-                       &metrics, queue, posted = SteadyClock::now(),
+                       &metrics, queue, posted = SteadyClock::now(), refused_by,
+                       refused_detail = std::move(refused_detail),
                        request = std::move(request)]() mutable {
       self->server_.offload_wait().Record(
           std::chrono::duration<double, std::micro>(SteadyClock::now() - posted).count());
+      std::optional<RetryAfterRefusal> retry;
+      if (refused_by != nullptr) retry.emplace(refused_by, std::move(refused_detail));
       Response response = self->server_.RunHandler(*route, request, pending->trace);
       if (queue != nullptr) queue->Release();
       self->server_.EncodeResponse(*pending, response);

@@ -35,6 +35,12 @@ struct RouteOptions {
   // The handler may block on a database round trip. When the server has a blocking pool
   // (PostgreSQL), it runs there and the event loop moves on; otherwise it runs inline.
   bool blocking = false;
+  // With blocking, and a blocking pool: the handler is first tried on the I/O thread inside a
+  // NonBlockingAttempt (common/blocking.h), so an answer from memory (a cached read) skips the
+  // two thread hops; if anything in it would block, that answer is dropped and the handler runs
+  // on the pool inside a RetryAfterRefusal. Only for handlers with no effect before their first
+  // refused call (reads), that leave the Request as they found it.
+  bool try_inline = false;
   // Name used for metrics labels and logs (e.g. "orders-list"). Default: the pattern.
   std::string name;
   // The handler spends long on the CPU (password hashing) or waits on another service (a payment

@@ -17,11 +17,14 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "common/blocking.h"
 #include "http/testing/raw_client.h"
 
 namespace hasivu::http {
@@ -759,6 +762,50 @@ TEST_F(ServerTest, OffloadWaitRecordsTheTimeARequestQueuedForAPoolThread) {
   EXPECT_GT(w.max, 100'000);
   EXPECT_LE(w.max, waited_at_most);
   EXPECT_LT(w.min, w.max);
+}
+
+// A try_inline route runs on the I/O thread unless something in it refuses to block; then it
+// runs again on the pool, told who refused, and only that second answer is sent.
+TEST_F(ServerTest, TryInlineAnswersFromTheIoThreadOrRetriesOnThePoolWhenRefused) {
+  static constexpr char kRefuser[] = "test refuser";
+  std::atomic<int> runs{0};
+  std::mutex mu;
+  std::vector<std::thread::id> threads;
+  std::vector<bool> retrying;
+  Add("GET", "/maybe",
+      [&](Request& request) {
+        ++runs;
+        {
+          std::lock_guard lock(mu);
+          threads.push_back(std::this_thread::get_id());
+          retrying.push_back(RetryingAfter(kRefuser, "what"));
+        }
+        if (request.query == "block" && RefuseToBlock(kRefuser, "what")) return Text("dropped");
+        return Text("answered");
+      },
+      {.blocking = true, .try_inline = true, .name = "maybe"});
+  settings_.blocking_threads = 1;
+  StartServer();
+  metrics::Histogram& wait = registry_->GetHistogram("hasivu_http_offload_wait_seconds", "");
+  Client client(port());
+
+  Client::Response inline_answer = client.Request(Get("/maybe"));
+  EXPECT_EQ(inline_answer.status, 200);
+  EXPECT_EQ(inline_answer.body, "answered");
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(wait.Snapshot().count, 0u);  // never queued for the pool
+
+  Client::Response retried = client.Request(Get("/maybe?block"));
+  EXPECT_EQ(retried.status, 200);
+  EXPECT_EQ(retried.body, "answered");
+  EXPECT_EQ(runs.load(), 3);
+  EXPECT_EQ(wait.Snapshot().count, 1u);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(threads.size(), 3u);
+  EXPECT_EQ(threads[0], threads[1]);  // one connection, one I/O thread
+  EXPECT_NE(threads[2], threads[1]);  // the retry ran on the pool
+  EXPECT_FALSE(retrying[1]);
+  EXPECT_TRUE(retrying[2]);
 }
 
 TEST_F(ServerTest, StopWithNothingInFlightIsQuickAndIdempotent) {

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/blocking.h"
 #include "common/time_util.h"
 
 namespace hasivu::store::postgres {
@@ -425,6 +426,9 @@ class PostgresBulkLoader final : public BulkLoader {
   Status failed_;
 };
 
+// Who refused a NonBlockingAttempt (common/blocking.h).
+constexpr char kPoolRefusal[] = "postgres pool";
+
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(const DatabaseSettings& settings, std::unique_ptr<PgConnection> first)
@@ -528,6 +532,9 @@ class PostgresDatabase final : public Database {
   }
 
   StatusOr<Lease> Acquire() {
+    if (RefuseToBlock(kPoolRefusal)) {
+      return UnavailableError("postgres: no connection is taken on a thread that must not block");
+    }
     const auto start = std::chrono::steady_clock::now();
     StatusOr<Lease> lease =
         AcquireUntil(start + std::chrono::milliseconds(settings_.acquire_timeout_ms));
