@@ -466,7 +466,8 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
                        (route->options.blocking && server_.settings().blocking_threads > 0);
   const char* refused_by = nullptr;
   std::string refused_detail;
-  if (offload && pool != nullptr && route->options.try_inline && !route->options.offload) {
+  if (offload && pool != nullptr && route->options.try_inline && !route->options.offload &&
+      server_.settings().try_inline) {
     NonBlockingAttempt attempt;
     Response response = server_.RunHandler(*route, request, pending->trace);
     if (!attempt.refused()) {

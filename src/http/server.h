@@ -162,6 +162,10 @@ struct ServerSettings {
   int io_threads = 0;    // 0 = one per core
   // Threads for RouteOptions::blocking handlers. 0 = run them inline on the I/O thread.
   int blocking_threads = 0;
+  // Whether RouteOptions::try_inline routes are first tried on the I/O thread (router.h). Off
+  // where nothing could be answered without blocking (no cache): a refused attempt costs a pass
+  // through the handler's first steps (the token check, an error answer dropped), ~25 us.
+  bool try_inline = true;
   // Threads for RouteOptions::offload handlers when blocking_threads is 0 (SQLite), so a
   // password hash or a gateway call never stalls an event loop. Default: 2.
   int cpu_threads = 2;

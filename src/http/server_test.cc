@@ -808,6 +808,24 @@ TEST_F(ServerTest, TryInlineAnswersFromTheIoThreadOrRetriesOnThePoolWhenRefused)
   EXPECT_TRUE(retrying[2]);
 }
 
+TEST_F(ServerTest, TryInlineOffInTheSettingsSendsTheRouteStraightToThePool) {
+  std::atomic<int> runs{0};
+  Add("GET", "/maybe",
+      [&](Request&) {
+        ++runs;
+        return Text("answered");
+      },
+      {.blocking = true, .try_inline = true, .name = "maybe"});
+  settings_.blocking_threads = 1;
+  settings_.try_inline = false;
+  StartServer();
+  metrics::Histogram& wait = registry_->GetHistogram("hasivu_http_offload_wait_seconds", "");
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/maybe")).body, "answered");
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(wait.Snapshot().count, 1u);  // it went through the pool
+}
+
 TEST_F(ServerTest, StopWithNothingInFlightIsQuickAndIdempotent) {
   StartServer();
   {
