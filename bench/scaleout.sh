@@ -18,7 +18,9 @@
 #          scripts/services.sh start; eval "$(scripts/services.sh env | sed 's/^/export /')"
 #   env: BENCH_REPEAT (3 rounds), BENCH_FUNCTIONS (users-get,menus-daily,orders-list,reads-mixed),
 #        BENCH_DURATION (hasivu bench --duration, default its own), BENCH_POOL (1; 0 skips the
-#        pool runs)
+#        pool runs), BENCH_CONFIGS (the configurations run, default
+#        "pg-none sqlite-node pg-redis sqlite-mem"; e.g. "pg-none sqlite-node" for the uncached
+#        half)
 #   out: Markdown tables on stdout; <work>/runs/<round>-<config>/report.json of every run
 set -euo pipefail
 build=$(realpath -e "${1:-build/release}")
@@ -60,10 +62,10 @@ run() {
   echo "$round $config $work/runs/$round-$config/report.json" >>"$index"
 }
 
-configs=(pg-none sqlite-node pg-redis sqlite-mem)
+read -r -a configs <<<"${BENCH_CONFIGS:-pg-none sqlite-node pg-redis sqlite-mem}"
 for round in $(seq 1 "$repeat"); do
-  for i in 0 1 2 3; do
-    config=${configs[$(((i + round - 1) % 4))]}
+  for i in "${!configs[@]}"; do
+    config=${configs[$(((i + round - 1) % ${#configs[@]}))]}
     case $config in
       pg-none) run "$round" "$config" --functions "$functions" --store "$HASIVU_TEST_POSTGRES_URL" \
         --cache none ;;
@@ -72,6 +74,10 @@ for round in $(seq 1 "$repeat"); do
       pg-redis) run "$round" "$config" --functions "$functions" --store "$HASIVU_TEST_POSTGRES_URL" \
         --cache "$HASIVU_TEST_REDIS_URL" ;;
       sqlite-mem) run "$round" "$config" --functions "$functions" --cache memory ;;
+      *)
+        echo "scaleout.sh: unknown configuration $config" >&2
+        exit 2
+        ;;
     esac
   done
   if [ "${BENCH_POOL:-1}" != 0 ]; then
