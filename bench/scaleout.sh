@@ -20,7 +20,7 @@
 #        BENCH_DURATION (hasivu bench --duration, default its own), BENCH_POOL (1; 0 skips the
 #        pool runs), BENCH_CONFIGS (the configurations run, default
 #        "pg-none sqlite-node pg-redis sqlite-mem"; e.g. "pg-none sqlite-node" for the uncached
-#        half)
+#        half, "" for the pool runs alone)
 #   out: Markdown tables on stdout; <work>/runs/<round>-<config>/report.json of every run
 set -euo pipefail
 build=$(realpath -e "${1:-build/release}")
@@ -62,7 +62,7 @@ run() {
   echo "$round $config $work/runs/$round-$config/report.json" >>"$index"
 }
 
-read -r -a configs <<<"${BENCH_CONFIGS:-pg-none sqlite-node pg-redis sqlite-mem}"
+read -r -a configs <<<"${BENCH_CONFIGS-pg-none sqlite-node pg-redis sqlite-mem}"
 for round in $(seq 1 "$repeat"); do
   for i in "${!configs[@]}"; do
     config=${configs[$(((i + round - 1) % ${#configs[@]}))]}
@@ -86,6 +86,8 @@ for round in $(seq 1 "$repeat"); do
     half=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
 print(int(0.5 * next(p["requests_per_second"] for p in r["phases"] if p["function"] == "orders-list")))' \
       "$work/runs/$round-pool-closed/report.json")
+    # The server's view is scraped around the phase and its warm-up second: a fresh server opens
+    # its pool's connections and prepares its statements then, and those waits count too.
     run "$round" pool-paced --functions orders-list --store "$HASIVU_TEST_POSTGRES_URL" \
       --cache none --connections 200 --rate "$half"
   fi
