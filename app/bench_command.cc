@@ -631,6 +631,7 @@ Status RunRepetition(Run& run, int repetition) {
     auto p = Prepare(run, endpoint, fixtures, run.o.writes, tag + "b");
     if (!p.ok()) return p.status();
     peer_prepared = std::move(*p);
+    bench::SplitFirstScans(*prepared, *peer_prepared);
   }
   auto before = Scrape(endpoint);
   const pid_t pid = server ? server->pid() : -1;

@@ -869,6 +869,22 @@ StatusOr<Fixtures> ParseFixtures(std::string_view text) {
   return f;
 }
 
+void SplitFirstScans(PreparedScenarios& ours, PreparedScenarios& theirs) {
+  const auto scans = [](PreparedScenarios& p) -> Scenario* {
+    for (Scenario& s : p.scenarios) {
+      if (s.function == "rfid-verify-card") return &s;
+    }
+    return nullptr;
+  };
+  Scenario* a = scans(ours);
+  Scenario* b = scans(theirs);
+  if (a == nullptr || b == nullptr) return;
+  const size_t half = a->requests.size() / 2;
+  b->requests.assign(std::make_move_iterator(a->requests.begin() + half),
+                     std::make_move_iterator(a->requests.end()));
+  a->requests.resize(half);
+}
+
 StatusOr<PreparedScenarios> PrepareScenarios(const Fixtures& fixtures, HttpClient& client,
                                              const ScenarioOptions& options) {
   return Preparer(fixtures, client, options).Run();

@@ -111,6 +111,13 @@ struct PreparedScenarios {
 StatusOr<PreparedScenarios> PrepareScenarios(const Fixtures& fixtures, HttpClient& client,
                                              const ScenarioOptions& options);
 
+// For two sides measured on one database (a peer): rfid-verify-card's first scans draw on the
+// cards with a paid, undelivered order of today, so two preparations find the same cards and the
+// side that runs second finds them delivered. `ours` keeps the first half of its scans and
+// `theirs` gets the second half (distinct cards); other functions are left as they are. A side
+// without the function leaves both unchanged.
+void SplitFirstScans(PreparedScenarios& ours, PreparedScenarios& theirs);
+
 }  // namespace hasivu::bench
 
 #endif  // HASIVU_BENCH_SCENARIOS_H_

@@ -811,3 +811,47 @@ TEST(IsFunctionTest, KnowsTheTen) {
 
 }  // namespace
 }  // namespace hasivu::bench
+
+namespace hasivu::bench {
+namespace {
+
+TEST(SplitFirstScansTest, EachSideGetsItsOwnHalfOfTheScansAndNothingElseChanges) {
+  const auto side = [](const std::string& tag, size_t scans) {
+    PreparedScenarios p;
+    Scenario orders;
+    orders.function = "orders-create";
+    orders.requests.resize(4);
+    for (Request& r : orders.requests) r.body = tag;
+    Scenario rfid;
+    rfid.function = "rfid-verify-card";
+    for (size_t i = 0; i < scans; ++i) {
+      Request r;
+      r.body = tag + std::to_string(i);
+      rfid.requests.push_back(std::move(r));
+    }
+    p.scenarios = {orders, rfid};
+    return p;
+  };
+  PreparedScenarios ours = side("a", 5);
+  PreparedScenarios theirs = side("b", 5);
+  SplitFirstScans(ours, theirs);
+  const auto bodies = [](const Scenario& s) {
+    std::vector<std::string> out;
+    for (const Request& r : s.requests) out.push_back(r.body);
+    return out;
+  };
+  EXPECT_THAT(bodies(ours.scenarios[1]), ::testing::ElementsAre("a0", "a1"));
+  EXPECT_THAT(bodies(theirs.scenarios[1]), ::testing::ElementsAre("a2", "a3", "a4"));
+  EXPECT_THAT(bodies(ours.scenarios[0]), ::testing::Each("a"));
+  EXPECT_THAT(bodies(theirs.scenarios[0]), ::testing::Each("b"));
+
+  // Without the function on one side, both stay as they were.
+  PreparedScenarios only_orders = side("c", 0);
+  only_orders.scenarios.pop_back();
+  PreparedScenarios full = side("d", 4);
+  SplitFirstScans(full, only_orders);
+  EXPECT_EQ(full.scenarios[1].requests.size(), 4u);
+}
+
+}  // namespace
+}  // namespace hasivu::bench
