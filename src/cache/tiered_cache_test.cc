@@ -75,11 +75,11 @@ TEST_F(TieredCacheTest, AnAttemptThatMustNotBlockStopsBeforeL2AndItsRetrySkipsTh
     detail = attempt.refused_detail();
   }
   const auto l1_lookups = [&] {
-    const TierStats& t = tiered_->Stats().tiers[0];
+    const TierStats t = tiered_->Stats().tiers[0];
     return t.hits + t.misses;
   };
   const auto l2_lookups = [&] {
-    const TierStats& t = tiered_->Stats().tiers[1];
+    const TierStats t = tiered_->Stats().tiers[1];
     return t.hits + t.misses;
   };
   EXPECT_EQ(l1_lookups(), 2u);
