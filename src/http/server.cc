@@ -63,12 +63,10 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
                               "max_connections_per_address open")),
       handler_exceptions_(registry.GetCounter("hasivu_http_handler_exceptions_total",
                                               "Route handlers that threw (answered 500)")),
-      // The database pool's bounds (store/postgres): a wait is read against a query's p99.
       offload_wait_(registry.GetHistogram(
           "hasivu_http_offload_wait_seconds",
           "Time a blocking or offloaded handler waited for a thread of the server's pool", {}, 1e-6,
-          {0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
-           0.1, 0.2, 0.5, 1, 2, 5})),
+          metrics::FineLatencyBoundsSeconds())),
       access_log_written_(registry.GetCounter("hasivu_access_log_lines_total",
                                               "Access log lines handed to the log's sink")),
       access_log_dropped_(registry.GetCounter(

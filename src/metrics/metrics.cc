@@ -513,6 +513,11 @@ size_t HistogramBucketIndex(double value) { return BucketIndex(value); }
 double HistogramBucketLower(size_t index) { return BucketLower(index); }
 double HistogramBucketUpper(size_t index) { return BucketUpper(index); }
 
+std::vector<double> FineLatencyBoundsSeconds() {
+  return {0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005,
+          0.01,    0.02,    0.05,    0.1,    0.2,    0.5,    1,     2,     5};
+}
+
 RegistryPtr NewRegistry() { return std::make_unique<PrometheusRegistry>(); }
 
 std::string_view StatusClass(int status) {

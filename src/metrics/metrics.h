@@ -109,6 +109,10 @@ class Registry {
 // one histogram that had recorded every value. Pure.
 HistogramSnapshot MergeSnapshots(const std::vector<HistogramSnapshot>& parts);
 
+// Export bounds in seconds (1-2-5 steps from 10 us to 5 s) for waits judged against a query's
+// p99, which on loopback is well under the default bounds' first millisecond.
+std::vector<double> FineLatencyBoundsSeconds();
+
 using RegistryPtr = std::unique_ptr<Registry>;
 RegistryPtr NewRegistry();
 

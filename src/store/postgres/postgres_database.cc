@@ -518,11 +518,7 @@ class PostgresDatabase final : public Database {
   static metrics::Histogram* PoolHistogram(metrics::Registry* registry, std::string_view name,
                                            std::string_view help) {
     if (registry == nullptr) return nullptr;
-    // Finer than the request histograms' bounds: a wait is judged against a query's p99, which
-    // on loopback is well under a millisecond.
-    return &registry->GetHistogram(name, help, {}, 1e-6,
-                                   {0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002,
-                                    0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5});
+    return &registry->GetHistogram(name, help, {}, 1e-6, metrics::FineLatencyBoundsSeconds());
   }
 
   static void Record(metrics::Histogram* h, std::chrono::steady_clock::time_point since) {
