@@ -132,6 +132,12 @@ pg_bootstrap() {
     as_pg "${psql[@]}" -d postgres -c "CREATE DATABASE $PG_DB OWNER $PG_ROLE" ||
       die "could not create database $PG_DB"
   fi
+  # amcheck (in postgresql-15 itself) for the reliability tests' integrity check: only a superuser
+  # may create it, and its functions are granted to the test role by name.
+  as_pg "${psql[@]}" -d "$PG_DB" -c "CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public" \
+    -c "GRANT EXECUTE ON FUNCTION public.bt_index_check(regclass, boolean) TO $PG_ROLE" \
+    -c "GRANT EXECUTE ON FUNCTION public.verify_heapam(regclass, boolean, boolean, text, bigint, bigint) TO $PG_ROLE" \
+    >/dev/null || die "could not install amcheck in $PG_DB"
 }
 
 pg_start() {

@@ -710,6 +710,32 @@ class Preparer {
     return Status::Ok();
   }
 
+  // The customer's checkout, played by the simulated gateway: it hands back the payment id and
+  // the signature a browser would post to payments-verify (that body).
+  StatusOr<json::object> SimulateCheckout(const std::string& token,
+                                          const std::string& gateway_order) {
+    const Request checkout = Make(
+        "POST", Api("/payments/simulate"), token,
+        json::serialize(json::object{{"razorpayOrderId", gateway_order}, {"outcome", "success"}}));
+    ASSIGN_OR_RETURN(Response done, Send(checkout, true));
+    json::value done_body = ParseBody(done);
+    if (done.status == 404 &&
+        StringIn(ObjectIn(&done_body, "error"), "code") != "PAYMENT_ORDER_NOT_FOUND") {
+      return Skip("the payment gateway is not the simulated one (POST " + checkout.target +
+                  " answered " + Describe(done) + "), so no signature can be made");
+    }
+    if (done.status != 200) return Unexpected(checkout, done, 200);
+    const json::object* data = ObjectIn(&done_body, "data");
+    json::object verify{{"razorpayOrderId", StringIn(data, "razorpayOrderId")},
+                        {"razorpayPaymentId", StringIn(data, "razorpayPaymentId")},
+                        {"razorpaySignature", StringIn(data, "razorpaySignature")}};
+    if (verify["razorpayPaymentId"].as_string().empty() ||
+        verify["razorpaySignature"].as_string().empty()) {
+      return Skip("setup: POST " + checkout.target + " answered 200 without a signature");
+    }
+    return verify;
+  }
+
   Status PreparePaymentsVerify(Scenario& sc) {
     sc.writes = true;
     sc.expected_status = 200;
@@ -727,26 +753,14 @@ class Preparer {
       if (gateway_order.empty()) {
         return Skip("setup: POST " + pay.target + " answered 201 without a gatewayOrderId");
       }
-      // The customer's checkout, played by the simulated gateway: it hands back the payment id
-      // and the signature a browser would post to payments-verify.
-      const Request checkout = Make("POST", Api("/payments/simulate"), token,
-                                    json::serialize(json::object{{"razorpayOrderId", gateway_order},
-                                                                 {"outcome", "success"}}));
-      ASSIGN_OR_RETURN(Response done, Send(checkout, true));
-      json::value done_body = ParseBody(done);
-      if (done.status == 404 &&
-          StringIn(ObjectIn(&done_body, "error"), "code") != "PAYMENT_ORDER_NOT_FOUND") {
-        return Skip("the payment gateway is not the simulated one (POST " + checkout.target +
-                    " answered " + Describe(done) + "), so no signature can be made");
-      }
-      if (done.status != 200) return Unexpected(checkout, done, 200);
-      const json::object* data = ObjectIn(&done_body, "data");
-      json::object verify{{"razorpayOrderId", StringIn(data, "razorpayOrderId")},
-                          {"razorpayPaymentId", StringIn(data, "razorpayPaymentId")},
-                          {"razorpaySignature", StringIn(data, "razorpaySignature")}};
-      if (verify["razorpayPaymentId"].as_string().empty() ||
-          verify["razorpaySignature"].as_string().empty()) {
-        return Skip("setup: POST " + checkout.target + " answered 200 without a signature");
+      json::object verify;
+      if (opt_.checkout) {
+        ASSIGN_OR_RETURN(CheckoutResult done, opt_.checkout(gateway_order));
+        verify = {{"razorpayOrderId", gateway_order},
+                  {"razorpayPaymentId", done.payment_id},
+                  {"razorpaySignature", done.signature}};
+      } else {
+        ASSIGN_OR_RETURN(verify, SimulateCheckout(token, gateway_order));
       }
       sc.requests.push_back(
           Prepared("POST", Api("/payments/verify"), token, json::serialize(verify)));

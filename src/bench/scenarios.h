@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,13 @@ struct Scenario {
   std::vector<Request> requests;
 };
 
+// What the customer's checkout hands the browser for a payment order: the payment's id and the
+// gateway's signature, as posted to payments-verify.
+struct CheckoutResult {
+  std::string payment_id;
+  std::string signature;
+};
+
 struct ScenarioOptions {
   // Which functions to prepare (empty: all ten).
   std::vector<std::string> functions;
@@ -94,6 +102,10 @@ struct ScenarioOptions {
   // Makes registered emails and idempotency keys unique to the run, e.g. a time stamp and a random
   // number; REQUIRES: [a-z0-9-]{1,32}.
   std::string run_tag;
+  // Plays the customer's checkout of a gateway order id for payments-verify. Empty (the
+  // default): POST /payments/simulate, which only the simulated gateway answers. A caller in
+  // front of a Razorpay stand-in pays through the stand-in instead.
+  std::function<StatusOr<CheckoutResult>(const std::string& gateway_order_id)> checkout;
 };
 
 struct PreparedScenarios {

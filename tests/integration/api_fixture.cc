@@ -194,6 +194,8 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
                                    // Logins in tests should not each cost 64 MiB of argon2id.
                                    "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  s->args_ = args;
+  s->env_ = env;
   s->process_ = std::make_unique<ServerProcess>(args, env, std::chrono::seconds(120));
   if (!s->process_->started()) {
     *error = "hasivu serve did not start: " + s->process_->Stderr();
@@ -207,6 +209,20 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
   }
   s->fixtures_ = std::move(fixtures.as_object());
   return s;
+}
+
+bool ApiServer::Restart(int signal, std::string* error, int* exit_code) {
+  const int port = process_->port();
+  const int code = process_->StopWith(signal);
+  if (exit_code != nullptr) *exit_code = code;
+  process_ = std::make_unique<ServerProcess>(args_, env_, std::chrono::seconds(120),
+                                             ReadyWhen::kHealthz, port);
+  if (!process_->started()) {
+    *error = "hasivu serve did not come back on port " + std::to_string(port) + ": " +
+             process_->Stderr();
+    return false;
+  }
+  return true;
 }
 
 ApiServer::~ApiServer() {

@@ -92,6 +92,13 @@ class ApiServer {
   const boost::json::object& fixtures() const { return fixtures_; }
   bool postgres() const { return store_->postgres(); }
   ServerProcess& process() { return *process_; }
+  const std::string& data_dir() const { return store_->data_dir(); }
+
+  // Ends the process with `signal` (SIGKILL: a crash) and starts it again on the same store and
+  // port with the same arguments; the store keeps what was committed (no seeding: it is not
+  // empty). Returns false (with the reason in *error) if it did not come back. `exit_code`, when
+  // given, gets StopWith's answer for the old process.
+  bool Restart(int signal, std::string* error, int* exit_code = nullptr);
 
   // One request on a new connection. `body` is sent as application/json when not empty.
   ApiResponse Call(const std::string& method, const std::string& target,
@@ -108,6 +115,8 @@ class ApiServer {
   ApiServer() = default;
   std::unique_ptr<EmptyStore> store_;
   std::unique_ptr<ServerProcess> process_;
+  std::vector<std::string> args_;
+  std::map<std::string, std::string> env_;
   boost::json::object fixtures_;
 };
 

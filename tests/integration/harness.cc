@@ -214,11 +214,12 @@ std::string RawExchange(int port, const std::string& bytes, std::chrono::millise
 }
 
 ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
-                             std::chrono::milliseconds ready_timeout, ReadyWhen ready_when) {
+                             std::chrono::milliseconds ready_timeout, ReadyWhen ready_when,
+                             int port) {
   const std::string dir = MakeTempDir("hasivu-srv");
   out_path_ = dir + "/stdout";
   err_path_ = dir + "/stderr";
-  port_ = FreePort();
+  port_ = port > 0 ? port : FreePort();
   std::vector<std::string> full = {HasivuBinary(), "serve", "--listen",
                                    "127.0.0.1:" + std::to_string(port_)};
   full.insert(full.end(), args.begin(), args.end());

@@ -62,11 +62,12 @@ enum class ReadyWhen {
 // `hasivu serve` in a child process.
 class ServerProcess {
  public:
-  // Starts `hasivu serve --listen 127.0.0.1:<free port> <args>` and waits until it is ready as
-  // `ready_when` says (up to `ready_timeout`). Check started() after.
+  // Starts `hasivu serve --listen 127.0.0.1:<port> <args>` and waits until it is ready as
+  // `ready_when` says (up to `ready_timeout`). `port` 0 takes a free one; a restart passes the
+  // port of the process it replaces, as a deployment would. Check started() after.
   ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> env = {},
                 std::chrono::milliseconds ready_timeout = std::chrono::seconds(60),
-                ReadyWhen ready_when = ReadyWhen::kHealthz);
+                ReadyWhen ready_when = ReadyWhen::kHealthz, int port = 0);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
