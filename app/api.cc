@@ -104,4 +104,6 @@ StatusOr<std::unique_ptr<Api>> Api::Create(const ApiSettings& settings, const Ap
 
 std::vector<cache::WarmUpItem> Api::WarmUpItems() const { return menu_routes_->DailyMenuWarmUp(); }
 
+void Api::BeginDrain() { system_routes_->BeginDrain(); }
+
 }  // namespace hasivu::app

@@ -95,6 +95,8 @@ class Api {
 
   // What to load into the cache at start-up (the caller runs it once the server listens).
   std::vector<cache::WarmUpItem> WarmUpItems() const;
+  // /readyz answers 503 from now on (SystemRoutes::BeginDrain). Safe from any thread.
+  void BeginDrain();
 
  private:
   Api() = default;

@@ -329,6 +329,17 @@ int RunServe(const Config& config) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}: shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (sig == SIGTERM && cfg.drain.count() > 0) {
+    // Readiness fails first and the server goes on serving, so a load balancer takes it out
+    // before connections are refused; a second signal ends the wait.
+    (*api)->BeginDrain();
+    spdlog::info("draining: /readyz answers 503; refusing new connections in {} ms",
+                 cfg.drain.count());
+    timespec window{.tv_sec = static_cast<time_t>(cfg.drain.count() / 1000),
+                    .tv_nsec = static_cast<long>(cfg.drain.count() % 1000) * 1000000L};
+    while (sigtimedwait(&signals, nullptr, &window) < 0 && errno == EINTR) {
+    }
+  }
   (*server)->Stop();
   (*server)->Wait();
   warm_up.join();

@@ -306,6 +306,10 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--first-byte-timeout-ms: must be 100 to 600000");
   }
   r.first_byte_timeout = std::chrono::milliseconds(c.first_byte_timeout_ms);
+  if (c.drain_ms < 0 || c.drain_ms > 300000) {
+    return InvalidArgumentError("--drain-ms: must be 0 to 300000");
+  }
+  r.drain = std::chrono::milliseconds(c.drain_ms);
   ASSIGN_OR_RETURN(r.metrics_token,
                    SecretOf("--metrics-token", c.metrics_token, c.metrics_token_file));
   if (!r.metrics_token.empty()) {

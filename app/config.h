@@ -81,6 +81,7 @@ struct Config {
   int max_connections = 10000;            // HASIVU_MAX_CONNECTIONS: open at once, all peers
   int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
+  int drain_ms = 0;                       // HASIVU_DRAIN_MS
   std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
   std::string metrics_token_file;         // --metrics-token-file / HASIVU_METRICS_TOKEN_FILE
   // Issue 13: CloudWatch EMF export and the in-process alarms.
@@ -123,6 +124,9 @@ struct ResolvedConfig {
   int max_connections = 10000;           // http::ServerSettings::max_connections
   int max_connections_per_address = 256;  // http::ServerSettings; 0 = no per-address cap
   std::chrono::milliseconds first_byte_timeout{10000};  // http::ServerSettings
+  // After SIGTERM: /readyz answers 503 while the server goes on serving for this long, so a load
+  // balancer stops sending before connections are refused. 0: stop at once.
+  std::chrono::milliseconds drain{0};
   // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
   // "Authorization: Bearer <token>". Production without a token disables it (metrics_enabled
   // false), so the metrics are never public there by default.

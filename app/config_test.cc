@@ -611,6 +611,23 @@ TEST_F(ConfigTest, HttpConnectionLimits) {
   }
 }
 
+TEST(ConfigTest, DrainWindowDefaultsToNoneAndIsBounded) {
+  Config c;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->drain, std::chrono::milliseconds(0));
+  c.drain_ms = 5000;
+  r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->drain, std::chrono::milliseconds(5000));
+  for (int bad : {-1, 300001}) {
+    Config b;
+    b.drain_ms = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--drain-ms:", 0), 0u) << s.message();
+  }
+}
+
 TEST_F(ConfigTest, MetricsTokenAndProductionDefault) {
   Config c;
   auto r = Resolve(c, 2);

@@ -217,6 +217,13 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_FIRST_BYTE_TIMEOUT_MS")
       ->capture_default_str();
   serve
+      ->add_option("--drain-ms", serve_config.drain_ms,
+                   "After SIGTERM, milliseconds of serving on with /readyz answering 503 before "
+                   "new connections are refused (behind a load balancer: its health-check "
+                   "interval times its failure threshold, plus one interval)")
+      ->envname("HASIVU_DRAIN_MS")
+      ->capture_default_str();
+  serve
       ->add_option("--metrics-token", serve_config.metrics_token,
                    "Bearer token GET /metrics requires (production without one: /metrics is off)")
       ->envname("HASIVU_METRICS_TOKEN");

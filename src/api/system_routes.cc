@@ -8,6 +8,9 @@
 namespace hasivu::api {
 
 http::Response SystemRoutes::Ready(const http::Request& request) const {
+  if (draining_.load(std::memory_order_relaxed)) {
+    return Error(request, 503, "UNAVAILABLE", "The server is shutting down");
+  }
   if (Status s = readiness_probe_(); !s.ok()) {
     return Error(request, 503, "UNAVAILABLE", "The database cannot be reached");
   }

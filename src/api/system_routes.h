@@ -1,7 +1,7 @@
 // Routes outside /api/v1 that operators and load balancers use:
 //   GET /healthz  200 while the process is alive (no backend touched).
 //   GET /readyz   200 when the readiness probe passes (the database answers), else 503
-//                 UNAVAILABLE with Retry-After.
+//                 UNAVAILABLE with Retry-After; 503 from BeginDrain() on (shutting down).
 //   GET /metrics  Prometheus text exposition of the registry. With a metrics_token, only for
 //                 "Authorization: Bearer <token>" (else 401 UNAUTHENTICATED with
 //                 WWW-Authenticate: Bearer); with metrics_enabled false, 403 FORBIDDEN always.
@@ -12,6 +12,7 @@
 #ifndef HASIVU_API_SYSTEM_ROUTES_H_
 #define HASIVU_API_SYSTEM_ROUTES_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <utility>
@@ -40,6 +41,9 @@ class SystemRoutes {
         metrics_enabled_(settings.metrics_enabled) {}
 
   Status Register(http::Router& router) const;
+  // From now on /readyz answers 503 ("shutting down") whatever the probe says, so that load
+  // balancers take the process out before it stops accepting. Safe from any thread.
+  void BeginDrain() { draining_.store(true, std::memory_order_relaxed); }
 
  private:
   http::Response Ready(const http::Request& request) const;
@@ -49,6 +53,7 @@ class SystemRoutes {
   const metrics::Registry& registry_;
   const ConfiguredToken metrics_token_;
   const bool metrics_enabled_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace hasivu::api

@@ -253,6 +253,15 @@ ServerProcess::~ServerProcess() {
   if (pid_ > 0) StopWith(SIGKILL, std::chrono::seconds(5));
 }
 
+int ServerProcess::WaitExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  bool timed_out = false;
+  const int code = WaitFor(pid_, timeout, &timed_out);
+  if (timed_out) return -1;
+  pid_ = -1;
+  return code;
+}
+
 int ServerProcess::StopWith(int signal, std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);

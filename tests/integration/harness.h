@@ -78,6 +78,9 @@ class ServerProcess {
   // Sends `signal` and waits up to `timeout` for the exit; returns the exit code, or -1 on
   // timeout (the process is then killed) or death by a signal.
   int StopWith(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // Waits up to `timeout` for the process to exit by itself (no signal sent); returns its exit
+  // code, or -1 on timeout (it keeps running) or death by a signal.
+  int WaitExit(std::chrono::milliseconds timeout);
   // What the process wrote so far.
   std::string Stdout() const;
   std::string Stderr() const;

@@ -10,16 +10,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 
-#include "payments/signature.h"
-#include "payments/testing/razorpay_standin.h"
 #include "tests/integration/api_fixture.h"
 #include "tests/reliability/campaign.h"
 #include "tests/reliability/report.h"
+#include "tests/reliability/server_under_test.h"
 #include "tests/reliability/store_check.h"
 
 namespace hasivu::reliability {
@@ -27,18 +24,6 @@ namespace {
 
 namespace json = boost::json;
 using hasivu::testing::ApiServer;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-using payments::testing::RazorpayStandin;
-
-constexpr const char* kKeyId = "rzp_test_reliability";
-constexpr const char* kSecret = "reliability-campaign-signing-secret-0123456789";
 
 uint64_t AcknowledgedOrAnswered(const Campaign& campaign) {
   uint64_t n = 0;
@@ -49,21 +34,11 @@ uint64_t AcknowledgedOrAnswered(const Campaign& campaign) {
 TEST(CrashTest, KillNineMidWriteLosesAndDuplicatesNothing) {
   const int kills = EnvInt("HASIVU_RELIABILITY_KILLS", 3);
   std::string error;
-  // Payments go to a Razorpay stand-in in this process, which outlives the server as Razorpay
-  // would; fixed secrets, as every deployment has, so that tokens outlive a restart.
-  RazorpayStandin razorpay(kKeyId, kSecret);
-  std::unique_ptr<ApiServer> server =
-      ApiServer::Start({"--gateway", "razorpay", "--razorpay-base-url", razorpay.base_url()},
-                       {{"HASIVU_JWT_SECRET", kSecret},
-                        {"HASIVU_RAZORPAY_KEY_ID", kKeyId},
-                        {"HASIVU_RAZORPAY_KEY_SECRET", kSecret},
-                        {"HASIVU_RAZORPAY_WEBHOOK_SECRET", kSecret}},
-                       &error);
-  ASSERT_NE(server, nullptr) << error;
-  const bool postgres = server->postgres();
-  const SqlRunner sql = [&server](const std::string& statement, std::string* e) {
-    return server->Sql(statement, e);
-  };
+  std::unique_ptr<ServerUnderTest> sut = ServerUnderTest::Start({}, &error);
+  ASSERT_NE(sut, nullptr) << error;
+  ApiServer& server = sut->server();
+  const bool postgres = sut->postgres();
+  const SqlRunner sql = sut->Sql();
 
   CampaignSettings settings;
   settings.clients = EnvInt("HASIVU_RELIABILITY_CLIENTS", 16);
@@ -71,16 +46,8 @@ TEST(CrashTest, KillNineMidWriteLosesAndDuplicatesNothing) {
   // Writes spread over the kills: about a second of them between two kills.
   settings.write_rate = 3.0 * settings.writes_per_function / (1.0 * (kills + 1));
   settings.run_tag = "crash";
-  settings.checkout =
-      [&razorpay](const std::string& gateway_order) -> StatusOr<bench::CheckoutResult> {
-    const std::string payment = razorpay.Pay(gateway_order);
-    if (payment.empty())
-      return Status(StatusCode::kNotFound, "stand-in: no order " + gateway_order);
-    return bench::CheckoutResult{payment,
-                                 payments::CheckoutSignature(kSecret, gateway_order, payment)};
-  };
-  auto campaign =
-      Campaign::Prepare(server->port(), Slurp(server->data_dir() + "/fixtures.json"), settings);
+  settings.checkout = sut->Checkout();
+  auto campaign = Campaign::Prepare(server.port(), sut->FixturesJson(), settings);
   ASSERT_TRUE(campaign.ok()) << campaign.status().ToString();
   StatusOr<StoreCounts> before = CountRows(sql);
   ASSERT_TRUE(before.ok()) << before.status().ToString();
@@ -88,6 +55,7 @@ TEST(CrashTest, KillNineMidWriteLosesAndDuplicatesNothing) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pause_ms(200, 900);
   json::array kill_log;
+  const Clock::time_point load_start = Clock::now();
   (*campaign)->Start();
   for (int k = 0; k < kills; ++k) {
     // Some progress since the last restart, then a random moment.
@@ -105,12 +73,13 @@ TEST(CrashTest, KillNineMidWriteLosesAndDuplicatesNothing) {
     const size_t in_flight = (*campaign)->WritesInFlight();
     const Clock::time_point killed = Clock::now();
     int exit_code = 0;
-    ASSERT_TRUE(server->Restart(SIGKILL, &error, &exit_code)) << error;
+    ASSERT_TRUE(server.Restart(SIGKILL, &error, &exit_code)) << error;
     const double down_ms = std::chrono::duration<double, std::milli>(Clock::now() - killed).count();
     kill_log.push_back(
         json::object{{"afterMs", pause}, {"writesInFlight", in_flight}, {"downMs", down_ms}});
   }
   const bool settled = (*campaign)->Settle(std::chrono::seconds(120));
+  const double load_seconds = std::chrono::duration<double>(Clock::now() - load_start).count();
   const std::vector<std::string> replays = (*campaign)->CheckReplays();
   const StoreCheck check =
       CheckStore(sql, postgres, *before, (*campaign)->writes(), (*campaign)->base_date());
@@ -118,6 +87,7 @@ TEST(CrashTest, KillNineMidWriteLosesAndDuplicatesNothing) {
   json::object line{{"scenario", "kill -9 mid-write"},
                     {"backend", postgres ? "postgresql" : "sqlite"},
                     {"clients", settings.clients},
+                    {"loadSeconds", load_seconds},
                     {"kills", kill_log},
                     {"requests", TallyJson((*campaign)->Tallies())},
                     {"writes", WritesJson(**campaign, check)},

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Renders the report lines of tests/reliability/ (one JSON object per scenario run) as the
+generated part of docs/reliability.md, and splices it between the report's markers
+"<!-- generated: begin -->" and "<!-- generated: end -->" (the rest of the page is kept).
+
+usage: render.py LINES COMMAND COMMIT REPORT
+"""
+import json
+import sys
+
+BEGIN = "<!-- generated: begin -->"
+END = "<!-- generated: end -->"
+WRITES = ("orders-create", "payments-verify", "rfid-verify-card")
+
+
+def kill_table(run):
+    req = run["requests"]
+    out = []
+    kills = run["kills"]
+    down = sorted(k["downMs"] for k in kills)
+    in_flight = sum(k["writesInFlight"] for k in kills)
+    sent = sum(r["sent"] for r in req.values())
+    out.append(f"**{run['backend']}**: {run['clients']} clients, {len(kills)} SIGKILLs "
+               f"(writes in flight at the kill: {in_flight} in all), restart to ready: median "
+               f"{down[len(down) // 2]:.0f} ms, worst {down[-1]:.0f} ms; {sent} requests in "
+               f"{run['loadSeconds']:.1f} s ({sent / run['loadSeconds']:.0f} requests/s through "
+               f"the kills).")
+    out.append("")
+    out.append("| function | sent | 2xx | not accepted | no answer | 503 | 5xx | other | p99 ms |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for name, r in sorted(req.items()):
+        out.append(f"| {name} | {r['sent']} | {r['ok']} | {r['notAccepted']} | {r['noAnswer']} | "
+                   f"{r['unavailable503']} | {r['serverError5xx']} | {r['otherStatus']} | "
+                   f"{r['p99Ms']:.1f} |")
+    out.append("")
+    w = run["writes"]
+    out.append("| write | acknowledged | found in the store | resent | failed | unsettled |")
+    out.append("|---|---|---|---|---|---|")
+    for name in WRITES:
+        if name in w:
+            x = w[name]
+            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
+                       f"{x['failed']} | {x['unsettled']} |")
+    out.append("")
+    out.append(f"Orders the store gained: {w['ordersGained']} (acknowledged: "
+               f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
+               f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
+               f"{w['integrity']}.")
+    out.append("")
+    return out
+
+
+def drain_table(run):
+    req = run["requestsUntilExit"]
+    out = [f"**{run['backend']}**: {run['clients']} clients, `--drain-ms {run['drainMs']}`: "
+           f"/readyz answered 503 {run['readyz503AfterMs']:.1f} ms after SIGTERM; the process "
+           f"exited {run['exitCode']} after {run['exitAfterMs']:.0f} ms.", ""]
+    out.append("| function | sent | 2xx | not accepted | no answer | 503 | 5xx | timed out |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for name, r in sorted(req.items()):
+        out.append(f"| {name} | {r['sent']} | {r['ok']} | {r['notAccepted']} | {r['noAnswer']} | "
+                   f"{r['unavailable503']} | {r['serverError5xx']} | {r['timedOut']} |")
+    out.append("")
+    w = run["writes"]
+    acked = sum(w[n]["acknowledged"] for n in WRITES if n in w)
+    found = sum(w[n]["found"] for n in WRITES if n in w)
+    out.append(f"Writes acknowledged {acked}, found {found} (the turned-away ones sent to the "
+               f"restarted server); replays not answered as the first time: "
+               f"{run['replayMismatches']}; store violations: {w['violations']}; "
+               f"{w['integrity']}.")
+    out.append("")
+    return out
+
+
+def main():
+    lines_path, command, commit, report = sys.argv[1:5]
+    runs = [json.loads(l) for l in open(lines_path) if l.strip()]
+    out = [BEGIN, "", f"Produced by `{command}` at commit {commit}.", ""]
+    for run in runs:
+        if run.get("scenario") == "kill -9 mid-write":
+            out.extend(["### kill -9 mid-write", ""] + kill_table(run))
+        if run.get("scenario") == "SIGTERM drain":
+            out.extend(["### SIGTERM drain", ""] + drain_table(run))
+    out.append(END)
+    page = open(report).read()
+    head, rest = page.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    sys.stdout.write(head + "\n".join(out) + tail)
+
+
+if __name__ == "__main__":
+    main()
