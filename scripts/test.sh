@@ -38,7 +38,7 @@ ctest --test-dir build/ci --output-on-failure -j "$jobs"
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j "$jobs"
-ctest --test-dir build/debug --output-on-failure -j "$jobs" -LE "postgres|redis|node"
+ctest --test-dir build/debug --output-on-failure -j "$jobs" -LE "postgres|redis|node|reliability"
 
 echo "== threaded code under ThreadSanitizer: cache, monitor, EMF and alarms, access log, tracing"
 tsan_tests=(cache_test cache_redistest monitor_test cloudwatch_metrics_test http_access_log_test
