@@ -611,7 +611,7 @@ TEST_F(ConfigTest, HttpConnectionLimits) {
   }
 }
 
-TEST(ConfigTest, DrainWindowDefaultsToNoneAndIsBounded) {
+TEST_F(ConfigTest, DrainWindowDefaultsToNoneAndIsBounded) {
   Config c;
   auto r = Resolve(c, 2);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -33,7 +33,9 @@ fi
 eval "$(scripts/services.sh env | sed 's/^/export /')"
 
 echo "== tests (all labels)"
-ctest --test-dir build/ci --output-on-failure -j "$jobs"
+# open-bug: scenarios that show a bug not fixed yet (docs/reliability.md); bench/reliability.sh
+# runs them.
+ctest --test-dir build/ci --output-on-failure -j "$jobs" -LE open-bug
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake --preset debug >/dev/null
