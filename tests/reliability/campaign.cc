@@ -63,6 +63,15 @@ bench::Endpoint Loopback(int port) {
   return e;
 }
 
+// The client's kept-alive connection to `port`, made when there is none (or it was dropped).
+std::unique_ptr<bench::HttpClient>& ConnectionTo(
+    std::map<int, std::unique_ptr<bench::HttpClient>>& connections, int port,
+    std::chrono::milliseconds timeout) {
+  std::unique_ptr<bench::HttpClient>& client = connections[port];
+  if (client == nullptr) client = bench::NewHttpClient(Loopback(port), timeout);
+  return client;
+}
+
 std::string Excerpt(std::string_view body) { return std::string(body.substr(0, 300)); }
 
 }  // namespace
@@ -208,10 +217,8 @@ void Campaign::RunClient(int index) {
       function = read_functions_[r];
     }
     const int port = choose_port_();
-    std::unique_ptr<bench::HttpClient>& client = connections[port];
-    if (client == nullptr) {
-      client = bench::NewHttpClient(Loopback(port), settings_.request_timeout);
-    }
+    std::unique_ptr<bench::HttpClient>& client =
+        ConnectionTo(connections, port, settings_.request_timeout);
     Attempt attempt;
     attempt.port = port;
     attempt.start = Clock::now();
@@ -296,10 +303,8 @@ std::vector<std::string> Campaign::CheckReplays() {
   for (const WriteRecord& w : writes_) {
     if (w.state != WriteState::kAcknowledged) continue;
     const int port = choose_port_();
-    std::unique_ptr<bench::HttpClient>& client = connections[port];
-    if (client == nullptr) {
-      client = bench::NewHttpClient(Loopback(port), settings_.request_timeout);
-    }
+    std::unique_ptr<bench::HttpClient>& client =
+        ConnectionTo(connections, port, settings_.request_timeout);
     StatusOr<bench::Response> answer = client->Send(w.request);
     const std::string what = w.function + " " + w.resource_id;
     if (!answer.ok()) {

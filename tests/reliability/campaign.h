@@ -15,7 +15,8 @@
 // failed (a bug to report: every prepared write is valid).
 //
 // Thread-safety: Start, Stop, Settle, CheckReplays and the accessors from one controlling thread;
-// the clients are the campaign's own threads. Tallies() may be called while the clients run.
+// the clients are the campaign's own threads. Tallies() and WritesInFlight() may be called
+// while the clients run.
 #ifndef HASIVU_TESTS_RELIABILITY_CAMPAIGN_H_
 #define HASIVU_TESTS_RELIABILITY_CAMPAIGN_H_
 

@@ -50,6 +50,19 @@ int64_t CountIn(const SqlRunner& sql, const std::string& template_sql,
   return total;
 }
 
+// Counts the rows `statement` finds for the acknowledged `ids`; names a difference as
+// "acknowledged <noun> N, <found_label> M".
+int64_t ExpectAllFound(const SqlRunner& sql, const std::string& noun,
+                       const std::string& found_label, const std::string& statement,
+                       const std::vector<std::string>& ids, std::vector<std::string>& out) {
+  const int64_t found = CountIn(sql, statement, ids, out);
+  if (found != static_cast<int64_t>(ids.size())) {
+    out.push_back("acknowledged " + noun + " " + std::to_string(ids.size()) + ", " + found_label +
+                  " " + std::to_string(found));
+  }
+  return found;
+}
+
 void ExpectZero(const SqlRunner& sql, const std::string& what, const std::string& statement,
                 std::vector<std::string>& out) {
   const int64_t n = Count(sql, statement, out);
@@ -135,11 +148,8 @@ StoreCheck CheckStore(const SqlRunner& sql, bool postgres, const StoreCounts& be
 
   // Orders: each acknowledged one present; exactly as many new ones as acknowledged.
   r.orders_acknowledged = static_cast<int64_t>(orders.size());
-  r.orders_found = CountIn(sql, "SELECT count(*) FROM orders WHERE id IN ({})", orders, out);
-  if (r.orders_found != r.orders_acknowledged) {
-    out.push_back("acknowledged orders " + std::to_string(r.orders_acknowledged) + ", found " +
-                  std::to_string(r.orders_found));
-  }
+  r.orders_found = ExpectAllFound(sql, "orders", "found",
+                                  "SELECT count(*) FROM orders WHERE id IN ({})", orders, out);
   StatusOr<StoreCounts> after = CountRows(sql);
   if (!after.ok()) {
     out.push_back(after.status().message());
@@ -169,14 +179,10 @@ StoreCheck CheckStore(const SqlRunner& sql, bool postgres, const StoreCounts& be
 
   // The payment ledger.
   r.payments_acknowledged = static_cast<int64_t>(payments.size());
-  r.payments_found = CountIn(sql,
-                             "SELECT count(*) FROM payment_transactions WHERE status = 'captured' "
-                             "AND gateway_payment_id IN ({})",
-                             payments, out);
-  if (r.payments_found != r.payments_acknowledged) {
-    out.push_back("acknowledged payments " + std::to_string(r.payments_acknowledged) +
-                  ", captured transactions found " + std::to_string(r.payments_found));
-  }
+  r.payments_found = ExpectAllFound(sql, "payments", "captured transactions found",
+                                    "SELECT count(*) FROM payment_transactions "
+                                    "WHERE status = 'captured' AND gateway_payment_id IN ({})",
+                                    payments, out);
   ExpectZero(sql, "paid orders without exactly one captured transaction",
              "SELECT count(*) FROM orders o WHERE o.payment_status = 'paid' AND "
              "(SELECT count(*) FROM payment_transactions t JOIN payment_orders p "
@@ -200,14 +206,10 @@ StoreCheck CheckStore(const SqlRunner& sql, bool postgres, const StoreCounts& be
 
   // Deliveries.
   r.deliveries_acknowledged = static_cast<int64_t>(deliveries.size());
-  r.deliveries_found = CountIn(sql,
-                               "SELECT count(*) FROM delivery_verifications "
-                               "WHERE status = 'verified' AND id IN ({})",
-                               deliveries, out);
-  if (r.deliveries_found != r.deliveries_acknowledged) {
-    out.push_back("acknowledged deliveries " + std::to_string(r.deliveries_acknowledged) +
-                  ", found " + std::to_string(r.deliveries_found));
-  }
+  r.deliveries_found = ExpectAllFound(sql, "deliveries", "found",
+                                      "SELECT count(*) FROM delivery_verifications "
+                                      "WHERE status = 'verified' AND id IN ({})",
+                                      deliveries, out);
   ExpectZero(sql, "orders delivered twice",
              "SELECT count(*) FROM (SELECT order_id FROM delivery_verifications "
              "WHERE status = 'verified' GROUP BY order_id HAVING count(*) > 1) t",
