@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -17,12 +18,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/blocking.h"
+#include "common/deadline.h"
 #include "common/time_util.h"
 
 namespace hasivu::store::postgres {
@@ -37,6 +40,9 @@ constexpr unsigned kTimestamptzOid = 1184;
 constexpr size_t kMaxPreparedPerConnection = 1024;
 constexpr size_t kCopyChunkBytes = size_t{1} << 20;
 constexpr size_t kMaxParams = 65535;  // the protocol's limit
+
+using Steady = std::chrono::steady_clock;
+using Deadline = std::optional<Steady::time_point>;
 
 struct TextHash {
   using is_transparent = void;
@@ -104,10 +110,34 @@ bool NormalizeTimestampFast(bool with_zone, std::string_view t, std::string& out
   return true;
 }
 
+// Waits until `fd` is ready for `events` or `deadline` passes (none: no limit). False only at the
+// deadline; a socket in error counts as ready, so that the next libpq call reports the error.
+bool WaitSocket(int fd, short events, Deadline deadline) {
+  if (fd < 0) return true;
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*deadline - Steady::now()).count();
+      if (left <= 0) return false;
+      timeout_ms = static_cast<int>(std::min<int64_t>(left, INT_MAX));
+    }
+    pollfd p{fd, events, 0};
+    const int r = ::poll(&p, 1, timeout_ms);
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;
+  }
+}
+
+bool Passed(Deadline deadline) { return deadline && Steady::now() >= *deadline; }
+
 class PgConnection final : public Connection {
  public:
-  static StatusOr<std::unique_ptr<PgConnection>> Open(const std::string& url,
-                                                      int connect_timeout_s) {
+  // Connects within connect_timeout_s and before `deadline`, whichever comes first (libpq's own
+  // connect_timeout counts per host and only in its blocking connect, so the wait is ours).
+  static StatusOr<std::unique_ptr<PgConnection>> Open(const std::string& url, int connect_timeout_s,
+                                                      Deadline deadline) {
+    Deadline limit = Steady::now() + std::chrono::seconds(connect_timeout_s);
+    if (deadline && *deadline < *limit) limit = deadline;
     const std::string timeout = std::to_string(connect_timeout_s);
     // Keywords before "dbname" are defaults the URL may override; those after it win. TCP
     // keepalives notice a peer that vanished without closing the socket (about 60 s).
@@ -116,12 +146,27 @@ class PgConnection final : public Connection {
         "connect_timeout", "fallback_application_name", "client_encoding",  nullptr};
     const char* values[] = {"30",     "10",   "3",    url.c_str(), timeout.c_str(),
                             "hasivu", "UTF8", nullptr};
-    PgConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
+    PgConnPtr conn(PQconnectStartParams(keys, values, /*expand_dbname=*/1));
     if (conn == nullptr) return UnavailableError("postgres: out of memory opening a connection");
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
+    // As if PQconnectPoll had answered WRITING (libpq's documented start of the loop).
+    PostgresPollingStatusType polled =
+        PQstatus(conn.get()) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+    while (polled != PGRES_POLLING_OK && polled != PGRES_POLLING_FAILED) {
+      // The socket may change between calls (another host or address of the URL).
+      if (!WaitSocket(PQsocket(conn.get()), polled == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                      limit)) {
+        return UnavailableError("postgres: connect: no answer within " +
+                                std::string(deadline && *limit == *deadline
+                                                ? "the request's deadline"
+                                                : timeout + " s"));
+      }
+      polled = PQconnectPoll(conn.get());
+    }
+    if (polled == PGRES_POLLING_FAILED || PQstatus(conn.get()) != CONNECTION_OK) {
       return UnavailableError("postgres: connect: " + Trimmed(PQerrorMessage(conn.get())));
     }
     auto c = std::unique_ptr<PgConnection>(new PgConnection(std::move(conn)));
+    c->set_deadline(deadline);
     // Results must not depend on the server's or the role's defaults.
     RETURN_IF_ERROR(c->Exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'").status());
     return c;
@@ -166,18 +211,25 @@ class PgConnection final : public Connection {
     if (it == prepared_.end()) {
       std::string text(sql);  // NUL-terminated for libpq
       if (prepared_.size() >= kMaxPreparedPerConnection) {
-        res.reset(PQexecParams(conn_.get(), text.c_str(), n, nullptr, values.data(), nullptr,
-                               nullptr, 0));
+        ASSIGN_OR_RETURN(res, RoundTrip("query", [&] {
+                           return PQsendQueryParams(conn_.get(), text.c_str(), n, nullptr,
+                                                    values.data(), nullptr, nullptr, 0);
+                         }));
       } else {
         std::string name = "hasivu_" + std::to_string(next_statement_++);
-        ResultPtr prep(PQprepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr));
+        ASSIGN_OR_RETURN(ResultPtr prep, RoundTrip("prepare", [&] {
+                           return PQsendPrepare(conn_.get(), name.c_str(), text.c_str(), 0,
+                                                nullptr);
+                         }));
         if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return ErrorOf(prep.get(), "prepare");
         it = prepared_.emplace(std::move(text), std::move(name)).first;
       }
     }
     if (it != prepared_.end()) {
-      res.reset(
-          PQexecPrepared(conn_.get(), it->second.c_str(), n, values.data(), nullptr, nullptr, 0));
+      ASSIGN_OR_RETURN(res, RoundTrip("query", [&] {
+                         return PQsendQueryPrepared(conn_.get(), it->second.c_str(), n,
+                                                    values.data(), nullptr, nullptr, 0);
+                       }));
     }
     const ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -193,7 +245,8 @@ class PgConnection final : public Connection {
 
   Status ExecScript(std::string_view sql) override {
     const std::string script(sql);
-    ResultPtr res(PQexec(conn_.get(), script.c_str()));
+    ASSIGN_OR_RETURN(ResultPtr res,
+                     RoundTrip("script", [&] { return PQsendQuery(conn_.get(), script.c_str()); }));
     const ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
       return ErrorOf(res.get(), "script");
@@ -203,7 +256,7 @@ class PgConnection final : public Connection {
 
   // Runs a parameterless command; returns its command tag ("COMMIT", "ROLLBACK", ...).
   StatusOr<std::string> Exec(const char* sql) {
-    ResultPtr res(PQexec(conn_.get(), sql));
+    ASSIGN_OR_RETURN(ResultPtr res, RoundTrip(sql, [&] { return PQsendQuery(conn_.get(), sql); }));
     const ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(res.get(), sql);
     return std::string(PQcmdStatus(res.get()));
@@ -227,7 +280,11 @@ class PgConnection final : public Connection {
     return !fatal_seen_ && PQstatus(conn_.get()) == CONNECTION_OK;
   }
 
-  bool Broken() const { return fatal_seen_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+  bool Broken() const {
+    return fatal_seen_ || abandoned_ || PQstatus(conn_.get()) != CONNECTION_OK;
+  }
+  // Every round trip from now on stops waiting at `deadline` (none: waits as long as it takes).
+  void set_deadline(Deadline deadline) { deadline_ = deadline; }
   PGTransactionStatusType TransactionStatus() const { return PQtransactionStatus(conn_.get()); }
   PGconn* raw() { return conn_.get(); }
 
@@ -250,6 +307,41 @@ class PgConnection final : public Connection {
  private:
   explicit PgConnection(PgConnPtr conn) : conn_(std::move(conn)) {
     PQsetNoticeReceiver(conn_.get(), &PgConnection::NoticeReceiver, this);
+  }
+
+  // Sends one command with `send` (a PQsend* call) and waits for its results until the deadline,
+  // returning what PQexec would: the last result (after an error the server runs nothing more of
+  // the command, so that is the error). Past the deadline the connection is abandoned (Broken():
+  // an answer may still arrive, and nothing can tell it from the next command's) and the call
+  // fails with kUnavailable; a deadline already past sends nothing.
+  template <typename Send>
+  StatusOr<ResultPtr> RoundTrip(std::string_view what, Send send) {
+    const std::string context = "postgres " + std::string(what);
+    if (Passed(deadline_)) {
+      return UnavailableError(context + ": the request's deadline passed before it was sent");
+    }
+    if (send() != 1) return ErrorOf(nullptr, what);
+    ResultPtr last;
+    for (;;) {
+      while (PQisBusy(conn_.get())) {
+        if (!WaitSocket(PQsocket(conn_.get()), POLLIN, deadline_)) {
+          abandoned_ = true;
+          return UnavailableError(context + ": no answer within the request's deadline");
+        }
+        // A lost connection: PQgetResult then hands over the error without waiting.
+        if (!PQconsumeInput(conn_.get())) break;
+      }
+      PGresult* r = PQgetResult(conn_.get());
+      if (r == nullptr) break;
+      last.reset(r);
+      const ExecStatusType st = PQresultStatus(r);
+      if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
+          PQstatus(conn_.get()) == CONNECTION_BAD) {
+        break;
+      }
+    }
+    if (last == nullptr) return ErrorOf(nullptr, what);
+    return last;
   }
 
   // Notices (e.g. "already exists, skipping") are dropped rather than printed to stderr. A FATAL
@@ -298,6 +390,8 @@ class PgConnection final : public Connection {
   std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> prepared_;
   int64_t next_statement_ = 0;
   bool fatal_seen_ = false;
+  bool abandoned_ = false;  // a round trip passed its deadline: the stream's state is unknown
+  Deadline deadline_;
 };
 
 // Identifiers given to BulkLoader go into COPY unquoted, exactly as the SQL elsewhere names them.
@@ -456,7 +550,7 @@ class PostgresDatabase final : public Database {
       ASSIGN_OR_RETURN(Lease lease, Acquire());
       StatusOr<std::string> begin = lease.conn->Exec("BEGIN ISOLATION LEVEL READ COMMITTED");
       if (!begin.ok()) {
-        if (attempt == 0 && lease.conn->Broken()) continue;
+        if (attempt == 0 && lease.conn->Broken() && !Passed(CurrentDeadline())) continue;
         return begin.status();
       }
       Status s = fn(*lease.conn);
@@ -487,8 +581,9 @@ class PostgresDatabase final : public Database {
     if (loader_active_.exchange(true)) {
       return FailedPreconditionError("postgres: a bulk loader is already open");
     }
+    // A bulk load (the seed at start-up) may take as long as it needs: no deadline.
     StatusOr<std::unique_ptr<PgConnection>> conn =
-        PgConnection::Open(settings_.url, settings_.connect_timeout_s);
+        PgConnection::Open(settings_.url, settings_.connect_timeout_s, std::nullopt);
     if (!conn.ok()) {
       loader_active_.store(false);
       return conn.status();
@@ -532,14 +627,18 @@ class PostgresDatabase final : public Database {
       return UnavailableError("postgres: no connection is taken on a thread that must not block");
     }
     const auto start = std::chrono::steady_clock::now();
+    // The thread's request deadline bounds the wait, the connect and every round trip after.
+    const Deadline deadline = CurrentDeadline();
     StatusOr<Lease> lease =
-        AcquireUntil(start + std::chrono::milliseconds(settings_.acquire_timeout_ms));
+        AcquireUntil(start + std::chrono::milliseconds(settings_.acquire_timeout_ms), deadline);
     // A refusal waited too; a connection opened for this call counts its connect time as wait.
     Record(wait_, start);
     return lease;
   }
 
-  StatusOr<Lease> AcquireUntil(std::chrono::steady_clock::time_point deadline) {
+  StatusOr<Lease> AcquireUntil(Steady::time_point acquire_by, Deadline deadline) {
+    const bool deadline_first = deadline && *deadline < acquire_by;
+    const Steady::time_point wait_until = deadline_first ? *deadline : acquire_by;
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       while (!idle_.empty()) {
@@ -547,7 +646,10 @@ class PostgresDatabase final : public Database {
         idle_.pop_back();
         ++in_use_;
         lock.unlock();
-        if (c->Healthy()) return Lease(this, std::move(c));
+        if (c->Healthy()) {
+          c->set_deadline(deadline);
+          return Lease(this, std::move(c));
+        }
         c.reset();
         lock.lock();
         --in_use_;
@@ -558,7 +660,7 @@ class PostgresDatabase final : public Database {
         ++in_use_;
         lock.unlock();
         StatusOr<std::unique_ptr<PgConnection>> c =
-            PgConnection::Open(settings_.url, settings_.connect_timeout_s);
+            PgConnection::Open(settings_.url, settings_.connect_timeout_s, deadline);
         if (c.ok()) return Lease(this, std::move(*c));
         lock.lock();
         --open_;
@@ -566,8 +668,11 @@ class PostgresDatabase final : public Database {
         cv_.notify_one();
         return c.status();
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+      if (cv_.wait_until(lock, wait_until) == std::cv_status::timeout && idle_.empty() &&
           open_ >= settings_.pool_size) {
+        if (deadline_first) {
+          return UnavailableError("postgres: no free connection before the request's deadline");
+        }
         return UnavailableError("postgres: no free connection within " +
                                 std::to_string(settings_.acquire_timeout_ms) + " ms (pool of " +
                                 std::to_string(settings_.pool_size) + ")");
@@ -696,7 +801,7 @@ StatusOr<DatabasePtr> OpenPostgresDatabase(const DatabaseSettings& settings) {
   PQconninfoFree(options);
   // One connection up front, so a wrong URL or a server that is down fails at start-up.
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> first,
-                   PgConnection::Open(settings.url, settings.connect_timeout_s));
+                   PgConnection::Open(settings.url, settings.connect_timeout_s, CurrentDeadline()));
   return DatabasePtr(std::make_unique<PostgresDatabase>(settings, std::move(first)));
 }
 

@@ -26,6 +26,15 @@
 // call fails that call with kUnavailable (Write retries only its BEGIN, before `fn` ran) and is
 // replaced for the next one.
 //
+// Deadlines: inside a ScopedDeadline (common/deadline.h; the HTTP server sets one per request)
+// a Read/Write waits for nothing past it: not for a pooled connection (kUnavailable, as at the
+// acquire timeout), not for a connect (the earlier of it and connect_timeout_s), not for an
+// answer. A round trip still unanswered at the deadline fails the call with kUnavailable, and its
+// connection, whose stream is then in an unknown state, is closed and replaced; once the deadline
+// has passed nothing more is sent (Write's callback does not start). Without a scope the waits are
+// the acquire and connect timeouts and TCP keepalives, which a peer that goes silent but still
+// acknowledges (a stalled proxy or relay) never trips. Bulk loads (the seed) have no deadline.
+//
 // PostgreSQL aborts a whole transaction on the first failed statement: inside Write(), after a
 // Query() error every further statement fails until rollback, so `fn` should return the error
 // (or avoid it, e.g. INSERT ... ON CONFLICT). If `fn` returns OK anyway, the COMMIT turns into a

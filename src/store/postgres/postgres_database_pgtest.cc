@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/blocking.h"
+#include "common/deadline.h"
 
 namespace hasivu::store::postgres {
 namespace {
@@ -331,6 +332,90 @@ TEST_F(PostgresDatabaseTest, ConnectionBrokenDuringCallFailsOnceThenRecovers) {
     return Status::Ok();
   }));
   EXPECT_NE(pid2, pid1);
+}
+
+// Documented behaviour: a round trip that has no answer by the thread's request deadline fails
+// the call with kUnavailable instead of waiting (a black-holed server would hold it for good),
+// and the connection it was on, whose stream is now unknown, is replaced.
+TEST_F(PostgresDatabaseTest, NoAnswerByTheRequestDeadlineIsUnavailableAndTheConnectionReplaced) {
+  Database& db = Open(/*pool_size=*/1);
+  int64_t pid1 = -1;
+  ASSERT_OK(db.Read([&](Connection& c) {
+    pid1 = BackendPid(c);
+    return Status::Ok();
+  }));
+  Status late;
+  {
+    ScopedDeadline deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+    late = db.Read([](Connection& c) { return c.Query("SELECT pg_sleep(3)").status(); });
+  }
+  EXPECT_EQ(late.code(), StatusCode::kUnavailable) << late.ToString();
+  EXPECT_EQ(db.Stats().in_use, 0);
+  int64_t pid2 = -1;
+  ASSERT_OK(db.Read([&](Connection& c) {
+    pid2 = BackendPid(c);
+    return Status::Ok();
+  }));
+  EXPECT_GT(pid2, 0);
+  EXPECT_NE(pid2, pid1);
+}
+
+// Documented behaviour: with the deadline already past nothing is sent (the callback of a Write
+// never runs), and the connection, untouched, stays in the pool.
+TEST_F(PostgresDatabaseTest, ADeadlineAlreadyPastSendsNothingAndKeepsTheConnection) {
+  Database& db = Open(/*pool_size=*/1);
+  int64_t pid1 = -1;
+  ASSERT_OK(db.Read([&](Connection& c) {
+    pid1 = BackendPid(c);
+    return Status::Ok();
+  }));
+  bool ran = false;
+  Status s;
+  {
+    ScopedDeadline deadline(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+    s = db.Write([&](Connection&) {
+      ran = true;
+      return Status::Ok();
+    });
+  }
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_FALSE(ran);
+  int64_t pid2 = -1;
+  ASSERT_OK(db.Read([&](Connection& c) {
+    pid2 = BackendPid(c);
+    return Status::Ok();
+  }));
+  EXPECT_EQ(pid2, pid1);
+}
+
+// Documented behaviour: the wait for a pooled connection ends at the request deadline when that
+// comes before the acquire timeout.
+TEST_F(PostgresDatabaseTest, TheWaitForAConnectionEndsAtTheRequestDeadline) {
+  Database& db = Open(/*pool_size=*/1, /*acquire_timeout_ms=*/20000);
+  std::latch entered(1);
+  // The holder lets go after 3 s by itself: a waiter without the deadline would get the
+  // connection then and succeed.
+  std::future<Status> holder = std::async(std::launch::async, [&db, &entered] {
+    return db.Read([&](Connection&) {
+      entered.count_down();
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      return Status::Ok();
+    });
+  });
+  entered.wait();
+  bool ran = false;
+  Status waiter;
+  {
+    ScopedDeadline deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(150));
+    waiter = db.Read([&](Connection&) {
+      ran = true;
+      return Status::Ok();
+    });
+  }
+  EXPECT_EQ(waiter.code(), StatusCode::kUnavailable) << waiter.ToString();
+  EXPECT_FALSE(ran);
+  EXPECT_OK(holder.get());
+  EXPECT_OK(db.Ping());
 }
 
 TEST_F(PostgresDatabaseTest, ResultsFollowTheTextContract) {
