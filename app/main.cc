@@ -1,6 +1,7 @@
 // hasivu: the school-meal platform server. Composition root: parses the command line (flags and
 // their HASIVU_* environment variables) and hands a settings struct to the chosen command.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <string_view>
 
@@ -34,6 +35,9 @@ bool GivenAsArgument(int argc, char** argv, std::string_view flag) {
 int main(int argc, char** argv) {
   // Touch the process start instant first thing, so cold start is measured from here at worst.
   (void)hasivu::metrics::ProcessStartSteady();
+  // A write past the file size limit (RLIMIT_FSIZE) must fail as EFBIG, which the store answers
+  // as a full disk (503 STORAGE_FULL), instead of killing the server with SIGXFSZ mid-request.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (!hasivu::InitCrypto().ok()) {
     std::fprintf(stderr, "hasivu: error: libsodium failed to initialise\n");
     return 1;

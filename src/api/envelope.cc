@@ -121,6 +121,15 @@ std::string_view ClientMessage(const http::Request& request, const Status& statu
   if (status.message_is_for_client()) return status.message();
   spdlog::warn("request {}: answered {} with a generic message for: {}", request.request_id,
                http_status, status.ToString());
+  // The store's reasons for refusing writes come with its driver's text: the client learns what
+  // stops its write, and that reading goes on, without the store's words.
+  if (http_status == 503 && status.reason() == "STORAGE_FULL") {
+    return "Changes cannot be saved right now: the service's storage is full. Reading still works";
+  }
+  if (http_status == 503 && status.reason() == "STORAGE_READ_ONLY") {
+    return "Changes cannot be saved right now: the service's storage is read-only. Reading still "
+           "works";
+  }
   return GenericMessage(http_status);
 }
 

@@ -48,7 +48,9 @@ http::Response Error(const http::Request& request, unsigned status, std::string_
 // CONFLICT, kFailedPrecondition → 422, kPermissionDenied → 403 FORBIDDEN, kUnauthenticated → 401
 // UNAUTHENTICATED, kResourceExhausted → 429 RATE_LIMITED, kUnavailable/kDeadlineExceeded → 503
 // UNAVAILABLE (+ Retry-After), anything else → 500 INTERNAL whose message never carries the Status
-// text (it is logged instead).
+// text (it is logged instead). The store's kUnavailable reasons STORAGE_FULL and
+// STORAGE_READ_ONLY (a write the disk refused) answer 503 with that code, Retry-After and a fixed
+// message saying which, and that reads go on.
 http::Response ErrorFromStatus(const http::Request& request, const Status& status);
 
 // The ErrorRenderer the HTTP server uses for the errors it produces itself (404, 405, 413, ...).

@@ -208,6 +208,30 @@ TEST(EnvelopeTest, StoreConstraintViolationsReachTheClientAsGenericMessages) {
   EXPECT_NE(text.find("NOT NULL constraint failed"), std::string::npos) << text;
 }
 
+// A write the disk refused (store/sqlite: a reason on operator text): 503 with the reason as
+// the code, Retry-After, a message saying what stops writes, and SQLite's text only in the log.
+TEST(EnvelopeTest, StorageReasonsAnswer503WithTheirCodeAndNoDriverText) {
+  const http::Request req = MakeRequest();
+  for (const char* reason : {"STORAGE_FULL", "STORAGE_READ_ONLY"}) {
+    LogCapture log;
+    const Status s =
+        Status(StatusCode::kUnavailable, "disk I/O error (778) in: INSERT INTO orders", reason)
+            .WithContext("sqlite");
+    const http::Response r = ErrorFromStatus(req, s);
+    EXPECT_EQ(r.status, 503u) << reason;
+    EXPECT_EQ(Body(r).at("error").at("code").as_string(), reason);
+    const std::string message(Body(r).at("error").at("message").as_string());
+    EXPECT_NE(message.find(std::string(reason) == "STORAGE_FULL" ? "full" : "read-only"),
+              std::string::npos)
+        << message;
+    ASSERT_NE(r.headers.Find("Retry-After"), nullptr) << reason;
+    for (const char* leak : {"sqlite", "INSERT", "orders", "778"}) {
+      EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << " in " << r.body;
+    }
+    EXPECT_NE(log.Text().find("INSERT INTO orders"), std::string::npos) << log.Text();
+  }
+}
+
 // The PostgreSQL wording of issue 19's failed login, and any other unmarked message.
 TEST(EnvelopeTest, UnmarkedMessagesAreNotSentForAnyCode) {
   const http::Request req = MakeRequest();

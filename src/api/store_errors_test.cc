@@ -147,6 +147,27 @@ TEST_F(StoreErrorsTest, AnUnreachableStore) {
   ExpectClean(s, "unreachable store");
 }
 
+// A disk with no free page (SQLite's page cap on the writer, on the test's real file): the
+// client reads 503 STORAGE_FULL with Retry-After, nothing of the store. PostgreSQL's disk is the
+// database server's: its disk-full errors are not produced from here.
+TEST_F(StoreErrorsTest, AFullDisk) {
+  if (db_->db().dialect() == store::Dialect::kPostgresql) {
+    GTEST_SKIP() << "SQLite only: max_page_count";
+  }
+  Status cap = db_->db().Write([](store::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(store::ResultSet pages, c.Query("PRAGMA page_count"));
+    return c.Query("PRAGMA max_page_count = " + std::string(pages.rows.at(0).Text(0))).status();
+  });
+  ASSERT_TRUE(cap.ok()) << cap.ToString();
+  const Status s =
+      Write("INSERT INTO probe_parents (id, probe_email) VALUES ('p9', hex(randomblob(200000)))");
+  ExpectClean(s, "full disk");
+  const http::Response r = ErrorFromStatus(MakeRequest(), s);
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_NE(r.body.find("\"STORAGE_FULL\""), std::string::npos) << r.body;
+  EXPECT_NE(r.headers.Find("Retry-After"), nullptr);
+}
+
 TEST_F(StoreErrorsTest, TheLogKeepsTheDetailWithTheRequestId) {
   LogCapture log;
   const Status s = Write("SELECT id FROM probe_nowhere_table");

@@ -131,6 +131,92 @@ TEST_F(SqliteBackend, ReadConnectionsCannotWrite) {
     return c.Query("INSERT INTO schools (id, name, code) VALUES ($1, 'n', 'R')", p).status();
   });
   EXPECT_FALSE(s.ok());
+  // A write inside Read() is a bug of the caller, not a read-only disk.
+  EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
+  EXPECT_TRUE(s.reason().empty()) << s.ToString();
+}
+
+// The rows of table `fill`, read through a reader connection.
+int64_t CountFill(Database& db) {
+  int64_t n = -1;
+  Status s = db.Read([&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(ResultSet rs, c.Query("SELECT count(*) FROM fill"));
+    n = rs.rows.at(0).Int(0);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return n;
+}
+
+// A full disk, on a real file: PRAGMA max_page_count on the writer makes SQLite meet SQLITE_FULL
+// at the page a disk without a free block would refuse.
+TEST_F(SqliteBackend, FullDiskIsStorageFullAndWritesWorkAgainOnceSpaceReturns) {
+  auto insert = [&](int rows) {
+    return db().Write([&](Connection& c) -> Status {
+      for (int i = 0; i < rows; ++i) {
+        RETURN_IF_ERROR(c.ExecScript("INSERT INTO fill (b) VALUES (randomblob(20000))"));
+      }
+      return Status::Ok();
+    });
+  };
+  ASSERT_TRUE(db().Write([](Connection& c) {
+                    return c.ExecScript("CREATE TABLE fill (id INTEGER PRIMARY KEY, b BLOB)");
+                  })
+                  .ok());
+  ASSERT_TRUE(insert(1).ok());
+  Status cap = db().Write([](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(ResultSet pages, c.Query("PRAGMA page_count"));
+    return c.Query("PRAGMA max_page_count = " + std::string(pages.rows.at(0).Text(0))).status();
+  });
+  ASSERT_TRUE(cap.ok()) << cap.ToString();
+
+  // Two rows in one transaction: the first fits in free pages or not, the second cannot; neither
+  // stays.
+  Status full = insert(2);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.code(), StatusCode::kUnavailable) << full.ToString();
+  EXPECT_EQ(full.reason(), "STORAGE_FULL") << full.ToString();
+  // SQLite's text is for the log, not for a client.
+  EXPECT_FALSE(full.message_is_for_client()) << full.ToString();
+  EXPECT_NE(full.message().find("sqlite:"), std::string::npos) << full.ToString();
+  EXPECT_EQ(CountFill(db()), 1);
+
+  Status uncapped = db().Write(
+      [](Connection& c) { return c.Query("PRAGMA max_page_count = 1073741823").status(); });
+  ASSERT_TRUE(uncapped.ok()) << uncapped.ToString();
+  Status again = insert(2);
+  EXPECT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ(CountFill(db()), 3);
+  Status check = db().Read([](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(ResultSet rs, c.Query("PRAGMA integrity_check"));
+    EXPECT_EQ(rs.rows.at(0).Text(0), "ok");
+    return Status::Ok();
+  });
+  EXPECT_TRUE(check.ok()) << check.ToString();
+}
+
+// What SQLite does on a file system mounted read-only: it opens the file read-only, and every
+// write meets SQLITE_READONLY. Here the file is opened so on purpose (mode=ro), on a real file.
+TEST_F(SqliteBackend, ReadOnlyFileIsStorageReadOnlyAndStillReads) {
+  ASSERT_TRUE(db().Write([](Connection& c) {
+                    return c.ExecScript(
+                        "CREATE TABLE fill (id INTEGER PRIMARY KEY, b BLOB);"
+                        "INSERT INTO fill (b) VALUES (x'00')");
+                  })
+                  .ok());
+  const std::string path = test_db_->url().substr(std::string("sqlite:").size());
+  DatabaseSettings settings;
+  settings.url = "sqlite:file:" + path + "?mode=ro";
+  auto read_only = OpenDatabase(settings);
+  ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+  Status s = (*read_only)->Write([](Connection& c) {
+    return c.ExecScript("INSERT INTO fill (b) VALUES (x'01')");
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_EQ(s.reason(), "STORAGE_READ_ONLY") << s.ToString();
+  EXPECT_FALSE(s.message_is_for_client()) << s.ToString();
+  EXPECT_EQ(CountFill(**read_only), 1);
 }
 
 TEST_F(SqliteBackend, InstantsOutsideTheFixedFormAreRejected) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -38,12 +39,41 @@ std::string SqlExcerpt(std::string_view sql) {
   return sql.size() > 80 ? s + "..." : s;
 }
 
+// The API's code for a failure of the disk under the store, or nullptr: a full disk (also the
+// process's file size limit or a quota) and a file system gone read-only are the operator's to
+// fix, not a broken request, and a client should learn which of the two stops its writes.
+// SQLite reports ENOSPC on a write as SQLITE_FULL but every other failed call (and EROFS, EFBIG)
+// as SQLITE_IOERR_*, with the call's errno kept for sqlite3_system_errno.
+const char* StorageReason(int rc, sqlite3* db) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_FULL) return "STORAGE_FULL";
+  if (primary == SQLITE_READONLY) {
+    // A plain READONLY on a connection opened read-write is the query_only guard of a reader:
+    // a write inside Read(), a bug and not the disk.
+    if (rc == SQLITE_READONLY && (db == nullptr || sqlite3_db_readonly(db, "main") != 1)) {
+      return nullptr;
+    }
+    return "STORAGE_READ_ONLY";
+  }
+  if (primary == SQLITE_IOERR && db != nullptr) {
+    const int error = sqlite3_system_errno(db);
+    if (error == ENOSPC || error == EDQUOT || error == EFBIG) return "STORAGE_FULL";
+    if (error == EROFS) return "STORAGE_READ_ONLY";
+  }
+  return nullptr;
+}
+
 Status MapError(int rc, sqlite3* db, std::string_view sql) {
   const int primary = rc & 0xff;
-  std::string msg = "sqlite: ";
-  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  msg += " (" + std::to_string(rc) + ")";
-  if (!sql.empty()) msg += " in: " + SqlExcerpt(sql);
+  std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  detail += " (" + std::to_string(rc) + ")";
+  if (!sql.empty()) detail += " in: " + SqlExcerpt(sql);
+  if (const char* reason = StorageReason(rc, db)) {
+    // WithContext leaves the reason and takes away the client mark the reason gave: the client
+    // gets the code, the log gets SQLite's text.
+    return Status(StatusCode::kUnavailable, std::move(detail), reason).WithContext("sqlite");
+  }
+  std::string msg = "sqlite: " + detail;
   switch (primary) {
     case SQLITE_CONSTRAINT:
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -54,7 +84,6 @@ Status MapError(int rc, sqlite3* db, std::string_view sql) {
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
-    case SQLITE_FULL:
     case SQLITE_PROTOCOL:
       return UnavailableError(std::move(msg));
     case SQLITE_NOMEM:

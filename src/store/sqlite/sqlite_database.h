@@ -24,9 +24,15 @@
 //
 // Errors: SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY -> kAlreadyExists; other SQLITE_CONSTRAINT_* ->
 // kFailedPrecondition; SQLITE_BUSY/LOCKED (another process holds the lock beyond the busy
-// timeout) -> kUnavailable; I/O, CANTOPEN, FULL -> kUnavailable; NOMEM -> kResourceExhausted;
+// timeout) -> kUnavailable; I/O, CANTOPEN -> kUnavailable; NOMEM -> kResourceExhausted;
 // anything else (SQL errors, a write inside Read(), wrong parameter count) -> kInternal or
-// kInvalidArgument. Messages carry SQLite's message and the start of the SQL, never parameters.
+// kInvalidArgument. The disk refusing a write is kUnavailable with a reason (the API's error
+// code; the message stays operator text, not marked for clients): "STORAGE_FULL" for
+// SQLITE_FULL and an I/O error whose errno is ENOSPC, EDQUOT or EFBIG (the file size limit);
+// "STORAGE_READ_ONLY" for an I/O error with EROFS and SQLITE_READONLY_* of a file SQLite could
+// open only read-only. What was committed stays; the failed transaction is rolled back, and
+// writes succeed again once space is freed, without reopening. Messages carry SQLite's message
+// and the start of the SQL, never parameters.
 //
 // BulkLoader: its own connection with a large page cache, committing every 50 000 rows (and at
 // Finish()); it must not outlive the Database. Not available for "sqlite::memory:".
