@@ -28,6 +28,7 @@ http::Response SystemRoutes::Metrics(const http::Request& request) const {
   }
   http::Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  if (before_render_) before_render_();
   r.body = registry_.RenderPrometheus();
   return r;
 }

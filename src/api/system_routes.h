@@ -40,6 +40,10 @@ class SystemRoutes {
         metrics_token_(settings.metrics_token),
         metrics_enabled_(settings.metrics_enabled) {}
 
+  // Before Register: `refresh` is called before each /metrics answer is rendered, to set the
+  // gauges of values read on demand (e.g. what the store's engine holds). It runs on an I/O
+  // thread, so it must not block.
+  void SetBeforeRender(std::function<void()> refresh) { before_render_ = std::move(refresh); }
   Status Register(http::Router& router) const;
   // From now on /readyz answers 503 ("shutting down") whatever the probe says, so that load
   // balancers take the process out before it stops accepting. Safe from any thread.
@@ -53,6 +57,7 @@ class SystemRoutes {
   const metrics::Registry& registry_;
   const ConfiguredToken metrics_token_;
   const bool metrics_enabled_;
+  std::function<void()> before_render_;
   std::atomic<bool> draining_{false};
 };
 

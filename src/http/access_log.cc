@@ -32,11 +32,12 @@ constexpr size_t kKeepBytes = 1024;
 }  // namespace
 
 AccessLogQueue::AccessLogQueue(size_t capacity, AccessLogSink sink, metrics::Counter& written,
-                               metrics::Counter& dropped)
+                               metrics::Counter& dropped, metrics::Gauge* queued)
     : capacity_(capacity < 1 ? 1 : capacity),
       sink_(std::move(sink)),
       written_(written),
-      dropped_(dropped) {
+      dropped_(dropped),
+      queued_gauge_(queued) {
   queue_.resize(capacity_);
   writer_ = std::thread([this] { Run(); });
 }
@@ -52,6 +53,7 @@ void AccessLogQueue::Write(std::string_view line) {
       return;
     }
     queue_[queued_++].assign(line);
+    if (queued_gauge_ != nullptr) queued_gauge_->Add(1);
     wake = writer_idle_ || queued_ == capacity_ / 2 + 1;
     writer_idle_ = false;
   }
@@ -103,6 +105,7 @@ void AccessLogQueue::Run() {
       spdlog::error("http: access log sink failed");
     }
     (ok ? written_ : dropped_).Add(count);
+    if (queued_gauge_ != nullptr) queued_gauge_->Add(-static_cast<int64_t>(count));
     for (size_t i = 0; i < count; ++i) {
       if (batch[i].capacity() > kKeepBytes) std::string().swap(batch[i]);
     }

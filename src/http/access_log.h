@@ -9,7 +9,9 @@
 // sink (also at most `capacity`). Lines are copied into slots that keep their storage, so after
 // warm-up a Write() allocates nothing (a slot that held a line over 1 KiB gives its storage back).
 // Counters (not owned; must outlive the queue): `written` counts lines handed to the sink,
-// `dropped` lines refused because the queue was full or closed, and batches a throwing sink lost.
+// `dropped` lines refused because the queue was full or closed, and batches a throwing sink lost;
+// `queued`, when given, the lines queued and not yet handed to the sink (the batch the sink holds
+// included).
 // Shutdown: Close() (and the destructor) lets the writer hand every queued line to the sink,
 // then joins it; lines written after that are dropped and counted.
 //
@@ -49,7 +51,7 @@ class AccessLogQueue {
  public:
   // Starts the writer thread. REQUIRES: capacity >= 1, sink non-empty.
   AccessLogQueue(size_t capacity, AccessLogSink sink, metrics::Counter& written,
-                 metrics::Counter& dropped);
+                 metrics::Counter& dropped, metrics::Gauge* queued = nullptr);
   ~AccessLogQueue();
   AccessLogQueue(const AccessLogQueue&) = delete;
   AccessLogQueue& operator=(const AccessLogQueue&) = delete;
@@ -67,6 +69,7 @@ class AccessLogQueue {
   const AccessLogSink sink_;
   metrics::Counter& written_;
   metrics::Counter& dropped_;
+  metrics::Gauge* const queued_gauge_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -102,6 +102,22 @@ TEST_F(AccessLogQueueTest, ABlockedSinkDropsWhatDoesNotFitAndCountsIt) {
   EXPECT_EQ(written_.Value() + dropped_.Value(), 15u);
 }
 
+TEST_F(AccessLogQueueTest, TheQueuedGaugeCountsLinesNotYetHandedToTheSink) {
+  metrics::Gauge& queued = registry_->GetGauge("queued_lines", "");
+  GatedSink gate;
+  AccessLogQueue queue(4, gate.sink(), written_, dropped_, &queued);
+  queue.Write("first");
+  gate.WaitUntilEntered();  // the writer holds "first" inside the sink
+  EXPECT_EQ(queued.Value(), 1);
+  for (int i = 0; i < 6; ++i) queue.Write("more " + std::to_string(i));
+  // The batch in the sink and the four behind it; the two dropped are not queued.
+  EXPECT_EQ(queued.Value(), 5);
+  gate.Open();
+  queue.Close();
+  EXPECT_EQ(queued.Value(), 0);
+  EXPECT_EQ(written_.Value(), 5u);
+}
+
 TEST_F(AccessLogQueueTest, AThrowingSinkLosesItsBatchButKeepsWriting) {
   std::vector<std::string> got;
   std::promise<void> failed;

@@ -7,7 +7,9 @@
 // when the handler has run. With no slot free it answers 503 SERVICE_BUSY with Retry-After
 // (retry_after_seconds) without running the handler, and adds one to `rejected` if given.
 //
-// Ownership: the queue does not own `rejected` (a Registry counter, which outlives it).
+// `in_use`, when given, is kept at the number of slots taken (a Registry gauge).
+//
+// Ownership: the queue does not own `rejected` or `in_use` (Registry series, which outlive it).
 // Thread-safety: safe to use concurrently.
 #ifndef HASIVU_HTTP_OFFLOAD_QUEUE_H_
 #define HASIVU_HTTP_OFFLOAD_QUEUE_H_
@@ -22,7 +24,7 @@ class OffloadQueue {
  public:
   // REQUIRES: capacity >= 1.
   explicit OffloadQueue(int capacity, metrics::Counter* rejected = nullptr,
-                        int retry_after_seconds = 1);
+                        int retry_after_seconds = 1, metrics::Gauge* in_use = nullptr);
   OffloadQueue(const OffloadQueue&) = delete;
   OffloadQueue& operator=(const OffloadQueue&) = delete;
 
@@ -39,6 +41,7 @@ class OffloadQueue {
   const int capacity_;
   metrics::Counter* rejected_;
   const int retry_after_seconds_;
+  metrics::Gauge* const in_use_gauge_;
   std::atomic<int> in_use_{0};
 };
 

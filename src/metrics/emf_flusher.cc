@@ -73,6 +73,8 @@ EmfFlusher::EmfFlusher(EmfFlusherSettings settings, CollectFn collect, EmfSinkPt
       dropped_values_(registry.GetCounter(
           "hasivu_emf_dropped_values_total",
           "Observations of distributions not sent in CloudWatch EMF documents")),
+      queued_(registry.GetGauge("hasivu_emf_queued_lines",
+                                "CloudWatch EMF lines queued and not yet written")),
       writer_([this] { WriterLoop(); }) {
   if (settings_.run_timer) {
     timer_ = std::make_unique<PeriodicThread>(settings_.interval, [this] { FlushNow(); });
@@ -104,6 +106,8 @@ size_t EmfFlusher::FlushNow() {
       queue_.push_back(std::move(line));
       ++queued;
     }
+    // Under the lock, so the writer's subtraction of these lines always comes after.
+    queued_.Add(static_cast<int64_t>(queued));
   }
   if (queued < lines.size()) dropped_queue_full_.Add(lines.size() - queued);
   if (queued > 0) wake_writer_.notify_one();
@@ -154,6 +158,7 @@ void EmfFlusher::WriterLoop() {
     sink_->Flush();
     if (ok > 0) written_.Add(ok);
     if (failed > 0) dropped_write_error_.Add(failed);
+    queued_.Add(-static_cast<int64_t>(batch.size()));
     batch.clear();
     lock.lock();
     writing_ = false;

@@ -8,6 +8,7 @@
 //   hasivu_emf_dropped_documents_total{reason}    lines not written: "queue_full", "write_error",
 //                                                 "oversize" (a document over 256 KB)
 //   hasivu_emf_dropped_values_total               observations not sent (EmfStats::values_dropped)
+//   hasivu_emf_queued_lines                       lines queued and not yet written (a gauge)
 //
 // Ownership: the flusher owns its sink and its threads; the Registry, the Clock and whatever
 // `collect` reads must outlive it. Thread-safety: FlushNow(), WaitIdle() and Stop() may be called
@@ -107,6 +108,7 @@ class EmfFlusher {
   Counter& dropped_write_error_;
   Counter& dropped_oversize_;
   Counter& dropped_values_;
+  Gauge& queued_;
 
   std::mutex flush_mu_;         // serialises collect + encode
   bool flush_stopped_ = false;  // GUARDED_BY(flush_mu_)

@@ -165,6 +165,34 @@ TEST(EmfFlusherTest, AFullQueueDropsLinesAndCountsThem) {
       << text;
 }
 
+TEST(EmfFlusherTest, TheQueuedGaugeCountsLinesNotYetWritten) {
+  auto state = std::make_shared<SinkState>();
+  state->hold = true;
+  Source source;
+  RegistryPtr registry = NewRegistry();
+  EmfFlusher flusher(ManualSettings(), std::ref(source), std::make_unique<TestSink>(state), kClock,
+                     *registry);
+  Gauge& queued = registry->GetGauge("hasivu_emf_queued_lines", "");
+  EXPECT_EQ(queued.Value(), 0);
+  EXPECT_EQ(flusher.FlushNow(), 1u);
+  {
+    std::unique_lock lock(state->mu);
+    state->cv.wait(lock, [&] { return state->entered; });
+  }
+  // The line in the sink is not written yet; three more wait behind it.
+  source.series = 3;
+  EXPECT_EQ(flusher.FlushNow(), 3u);
+  EXPECT_EQ(queued.Value(), 4);
+  {
+    std::lock_guard lock(state->mu);
+    state->hold = false;
+  }
+  state->cv.notify_all();
+  flusher.WaitIdle();
+  EXPECT_EQ(queued.Value(), 0);
+  EXPECT_EQ(flusher.documents_written(), 4u);
+}
+
 TEST(EmfFlusherTest, FailedWritesAreCountedAsDropped) {
   auto state = std::make_shared<SinkState>();
   state->fail = true;

@@ -286,6 +286,16 @@ struct Slot {
   std::vector<TickEntry> entries;  // ascending by series
 };
 
+// What the ring holds, for Monitor::WindowBytes and its gauge.
+size_t RingBytes(const std::deque<Slot>& ring) {
+  size_t bytes = ring.size() * sizeof(Slot);
+  for (const Slot& s : ring) {
+    bytes += s.entries.capacity() * sizeof(TickEntry);
+    for (const TickEntry& t : s.entries) bytes += t.buckets.capacity() * sizeof(PackedBucket);
+  }
+  return bytes;
+}
+
 std::vector<PackedBucket> Pack(const std::vector<window::BucketCount>& buckets) {
   std::vector<PackedBucket> out;
   out.reserve(buckets.size());
@@ -342,6 +352,8 @@ struct Monitor::Impl {
         dropped_observations(
             r.GetCounter("hasivu_metrics_dropped_observations_total",
                          "Observations given to a refused series, or not a finite number")),
+        window_bytes(r.GetGauge("hasivu_monitor_window_bytes",
+                                "Bytes the monitor's windows hold (its ring of ticks)")),
         sink_histogram(dropped_observations),
         sink_counter(dropped_observations),
         sink_distribution(new Distribution(&sink_histogram, 1, 1, true)),
@@ -447,6 +459,7 @@ struct Monitor::Impl {
   MonitorSettings settings;
   Counter& dropped_series;
   Counter& dropped_observations;
+  Gauge& window_bytes;  // RingBytes(ring), set at each Tick
   SinkHistogram sink_histogram;
   SinkCounter sink_counter;
   std::unique_ptr<Distribution> sink_distribution;
@@ -666,6 +679,7 @@ void Monitor::Tick(steady_clock::time_point now) {
   impl_->last_tick = now;
   const steady_clock::time_point oldest = now - impl_->settings.history;
   while (!impl_->ring.empty() && impl_->ring.front().end <= oldest) impl_->ring.pop_front();
+  impl_->window_bytes.Set(static_cast<int64_t>(RingBytes(impl_->ring)));
 }
 
 std::optional<WindowStats> Monitor::Stats(const catalog::MetricDef& def, const Dimensions& dims,
@@ -791,12 +805,7 @@ std::vector<SeriesInfo> Monitor::Series() const {
 
 size_t Monitor::WindowBytes() const {
   std::lock_guard lock(impl_->ring_mu);
-  size_t bytes = impl_->ring.size() * sizeof(Slot);
-  for (const Slot& s : impl_->ring) {
-    bytes += s.entries.capacity() * sizeof(TickEntry);
-    for (const TickEntry& t : s.entries) bytes += t.buckets.capacity() * sizeof(PackedBucket);
-  }
-  return bytes;
+  return RingBytes(impl_->ring);
 }
 
 uint64_t Monitor::DroppedSeries() const { return impl_->dropped_series.Value(); }

@@ -32,7 +32,8 @@
 // that tick (at most kHistogramBucketCount = 802; a latency between 1 us and 10 s touches at most
 // 384). With the default limits that is < 90 * 2000 * 64 B ~ 12 MB for counters and levels and
 // 90 * 3 KB ~ 280 KB per busy latency series at worst; a few MB for hasivu's ~250 series in
-// practice (WindowBytes() reports the figure).
+// practice (WindowBytes() reports the figure, and each Tick sets the gauge
+// hasivu_monitor_window_bytes to it).
 //
 // Bounded cardinality (CloudWatch bills every distinct series). A series is refused when its
 // dimensions are not exactly its definition's names, a dimension name names an id (ends in "Id"

@@ -157,6 +157,26 @@ TEST_F(MonitorTest, TickIgnoresTimesThatDoNotAdvance) {
   EXPECT_EQ(monitor.Stats(catalog::kBusinessEvents, {{"Event", "e"}}, minutes(1))->count, 5u);
 }
 
+TEST_F(MonitorTest, EachTickSetsTheWindowBytesGauge) {
+  Monitor monitor(*registry_);
+  Gauge& gauge = registry_->GetGauge("hasivu_monitor_window_bytes", "");
+  Distribution& d = monitor.GetDistribution(catalog::kOperationDuration, {{"Operation", "g"}});
+  EXPECT_EQ(gauge.Value(), 0);
+  d.Record(10);
+  monitor.Tick(t0_ + seconds(10));
+  EXPECT_GT(gauge.Value(), 0);
+  EXPECT_EQ(gauge.Value(), static_cast<int64_t>(monitor.WindowBytes()));
+  for (int i = 0; i < 100; ++i) d.Record(i);
+  monitor.Tick(t0_ + seconds(20));
+  const int64_t two_slots = gauge.Value();
+  EXPECT_GT(two_slots, 0);
+  EXPECT_EQ(two_slots, static_cast<int64_t>(monitor.WindowBytes()));
+  // Past the history the ring holds only the last (empty) slot: the gauge falls with it.
+  monitor.Tick(t0_ + seconds(30) + minutes(15));
+  EXPECT_LT(gauge.Value(), two_slots);
+  EXPECT_EQ(gauge.Value(), static_cast<int64_t>(monitor.WindowBytes()));
+}
+
 TEST_F(MonitorTest, CountWindowsGiveTotalsAndPerTickStatistics) {
   Monitor monitor(*registry_);
   Count& c = monitor.GetCount(catalog::kBusinessEvents, {{"Event", "e"}});

@@ -1,5 +1,7 @@
 #include "store/open_database.h"
 
+#include <sqlite3.h>
+
 #include <string_view>
 
 #include "store/sqlite/sqlite_database.h"
@@ -24,5 +26,7 @@ StatusOr<DatabasePtr> OpenDatabase(const DatabaseSettings& settings) {
       "store URL must start with sqlite:, postgresql:// or postgres:// (got a URL with another "
       "scheme)");
 }
+
+int64_t EmbeddedEngineMemoryBytes() { return static_cast<int64_t>(sqlite3_memory_used()); }
 
 }  // namespace hasivu::store

@@ -66,7 +66,10 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
             "hasivu_cache_redis_subscriptions_lost_total",
             "Times the invalidation subscription was lost (tiered L1 bypassed until resubscribed)",
             {{"tier", s_.tier}})),
-        pool_(s_, *this),
+        pool_(s_, *this,
+              &metrics_.registry().GetGauge("hasivu_cache_redis_pool_connections",
+                                            "Connections to Redis open (or being opened)",
+                                            {{"tier", s_.tier}})),
         invalidation_(s_, channel_, *this, subscriptions_lost_),
         rng_(std::random_device{}()) {
     // spdlog creates its default logger lazily inside the (uninstrumented) shared library; doing

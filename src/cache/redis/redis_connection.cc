@@ -63,8 +63,8 @@ StatusOr<ContextPtr> Connect(const RedisCacheSettings& s) {
 }
 
 RedisConnectionPool::RedisConnectionPool(const RedisCacheSettings& settings,
-                                         RedisConnectionGate& gate)
-    : s_(settings), gate_(gate) {}
+                                         RedisConnectionGate& gate, metrics::Gauge* open)
+    : s_(settings), gate_(gate), open_gauge_(open) {}
 
 StatusOr<ContextPtr> RedisConnectionPool::Acquire() {
   RETURN_IF_ERROR(gate_.Admit());
@@ -79,6 +79,7 @@ StatusOr<ContextPtr> RedisConnectionPool::Acquire() {
       }
       if (open_connections_ < s_.pool_size) {
         ++open_connections_;
+        if (open_gauge_ != nullptr) open_gauge_->Set(open_connections_);
         break;
       }
       if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
@@ -103,6 +104,7 @@ void RedisConnectionPool::Release(ContextPtr ctx) {
       idle_.push_back(std::move(ctx));
     } else {
       --open_connections_;
+      if (open_gauge_ != nullptr) open_gauge_->Set(open_connections_);
     }
   }
   cv_.notify_one();
@@ -114,6 +116,7 @@ void RedisConnectionPool::DropIdle() {
     std::lock_guard lock(mu_);
     old.swap(idle_);
     open_connections_ -= static_cast<int>(old.size());
+    if (open_gauge_ != nullptr) open_gauge_->Set(open_connections_);
   }
   cv_.notify_all();
 }

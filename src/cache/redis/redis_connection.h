@@ -66,12 +66,15 @@ class RedisConnectionGate {
 // At most settings.pool_size connections, opened lazily (Connect) and reused. A connection that
 // broke is closed when returned and reopened on a later use.
 //
-// Ownership: `settings` and `gate` are not owned and must outlive the pool. The destructor closes
-// the idle connections. REQUIRES: no Pipeline call is running when it is destroyed.
+// `open`, when given, is kept at the number of connections open or being opened (a Registry gauge).
+//
+// Ownership: `settings`, `gate` and `open` are not owned and must outlive the pool. The destructor
+// closes the idle connections. REQUIRES: no Pipeline call is running when it is destroyed.
 // Thread-safety: all methods may be called concurrently.
 class RedisConnectionPool {
  public:
-  RedisConnectionPool(const RedisCacheSettings& settings, RedisConnectionGate& gate);
+  RedisConnectionPool(const RedisCacheSettings& settings, RedisConnectionGate& gate,
+                      metrics::Gauge* open = nullptr);
   RedisConnectionPool(const RedisConnectionPool&) = delete;
   RedisConnectionPool& operator=(const RedisConnectionPool&) = delete;
 
@@ -101,6 +104,7 @@ class RedisConnectionPool {
   std::condition_variable cv_;
   std::vector<ContextPtr> idle_;  // GUARDED_BY(mu_)
   int open_connections_ = 0;      // GUARDED_BY(mu_)
+  metrics::Gauge* const open_gauge_;
 };
 
 }  // namespace hasivu::cache::redis_internal
