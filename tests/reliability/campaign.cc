@@ -145,12 +145,16 @@ Campaign::~Campaign() { Stop(); }
 
 void Campaign::SetPortChooser(PortChooser chooser) { choose_port_ = std::move(chooser); }
 
+void Campaign::SetReadRate(double per_second) { settings_.read_rate = per_second; }
+
 void Campaign::Start() {
   stop_ = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (first_start_ == Clock::time_point{}) first_start_ = Clock::now();
   }
+  pace_start_ = Clock::now();
+  read_slots_ = 0;
   for (int i = 0; i < settings_.clients; ++i) clients_.emplace_back([this, i] { RunClient(i); });
 }
 
@@ -183,10 +187,16 @@ int Campaign::TakeWrite(Clock::time_point now) {
       settings_.write_rate <= 0 ||
       static_cast<double>(fresh_sent_) <
           std::chrono::duration<double>(now - first_start_).count() * settings_.write_rate;
-  for (size_t i = 0; i < writes_.size(); ++i) {
+  // Writes are taken in order, so the settled ones are a prefix to skip and the never-taken ones
+  // a suffix: a long run's scan stays short.
+  while (first_unsettled_ < writes_.size() &&
+         writes_[first_unsettled_].state != WriteState::kPending) {
+    ++first_unsettled_;
+  }
+  for (size_t i = first_unsettled_; i < writes_.size(); ++i) {
     if (writes_[i].state != WriteState::kPending || in_flight_[i] || not_before_[i] > now) continue;
     const bool fresh = writes_[i].attempts.empty();
-    if (fresh && !fresh_allowed) continue;
+    if (fresh && !fresh_allowed) break;
     if (fresh) ++fresh_sent_;
     in_flight_[i] = true;
     return static_cast<int>(i);
@@ -212,6 +222,18 @@ void Campaign::RunClient(int index) {
       request = &writes_[write_index].request;
       function = writes_[write_index].function;
     } else {
+      if (settings_.read_rate > 0) {
+        // The next slot of the schedule; waiting in short steps keeps Stop() prompt.
+        const uint64_t slot = read_slots_.fetch_add(1);
+        const Clock::time_point due =
+            pace_start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                              static_cast<double>(slot) / settings_.read_rate));
+        for (Clock::time_point t = Clock::now(); !stop_ && t < due; t = Clock::now()) {
+          std::this_thread::sleep_for(
+              std::min<Clock::duration>(due - t, std::chrono::milliseconds(50)));
+        }
+        if (stop_) break;
+      }
       const uint64_t r = next_read_.fetch_add(1) % reads_.size();
       request = &reads_[r];
       function = read_functions_[r];
@@ -342,6 +364,23 @@ size_t Campaign::WritesInFlight() const {
 std::map<std::string, FunctionTally> Campaign::Tallies() const {
   std::lock_guard<std::mutex> lock(mu_);
   return tallies_;
+}
+
+std::map<std::string, FunctionTally> Campaign::Counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, FunctionTally> out;
+  for (const auto& [function, t] : tallies_) {
+    FunctionTally& c = out[function];
+    c.sent = t.sent;
+    c.ok = t.ok;
+    c.unavailable = t.unavailable;
+    c.server_error = t.server_error;
+    c.refused_status = t.refused_status;
+    c.not_accepted = t.not_accepted;
+    c.no_answer = t.no_answer;
+    c.timed_out = t.timed_out;
+  }
+  return out;
 }
 
 std::map<std::string, std::map<WriteState, int>> Campaign::WriteStates() const {

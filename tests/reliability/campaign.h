@@ -15,8 +15,8 @@
 // failed (a bug to report: every prepared write is valid).
 //
 // Thread-safety: Start, Stop, Settle, CheckReplays and the accessors from one controlling thread;
-// the clients are the campaign's own threads. Tallies() and WritesInFlight() may be called
-// while the clients run.
+// the clients are the campaign's own threads. Tallies(), Counts() and WritesInFlight() may be
+// called while the clients run.
 #ifndef HASIVU_TESTS_RELIABILITY_CAMPAIGN_H_
 #define HASIVU_TESTS_RELIABILITY_CAMPAIGN_H_
 
@@ -103,6 +103,11 @@ struct CampaignSettings {
   // Unsent writes go out at most this many per second (0: as fast as the clients go), so that the
   // writes last through the faults a test injects; resends are not paced.
   double write_rate = 0;
+  // Reads go out at most this many per second in all, on a fixed schedule from each Start() (0:
+  // as fast as the clients go): with write_rate it sets the load a soak holds. A client whose
+  // read slot is not due yet waits for it; slots missed while the server was slow are not
+  // skipped, so the rate held over a run is the one set unless the server cannot keep up.
+  double read_rate = 0;
   std::chrono::milliseconds request_timeout{5000};
   // A client's pause after an answer that settles nothing (no answer, 503, 500), so that a server
   // that is down is not spun against.
@@ -133,6 +138,9 @@ class Campaign {
 
   // Before Start: where requests go.
   void SetPortChooser(PortChooser chooser);
+  // Before Start, or between Stop and Start: CampaignSettings::read_rate from then on (a soak
+  // measures its peak unpaced, then holds a share of it with the same prepared writes).
+  void SetReadRate(double per_second);
 
   // Starts the clients. REQUIRES: not running.
   void Start();
@@ -152,6 +160,9 @@ class Campaign {
   size_t WritesInFlight() const;
   // A copy of the counts so far, per function.
   std::map<std::string, FunctionTally> Tallies() const;
+  // The same without the latencies (answered_us empty): cheap enough to take every second while
+  // the clients run, where Tallies() copies every latency under the clients' lock.
+  std::map<std::string, FunctionTally> Counts() const;
   // REQUIRES: stopped.
   const std::vector<WriteRecord>& writes() const { return writes_; }
   // How many writes per function are in each state. REQUIRES: stopped.
@@ -177,12 +188,16 @@ class Campaign {
   std::vector<Clock::time_point> not_before_;     // guarded by mu_
   size_t pending_ = 0;                            // guarded by mu_
   size_t fresh_sent_ = 0;                         // guarded by mu_
+  size_t first_unsettled_ = 0;                    // guarded by mu_; all before it are settled
   Clock::time_point first_start_;                 // guarded by mu_
   std::map<std::string, FunctionTally> tallies_;  // guarded by mu_
 
   PortChooser choose_port_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> next_read_{0};
+  // Read pacing (settings_.read_rate): slots handed out since pace_start_.
+  std::atomic<uint64_t> read_slots_{0};
+  Clock::time_point pace_start_;
   std::vector<std::thread> clients_;
 };
 
