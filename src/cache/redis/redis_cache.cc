@@ -311,9 +311,11 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
 
   // ---- epoch ----
   StatusOr<std::string> Epoch() {
+    uint64_t forgotten = 0;
     {
       std::lock_guard lock(epoch_mu_);
       if (!epoch_.empty()) return epoch_;
+      forgotten = epoch_forgotten_;
     }
     StatusOr<std::vector<ReplyPtr>> replies =
         Pipeline({{"EVAL", std::string(redis_internal::kEnsureEpochScript), "1", keys_.EpochKey(),
@@ -325,17 +327,16 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
     }
     std::string epoch = ReplyString(r);
     std::lock_guard lock(epoch_mu_);
-    epoch_ = epoch;
+    // Forgotten while we asked: the answer may be the epoch that was just replaced. It serves
+    // this one call (as if it had come a moment earlier) but is not kept.
+    if (epoch_forgotten_ == forgotten) epoch_ = epoch;
     return epoch;
   }
 
   // The epoch moved (another process recovered from an outage, Redis restarted, Clear): values
   // this process mirrors may be stale.
   void EpochChanged() {
-    {
-      std::lock_guard lock(epoch_mu_);
-      epoch_.clear();
-    }
+    ForgetEpoch();
     invalidation_.NotifyEverything();
   }
 
@@ -374,6 +375,12 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
     return state_ == BreakerState::kClosed;
   }
   uint64_t Outages() const override { return outage_.load(); }
+  void EverythingInvalidated() override { ForgetEpoch(); }
+  void ForgetEpoch() {
+    std::lock_guard lock(epoch_mu_);
+    epoch_.clear();
+    ++epoch_forgotten_;
+  }
 
   std::string LastError() const {
     std::lock_guard lock(breaker_mu_);
@@ -473,7 +480,19 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
   }
 
   // Makes Redis usable again after an outage; false (stays open) if it failed again.
+  //
+  // Redis may hold values that an invalidation missed while it was away, this process's or
+  // another's, and whichever process is back first must not use them. So a recovery starts a new
+  // epoch (and publishes "everything invalidated"), unless another process has already started
+  // one since this process last knew the epoch, i.e. after the outage began, and this process
+  // missed no invalidation of its own.
   bool Recover(ContextPtr& ctx) {
+    std::string known;
+    {
+      std::lock_guard lock(epoch_mu_);
+      known = epoch_;
+    }
+    const std::string key = keys_.EpochKey();
     for (;;) {
       bool suspect = false;
       {
@@ -481,23 +500,32 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
         suspect = suspect_;
         suspect_ = false;
       }
-      if (suspect) {
+      auto give_up = [&] {
+        std::lock_guard lock(breaker_mu_);
+        suspect_ = suspect_ || suspect;
+        ctx.reset();
+        return false;
+      };
+      ReplyPtr current_reply(
+          static_cast<redisReply*>(redisCommand(ctx.get(), "GET %b", key.data(), key.size())));
+      if (current_reply == nullptr || IsError(current_reply.get())) return give_up();
+      const std::string current = current_reply->type == REDIS_REPLY_STRING
+                                      ? ReplyString(current_reply.get())
+                                      : std::string();
+      const bool renewed_elsewhere = !known.empty() && !current.empty() && current != known;
+      if (suspect || !renewed_elsewhere) {
         std::string token = NewToken();
-        std::string key = keys_.EpochKey();
         ReplyPtr set(static_cast<redisReply*>(redisCommand(
             ctx.get(), "SET %b %b", key.data(), key.size(), token.data(), token.size())));
         ReplyPtr pub(set == nullptr
                          ? nullptr
                          : static_cast<redisReply*>(redisCommand(
                                ctx.get(), "PUBLISH %b f", channel_.data(), channel_.size())));
-        if (pub == nullptr || IsError(set.get())) {
-          std::lock_guard lock(breaker_mu_);
-          suspect_ = true;
-          ctx.reset();
-          return false;
-        }
-        spdlog::info("cache {}: new Redis namespace epoch after invalidations were missed",
-                     s_.tier);
+        if (pub == nullptr || IsError(set.get())) return give_up();
+        spdlog::info("cache {}: new Redis namespace epoch after the outage ({})", s_.tier,
+                     suspect ? "invalidations of this process were missed"
+                             : "other processes may have missed invalidations");
+        known = token;
       }
       EpochChanged();
       pool_.DropIdle();
@@ -556,7 +584,10 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
       if (!s.ok()) last_error_ = s.message();
       state_ = BreakerState::kOpen;
       breaker_gauge_.Set(1);
-      retry_at_ = Steady::now() + Backoff(++open_rounds_);
+      // A process that missed invalidations keeps probing at the first interval: once Redis is
+      // back, the others may use it before this process has renewed the epoch, and every
+      // invalidation it misses meanwhile could leave them a stale value.
+      retry_at_ = Steady::now() + Backoff(suspect_ ? 0 : ++open_rounds_);
       wait = std::chrono::duration_cast<milliseconds>(retry_at_ - Steady::now());
     }
   }
@@ -582,7 +613,8 @@ class RedisCache final : public Cache, private RedisConnectionGate, private Redi
   std::atomic<uint64_t> outage_{0};             // bumped each time the breaker opens
 
   std::mutex epoch_mu_;
-  std::string epoch_;  // GUARDED_BY(epoch_mu_); empty: ask Redis
+  std::string epoch_;             // GUARDED_BY(epoch_mu_); empty: ask Redis
+  uint64_t epoch_forgotten_ = 0;  // GUARDED_BY(epoch_mu_); bumped each time epoch_ is cleared
 
   // Both call back into this object (the gates above), so they come after the breaker.
   RedisConnectionPool pool_;

@@ -12,7 +12,8 @@
 // failed invalidation opens it at once. While open every call fails fast with kUnavailable and
 // touches no socket. A monitor thread PINGs every `ping_interval` (latency exported) and, while
 // open, probes with exponential backoff from `breaker_cooldown` up to `max_backoff` with jitter
-// (half of each wait randomised), for ever. Each state change is logged once (spdlog warn/info)
+// (half of each wait randomised), for ever (a process that missed invalidations: every
+// `breaker_cooldown`, see Outages below). Each state change is logged once (spdlog warn/info)
 // and counted.
 //
 // Keys in Redis (all under `key_prefix`, so deployments and tests can share one server):
@@ -30,13 +31,21 @@
 //  * InvalidatePattern bumps the pattern generation (no in-flight store of ANY key survives),
 //    then deletes matching values with SCAN MATCH + UNLINK (never KEYS), then publishes. Keys
 //    stored by other processes during the scan after the bump are new values, not stale ones.
-//  * Outages: an invalidation that fails (Redis unreachable) marks the namespace suspect and
-//    opens the breaker; when a probe succeeds again a NEW epoch is set before the breaker closes,
-//    so every value written before the failed invalidation becomes unreachable (it expires by
-//    TTL), and "everything invalidated" is published. A Redis restart (data lost, epoch key
-//    gone) also yields a new epoch, and the epoch check keeps stamps taken before it from
-//    storing. Other processes learn a new epoch from the message, from their next PING round
-//    (every ping_interval) or from their next store, whichever comes first.
+//  * Outages: an invalidation that fails (Redis unreachable, or the breaker open) marks this
+//    process suspect and opens the breaker. When a probe succeeds again, a NEW epoch is set and
+//    "everything invalidated" published before the breaker closes, so every value written
+//    before the outage becomes unreachable (it expires by TTL): Redis may hold values that an
+//    invalidation of any process missed, and whichever process is back first must not use them.
+//    Only a process that missed no invalidation and finds that another has already set a new
+//    epoch since the outage began takes that one instead. A suspect process probes at the first
+//    backoff interval (breaker_cooldown, jittered) instead of backing off: Redis may be back for
+//    others before it notices, and a write it makes meanwhile is not invalidated in Redis; the
+//    others may serve the value that write replaced until it renews the epoch (about one
+//    breaker_cooldown). A Redis restart (data lost, epoch key gone) also yields a new epoch, and
+//    the epoch check keeps stamps taken before it from storing. Other processes learn a new
+//    epoch from the message (their subscriber makes them forget the old one before their L1 is
+//    emptied), from their next PING round (every ping_interval) or from their next store,
+//    whichever comes first.
 //  * Remote invalidations reach the InvalidationListener through a subscriber thread with its
 //    own connection; it reports OnSubscription(true) on each (re)subscription and
 //    OnSubscription(false) when the connection is lost or the breaker opens, retrying every

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,7 +128,9 @@ class RedisFaultTest : public ::testing::Test {
     ASSERT_TRUE(redis_->Start()) << "redis-server did not start on 127.0.0.1:" << port;
   }
 
-  CachePtr MakeTiered(metrics::Registry* registry) {
+  // `tune`, when given, changes the settings before the cache is made.
+  CachePtr MakeTiered(metrics::Registry* registry,
+                      const std::function<void(RedisCacheSettings&)>& tune = nullptr) {
     RedisCacheSettings s;
     s.port = redis_->port();
     s.key_prefix = "fault:";
@@ -138,6 +141,7 @@ class RedisFaultTest : public ::testing::Test {
     s.max_backoff = milliseconds(400);
     s.ping_interval = milliseconds(100);
     s.registry = registry;
+    if (tune) tune(s);
     MemoryCacheSettings m;
     m.registry = registry;
     auto c = NewTieredRedisCache(m, s, {.l1_ttl = seconds(60)});
@@ -277,6 +281,84 @@ TEST_F(RedisFaultTest, BlackHoledRedisTimesOutTripsAndComesBackWithoutStaleValue
   for (int n = 0; n < 20; ++n) {
     for (int i = 0; i < Db::kKeys; ++i) EXPECT_TRUE(db.Read(ab, i));
   }
+}
+
+// A missed invalidation is not only the writer's problem: when Redis comes back, whichever
+// process notices first must not use the values Redis kept. Here B recovers long before A, the
+// process whose invalidation could not be sent.
+TEST_F(RedisFaultTest, AProcessBackBeforeTheOneThatMissedAnInvalidationServesNothingStale) {
+  metrics::RegistryPtr ra = metrics::NewRegistry(), rb = metrics::NewRegistry();
+  // A probes again only 2-4 s after its breaker opens; B within 100 ms.
+  CachePtr a = MakeTiered(ra.get(), [](RedisCacheSettings& s) {
+    s.breaker_cooldown = milliseconds(4000);
+    s.max_backoff = milliseconds(4000);
+  });
+  CachePtr b = MakeTiered(rb.get());
+  CacheAside aa(*a), ab(*b);
+  Db db;
+  ASSERT_TRUE(db.Read(aa, 0));
+  ASSERT_TRUE(db.Read(ab, 0));  // in Redis and in B's L1
+
+  redis_->Pause();
+  // A's reads time out until its breaker opens; B's PINGs open B's.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        db.Read(aa, 1);
+        return !a->Health().ok;
+      },
+      seconds(5)));
+  ASSERT_TRUE(Eventually([&] { return !b->Health().ok; }, seconds(5)));
+  // With A's breaker open the invalidation is not even sent: Redis keeps the old value.
+  ASSERT_TRUE(db.Write(aa, 0));
+  redis_->Resume();
+  ASSERT_TRUE(Eventually([&] { return b->Health().ok; }, seconds(3))) << b->Health().detail;
+  ASSERT_FALSE(a->Health().ok) << "A recovered too early for this test";
+  for (int n = 0; n < 5; ++n) EXPECT_TRUE(db.Read(ab, 0));
+  ASSERT_TRUE(Eventually([&] { return b->Health().subscribed; }, seconds(3)));
+  for (int n = 0; n < 5; ++n) EXPECT_TRUE(db.Read(ab, 0));
+  ASSERT_TRUE(Eventually([&] { return a->Health().ok; }, seconds(8))) << a->Health().detail;
+  EXPECT_TRUE(db.Read(aa, 0));
+  EXPECT_TRUE(db.Read(ab, 0));
+}
+
+// The "everything invalidated" message a recovering process publishes with its new epoch must
+// move the other processes to that epoch, not only empty their L1: B here never saw the outage
+// (its breaker would need 1000 failures) and PINGs too rarely to notice the epoch itself.
+TEST_F(RedisFaultTest, TheNewEpochMessageMovesAProcessThatNeverSawTheOutage) {
+  metrics::RegistryPtr ra = metrics::NewRegistry(), rb = metrics::NewRegistry();
+  CachePtr a = MakeTiered(ra.get());
+  CachePtr b = MakeTiered(rb.get(), [](RedisCacheSettings& s) {
+    s.breaker_failures = 1000;
+    s.ping_interval = std::chrono::minutes(10);
+  });
+  CacheAside aa(*a), ab(*b);
+  Db db;
+  ASSERT_TRUE(db.Read(aa, 0));
+  ASSERT_TRUE(db.Read(ab, 0));
+  ASSERT_TRUE(db.Read(ab, 0));
+
+  redis_->Pause();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        db.Read(aa, 1);
+        return !a->Health().ok;
+      },
+      seconds(5)));
+  ASSERT_TRUE(db.Write(aa, 0));  // not sent: A's breaker is open
+  redis_->Resume();
+  ASSERT_TRUE(Eventually([&] { return a->Health().ok; }, seconds(5))) << a->Health().detail;
+  EXPECT_TRUE(b->Health().ok) << "B was not meant to open";
+  // A's message reaches B's subscriber asynchronously; from then on B must not find the old
+  // value in Redis (nor, as before, in its L1).
+  const std::string fresh = std::to_string(db.version[0].load());
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto r = b->Get(Db::Key(0));
+        return r.ok() && (!r->has_value() || *(*r)->value == fresh);
+      },
+      seconds(3)))
+      << "B still reads the value Redis kept from before the missed invalidation";
+  for (int n = 0; n < 5; ++n) EXPECT_TRUE(db.Read(ab, 0));
 }
 
 // Redis stays up but drops the subscriber connections: invalidations published before the

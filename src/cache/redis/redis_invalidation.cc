@@ -70,6 +70,11 @@ void RedisInvalidationChannel::Dispatch(const redisReply* r) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
   if (ReplyString(r->element[0]) != "message") return;
   std::string payload = ReplyString(r->element[2]);
+  // The cache must forget its epoch before the listener empties L1: a read between the two
+  // could otherwise fill L1 again from values of the old epoch.
+  const bool everything =
+      !payload.empty() && payload[0] != 't' && payload[0] != 'k' && payload[0] != 'p';
+  if (everything) gate_.EverythingInvalidated();
   std::lock_guard lock(listener_mu_);
   if (listener_ == nullptr || payload.empty()) return;
   std::string_view rest = payload.size() >= 2 ? std::string_view(payload).substr(2) : "";

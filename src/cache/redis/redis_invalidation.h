@@ -37,6 +37,10 @@ class RedisSubscriberGate {
   virtual bool Allowed() const = 0;
   // How many times the breaker has opened; when it changes the subscription is dropped.
   virtual uint64_t Outages() const = 0;
+  // An "everything invalidated" message arrived (another process started a new namespace
+  // epoch, or cleared the cache): the epoch this process knows may be old. Called before the
+  // listener hears of it, without the channel's lock held.
+  virtual void EverythingInvalidated() = 0;
 };
 
 // Ownership: `settings`, `gate` and `subscriptions_lost` are not owned and must outlive the
