@@ -3,7 +3,7 @@
 # release build with -Werror (all labels, with PostgreSQL and Redis started on loopback by
 # scripts/services.sh), then the unit tests again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, the threaded code (cache, monitor, EMF, alarms, access log, tracing)
-# under ThreadSanitizer, and a bounded libFuzzer run of the Accept-Encoding parser. Called by `./hasivu.sh test` after install.
+# under ThreadSanitizer, and a bounded run of every libFuzzer harness (scripts/fuzz.sh). Called by `./hasivu.sh test` after install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,5 +49,7 @@ cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$jobs" --target "${tsan_tests[@]}"
 ctest --test-dir build/tsan --output-on-failure -R "^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
 
-echo "== fuzz the Accept-Encoding parser (libFuzzer, bounded)"
-HASIVU_FUZZ_SECONDS="${HASIVU_FUZZ_SECONDS:-30}" scripts/fuzz.sh build/fuzz
+echo "== fuzz: every libFuzzer harness for a few seconds each (ASan + UBSan; scripts/fuzz.sh)"
+# The short form: the build (incremental in build/fuzz) and 10 s per harness. Longer runs:
+# HASIVU_FUZZ_SECONDS=120 scripts/fuzz.sh (docs/reliability.md, "8. Fuzzing").
+HASIVU_FUZZ_SECONDS="${HASIVU_FUZZ_SECONDS:-10}" scripts/fuzz.sh build/fuzz

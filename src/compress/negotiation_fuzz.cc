@@ -1,6 +1,6 @@
 // libFuzzer target for the Accept-Encoding parser and the entity-tag helpers
-// (compress/negotiation.h). Built and run by scripts/fuzz.sh with clang; not part of the CMake
-// build. Besides "no crash, no sanitizer report", it checks the parser's invariants.
+// (compress/negotiation.h), built by the fuzz preset (cmake/fuzz.cmake) and run by scripts/fuzz.sh.
+// Besides "no crash, no sanitizer report", it checks the parser's invariants.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
