@@ -333,8 +333,11 @@ int RunServe(const Config& config) {
     // Readiness fails first and the server goes on serving, so a load balancer takes it out
     // before connections are refused; a second signal ends the wait.
     (*api)->BeginDrain();
-    spdlog::info("draining: /readyz answers 503; refusing new connections in {} ms",
-                 cfg.drain.count());
+    (*server)->BeginDrain();
+    spdlog::info(
+        "draining: /readyz answers 503, answers close their connections; refusing new "
+        "connections in {} ms",
+        cfg.drain.count());
     timespec window{.tv_sec = static_cast<time_t>(cfg.drain.count() / 1000),
                     .tv_nsec = static_cast<long>(cfg.drain.count() % 1000) * 1000000L};
     while (sigtimedwait(&signals, nullptr, &window) < 0 && errno == EINTR) {

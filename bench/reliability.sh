@@ -32,7 +32,7 @@ lines="$(mktemp /tmp/hasivu-reliability.XXXXXX.jsonl)"
 export HASIVU_RELIABILITY_REPORT="$lines"
 failed=0
 for binary in reliability_crash_test reliability_crash_pgtest reliability_drain_test \
-  reliability_drain_pgtest; do
+  reliability_drain_pgtest reliability_rolling_pgtest; do
   echo "== $binary (kills $HASIVU_RELIABILITY_KILLS, clients $HASIVU_RELIABILITY_CLIENTS," \
     "writes $HASIVU_RELIABILITY_WRITES per function)"
   steal_before=$(awk '/^cpu /{print $9}' /proc/stat)

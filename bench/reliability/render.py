@@ -72,6 +72,32 @@ def drain_table(run):
     return out
 
 
+def rolling_table(run):
+    req = run["requests"]
+    rolls = "; ".join(
+        f"port {r['port']}: out of the front {r['frontOutAfterMs']:.0f} ms after SIGTERM, exited "
+        f"{r['exitCode']} after {r['exitAfterMs']:.0f} ms, back {r['backAfterExitMs']:.0f} ms "
+        f"after its exit" for r in run["restarts"])
+    out = [f"**{run['backend']}**: {run['clients']} clients through a round-robin front following "
+           f"/readyz, `--drain-ms {run['drainMs']}`, each process restarted in turn: {rolls}. "
+           f"Requests sent while no process was ready: {run['chosenWithoutReady']}.", ""]
+    out.append("| function | sent | 2xx | not accepted | no answer | 503 | 5xx | timed out | p99 ms |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for name, r in sorted(req.items()):
+        out.append(f"| {name} | {r['sent']} | {r['ok']} | {r['notAccepted']} | {r['noAnswer']} | "
+                   f"{r['unavailable503']} | {r['serverError5xx']} | {r['timedOut']} | "
+                   f"{r['p99Ms']:.1f} |")
+    out.append("")
+    w = run["writes"]
+    acked = sum(w[n]["acknowledged"] for n in WRITES if n in w)
+    found = sum(w[n]["found"] for n in WRITES if n in w)
+    out.append(f"Writes acknowledged {acked}, found {found}; replays not answered as the first "
+               f"time: {run['replayMismatches']}; store violations: {w['violations']}; "
+               f"{w['integrity']}.")
+    out.append("")
+    return out
+
+
 def main():
     lines_path, command, commit, report = sys.argv[1:5]
     runs = [json.loads(l) for l in open(lines_path) if l.strip()]
@@ -81,6 +107,8 @@ def main():
             out.extend(["### kill -9 mid-write", ""] + kill_table(run))
         if run.get("scenario") == "SIGTERM drain":
             out.extend(["### SIGTERM drain", ""] + drain_table(run))
+        if run.get("scenario") == "rolling restart":
+            out.extend(["### Rolling restart of a pair", ""] + rolling_table(run))
     out.append(END)
     page = open(report).read()
     head, rest = page.split(BEGIN, 1)

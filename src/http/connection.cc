@@ -27,6 +27,11 @@ namespace bhttp = boost::beast::http;
 // makes the kernel send RST, which can destroy the response before the client reads it (think
 // of a 413 answered while the client is still uploading).
 constexpr std::chrono::milliseconds kLingerTime{2000};
+// At Stop(), how long a connection that has not sent its first request yet is given to send it:
+// its client is connected and may have written the request already, and on loopback or a LAN
+// the bytes follow the handshake within a round trip. One that sends nothing in that time is
+// closed.
+constexpr std::chrono::milliseconds kStopFirstRequestWait{250};
 constexpr size_t kMaxLingerBytes = 1 << 20;
 // The first read of a request: a head with a bearer token and a browser's usual headers fits
 // (a longer one takes a second read). An idle keep-alive connection holds this much while it
@@ -185,18 +190,30 @@ void Connection::Start() {
     DoWrite();
     return;
   }
-  if (server_.stopping()) {
-    Close();
-    return;
-  }
   DoRead();
+  // Accepted from the backlog at Stop(), or started after the shutdown pass over connections.
+  if (server_.stopping()) BeginShutdown();
 }
 
 void Connection::BeginShutdown() {
   if (closed_ || lingering_) return;
   stopping_ = true;
-  if (read_state_ != ReadState::kBody) read_closed_ = true;
-  if (queue_.empty() && !writing_ && read_state_ != ReadState::kBody) {
+  // A head or body on its way is a request the client has sent: read it (OnRequest answers it
+  // with "Connection: close" and reads no further).
+  if (read_state_ == ReadState::kHeader || read_state_ == ReadState::kBody) return;
+  const bool idle = read_state_ == ReadState::kWaiting && queue_.empty() && !writing_;
+  if (idle) {
+    boost::system::error_code ec;
+    const bool bytes_waiting = socket_.available(ec) > 0 && !ec;
+    if (bytes_waiting || !got_first_byte_) {
+      // Unread bytes are a request already sent; a connection that has sent nothing yet may be
+      // about to. The idle timer (which closes) bounds the wait for the latter.
+      if (!bytes_waiting) ArmReadTimer(TimerPhase::kIdle, kStopFirstRequestWait);
+      return;
+    }
+  }
+  read_closed_ = true;
+  if (queue_.empty() && !writing_) {
     Close();
     return;
   }
@@ -402,7 +419,7 @@ void Connection::OnRequest() {
   const bool keep_alive = message.keep_alive();
   pending->http10_keep_alive = keep_alive && message.version() < 11;
   pending->authorized = request.headers.Find("Authorization") != nullptr;
-  if (!keep_alive || stopping_ || server_.stopping()) {
+  if (!keep_alive || stopping_ || server_.stopping() || server_.draining()) {
     pending->close = true;
     read_closed_ = true;
   }

@@ -214,7 +214,14 @@ void ServerImpl::DoAccept() {
 }
 
 void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Worker& target) {
-  if (ec == asio::error::operation_aborted || stopping() || !acceptor_->is_open()) return;
+  if (ec == asio::error::operation_aborted) return;
+  if (!ec && stopping()) {
+    // Accepted in the instant before the acceptor closed: the client has a connection and may
+    // have sent its request, so it is served like the rest of the backlog.
+    Admit(std::move(socket), target);
+    return;
+  }
+  if (stopping() || !acceptor_->is_open()) return;
   if (ec) {
     // Out of descriptors or memory: retrying at once would spin; back off briefly.
     spdlog::warn("http: accept failed: {}", ec.message());
@@ -224,6 +231,11 @@ void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Work
     });
     return;
   }
+  Admit(std::move(socket), target);
+  DoAccept();
+}
+
+void ServerImpl::Admit(tcp::socket socket, Worker& target) {
   Admission admission = Admission::kAdmitted;
   std::string group;
   if (open_connections_.load() >= settings_.max_connections) {
@@ -256,7 +268,23 @@ void ServerImpl::OnAccept(boost::system::error_code ec, tcp::socket socket, Work
   }
   live_sockets_.fetch_add(1);
   OpenConnection(*this, target, std::move(socket), admission, std::move(group));
-  DoAccept();
+}
+
+void ServerImpl::AcceptBacklog() {
+  // Closing a listening socket resets every connection still in its backlog, connections whose
+  // clients already count as connected and may have sent a request. Taking them first leaves only
+  // the instant between the last accept and the close.
+  boost::system::error_code ec;
+  acceptor_->non_blocking(true, ec);
+  if (ec) return;
+  for (;;) {
+    Worker& target = *workers_[next_worker_];
+    tcp::socket socket(target.context);
+    acceptor_->accept(socket, ec);
+    if (ec) return;  // would_block: the backlog is empty
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    Admit(std::move(socket), target);
+  }
 }
 
 void ServerImpl::OnConnectionClosed(bool counted, const std::string& address_group) {
@@ -302,6 +330,7 @@ void ServerImpl::Stop() {
 }
 
 void ServerImpl::BeginShutdownOnAcceptorThread() {
+  AcceptBacklog();
   boost::system::error_code ec;
   acceptor_->close(ec);
   accept_backoff_->cancel();
@@ -326,7 +355,9 @@ void ServerImpl::BeginShutdownOnAcceptorThread() {
       for (Connection* c : open) BeginConnectionShutdown(*c);
     });
   }
-  MaybeFinish();
+  // Posted, so that an accept completed just before the close (its handler already queued) is
+  // counted before the last socket can end the server.
+  asio::post(workers_[0]->context, [this] { MaybeFinish(); });
 }
 
 void ServerImpl::Wait() {

@@ -216,11 +216,19 @@ class Server {
 
   // Binds and starts the I/O threads. kUnavailable if the address cannot be bound.
   virtual Status Start() = 0;
+  // The prelude to a graceful Stop(): the server goes on accepting and serving, but every
+  // response from now on carries "Connection: close", so keep-alive clients open a new connection
+  // (which a load balancer can send elsewhere) instead of reusing one that Stop() will close.
+  // Idempotent; any thread.
+  virtual void BeginDrain() = 0;
   // Stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
   // connections, then stops the threads. Safe to call from a signal-handling thread.
   // Returns once the listening socket is closed (new connections are refused from then on);
-  // the rest happens in the background and Wait() returns when it is done. Requests already
-  // read are answered (the last with "Connection: close"); connections still open when the
+  // the rest happens in the background and Wait() returns when it is done. Nothing a client
+  // could count as sent is dropped: connections already queued in the listen backlog are
+  // accepted; a request whose head is arriving, or whose bytes wait unread, is read; a connection
+  // accepted but yet to send its first request gets up to 250 ms to send it. Each
+  // of those is answered (the last with "Connection: close"); connections still open when the
   // grace runs out are cut. Idempotent; before Start() it just marks the server stopped.
   virtual void Stop() = 0;
   // Blocks until the server has stopped (after Stop(), from any thread). Returns at once if the

@@ -175,6 +175,7 @@ class ServerImpl final : public Server {
   ~ServerImpl() override;
 
   Status Start() override;
+  void BeginDrain() override { draining_.store(true, std::memory_order_release); }
   void Stop() override;
   void Wait() override;
   uint16_t port() const override { return port_.load(); }
@@ -192,6 +193,7 @@ class ServerImpl final : public Server {
   // Microseconds from posting a handler to the pool to its start there.
   metrics::Histogram& offload_wait() const { return offload_wait_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
   Response RenderError(unsigned status, std::string_view code, std::string_view message,
                        const Request& request) const;
   // Runs the handler with `trace` current on this thread (metrics/trace.h).
@@ -224,6 +226,10 @@ class ServerImpl final : public Server {
  private:
   void DoAccept();
   void OnAccept(boost::system::error_code ec, tcp::socket socket, Worker& target);
+  // Applies the connection caps to an accepted socket and hands it to `target`.
+  void Admit(tcp::socket socket, Worker& target);
+  // Accepts, without blocking, what the listen backlog already holds (at shutdown).
+  void AcceptBacklog();
   void BeginShutdownOnAcceptorThread();
   void MaybeFinish();
 
@@ -251,6 +257,7 @@ class ServerImpl final : public Server {
   std::atomic<int64_t> first_ok_ns_{0};
   std::atomic<bool> first_request_claimed_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::atomic<bool> acceptor_closed_{false};
   std::atomic<bool> finished_{false};
   // Connections counted against max_connections (not the ones being turned away).

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -190,9 +191,13 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
   s->store_ = EmptyStore::Create(error);
   if (s->store_ == nullptr) return nullptr;
   std::vector<std::string> args = {"--data-dir", s->store_->data_dir(), "--store", s->store_->url(),
-                                   "--log-level", "warn", "--access-log", "false",
+                                   "--access-log", "false",
                                    // Logins in tests should not each cost 64 MiB of argon2id.
                                    "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"};
+  // The option may be given once only.
+  if (std::find(extra_args.begin(), extra_args.end(), "--log-level") == extra_args.end()) {
+    args.insert(args.end(), {"--log-level", "warn"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   s->args_ = args;
   s->env_ = env;
@@ -223,6 +228,19 @@ bool ApiServer::Restart(int signal, std::string* error, int* exit_code) {
     return false;
   }
   return true;
+}
+
+std::unique_ptr<ServerProcess> ApiServer::StartPeer(const std::vector<std::string>& extra_args,
+                                                    std::string* error, int port) const {
+  std::vector<std::string> args = args_;
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto peer = std::make_unique<ServerProcess>(args, env_, std::chrono::seconds(120),
+                                              ReadyWhen::kHealthz, port);
+  if (!peer->started()) {
+    *error = "the peer hasivu serve did not start: " + peer->Stderr();
+    return nullptr;
+  }
+  return peer;
 }
 
 ApiServer::~ApiServer() {

@@ -80,8 +80,9 @@ class EmptyStore {
 // fresh schema), which migrates, seeds the demo set and writes fixtures.json.
 class ApiServer {
  public:
-  // `extra_args` go to `hasivu serve` (e.g. {"--gateway", "razorpay", ...}); `env` is added to
-  // the environment. Returns null (with the reason in *error) if the server did not start.
+  // `extra_args` go to `hasivu serve` (e.g. {"--gateway", "razorpay", ...}; the log level is warn
+  // unless they give --log-level); `env` is added to the environment. Returns null (with the
+  // reason in *error) if the server did not start.
   static std::unique_ptr<ApiServer> Start(std::vector<std::string> extra_args,
                                           std::map<std::string, std::string> env,
                                           std::string* error);
@@ -99,6 +100,13 @@ class ApiServer {
   // empty). Returns false (with the reason in *error) if it did not come back. `exit_code`, when
   // given, gets StopWith's answer for the old process.
   bool Restart(int signal, std::string* error, int* exit_code = nullptr);
+
+  // Another `hasivu serve` on the same store and data folder, with the same arguments and
+  // environment plus `extra_args` (options the first was not given), on `port` (0: a free one):
+  // the second process of a pair behind a load balancer. Null (with the reason in *error) if it
+  // did not become ready. The caller stops it, before this server goes.
+  std::unique_ptr<ServerProcess> StartPeer(const std::vector<std::string>& extra_args,
+                                           std::string* error, int port = 0) const;
 
   // One request on a new connection. `body` is sent as application/json when not empty.
   ApiResponse Call(const std::string& method, const std::string& target,
