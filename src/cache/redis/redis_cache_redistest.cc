@@ -117,6 +117,28 @@ bool AdminCommand(const RedisCacheSettings& s, const std::vector<std::string>& a
   return ok;
 }
 
+// hasivu_cache_redis_pool_connections{tier} counts the connections the pool opened (lazily: one
+// per call running at once, at most pool_size).
+TEST(RedisPoolGaugeTest, CountsTheConnectionsOpen) {
+  const std::string prefix = "hasivu-pool-gauge-test-" + std::to_string(getpid()) + ":";
+  auto s = TestRedis(prefix);
+  if (!s) GTEST_SKIP() << kUnset;
+  metrics::RegistryPtr registry = metrics::NewRegistry();
+  s->registry = registry.get();
+  s->subscribe = false;
+  metrics::Gauge& open =
+      registry->GetGauge("hasivu_cache_redis_pool_connections", "", {{"tier", s->tier}});
+  {
+    CachePtr cache = std::move(NewRedisCache(*s).value());
+    EXPECT_TRUE(cache->Set(prefix + "k", "v", std::chrono::seconds(30)).ok());
+    ASSERT_TRUE(cache->Get(prefix + "k").ok());
+    // One call at a time (and the PING thread's): one or two connections, never more.
+    EXPECT_GE(open.Value(), 1);
+    EXPECT_LE(open.Value(), 2);
+  }
+  Cleanup(prefix);
+}
+
 // redis://user:password@host:port/db logs in as that ACL user (AUTH user password); the
 // password alone would be checked against the default user and refused.
 TEST(RedisAclTest, ConnectsAsTheUserOfTheUrl) {
