@@ -282,6 +282,7 @@ int RunServe(const Config& config) {
   settings.io_threads = cfg.threads;
   // SQLite calls are short and run inline; a PostgreSQL round trip goes to the blocking pool.
   settings.blocking_threads = cfg.store_is_sqlite ? 0 : cfg.db_pool_size;
+  settings.request_deadline = cfg.request_deadline;
   // Without a cache every read needs the database: trying it on the I/O thread first is waste.
   settings.try_inline = caching;
   settings.access_log = cfg.access_log;

@@ -310,6 +310,11 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--drain-ms: must be 0 to 300000");
   }
   r.drain = std::chrono::milliseconds(c.drain_ms);
+  if (c.request_deadline_ms != 0 &&
+      (c.request_deadline_ms < 100 || c.request_deadline_ms > 600000)) {
+    return InvalidArgumentError("--request-deadline-ms: must be 0 (none) or 100 to 600000");
+  }
+  r.request_deadline = std::chrono::milliseconds(c.request_deadline_ms);
   ASSIGN_OR_RETURN(r.metrics_token,
                    SecretOf("--metrics-token", c.metrics_token, c.metrics_token_file));
   if (!r.metrics_token.empty()) {

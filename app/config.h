@@ -82,6 +82,7 @@ struct Config {
   int max_connections_per_address = 256;  // HASIVU_MAX_CONNECTIONS_PER_ADDRESS; 0 = no cap
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
   int drain_ms = 0;                       // HASIVU_DRAIN_MS
+  int request_deadline_ms = 5000;         // HASIVU_REQUEST_DEADLINE_MS; 0 = none
   std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
   std::string metrics_token_file;         // --metrics-token-file / HASIVU_METRICS_TOKEN_FILE
   // Issue 13: CloudWatch EMF export and the in-process alarms.
@@ -127,6 +128,9 @@ struct ResolvedConfig {
   // After SIGTERM: /readyz answers 503 while the server goes on serving for this long, so a load
   // balancer stops sending before connections are refused. 0: stop at once.
   std::chrono::milliseconds drain{0};
+  // http::ServerSettings::request_deadline: a database that goes silent fails a request with 503
+  // by then instead of holding it. 0: none.
+  std::chrono::milliseconds request_deadline{5000};
   // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
   // "Authorization: Bearer <token>". Production without a token disables it (metrics_enabled
   // false), so the metrics are never public there by default.

@@ -628,6 +628,25 @@ TEST_F(ConfigTest, DrainWindowDefaultsToNoneAndIsBounded) {
   }
 }
 
+TEST_F(ConfigTest, RequestDeadlineDefaultsToFiveSecondsAndIsBounded) {
+  Config c;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->request_deadline, std::chrono::milliseconds(5000));
+  for (int good : {0, 100, 600000}) {
+    c.request_deadline_ms = good;
+    r = Resolve(c, 2);
+    ASSERT_TRUE(r.ok()) << good << ": " << r.status().ToString();
+    EXPECT_EQ(r->request_deadline, std::chrono::milliseconds(good));
+  }
+  for (int bad : {-1, 1, 99, 600001}) {
+    Config b;
+    b.request_deadline_ms = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--request-deadline-ms:", 0), 0u) << s.message();
+  }
+}
+
 TEST_F(ConfigTest, MetricsTokenAndProductionDefault) {
   Config c;
   auto r = Resolve(c, 2);

@@ -228,6 +228,12 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_DRAIN_MS")
       ->capture_default_str();
   serve
+      ->add_option("--request-deadline-ms", serve_config.request_deadline_ms,
+                   "Milliseconds from a request's arrival after which what it waits on (the "
+                   "database) gives up and it is answered 503 with Retry-After (0 = none)")
+      ->envname("HASIVU_REQUEST_DEADLINE_MS")
+      ->capture_default_str();
+  serve
       ->add_option("--metrics-token", serve_config.metrics_token,
                    "Bearer token GET /metrics requires (production without one: /metrics is off)")
       ->envname("HASIVU_METRICS_TOKEN");

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/deadline.h"
 #include "common/ip_address.h"
 #include "http/peer_address.h"
 #include "http/server_internal.h"
@@ -403,6 +404,19 @@ Response ServerImpl::RenderError(unsigned status, std::string_view code, std::st
 
 Response ServerImpl::RunHandler(const Route& route, Request& request,
                                 metrics::RequestTrace& trace) {
+  std::optional<ScopedDeadline> deadline;
+  if (settings_.request_deadline.count() > 0) {
+    const SteadyClock::time_point at = request.received_at + settings_.request_deadline;
+    // Its client is about to give up, and running it would only add to what held it up.
+    if (SteadyClock::now() >= at) {
+      Response late =
+          RenderError(503, "UNAVAILABLE",
+                      "The server could not start this request in time; retry shortly", request);
+      late.headers.Set("Retry-After", "1");
+      return late;
+    }
+    deadline.emplace(at);
+  }
   const metrics::ScopedRequestTrace current(trace);
   try {
     Response response = route.handler(request);

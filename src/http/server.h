@@ -185,7 +185,14 @@ struct ServerSettings {
   // Wait for the first byte of a new connection (idle_timeout applies once one has arrived).
   std::chrono::milliseconds first_byte_timeout{10000};
   std::chrono::milliseconds shutdown_grace{8000};  // in-flight requests may finish within this
-  size_t max_pipelined = 16;                       // requests read ahead of the one being answered
+  // A request's deadline, counted from its complete head (Request::received_at). Its handler runs
+  // inside a ScopedDeadline (common/deadline.h) that ends then, so that what it waits on (a
+  // database round trip, a pooled connection) gives up and the request is answered, 503 at
+  // worst, instead of held; a request whose deadline passed before its handler could start
+  // (queued for a pool thread behind stuck ones) is answered 503 UNAVAILABLE with Retry-After: 1
+  // without running it. 0 = none. Default: 0.
+  std::chrono::milliseconds request_deadline{0};
+  size_t max_pipelined = 16;       // requests read ahead of the one being answered
   bool access_log = true;          // one JSON line per request (see "Access log" above)
   compress::Settings compression;  // response compression; validated by Create()
   // Access log lines that may wait for the writer thread; more are dropped and counted. The

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/blocking.h"
+#include "common/deadline.h"
 #include "http/testing/raw_client.h"
 
 namespace hasivu::http {
@@ -762,6 +763,54 @@ TEST_F(ServerTest, OffloadWaitRecordsTheTimeARequestQueuedForAPoolThread) {
   EXPECT_GT(w.max, 100'000);
   EXPECT_LE(w.max, waited_at_most);
   EXPECT_LT(w.min, w.max);
+}
+
+// With request_deadline a handler runs inside the request's deadline (its head's arrival plus
+// the setting), and a request whose deadline passed while it queued for the pool is answered
+// 503 UNAVAILABLE with Retry-After without running.
+TEST_F(ServerTest, RequestDeadlineBoundsTheHandlerAndAnswersALateRequest503) {
+  std::atomic<int> runs{0};
+  Add("GET", "/deadline",
+      [&](Request& request) {
+        ++runs;
+        const std::optional<steady_clock::time_point> d = CurrentDeadline();
+        return Text(d && *d == request.received_at + milliseconds(100) ? "in" : "out");
+      },
+      {.blocking = true, .name = "deadline"});
+  settings_.blocking_threads = 1;
+  settings_.request_deadline = milliseconds(100);
+  StartServer();
+  Client client(port());
+  Client::Response on_time = client.Request(Get("/deadline"));
+  EXPECT_EQ(on_time.status, 200);
+  EXPECT_EQ(on_time.body, "in");
+  EXPECT_EQ(runs.load(), 1);
+
+  // The one pool thread sleeps 300 ms: /deadline queued behind it is past its 100 ms.
+  Client busy(port());
+  ASSERT_TRUE(busy.Send(Get("/sleep")));
+  const auto wait_until = steady_clock::now() + milliseconds(5000);
+  while (!sleep_started_.load() && steady_clock::now() < wait_until) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_TRUE(sleep_started_.load());
+  Client::Response late = client.Request(Get("/deadline"));
+  EXPECT_EQ(late.status, 503);
+  EXPECT_EQ(ErrorCode(late), "UNAVAILABLE");
+  EXPECT_EQ(late.Header("retry-after"), "1");
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(busy.Read().status, 200);
+  // The connection goes on.
+  EXPECT_EQ(client.Request(Get("/deadline")).body, "in");
+}
+
+TEST_F(ServerTest, WithoutRequestDeadlineAHandlerHasNone) {
+  Add("GET", "/deadline",
+      [](Request&) { return Text(CurrentDeadline().has_value() ? "some" : "none"); },
+      {.blocking = true, .name = "deadline"});
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/deadline")).body, "none");
 }
 
 // A try_inline route runs on the I/O thread unless something in it refuses to block; then it
