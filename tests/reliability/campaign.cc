@@ -145,6 +145,8 @@ Campaign::~Campaign() { Stop(); }
 
 void Campaign::SetPortChooser(PortChooser chooser) { choose_port_ = std::move(chooser); }
 
+void Campaign::SetWritePortChooser(PortChooser chooser) { choose_write_port_ = std::move(chooser); }
+
 void Campaign::SetReadRate(double per_second) { settings_.read_rate = per_second; }
 
 void Campaign::Start() {
@@ -238,7 +240,7 @@ void Campaign::RunClient(int index) {
       request = &reads_[r];
       function = read_functions_[r];
     }
-    const int port = choose_port_();
+    const int port = write_index >= 0 && choose_write_port_ ? choose_write_port_() : choose_port_();
     std::unique_ptr<bench::HttpClient>& client =
         ConnectionTo(connections, port, settings_.request_timeout);
     Attempt attempt;
@@ -247,7 +249,9 @@ void Campaign::RunClient(int index) {
     StatusOr<bench::Response> answer = client->Send(*request);
     attempt.end = Clock::now();
     std::string body;
+    bool retry_after = false;
     if (answer.ok()) {
+      retry_after = !answer->HeaderValue("retry-after").empty();
       attempt.status = answer->status;
       attempt.error_code = bench::ErrorCodeOf(answer->body);
       body = std::move(answer->body);
@@ -269,6 +273,7 @@ void Campaign::RunClient(int index) {
           ++t.ok;
         } else if (attempt.status == 503) {
           ++t.unavailable;
+          if (!retry_after) ++t.unavailable_without_retry_after;
         } else if (attempt.status >= 500) {
           ++t.server_error;
         } else {
@@ -324,7 +329,7 @@ std::vector<std::string> Campaign::CheckReplays() {
   std::map<int, std::unique_ptr<bench::HttpClient>> connections;
   for (const WriteRecord& w : writes_) {
     if (w.state != WriteState::kAcknowledged) continue;
-    const int port = choose_port_();
+    const int port = choose_write_port_ ? choose_write_port_() : choose_port_();
     std::unique_ptr<bench::HttpClient>& client =
         ConnectionTo(connections, port, settings_.request_timeout);
     StatusOr<bench::Response> answer = client->Send(w.request);
@@ -374,6 +379,7 @@ std::map<std::string, FunctionTally> Campaign::Counts() const {
     c.sent = t.sent;
     c.ok = t.ok;
     c.unavailable = t.unavailable;
+    c.unavailable_without_retry_after = t.unavailable_without_retry_after;
     c.server_error = t.server_error;
     c.refused_status = t.refused_status;
     c.not_accepted = t.not_accepted;

@@ -68,6 +68,8 @@ struct FunctionTally {
   uint64_t not_accepted = 0;    // Outcome::kRefused
   uint64_t no_answer = 0;       // Outcome::kNoAnswer
   uint64_t timed_out = 0;       // Outcome::kTimedOut
+  // 503 answers without a Retry-After header (every 503 of hasivu should carry one).
+  uint64_t unavailable_without_retry_after = 0;
   // Latency of the answered requests, microseconds, in the order they ended.
   std::vector<int64_t> answered_us;
 };
@@ -138,6 +140,9 @@ class Campaign {
 
   // Before Start: where requests go.
   void SetPortChooser(PortChooser chooser);
+  // Before Start: where writes (and CheckReplays' repeats) go instead, e.g. to one process of a
+  // pair while the other takes reads only. Default: the PortChooser.
+  void SetWritePortChooser(PortChooser chooser);
   // Before Start, or between Stop and Start: CampaignSettings::read_rate from then on (a soak
   // measures its peak unpaced, then holds a share of it with the same prepared writes).
   void SetReadRate(double per_second);
@@ -193,6 +198,7 @@ class Campaign {
   std::map<std::string, FunctionTally> tallies_;  // guarded by mu_
 
   PortChooser choose_port_;
+  PortChooser choose_write_port_;  // empty: choose_port_
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> next_read_{0};
   // Read pacing (settings_.read_rate): slots handed out since pace_start_.
