@@ -233,7 +233,12 @@ void Connection::Close() {
 
 void Connection::DoRead() {
   if (closed_ || lingering_ || read_closed_ || read_state_ != ReadState::kNone) return;
-  if (queue_.size() >= settings_.max_pipelined) return;  // resumed by OnWrite
+  if (queue_.size() >= settings_.max_pipelined) {  // resumed by OnWrite
+    if (!read_paused_) server_.limit_hits().Count(LimitHit::kPipelineFull);
+    read_paused_ = true;
+    return;
+  }
+  read_paused_ = false;
   if (buffer_.size() > 0) {
     ReadHeader();
     return;
@@ -295,6 +300,7 @@ void Connection::OnHeader(boost::system::error_code ec) {
     OnReadError(ec);
     return;
   }
+  read_timed_out_ = false;  // the head was complete before the timeout's cancel took effect
   received_at_ = SteadyClock::now();
   if (parser_->is_done()) {
     OnRequest();
@@ -314,14 +320,19 @@ void Connection::OnBody(boost::system::error_code ec) {
     OnReadError(ec);
     return;
   }
+  read_timed_out_ = false;
   OnRequest();
 }
 
 void Connection::OnReadError(boost::system::error_code ec) {
+  // OnReadTimeout cancelled this read (ec is operation_aborted, or whatever beat the cancel).
+  const bool timed_out = read_timed_out_;
+  const bool in_body = read_state_ == ReadState::kBody;
+  read_timed_out_ = false;
   read_state_ = ReadState::kNone;
   read_timer_.cancel();
   timer_phase_ = TimerPhase::kNone;
-  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) {
+  if (!timed_out && (ec == bhttp::error::end_of_stream || ec == asio::error::eof)) {
     // The client finished sending; answer what it already asked for, then close.
     read_closed_ = true;
     MaybeFinish();
@@ -329,23 +340,38 @@ void Connection::OnReadError(boost::system::error_code ec) {
   }
   unsigned status = 0;
   std::string_view code, message;
-  if (ec == bhttp::error::body_limit) {
+  LimitHit hit = LimitHit::kBadRequest;
+  if (timed_out) {
+    status = 408;
+    code = "REQUEST_TIMEOUT";
+    message = "The request was not received in time";
+    hit = in_body ? LimitHit::kBodyTimeout : LimitHit::kHeaderTimeout;
+  } else if (ec == bhttp::error::body_limit) {
     status = 413;
     code = "PAYLOAD_TOO_LARGE";
     message = "The request body is larger than the server accepts";
+    hit = LimitHit::kBodyTooLarge;
   } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
     status = 431;
     code = "HEADERS_TOO_LARGE";
     message = "The request header block is larger than the server accepts";
+    hit = LimitHit::kHeaderTooLarge;
+  } else if (ec == bhttp::error::partial_message) {
+    // The client ended its sending half inside a head or body: it can still read why.
+    status = 400;
+    code = "BAD_REQUEST";
+    message = "The request ended before it was complete";
+    hit = LimitHit::kHalfClosed;
   } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
     status = 400;
     code = "BAD_REQUEST";
     message = "The request is not valid HTTP/1.1";
   } else {
-    // Reset, aborted by our own timer, and other transport failures: nobody to answer.
+    // Reset, and other transport failures: nobody to answer.
     Close();
     return;
   }
+  server_.limit_hits().Count(hit);
   Request request;
   request.remote_address = remote_;
   request.received_at = SteadyClock::now();
@@ -364,7 +390,8 @@ void Connection::OnReadError(boost::system::error_code ec) {
     StartTrace(*pending, {}, 0);
   }
   if (request.request_id.empty()) request.request_id = NewRequestId();
-  pending->first = server_.ClaimFirstRequest();
+  // A 408's "service time" is the client's delay: no cold start to report.
+  pending->first = !timed_out && server_.ClaimFirstRequest();
   holds_first_request_ = holds_first_request_ || pending->first;
   pending->read_started_at = read_started_at_;
   pending->close = true;

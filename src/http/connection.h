@@ -82,6 +82,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void UpdateIdleTimer();
   void ArmReadTimer(TimerPhase phase, std::chrono::milliseconds timeout);
   void ArmWriteTimer();
+  // The head or body clock ran out: answer 408 (or cut the connection while a write is in flight).
+  void OnReadTimeout();
 
   ServerImpl& server_;
   Worker& worker_;
@@ -108,6 +110,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SteadyClock::time_point read_started_at_;  // the current head's ReadHeader()
   bool read_closed_ = false;                 // no further requests will be read
   bool got_first_byte_ = false;
+  // OnReadTimeout cancelled the read: its completion answers 408.
+  bool read_timed_out_ = false;
+  // Reading paused with max_pipelined requests waiting (counted once per pause).
+  bool read_paused_ = false;
   // This connection claimed the server's first request and has not written its answer yet.
   bool holds_first_request_ = false;
   bool writing_ = false;

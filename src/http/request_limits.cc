@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "compress/settings.h"
@@ -50,6 +51,18 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerSettings settings, const 
 
 namespace internal {
 
+LimitMetrics RegisterLimitMetrics(metrics::Registry& registry) {
+  LimitMetrics m;
+  for (size_t i = 0; i < kLimitHitNames.size(); ++i) {
+    m.hits[i] = &registry.GetCounter(
+        "hasivu_http_limit_hits_total",
+        "Clients that ran into a limit of the HTTP server, by reason (timeouts, sizes, "
+        "unparsable or truncated requests, the pipelining read-ahead)",
+        {{"reason", std::string(kLimitHitNames[i])}});
+  }
+  return m;
+}
+
 // The idle clock runs only while the connection waits for a request with nothing in flight.
 // Until the first byte ever arrives it is the shorter first_byte_timeout: a connection that
 // never sends anything has no keep-alive to protect, only a slot to take.
@@ -72,11 +85,39 @@ void Connection::ArmReadTimer(TimerPhase phase, std::chrono::milliseconds timeou
     if (ec || self->closed_ || generation != self->timer_generation_) return;
     if (self->timer_phase_ == TimerPhase::kNone) return;
     if (self->timer_phase_ == TimerPhase::kHeader || self->timer_phase_ == TimerPhase::kBody) {
-      spdlog::debug("http: {} timed out receiving a request from {}",
-                    self->timer_phase_ == TimerPhase::kHeader ? "header" : "body", self->remote_);
+      self->OnReadTimeout();
+      return;
+    }
+    // At Stop() the idle phase is the short wait for a request (not a client's timeout).
+    if (self->timer_phase_ == TimerPhase::kIdle && !self->stopping_) {
+      self->server_.limit_hits().Count(self->got_first_byte_ ? LimitHit::kIdleTimeout
+                                                             : LimitHit::kFirstByteTimeout);
     }
     self->Close();
   });
+}
+
+// A request under way when its clock ran out gets 408 (RFC 9110, 15.5.9), as nginx
+// (client_header_timeout, client_body_timeout), Apache (mod_reqtimeout) and HAProxy (timeout
+// http-request) document for theirs: the client learns why, instead of a bare close it may take
+// for a network fault and retry at once. The read is cancelled and its completion (OnHeader or
+// OnBody, with operation_aborted) answers. A connection whose write is in flight is cut instead: a
+// cancel would abort that write too, and a client that is not reading would not see a 408.
+void Connection::OnReadTimeout() {
+  const bool header = timer_phase_ == TimerPhase::kHeader;
+  spdlog::debug("http: {} timed out receiving a request from {}", header ? "header" : "body",
+                remote_);
+  timer_phase_ = TimerPhase::kNone;
+  if (writing_) {
+    server_.limit_hits().Count(header ? LimitHit::kHeaderTimeout : LimitHit::kBodyTimeout);
+    Close();
+    return;
+  }
+  // Counted where the 408 is made: a read that completed just before the cancel is served.
+  read_timed_out_ = true;
+  boost::system::error_code ec;
+  socket_.cancel(ec);
+  if (ec) Close();
 }
 
 // A client that does not read its responses cannot pin the connection forever; body_timeout
@@ -85,6 +126,7 @@ void Connection::ArmWriteTimer() {
   write_timer_.expires_after(settings_.body_timeout);
   write_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_ || !self->writing_) return;
+    self->server_.limit_hits().Count(LimitHit::kWriteTimeout);
     self->Close();
   });
 }

@@ -68,6 +68,7 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
           "hasivu_http_offload_wait_seconds",
           "Time a blocking or offloaded handler waited for a thread of the server's pool", {}, 1e-6,
           metrics::FineLatencyBoundsSeconds())),
+      limit_metrics_(RegisterLimitMetrics(registry)),
       access_log_written_(registry.GetCounter("hasivu_access_log_lines_total",
                                               "Access log lines handed to the log's sink")),
       access_log_dropped_(registry.GetCounter(

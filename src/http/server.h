@@ -3,9 +3,9 @@
 // (in all and per peer address), X-Request-Id, per-route metrics, a JSON access log, and graceful
 // shutdown.
 //
-// Error answers the server produces itself (404, 405 + Allow, 413, 415, 400 for unparsable
-// requests, 503 over the connection cap, 500 from a throwing handler) are rendered by the
-// ErrorRenderer the owner supplies, so the wire envelope is defined in one place (api/).
+// Error answers the server produces itself (404, 405 + Allow, 408, 413, 415, 431, 400 for
+// unparsable requests, 503 over the connection cap, 500 from a throwing handler) are rendered by
+// the ErrorRenderer the owner supplies, so the wire envelope is defined in one place (api/).
 //
 // Thread-safety: Start(), Stop() and Wait() from one controlling thread (Stop() may also come
 // from a signal-handling thread). Handlers run on the server's I/O threads (or its blocking
@@ -70,8 +70,33 @@
 // idle_timeout while a keep-alive connection waits for the first byte of its next request with
 // nothing in flight; header_timeout from that byte to the end of the head;
 // body_timeout for the body, and also for writing each batch of responses and each interim
-// "100 Continue" (a client that stops reading is cut; no write ever blocks an I/O thread). On any
-// of them the connection is closed without an answer.
+// "100 Continue" (a client that stops reading is cut; no write ever blocks an I/O thread). A
+// request under way when its header_timeout or body_timeout runs out is answered "408
+// REQUEST_TIMEOUT" with Connection: close (then the lingering close below); a write in flight at
+// that moment means a client that is not reading, and it is cut without an answer instead. The
+// first-byte, idle and write timeouts close without an answer: no request has begun (a 408 on
+// an idle keep-alive connection could cross the client's next request), or the client is not
+// reading.
+//
+// Limit hits: hasivu_http_limit_hits_total{reason} counts each client that ran into a limit, by
+// what it did; each answer ends the connection (with the lingering close below):
+//   first_byte_timeout  closed  sent nothing within first_byte_timeout
+//   idle_timeout        closed  left a keep-alive connection idle past idle_timeout
+//   header_timeout      408     did not complete a head within header_timeout (slowloris)
+//   body_timeout        408     did not complete a body within body_timeout
+//   write_timeout       closed  did not take a batch of responses within body_timeout (a slow
+//                               reader)
+//   header_too_large    431     sent a head over max_header_bytes
+//   body_too_large      413     announced or sent (chunked) a body over max_body_bytes
+//   bad_request         400     sent something unparsable: request line, header, chunked framing
+//   half_closed         400     ended its sending half (FIN) inside a head or body
+//   pipeline_full       -       had max_pipelined requests waiting for their answers: reading
+//                               pauses until one is written, so a pipelined flood is served in
+//                               order at the pace its client reads (counted once per pause)
+// A half-close between requests is not a limit: what was asked is answered, then the
+// connection closes. Connections turned away at the caps are counted apart (below). A 408 is
+// counted with the requests (route "unmatched", class 4xx) like the 400/413/431 answers, but is
+// never the server's first request.
 //
 // Connection caps: a connection accepted while max_connections are open, or while its peer's
 // address group (http/peer_address.h: IPv4 address, IPv6 /64) already has

@@ -106,6 +106,37 @@ struct CompressionMetrics {
 // must outlive the result. Defined in response_writer.cc.
 CompressionMetrics RegisterCompressionMetrics(metrics::Registry& registry);
 
+// Why a client ran into one of the server's limits: the label `reason` of
+// hasivu_http_limit_hits_total (server.h, "Limit hits" says what each is answered).
+enum class LimitHit {
+  kFirstByteTimeout,
+  kIdleTimeout,
+  kHeaderTimeout,
+  kBodyTimeout,
+  kWriteTimeout,
+  kHeaderTooLarge,
+  kBodyTooLarge,
+  kBadRequest,
+  kHalfClosed,
+  kPipelineFull,
+  kCount
+};
+inline constexpr std::array<std::string_view, static_cast<size_t>(LimitHit::kCount)>
+    kLimitHitNames = {"first_byte_timeout", "idle_timeout",     "header_timeout", "body_timeout",
+                      "write_timeout",      "header_too_large", "body_too_large", "bad_request",
+                      "half_closed",        "pipeline_full"};
+
+// hasivu_http_limit_hits_total{reason}, every reason resolved up front so that each shows in
+// /metrics (at 0) from the start.
+struct LimitMetrics {
+  std::array<metrics::Counter*, static_cast<size_t>(LimitHit::kCount)> hits{};
+  void Count(LimitHit reason) const { hits[static_cast<size_t>(reason)]->Add(); }
+};
+
+// Resolves the series in `registry`, which must outlive the result. Defined in
+// request_limits.cc.
+LimitMetrics RegisterLimitMetrics(metrics::Registry& registry);
+
 // ---------------------------------------------------------------------------------------------
 
 class ServerImpl;
@@ -215,6 +246,7 @@ class ServerImpl final : public Server {
   void EncodeResponse(const Pending& pending, Response& response);
   const RouteMetrics& MetricsFor(const Route* route) const;
   const RouteMetrics& unmatched_metrics() const { return unmatched_; }
+  const LimitMetrics& limit_hits() const { return limit_metrics_; }
   // Counts the request and writes its access log line. Defined in response_writer.cc.
   void Record(const Pending& pending, const RouteMetrics& metrics, const std::string& remote,
               size_t body_bytes);
@@ -246,6 +278,7 @@ class ServerImpl final : public Server {
   metrics::Counter& handler_exceptions_;
   metrics::Histogram& offload_wait_;
   CompressionMetrics compression_metrics_;
+  const LimitMetrics limit_metrics_;
   // The default sink's logger (also consulted for its level), when access_log is set and no
   // access_log_sink was given.
   metrics::Counter& access_log_written_;
