@@ -42,6 +42,7 @@ for binary in reliability_crash_test reliability_crash_pgtest reliability_drain_
   fi
   steal_after=$(awk '/^cpu /{print $9}' /proc/stat)
   echo "   steal: $((steal_after - steal_before)) ticks"
+  echo "{\"steal\":{\"binary\":\"$binary\",\"ticks\":$((steal_after - steal_before))}}" >>"$lines"
 done
 command_line="HASIVU_RELIABILITY_KILLS=$HASIVU_RELIABILITY_KILLS HASIVU_RELIABILITY_CLIENTS=$HASIVU_RELIABILITY_CLIENTS HASIVU_RELIABILITY_WRITES=$HASIVU_RELIABILITY_WRITES bench/reliability.sh $build"
 python3 bench/reliability/render.py "$lines" "$command_line" "$(git rev-parse --short HEAD)" "$report" \

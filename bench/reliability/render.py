@@ -98,6 +98,42 @@ def rolling_table(run):
     return out
 
 
+def postgres_faults_table(run):
+    out = [f"**{run['backend']}**: {run['clients']} clients, pool {run['poolSize']}, "
+           f"`--request-deadline-ms {run['deadlineMs']}`, `--cache none` (every read reaches the "
+           f"database); {run['rounds']} round(s) of the three faults, restart and black hole held "
+           f"{run['faultHoldMs']} ms; {run['loadSeconds']:.0f} s of load; steal "
+           f"{run['stealPercent']:.1f} %. Counts cover the fault and the 5 s after it.", ""]
+    out.append("| fault | round, try | held ms | 2xx/s before | sent | 2xx | 503 | 503 without "
+               "Retry-After | 5xx | no answer, timed out | max ms (deadline) | to ≥ 90 % of 2xx/s | "
+               "backends before → after |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for f in run["faults"]:
+        back = f"{f['recoveryMs'] / 1000:.1f} s" if f["recoveryMs"] >= 0 else "not in 5 s"
+        out.append(f"| {f['fault']} | {f['round']}, {f['try']} | {f['faultMs']:.0f} | "
+                   f"{f['baselineOkPerSecond']:.0f} | {f['sent']} | {f['ok']} | "
+                   f"{f['unavailable']} | {f['unavailableWithoutRetryAfter']} | "
+                   f"{f['serverError']} | {f['noAnswer'] + f['notAccepted']}, {f['timedOut']} | "
+                   f"{f['maxLatencyMs']:.0f} ({f['deadlineMs']}) | {back} | "
+                   f"{f['connectionsBefore']} → {f['connectionsAfter']} |")
+    out.append("")
+    w = run["writes"]
+    out.append("| write | acknowledged | found in the store | resent | failed | unsettled |")
+    out.append("|---|---|---|---|---|---|")
+    for name in WRITES:
+        if name in w:
+            x = w[name]
+            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
+                       f"{x['failed']} | {x['unsettled']} |")
+    out.append("")
+    out.append(f"Orders the store gained: {w['ordersGained']} (acknowledged: "
+               f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
+               f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
+               f"{w['integrity']}; the server's backends at the end: {run['connectionsAtEnd']}.")
+    out.append("")
+    return out
+
+
 def main():
     lines_path, command, commit, report = sys.argv[1:5]
     runs = [json.loads(l) for l in open(lines_path) if l.strip()]
@@ -109,6 +145,13 @@ def main():
             out.extend(["### SIGTERM drain", ""] + drain_table(run))
         if run.get("scenario") == "rolling restart":
             out.extend(["### Rolling restart of a pair", ""] + rolling_table(run))
+        if run.get("scenario") == "PostgreSQL faults":
+            out.extend(["### PostgreSQL faults", ""] + postgres_faults_table(run))
+    steal = [r["steal"] for r in runs if "steal" in r]
+    if steal:
+        out.append("Steal (`/proc/stat`, ticks of 10 ms, all CPUs) during each binary: " +
+                   ", ".join(f"{x['binary']} {x['ticks']}" for x in steal) + ".")
+        out.append("")
     out.append(END)
     page = open(report).read()
     head, rest = page.split(BEGIN, 1)
