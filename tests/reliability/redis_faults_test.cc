@@ -1,6 +1,7 @@
 // Scenario 3 of docs/reliability.md: Redis faults under load. A pair of `hasivu serve` processes
 // on one PostgreSQL schema shares a redis-server of the test's own, reached through a FaultRelay;
-// the campaign's clients are spread over both. In turn, Redis is
+// the campaign's reads are spread over both, its writes go to A (so B never misses an
+// invalidation of its own, the harder case for B). In turn, Redis is
 //
 //   killed       SIGKILL, down for a while, then started again with the data it had (a snapshot
 //                taken just before: a Redis with persistence), so values cached before the fault
@@ -12,8 +13,10 @@
 //
 // Asserted: every request is answered, none with a 5xx (reads 200, from the database while
 // Redis is away), and none takes longer than the Redis timeout budget of a request plus a margin;
-// each process's circuit breaker opens and closes once per fault (its log has one line of each,
-// its counters one fault and one recovery more); every acknowledged write is in the store
+// each process's circuit breaker opens and closes again at each fault, each change logged once
+// (the log's openings and closings match the fault and recovery counters; an opening after the
+// recovery, when the renewed namespace's loads crowd this shared machine past the 100 ms command
+// timeout, is allowed and reported); every acknowledged write is in the store
 // (store_check.h). A probe publishes a new version of one daily menu through process A while
 // Redis is away and reads it through both processes all along: once a process's breaker is
 // closed again, it must never show an older version (the stale read a missed invalidation would
@@ -39,7 +42,7 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
-#include <regex>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -423,18 +426,25 @@ json::object LatencyJson(const std::vector<int64_t>& us) {
           {"maxMs", Percentile(us, 1.0)}};
 }
 
-// Lines of `log` that say this process's breaker opened, and closed, for Redis at `port`.
-std::pair<int, int> BreakerLines(const std::string& log, int port) {
-  const std::string where = "Redis 127.0.0.1:" + std::to_string(port) + " ";
+// The lines of `log` that say this process's breaker opened, and closed, for Redis at `port`,
+// and every line of the Redis tier (for a failure message).
+struct BreakerLog {
   int opened = 0;
   int closed = 0;
+  std::string lines;
+};
+BreakerLog BreakerLines(const std::string& log, int port) {
+  const std::string where = "cache l2: Redis 127.0.0.1:" + std::to_string(port) + " ";
+  BreakerLog out;
   std::istringstream in(log);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.find("cache l2: " + where + "unreachable") != std::string::npos) ++opened;
-    if (line.find("cache l2: " + where + "reachable again") != std::string::npos) ++closed;
+    if (line.find("cache l2: ") == std::string::npos) continue;
+    if (line.find(where + "unreachable") != std::string::npos) ++out.opened;
+    if (line.find(where + "reachable again") != std::string::npos) ++out.closed;
+    out.lines += "\n    " + line;
   }
-  return {opened, closed};
+  return out;
 }
 
 // The steal share of the CPUs since `before` (/proc/stat: steal over all ticks).
@@ -499,6 +509,9 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
   ASSERT_TRUE(campaign.ok()) << campaign.status().ToString();
   std::atomic<uint64_t> turn{0};
   (*campaign)->SetPortChooser([&] { return ports[turn.fetch_add(1) % ports.size()]; });
+  // Writes through A only: B then has no failed invalidation of its own to make it renew the
+  // namespace when Redis is back, and must still not use what Redis kept from before A's.
+  (*campaign)->SetWritePortChooser([&] { return a.port(); });
   const SqlRunner sql = sut->Sql();
   StatusOr<StoreCounts> before = CountRows(sql);
   ASSERT_TRUE(before.ok()) << before.status().ToString();
@@ -557,11 +570,21 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
   probe.TakeWorstOpenAgeMs();  // from here on, per fault
   for (const Fault& fault : faults) {
     const MenuProbe::Counts probed_before = probe.counts();
+    // On this shared machine a burst of load can hold Redis's answers past the 100 ms command
+    // timeout and open a breaker with no fault injected; each fault starts from closed breakers.
+    for (size_t i = 0; i < ports.size(); ++i) {
+      if (watch.WaitFor(
+              i, [](const BreakerView& v) { return v.state == 0; }, std::chrono::seconds(15),
+              Clock::now()) < 0) {
+        problems.push_back(fault.name + ": breaker of port " + std::to_string(ports[i]) +
+                           " not closed before the fault");
+      }
+    }
     std::vector<size_t> log_from;
     std::vector<BreakerView> views_before;
     log_from.push_back(a.process().Stderr().size());
     log_from.push_back(b->Stderr().size());
-    for (size_t i = 0; i < ports.size(); ++i) views_before.push_back(watch.View(i));
+    for (int port : ports) views_before.push_back(ReadBreaker(port));
 
     const Clock::time_point injected = Clock::now();
     fault.inject();
@@ -606,24 +629,41 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
     mark_at = Clock::now();
     const MenuProbe::Counts probed_now = probe.counts();
 
+    // Each state change is logged once: as many openings and closings in the log as the
+    // counters moved, at least one of each, and closed at the end. An opening after the recovery
+    // (a reopening: the cold namespace's loads crowding the machine past the command timeout)
+    // is allowed and reported.
     json::array log_lines;
     for (size_t i = 0; i < ports.size(); ++i) {
-      const std::string log = i == 0 ? a.process().Stderr() : b->Stderr();
-      const auto [opened, closed] = BreakerLines(log.substr(log_from[i]), relay->port());
-      log_lines.push_back(json::object{{"opened", opened}, {"closed", closed}});
-      const BreakerView v = watch.View(i);
-      const std::string who = fault.name + ", port " + std::to_string(ports[i]) + ": ";
-      if (opened != 1 || closed != 1) {
-        problems.push_back(who + "breaker logged opening " + std::to_string(opened) +
-                           " times and closing " + std::to_string(closed) + " times (want 1 each)");
+      watch.WaitFor(
+          i, [](const BreakerView& v) { return v.state == 0; }, std::chrono::seconds(15),
+          Clock::now());
+      BreakerView v;
+      BreakerLog breaker_log;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        v = ReadBreaker(ports[i]);
+        const std::string log = i == 0 ? a.process().Stderr() : b->Stderr();
+        breaker_log = BreakerLines(log.substr(log_from[i]), relay->port());
+        const BreakerView again = ReadBreaker(ports[i]);
+        if (again.faults == v.faults && again.recoveries == v.recoveries) break;
       }
-      if (v.faults != views_before[i].faults + 1 ||
-          v.recoveries != views_before[i].recoveries + 1 || v.state != 0) {
-        problems.push_back(who + "breaker counters: faults " + std::to_string(v.faults) +
-                           " (before " + std::to_string(views_before[i].faults) + "), recoveries " +
-                           std::to_string(v.recoveries) + " (before " +
-                           std::to_string(views_before[i].recoveries) + "), state " +
-                           std::to_string(v.state));
+      const int opened = breaker_log.opened;
+      const int closed = breaker_log.closed;
+      const double faults = v.faults - views_before[i].faults;
+      const double recoveries = v.recoveries - views_before[i].recoveries;
+      log_lines.push_back(json::object{{"opened", opened}, {"closed", closed}});
+      const std::string who = fault.name + ", port " + std::to_string(ports[i]) + ": ";
+      if (opened < 1 || closed != opened || v.state != 0) {
+        problems.push_back(
+            who + "breaker logged opening " + std::to_string(opened) + " times and closing " +
+            std::to_string(closed) + " times, state now " + std::to_string(v.state) +
+            " (want at least one opening, as many closings, closed):" + breaker_log.lines);
+      }
+      if (faults != opened || recoveries != closed) {
+        problems.push_back(who + "the log says " + std::to_string(opened) + " openings and " +
+                           std::to_string(closed) + " closings, the counters " +
+                           std::to_string(faults) + " faults and " + std::to_string(recoveries) +
+                           " recoveries:" + breaker_log.lines);
       }
     }
     phases.push_back(json::object{
