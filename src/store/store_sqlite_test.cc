@@ -1,7 +1,9 @@
 // SQLite-only behaviour of the backend and the factory (the shared suite is store_suite.cc).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <future>
 #include <string>
@@ -193,6 +195,49 @@ TEST_F(SqliteBackend, FullDiskIsStorageFullAndWritesWorkAgainOnceSpaceReturns) {
     return Status::Ok();
   });
   EXPECT_TRUE(check.ok()) << check.ToString();
+}
+
+// The process's file size limit at 0 (RLIMIT_FSIZE, SIGXFSZ ignored as the server does): the
+// log's next write fails with EFBIG, which SQLite reports as a plain I/O error; the store still
+// names it a full disk, from the errno SQLite keeps for the log's file.
+TEST_F(SqliteBackend, WriteRefusedByTheFileSizeLimitIsStorageFull) {
+  ASSERT_TRUE(db().Write([](Connection& c) {
+                    return c.ExecScript(
+                        "CREATE TABLE fill (id INTEGER PRIMARY KEY, b BLOB);"
+                        "INSERT INTO fill (b) VALUES (randomblob(20000))");
+                  })
+                  .ok());
+  auto insert = [&] {
+    return db().Write([](Connection& c) {
+      return c.ExecScript("INSERT INTO fill (b) VALUES (randomblob(20000))");
+    });
+  };
+  Status refused;
+  {
+    // Lifted again however this block ends.
+    struct NoFileGrowth {
+      rlimit saved{};
+      void (*saved_handler)(int) = SIG_DFL;
+      NoFileGrowth() {
+        saved_handler = std::signal(SIGXFSZ, SIG_IGN);
+        getrlimit(RLIMIT_FSIZE, &saved);
+        const rlimit none{0, saved.rlim_max};
+        setrlimit(RLIMIT_FSIZE, &none);
+      }
+      ~NoFileGrowth() {
+        setrlimit(RLIMIT_FSIZE, &saved);
+        std::signal(SIGXFSZ, saved_handler);
+      }
+    } limit;
+    refused = insert();
+  }
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  EXPECT_EQ(refused.reason(), "STORAGE_FULL") << refused.ToString();
+  EXPECT_NE(refused.message().find("I/O error"), std::string::npos) << refused.ToString();
+  Status again = insert();
+  EXPECT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ(CountFill(db()), 2);
 }
 
 // What SQLite does on a file system mounted read-only: it opens the file read-only, and every

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,11 +40,32 @@ std::string SqlExcerpt(std::string_view sql) {
   return sql.size() > 80 ? s + "..." : s;
 }
 
+// Whether `error` is the errno of an I/O error of the connection. SQLite keeps a failed call's
+// errno per file; its connection-wide sqlite3_system_errno reads the global errno after the
+// fact, by then often overwritten (0, or ENOENT from looking for a journal). In WAL mode a
+// commit's failing write is the log's, so the log's file is asked as well as the database's.
+bool IoErrnoIs(sqlite3* db, std::initializer_list<int> errors) {
+  int log_errno = 0;
+  sqlite3_file* log = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) == SQLITE_OK &&
+      log != nullptr && log->pMethods != nullptr) {
+    (void)log->pMethods->xFileControl(log, SQLITE_FCNTL_LAST_ERRNO, &log_errno);
+  }
+  int db_errno = 0;
+  (void)sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &db_errno);
+  for (int seen : {log_errno, db_errno, sqlite3_system_errno(db)}) {
+    for (int error : errors) {
+      if (seen == error) return true;
+    }
+  }
+  return false;
+}
+
 // The API's code for a failure of the disk under the store, or nullptr: a full disk (also the
 // process's file size limit or a quota) and a file system gone read-only are the operator's to
 // fix, not a broken request, and a client should learn which of the two stops its writes.
 // SQLite reports ENOSPC on a write as SQLITE_FULL but every other failed call (and EROFS, EFBIG)
-// as SQLITE_IOERR_*, with the call's errno kept for sqlite3_system_errno.
+// as SQLITE_IOERR_*.
 const char* StorageReason(int rc, sqlite3* db) {
   const int primary = rc & 0xff;
   if (primary == SQLITE_FULL) return "STORAGE_FULL";
@@ -56,9 +78,8 @@ const char* StorageReason(int rc, sqlite3* db) {
     return "STORAGE_READ_ONLY";
   }
   if (primary == SQLITE_IOERR && db != nullptr) {
-    const int error = sqlite3_system_errno(db);
-    if (error == ENOSPC || error == EDQUOT || error == EFBIG) return "STORAGE_FULL";
-    if (error == EROFS) return "STORAGE_READ_ONLY";
+    if (IoErrnoIs(db, {EROFS})) return "STORAGE_READ_ONLY";
+    if (IoErrnoIs(db, {ENOSPC, EDQUOT, EFBIG})) return "STORAGE_FULL";
   }
   return nullptr;
 }
