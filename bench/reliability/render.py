@@ -134,6 +134,64 @@ def postgres_faults_table(run):
     return out
 
 
+def redis_faults_table(run):
+    def ms(x):
+        return f"{x:.0f}" if x >= 0 else "not seen"
+
+    def both(values):
+        return " / ".join(ms(v) for v in values)
+
+    out = [f"**{run['backend']}**, a pair of processes on one schema and one Redis (writes through "
+           f"A, reads through both): {run['clients']} clients, {run['loadSeconds']:.0f} s of load "
+           f"at {run['requestsPerSecond']:.0f} requests/s; steal {run['stealPercent']:.1f} %. "
+           f"Each span runs from the fault to 1.5 s after both breakers closed again; the Redis "
+           f"budget of a request is {run['redisBudgetMs']} ms (4 round trips of 100 ms pool wait + "
+           f"200 ms connect + 100 ms command).", ""]
+    out.append("| span | held ms | requests/s | sent | 2xx | 503 | 5xx | other | "
+               "reads p50 / p99 / max ms | writes p50 / p99 / max ms |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    spans = [dict(run["baseline"], fault="no fault", faultMs=-1)] + run["phases"]
+    for f in spans:
+        q = f["requests"]
+        r, w = f["reads"], f["writes"]
+        held = f"{f['faultMs']:.0f}" if f["faultMs"] >= 0 else "–"
+        out.append(f"| {f['fault']} | {held} | {q['requestsPerSecond']:.0f} | {q['sent']} | "
+                   f"{q['ok']} | {q['unavailable503']} | {q['serverError5xx']} | "
+                   f"{q['otherStatus'] + q['notAccepted'] + q['noAnswer'] + q['timedOut']} | "
+                   f"{r['p50Ms']:.2f} / {r['p99Ms']:.1f} / {r['maxMs']:.0f} | "
+                   f"{w['p50Ms']:.0f} / {w['p99Ms']:.0f} / {w['maxMs']:.0f} |")
+    out.append("")
+    out.append("| fault | breaker open after (A / B) ms | closed after Redis returned (A / B) ms | "
+               "openings logged (A / B) | probe reads | stale, breaker closed | "
+               "stale, breaker open (worst age ms) |")
+    out.append("|---|---|---|---|---|---|---|")
+    for f in run["phases"]:
+        p = f["probe"]
+        logged = " / ".join(str(x["opened"]) for x in f["logLines"])
+        out.append(f"| {f['fault']} | {both(f['breakerOpenedMs'])} | "
+                   f"{both(f['breakerClosedMs'])} | {logged} | {p['reads']} | "
+                   f"{p['staleBreakerClosed']} | {p['staleBreakerOpen']} "
+                   f"({p['worstStaleOpenMs']:.0f}) |")
+    out.append("")
+    w = run["writes"]
+    out.append("| write | acknowledged | found in the store | resent | failed | unsettled |")
+    out.append("|---|---|---|---|---|---|")
+    for name in WRITES:
+        if name in w:
+            x = w[name]
+            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
+                       f"{x['failed']} | {x['unsettled']} |")
+    out.append("")
+    p = run["probe"]
+    out.append(f"Orders the store gained: {w['ordersGained']} (acknowledged: "
+               f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
+               f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
+               f"{w['integrity']}. Probe: {p['reads']} reads, {p['failed']} failed, "
+               f"{p['staleBreakerClosed']} stale with the breaker closed.")
+    out.append("")
+    return out
+
+
 def main():
     lines_path, command, commit, report = sys.argv[1:5]
     runs = [json.loads(l) for l in open(lines_path) if l.strip()]
@@ -147,6 +205,8 @@ def main():
             out.extend(["### Rolling restart of a pair", ""] + rolling_table(run))
         if run.get("scenario") == "PostgreSQL faults":
             out.extend(["### PostgreSQL faults", ""] + postgres_faults_table(run))
+        if run.get("scenario") == "redis faults":
+            out.extend(["### Redis faults", ""] + redis_faults_table(run))
     steal = [r["steal"] for r in runs if "steal" in r]
     if steal:
         out.append("Steal (`/proc/stat`, ticks of 10 ms, all CPUs) during each binary: " +

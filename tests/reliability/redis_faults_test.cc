@@ -37,6 +37,8 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -162,6 +164,17 @@ BreakerView ReadBreaker(int port) {
           testing::MetricValue(m.body, "hasivu_cache_redis_recoveries_total")};
 }
 
+// Waits until the breaker of the process on `port` is closed (asked directly, not from a
+// BreakerWatch's view, which may be a moment old); false if it is not within `within`.
+bool WaitClosed(int port, milliseconds within) {
+  const Clock::time_point give_up = Clock::now() + within;
+  while (ReadBreaker(port).state != 0) {
+    if (Clock::now() > give_up) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
 // Samples both processes' breakers every 20 ms, so that a phase can wait for a state and say
 // when it was reached.
 class BreakerWatch {
@@ -186,17 +199,24 @@ class BreakerWatch {
     std::lock_guard lock(mu_);
     return views_[i];
   }
-  // Waits until `ready` holds for process i (or `within` passed); the time it took, or -1.
-  double WaitFor(size_t i, const std::function<bool(const BreakerView&)>& ready,
-                 milliseconds within, Clock::time_point since) const {
+  // Waits until `ready(i, view)` has held for every process (or `within` passed); for each, how
+  // long after `since` it was first seen to hold, or -1.
+  std::vector<double> WaitForEach(const std::function<bool(size_t, const BreakerView&)>& ready,
+                                  milliseconds within, Clock::time_point since) const {
+    std::vector<double> at(ports_.size(), -1);
     const Clock::time_point deadline = Clock::now() + within;
     while (Clock::now() < deadline) {
-      if (ready(View(i))) {
-        return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+      bool all = true;
+      for (size_t i = 0; i < ports_.size(); ++i) {
+        if (at[i] < 0 && ready(i, View(i))) {
+          at[i] = std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+        }
+        all = all && at[i] >= 0;
       }
+      if (all) break;
       std::this_thread::sleep_for(milliseconds(5));
     }
-    return -1;
+    return at;
   }
 
  private:
@@ -228,6 +248,7 @@ class MenuProbe {
   // Publishes the next version through the writer; true once it is acknowledged.
   bool Publish() {
     const int version = static_cast<int>(acked_count_.load());
+    sent_count_ = std::max<size_t>(sent_count_.load(), version + 1);
     json::array a{
         json::object{{"menuItemId", items_[version % items_.size()]}, {"category", "LUNCH"}}};
     ApiResponse r = CallAt(writer_port_, "PUT", "/api/v1/menus/daily", admin_,
@@ -292,17 +313,24 @@ class MenuProbe {
   }
 
  private:
-  int VersionAt(int port) const {
+  // The version `port` shows, or -2 (with the answer in last_failure_) if it shows none.
+  int VersionAt(int port) {
     ApiResponse r = CallAt(
         port, "GET", "/api/v1/menus/daily?schoolId=" + school_id_ + "&date=" + date_, parent_);
-    if (r.status != 200) return -2;
-    const json::value* items = r.Data().if_contains("items");
-    if (items == nullptr || !items->is_array() || items->as_array().size() != 1) return -2;
+    const json::value* items = r.status == 200 ? r.Data().if_contains("items") : nullptr;
+    if (items == nullptr || !items->is_array() || items->as_array().size() != 1) {
+      std::lock_guard lock(mu_);
+      last_failure_ = std::to_string(r.status) + " " + r.body.substr(0, 300);
+      return -2;
+    }
     const std::string item = testing::Str(items->as_array()[0], "menuItemId");
-    // The newest acknowledged version showing this item (versions cycle through the items).
-    for (int v = static_cast<int>(acked_count_.load()) - 1; v >= 0; --v) {
+    // The newest version sent showing this item (versions cycle through the items): one whose
+    // PUT is still waiting for its answer may already be committed and shown.
+    for (int v = static_cast<int>(sent_count_.load()) - 1; v >= 0; --v) {
       if (items_[v % items_.size()] == item) return v;
     }
+    std::lock_guard lock(mu_);
+    last_failure_ = "an item no version has: " + item;
     return -2;
   }
 
@@ -315,6 +343,7 @@ class MenuProbe {
     ++counts_.reads;
     if (seen == -2) {
       ++counts_.failed;
+      NoteLocked("probe read through port " + std::to_string(port) + " failed: " + last_failure_);
       return;
     }
     // Due: the newest version acknowledged at least kSettle before this read began.
@@ -358,8 +387,10 @@ class MenuProbe {
   mutable std::mutex mu_;
   std::vector<Clock::time_point> acked_at_;  // guarded by mu_; [version] = when acknowledged
   std::atomic<size_t> acked_count_{0};       // acked_at_.size(), readable without the lock
+  std::atomic<size_t> sent_count_{0};        // versions whose PUT has been sent
   Counts counts_;                            // guarded by mu_
   double span_worst_open_age_ms_ = 0;        // guarded by mu_
+  std::string last_failure_;                 // guarded by mu_
   std::vector<std::string> notes_;           // guarded by mu_
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -444,6 +475,22 @@ BreakerLog BreakerLines(const std::string& log, int port) {
     if (line.find(where + "reachable again") != std::string::npos) ++out.closed;
     out.lines += "\n    " + line;
   }
+  return out;
+}
+
+// Now in the servers' log format (UTC), so that the test's events can be read among their lines.
+std::string UtcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us));
   return out;
 }
 
@@ -567,16 +614,15 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
 
   json::array phases;
   std::vector<std::string> problems;
+  std::vector<std::string> events_all = {UtcNow() + " test: load started"};
   probe.TakeWorstOpenAgeMs();  // from here on, per fault
   for (const Fault& fault : faults) {
     const MenuProbe::Counts probed_before = probe.counts();
     // On this shared machine a burst of load can hold Redis's answers past the 100 ms command
     // timeout and open a breaker with no fault injected; each fault starts from closed breakers.
-    for (size_t i = 0; i < ports.size(); ++i) {
-      if (watch.WaitFor(
-              i, [](const BreakerView& v) { return v.state == 0; }, std::chrono::seconds(15),
-              Clock::now()) < 0) {
-        problems.push_back(fault.name + ": breaker of port " + std::to_string(ports[i]) +
+    for (int port : ports) {
+      if (!WaitClosed(port, std::chrono::seconds(15))) {
+        problems.push_back(fault.name + ": breaker of port " + std::to_string(port) +
                            " not closed before the fault");
       }
     }
@@ -586,33 +632,33 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
     log_from.push_back(b->Stderr().size());
     for (int port : ports) views_before.push_back(ReadBreaker(port));
 
+    std::vector<std::string> events = {UtcNow() + " test: " + fault.name + " injected"};
     const Clock::time_point injected = Clock::now();
     fault.inject();
-    json::array opened_ms;
-    for (size_t i = 0; i < ports.size(); ++i) {
-      const double f0 = views_before[i].faults;
-      opened_ms.push_back(watch.WaitFor(
-          i, [&](const BreakerView& v) { return v.state != 0 && v.faults > f0; },
-          std::chrono::seconds(10), injected));
-    }
+    const std::vector<double> opened_after = watch.WaitForEach(
+        [&](size_t i, const BreakerView& v) {
+          return v.state != 0 && v.faults > views_before[i].faults;
+        },
+        std::chrono::seconds(10), injected);
+    const json::array opened_ms(opened_after.begin(), opened_after.end());
     // A write while Redis is away: the menu both processes have cached changes through A.
     const bool published = probe.Publish();
     if (!published) problems.push_back(fault.name + ": the probe's menu PUT failed");
     if (fault.held) {
       std::this_thread::sleep_until(injected + milliseconds(fault_ms));
     }
+    events.push_back(UtcNow() + " test: " + fault.name + " healing");
     const Clock::time_point healed = Clock::now();
     if (!fault.heal()) problems.push_back(fault.name + ": Redis did not come back");
     // And a write as Redis returns, which A's breaker (still open) does not send to Redis: B
     // may be back first, and must not show the old menu for longer than A takes to notice.
     if (!probe.Publish()) problems.push_back(fault.name + ": the probe's menu PUT failed");
-    json::array closed_ms;
-    for (size_t i = 0; i < ports.size(); ++i) {
-      const double r0 = views_before[i].recoveries;
-      closed_ms.push_back(watch.WaitFor(
-          i, [&](const BreakerView& v) { return v.state == 0 && v.recoveries > r0; },
-          std::chrono::seconds(20), healed));
-    }
+    const std::vector<double> closed_after = watch.WaitForEach(
+        [&](size_t i, const BreakerView& v) {
+          return v.state == 0 && v.recoveries > views_before[i].recoveries;
+        },
+        std::chrono::seconds(20), healed);
+    const json::array closed_ms(closed_after.begin(), closed_after.end());
     // After recovery both processes show the write made while Redis was away.
     for (int port : ports) {
       if (!probe.ShowsLatest(port, kSettle)) {
@@ -635,9 +681,7 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
     // is allowed and reported.
     json::array log_lines;
     for (size_t i = 0; i < ports.size(); ++i) {
-      watch.WaitFor(
-          i, [](const BreakerView& v) { return v.state == 0; }, std::chrono::seconds(15),
-          Clock::now());
+      WaitClosed(ports[i], std::chrono::seconds(15));
       BreakerView v;
       BreakerLog breaker_log;
       for (int attempt = 0; attempt < 3; ++attempt) {
@@ -666,6 +710,7 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
                            " recoveries:" + breaker_log.lines);
       }
     }
+    events_all.insert(events_all.end(), events.begin(), events.end());
     phases.push_back(json::object{
         {"fault", fault.name},
         {"faultMs", std::chrono::duration<double, std::milli>(healed - injected).count()},
@@ -717,6 +762,16 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
   std::cout << Summary(line) << "\n";
   AppendReportLine(line);
 
+  if (!problems.empty()) {
+    // Every line of both processes' Redis tiers, with the test's events, to read what happened.
+    std::string story;
+    for (const std::string& e : events_all) story += "\n  " + e;
+    for (size_t i = 0; i < ports.size(); ++i) {
+      story += "\n process on port " + std::to_string(ports[i]) + ":" +
+               BreakerLines(i == 0 ? a.process().Stderr() : b->Stderr(), relay->port()).lines;
+    }
+    ADD_FAILURE() << "the test's events and the servers' Redis lines:" << story;
+  }
   for (const std::string& p : problems) ADD_FAILURE() << p;
   for (const std::string& n : probe.notes()) ADD_FAILURE() << "probe: " << n;
   EXPECT_EQ(probed.stale_closed, 0) << "stale reads with the breaker closed";
