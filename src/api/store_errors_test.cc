@@ -149,7 +149,8 @@ TEST_F(StoreErrorsTest, AnUnreachableStore) {
 
 // A disk with no free page (SQLite's page cap on the writer, on the test's real file): the
 // client reads 503 STORAGE_FULL with Retry-After, nothing of the store. PostgreSQL's disk is the
-// database server's: its disk-full errors are not produced from here.
+// database server's: its disk-full error (53100) is mapped as a unit (postgres_database_test),
+// not produced from here.
 TEST_F(StoreErrorsTest, AFullDisk) {
   if (db_->db().dialect() == store::Dialect::kPostgresql) {
     GTEST_SKIP() << "SQLite only: max_page_count";
@@ -165,6 +166,33 @@ TEST_F(StoreErrorsTest, AFullDisk) {
   const http::Response r = ErrorFromStatus(MakeRequest(), s);
   EXPECT_EQ(r.status, 503u) << r.body;
   EXPECT_NE(r.body.find("\"STORAGE_FULL\""), std::string::npos) << r.body;
+  EXPECT_NE(r.headers.Find("Retry-After"), nullptr);
+}
+
+// A store that takes no writes (SQLite: a file it could open only read-only, as on a read-only
+// file system; PostgreSQL: a read-only transaction, as on a standby): 503 STORAGE_READ_ONLY with
+// Retry-After, nothing of the store.
+TEST_F(StoreErrorsTest, AReadOnlyStore) {
+  const std::string insert =
+      "INSERT INTO probe_parents (id, probe_email) VALUES ('p8', 'r@example.com')";
+  Status s;
+  store::DatabasePtr read_only;
+  if (db_->db().dialect() == store::Dialect::kPostgresql) {
+    s = db_->db().Write([&](store::Connection& c) -> Status {
+      RETURN_IF_ERROR(c.ExecScript("SET TRANSACTION READ ONLY"));
+      return c.Query(insert).status();
+    });
+  } else {
+    const std::string path = db_->url().substr(std::string("sqlite:").size());
+    auto opened = store::OpenDatabase({.url = "sqlite:file:" + path + "?mode=ro", .pool_size = 1});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    read_only = std::move(*opened);
+    s = read_only->Write([&](store::Connection& c) { return c.Query(insert).status(); });
+  }
+  ExpectClean(s, "read-only store");
+  const http::Response r = ErrorFromStatus(MakeRequest(), s);
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_NE(r.body.find("\"STORAGE_READ_ONLY\""), std::string::npos) << r.body;
   EXPECT_NE(r.headers.Find("Retry-After"), nullptr);
 }
 

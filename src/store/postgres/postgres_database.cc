@@ -718,6 +718,17 @@ Status StatusFromSqlState(std::string_view state, std::string message) {
   if (state == "40001" || state == "40P01") return AbortedError(std::move(message));
   if (cls == "22") return InvalidArgumentError(std::move(message));
   if (state == "57014") return DeadlineExceededError(std::move(message));
+  // The database's disk is full, or the server takes no writes (a standby, a read-only
+  // transaction): the operator's to fix, named for the client as SQLite's are. WithContext keeps
+  // the driver's text for the log only.
+  if (state == "53100") {
+    return Status(StatusCode::kUnavailable, std::move(message), "STORAGE_FULL")
+        .WithContext("storage");
+  }
+  if (state == "25006") {
+    return Status(StatusCode::kUnavailable, std::move(message), "STORAGE_READ_ONLY")
+        .WithContext("storage");
+  }
   // 08P01 is a protocol violation, i.e. our bug (e.g. a wrong parameter count), not an outage.
   if ((cls == "08" && state != "08P01") || state == "57P01" || state == "57P02" ||
       state == "57P03" || state == "53300") {

@@ -18,8 +18,10 @@
 //
 // Errors, by SQLSTATE: 23505 -> kAlreadyExists; other 23xxx -> kFailedPrecondition;
 // 40001/40P01 -> kAborted; 22xxx -> kInvalidArgument; 57014 -> kDeadlineExceeded;
-// 08xxx (but 08P01), 57P01-57P03, 53300 and a lost connection -> kUnavailable; else kInternal.
-// Messages are for logs (they carry PostgreSQL's primary message, never parameter values).
+// 08xxx (but 08P01), 57P01-57P03, 53300 and a lost connection -> kUnavailable; 53100 (disk full)
+// and 25006 (a read-only transaction or server) -> kUnavailable with the reason STORAGE_FULL /
+// STORAGE_READ_ONLY (the message not marked for clients); else kInternal. Messages are for logs
+// (they carry PostgreSQL's primary message, never parameter values).
 //
 // Broken connections: a connection the server closed while it sat idle in the pool is noticed
 // when it is lent out and replaced, so the next call succeeds. A connection that breaks during a

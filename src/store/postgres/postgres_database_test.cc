@@ -28,6 +28,18 @@ TEST(StatusFromSqlStateTest, MapsClassesToCodes) {
   EXPECT_EQ(StatusFromSqlState("23505", "dup key").message(), "dup key");
 }
 
+TEST(StatusFromSqlStateTest, DiskFullAndReadOnlyCarryTheirReasonButNotTheirText) {
+  const Status full = StatusFromSqlState("53100", "could not extend file");
+  EXPECT_EQ(full.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(full.reason(), "STORAGE_FULL");
+  EXPECT_FALSE(full.message_is_for_client());
+  EXPECT_NE(full.message().find("could not extend file"), std::string::npos);
+  const Status read_only = StatusFromSqlState("25006", "cannot execute INSERT");
+  EXPECT_EQ(read_only.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(read_only.reason(), "STORAGE_READ_ONLY");
+  EXPECT_FALSE(read_only.message_is_for_client());
+}
+
 TEST(NormalizeCellTest, Booleans) {
   EXPECT_EQ(NormalizeCell(16, "t"), "1");
   EXPECT_EQ(NormalizeCell(16, "f"), "0");
