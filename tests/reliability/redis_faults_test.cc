@@ -762,16 +762,6 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
   std::cout << Summary(line) << "\n";
   AppendReportLine(line);
 
-  if (!problems.empty()) {
-    // Every line of both processes' Redis tiers, with the test's events, to read what happened.
-    std::string story;
-    for (const std::string& e : events_all) story += "\n  " + e;
-    for (size_t i = 0; i < ports.size(); ++i) {
-      story += "\n process on port " + std::to_string(ports[i]) + ":" +
-               BreakerLines(i == 0 ? a.process().Stderr() : b->Stderr(), relay->port()).lines;
-    }
-    ADD_FAILURE() << "the test's events and the servers' Redis lines:" << story;
-  }
   for (const std::string& p : problems) ADD_FAILURE() << p;
   for (const std::string& n : probe.notes()) ADD_FAILURE() << "probe: " << n;
   EXPECT_EQ(probed.stale_closed, 0) << "stale reads with the breaker closed";
@@ -790,6 +780,16 @@ TEST(RedisFaultsTest, ReadsKeepAnsweringNothingStaleAfterRecoveryNothingLost) {
         << function << ": a request waited longer than the Redis budget plus the margin";
   }
 
+  if (HasFailure()) {
+    // Every line of both processes' Redis tiers, with the test's events, to read what happened.
+    std::string story;
+    for (const std::string& e : events_all) story += "\n  " + e;
+    for (size_t i = 0; i < ports.size(); ++i) {
+      story += "\n process on port " + std::to_string(ports[i]) + ":" +
+               BreakerLines(i == 0 ? a.process().Stderr() : b->Stderr(), relay->port()).lines;
+    }
+    std::cout << "The test's events and the servers' Redis lines:" << story << "\n";
+  }
   b->StopWith(SIGTERM);
   b.reset();
   sut.reset();
