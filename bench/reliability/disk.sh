@@ -27,7 +27,11 @@ work="$(mktemp -d /tmp/hasivu-disk-bench.XXXXXX)"
 outer_report="${HASIVU_RELIABILITY_REPORT:-}"
 export HASIVU_RELIABILITY_REPORT="$work/report.jsonl"
 failed=0
-steal_before=$(awk '/^cpu /{print $9}' /proc/stat)
+# steal and all CPU time (ticks), to give the steal as a share of the run's CPU time.
+cpu_ticks() { awk '/^cpu /{t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
+read -r steal_before total_before < <(cpu_ticks)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+start=$(date +%s)
 for disk in $disks; do
   echo "== reliability_disk_test on $disk (fault ${HASIVU_RELIABILITY_FAULT_MS} ms," \
     "clients $HASIVU_RELIABILITY_CLIENTS, writes $HASIVU_RELIABILITY_WRITES per function)" >&2
@@ -37,10 +41,13 @@ for disk in $disks; do
     grep -E "Failure|store:|replay:|a write met|probe" "$work/$disk.log" | head -20 >&2 || true
   fi
 done
-steal_after=$(awk '/^cpu /{print $9}' /proc/stat)
+read -r steal_after total_after < <(cpu_ticks)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+elapsed=$(($(date +%s) - start))
 [ -z "$outer_report" ] || cat "$work/report.jsonl" >>"$outer_report"
 
-python3 - "$work/report.jsonl" "$((steal_after - steal_before))" <<'EOF'
+python3 - "$work/report.jsonl" "$((steal_after - steal_before))" \
+  "$((total_after - total_before))" "$elapsed" "$load_before" "$load_after" <<'EOF'
 import json, sys
 
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -78,7 +85,10 @@ for line in lines:
               f"{f['failed']} | {f['unsettled']} | {line['replayMismatches']} | "
               f"{w['integrity']} |")
 print()
-print(f"steal during the runs: {sys.argv[2]} ticks (/proc/stat)")
+steal, total = int(sys.argv[2]), int(sys.argv[3])
+print(f"{sys.argv[4]} s in all; steal {steal} of {total} CPU ticks "
+      f"({100 * steal / max(total, 1):.2f} %, /proc/stat); load average {sys.argv[5]} at the "
+      f"start, {sys.argv[6]} at the end")
 EOF
 echo "(logs in $work)" >&2
 exit "$failed"
