@@ -530,10 +530,12 @@ void Connection::Dispatch(const std::shared_ptr<Pending>& pending, Request reque
       Complete(pending, std::move(busy), metrics);
       return;
     }
+    server_.offload_queued().Add(1);
     asio::post(*pool, [self = shared_from_this(), executor = socket_.get_executor(), pending, route,
                        &metrics, queue, posted = SteadyClock::now(), refused_by,
                        refused_detail = std::move(refused_detail),
                        request = std::move(request)]() mutable {
+      self->server_.offload_queued().Add(-1);
       self->server_.offload_wait().Record(
           std::chrono::duration<double, std::micro>(SteadyClock::now() - posted).count());
       std::optional<RetryAfterRefusal> retry;

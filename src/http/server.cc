@@ -68,20 +68,26 @@ ServerImpl::ServerImpl(ServerSettings settings, const Router& router, ErrorRende
           "hasivu_http_offload_wait_seconds",
           "Time a blocking or offloaded handler waited for a thread of the server's pool", {}, 1e-6,
           metrics::FineLatencyBoundsSeconds())),
+      offload_queued_(registry.GetGauge(
+          "hasivu_http_offload_queued",
+          "Blocking or offloaded handlers posted to the server's pool and not started yet")),
       limit_metrics_(RegisterLimitMetrics(registry)),
       access_log_written_(registry.GetCounter("hasivu_access_log_lines_total",
                                               "Access log lines handed to the log's sink")),
       access_log_dropped_(registry.GetCounter(
           "hasivu_access_log_dropped_total",
-          "Access log lines dropped because the log's queue was full (a slow sink)")) {
+          "Access log lines dropped because the log's queue was full (a slow sink)")),
+      access_log_queued_(
+          registry.GetGauge("hasivu_access_log_queued_lines",
+                            "Access log lines queued and not yet handed to the log's sink")) {
   compression_metrics_ = RegisterCompressionMetrics(registry);
   if (!settings_.access_log) return;
   AccessLogSink sink = settings_.access_log_sink;
   if (!sink) sink = NewStdioAccessLogSink(stdout);
   if (sink) {
-    access_log_ =
-        std::make_unique<AccessLogQueue>(settings_.access_log_queue_lines, std::move(sink),
-                                         access_log_written_, access_log_dropped_);
+    access_log_ = std::make_unique<AccessLogQueue>(settings_.access_log_queue_lines,
+                                                   std::move(sink), access_log_written_,
+                                                   access_log_dropped_, &access_log_queued_);
   }
 }
 

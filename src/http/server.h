@@ -17,7 +17,7 @@
 // their response is posted back to the connection's thread; other handlers run inline on the
 // I/O thread and must not block. hasivu_http_offload_wait_seconds is the time such a request
 // waited for a pool thread (with PostgreSQL, one thread per pooled connection: its wait for a
-// connection).
+// connection), hasivu_http_offload_queued (a gauge) how many wait now.
 //
 // Request handling, in order:
 //   1. Parse (Beast). Head over max_header_bytes -> 431 HEADERS_TOO_LARGE; Content-Length or
@@ -146,7 +146,8 @@
 // hands batches to access_log_sink, by default stdout (NewStdioAccessLogSink: one write and one
 // flush per batch, and no lock a request thread takes). A line that finds the queue
 // full is dropped, never waited for: hasivu_access_log_dropped_total counts those, and
-// hasivu_access_log_lines_total the lines handed to the sink. Wait() (and the destructor) hands
+// hasivu_access_log_lines_total the lines handed to the sink, hasivu_access_log_queued_lines (a
+// gauge) those waiting. Wait() (and the destructor) hands
 // every queued line to the sink before returning, so a clean shutdown loses none.
 #ifndef HASIVU_HTTP_SERVER_H_
 #define HASIVU_HTTP_SERVER_H_

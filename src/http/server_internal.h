@@ -223,6 +223,8 @@ class ServerImpl final : public Server {
   asio::thread_pool* pool() { return pool_ ? &*pool_ : nullptr; }
   // Microseconds from posting a handler to the pool to its start there.
   metrics::Histogram& offload_wait() const { return offload_wait_; }
+  // Handlers posted to the pool and not started there yet.
+  metrics::Gauge& offload_queued() const { return offload_queued_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   bool draining() const { return draining_.load(std::memory_order_acquire); }
   Response RenderError(unsigned status, std::string_view code, std::string_view message,
@@ -277,12 +279,14 @@ class ServerImpl final : public Server {
   metrics::Counter& rejected_per_address_;
   metrics::Counter& handler_exceptions_;
   metrics::Histogram& offload_wait_;
+  metrics::Gauge& offload_queued_;
   CompressionMetrics compression_metrics_;
   const LimitMetrics limit_metrics_;
   // The default sink's logger (also consulted for its level), when access_log is set and no
   // access_log_sink was given.
   metrics::Counter& access_log_written_;
   metrics::Counter& access_log_dropped_;
+  metrics::Gauge& access_log_queued_;
   // Set when access_log is; closed (drained) in Wait() once no thread can log any more.
   std::unique_ptr<AccessLogQueue> access_log_;
 
