@@ -18,6 +18,8 @@ PACKAGES=(
   curl wrk hyperfine procps python3
   # bench/instructions_vs.sh counts instructions per request with callgrind
   valgrind
+  # reliability scenario 5 puts the SQLite store on ext4 on a loop device (mkfs.ext4, e2fsck, mount)
+  e2fsprogs mount
   # the /dashboard page: uPlot comes from npm at build time (web/dashboard/package-lock.json); its
   # test drives Debian's chromium headless over the DevTools protocol from python3
   nodejs chromium python3-websocket fonts-dejavu-core
