@@ -20,9 +20,11 @@ cd "$(dirname "$0")/.."
 build="${1:-build/ci}"
 report="${2:-docs/reliability.md}"
 long="${HASIVU_RELIABILITY_LONG-redis_faults postgres_faults disk hostile}"
-caller_env=()
+# env(1) takes its -u options before any NAME=VALUE.
+caller_unset=(-u HASIVU_RELIABILITY_KILLS -u HASIVU_RELIABILITY_REPORT)
+caller_set=()
 for name in HASIVU_RELIABILITY_CLIENTS HASIVU_RELIABILITY_WRITES; do
-  if [ -n "${!name+x}" ]; then caller_env+=("$name=${!name}"); else caller_env+=("-u" "$name"); fi
+  if [ -n "${!name+x}" ]; then caller_set+=("$name=${!name}"); else caller_unset+=(-u "$name"); fi
 done
 export HASIVU_RELIABILITY_KILLS="${HASIVU_RELIABILITY_KILLS:-20}"
 export HASIVU_RELIABILITY_CLIENTS="${HASIVU_RELIABILITY_CLIENTS:-32}"
@@ -67,8 +69,7 @@ for scenario in $long; do
   echo "== $script $build"
   args=("$build")
   if [ "$scenario" = soak ]; then args+=("$report"); fi
-  if ! env "${caller_env[@]}" -u HASIVU_RELIABILITY_KILLS -u HASIVU_RELIABILITY_REPORT "$script" \
-    "${args[@]}"; then
+  if ! env "${caller_unset[@]}" "${caller_set[@]}" "$script" "${args[@]}"; then
     echo "reliability.sh: $script failed" >&2
     failed=1
   fi
