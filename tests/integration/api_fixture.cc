@@ -191,12 +191,15 @@ std::unique_ptr<ApiServer> ApiServer::Start(std::vector<std::string> extra_args,
   s->store_ = EmptyStore::Create(error);
   if (s->store_ == nullptr) return nullptr;
   std::vector<std::string> args = {"--data-dir", s->store_->data_dir(), "--store", s->store_->url(),
-                                   "--access-log", "false",
                                    // Logins in tests should not each cost 64 MiB of argon2id.
                                    "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"};
-  // The option may be given once only.
+  // Each option may be given once only: these are defaults a test may override (the soak keeps
+  // the access log on, as a deployment does).
   if (std::find(extra_args.begin(), extra_args.end(), "--log-level") == extra_args.end()) {
     args.insert(args.end(), {"--log-level", "warn"});
+  }
+  if (std::find(extra_args.begin(), extra_args.end(), "--access-log") == extra_args.end()) {
+    args.insert(args.end(), {"--access-log", "false"});
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   s->args_ = args;

@@ -174,7 +174,7 @@ SeriesRule RuleFor(const std::string& key, int clients, bool postgres) {
     return {Rule::kBounded, static_cast<double>(clients), "queue, <= clients"};
   }
   if (name == "hasivu_monitor_window_bytes") {
-    return {Rule::kBounded, 12e6, "the monitor's ring, <= 12 MB"};
+    return {Rule::kBounded, 12e6, "the monitor's ring, <= 12 MB (fills for 15 min)"};
   }
   if (name == "hasivu_cache_bytes") {
     return {Rule::kCapacity, kCacheMemoryMb * 1048576.0, "<= --cache-memory-mb"};
@@ -251,8 +251,11 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
   const bool strict = soak_seconds >= 600;
 
   std::vector<std::string> args = {"--cache-memory-mb", std::to_string(kCacheMemoryMb),
-                                   // The EMF queue exists only with an output.
-                                   "--emf-output", "-", "--emf-interval", "10"};
+                                   // The access log's queue exists only with the log (the
+                                   // default, which tests turn off), the EMF queue only with an
+                                   // output.
+                                   "--access-log", "true", "--emf-output", "-", "--emf-interval",
+                                   "10"};
 #ifdef HASIVU_TEST_BACKEND_POSTGRES
   const char* redis_url = std::getenv("HASIVU_TEST_REDIS_URL");
   ASSERT_TRUE(redis_url != nullptr && *redis_url != '\0')
@@ -376,7 +379,11 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
   for (const std::string& key : keys) {
     if (key == "answered_per_second" || key == "errors") continue;
     const SeriesRule rule = RuleFor(key, settings.clients, server.postgres());
-    const Growth g = GrowthOf(samples, key, from);
+    // The monitor's ring fills for its history (15 minutes from the server's start) by design:
+    // judged from then on.
+    const Growth g = GrowthOf(
+        samples, key,
+        strict && BaseName(key) == "hasivu_monitor_window_bytes" ? std::max(from, 960.0) : from);
     std::string breach;
     switch (rule.rule) {
       case Rule::kLeak:
@@ -396,7 +403,10 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
         if (g.max > rule.bound) {
           breach =
               "reached " + std::to_string(g.max) + " (bound " + std::to_string(rule.bound) + ")";
-        } else if (rule.rule == Rule::kBounded && strict && g.last > g.first * 1.02 + 1) {
+        } else if (rule.rule == Rule::kBounded && strict &&
+                   g.last > g.first * 1.02 + std::max(1.0, rule.bound / 100)) {
+          // A depth of the moment moves by a few items sample to sample: growth beyond 2 % and
+          // 1 % of the bound.
           breach = "grew from " + std::to_string(g.first) + " to " + std::to_string(g.last);
         }
         break;
