@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "domain/access.h"
+#include "domain/read_cache.h"
 
 namespace hasivu::domain {
 namespace {
@@ -125,14 +126,15 @@ StatusOr<DailyMenu> MenuService::GetDailyAs(MenuView view, const Principal& p,
 
 std::string MenuService::DailyMenuKey(std::string_view school_id, std::string_view date,
                                       MenuView view, std::string_view fields) {
+  // Parts through ReadCache::KeyPart: `fields` is the client's text.
   std::string key = "md|";
-  key += school_id;
+  key += ReadCache::KeyPart(school_id);
   key += '|';
-  key += date;
+  key += ReadCache::KeyPart(date);
   key += '|';
   key += MenuViewName(view);
   key += '|';
-  key += fields;
+  key += ReadCache::KeyPart(fields);
   return key;
 }
 

@@ -91,7 +91,8 @@ class MenuService {
   StatusOr<DailyMenu> GetDailyAs(MenuView view, const Principal& p, std::string_view school_id,
                                  std::string_view date) const;
 
-  // The read-cache key of a day's menu in `view` with the `fields` selection (as requested).
+  // The read-cache key of a day's menu in `view` with the `fields` selection (as requested);
+  // unambiguous, as ReadCache's keys are (ReadCache::KeyPart).
   static std::string DailyMenuKey(std::string_view school_id, std::string_view date, MenuView view,
                                   std::string_view fields);
 

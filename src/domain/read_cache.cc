@@ -32,15 +32,30 @@ void ReadCache::Put(std::string_view key, cache::Kind kind, const cache::Tags& t
   (void)aside_->cache().Set(key, std::move(value), ttls_.For(kind), tags);
 }
 
+std::string ReadCache::KeyPart(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == '|') {
+      out += "%7C";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 ReadCache::Scope ReadCache::OrderListScope(const Principal& caller) {
   switch (caller.role) {
     case Role::kParent:
-      return {"p:" + caller.user_id, {OrdersOfParentTag(caller.user_id)}};
+      return {"p:" + KeyPart(caller.user_id), {OrdersOfParentTag(caller.user_id)}};
     case Role::kStudent:
-      return {"s:" + caller.user_id, {OrdersOfStudentTag(caller.user_id)}};
+      return {"s:" + KeyPart(caller.user_id), {OrdersOfStudentTag(caller.user_id)}};
     case Role::kKitchenStaff:
     case Role::kSchoolAdmin:
-      return {"c:" + caller.school_id, {OrdersOfSchoolTag(caller.school_id)}};
+      return {"c:" + KeyPart(caller.school_id), {OrdersOfSchoolTag(caller.school_id)}};
     case Role::kAdmin:
       break;
   }
@@ -52,17 +67,17 @@ std::string ReadCache::OrderListKey(const Principal& caller, std::string_view qu
 }
 
 std::string ReadCache::OrderListKey(const Scope& scope, std::string_view query) {
-  return "ol|" + scope.key + "|" + std::string(query);
+  return "ol|" + scope.key + "|" + KeyPart(query);
 }
 
 std::string ReadCache::OrderDetailKey(const Principal& caller, std::string_view order_id,
                                       std::string_view query) {
-  return "og|" + caller.user_id + "|" + std::string(order_id) + "|" + std::string(query);
+  return "og|" + KeyPart(caller.user_id) + "|" + KeyPart(order_id) + "|" + KeyPart(query);
 }
 
 std::string ReadCache::UserDetailsKey(const Principal& caller, std::string_view target_id,
                                       std::string_view fields) {
-  return "ug|" + caller.user_id + "|" + std::string(target_id) + "|fields=" + std::string(fields);
+  return "ug|" + KeyPart(caller.user_id) + "|" + KeyPart(target_id) + "|fields=" + KeyPart(fields);
 }
 
 std::string ReadCache::OrdersOfParentTag(std::string_view parent_id) {

@@ -75,13 +75,19 @@ class ReadCache {
 
   // Keys of reads whose answer depends on who asks. A list is shared by its scope; an order's or a
   // user's details are per caller (who may see them, and the permissions shown, follow from the
-  // caller). `query` is the request's raw query, `fields` its decoded fields parameter.
+  // caller). `query` is the request's raw query, `fields` its decoded fields parameter. Every part
+  // goes in through KeyPart, so two different reads never share a key.
   static std::string OrderListKey(const Principal& caller, std::string_view query);
   static std::string OrderListKey(const Scope& scope, std::string_view query);
   static std::string OrderDetailKey(const Principal& caller, std::string_view order_id,
                                     std::string_view query);
   static std::string UserDetailsKey(const Principal& caller, std::string_view target_id,
                                     std::string_view fields);
+  // `text` (client text: a raw query, a decoded parameter, a path id) as one part of a key, with
+  // '%' and '|' percent-escaped: '|' then only ever separates a key's parts, so client text cannot
+  // move the boundary between them, and no read's key is the key of another read's compressed
+  // variant (cache::DerivedKey appends "|<encoding>"). Text without either is unchanged.
+  static std::string KeyPart(std::string_view text);
 
   // An order was created or changed (status, payment, delivery). `parent_id` may be empty.
   void OrderChanged(std::string_view order_id, std::string_view student_id,
