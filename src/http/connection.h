@@ -81,7 +81,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // request_limits.cc
   void UpdateIdleTimer();
   void ArmReadTimer(TimerPhase phase, std::chrono::milliseconds timeout);
+  void OnReadTimer(boost::system::error_code ec, uint64_t generation);
   void ArmWriteTimer();
+  void OnWriteTimer(boost::system::error_code ec);
+  // Whether an expired timer may be acted on now; else re-arms `timer` for this thread's next
+  // timeout slot and returns false (`deferred` remembers it, so the slot is not waited twice).
+  bool TimeoutSlotReached(asio::steady_timer& timer, bool& deferred);
   // The head or body clock ran out: answer 408 (or cut the connection while a write is in flight).
   void OnReadTimeout();
 
@@ -106,6 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ReadState read_state_ = ReadState::kNone;
   TimerPhase timer_phase_ = TimerPhase::kNone;
   uint64_t timer_generation_ = 0;
+  bool read_timeout_deferred_ = false;
+  bool write_timeout_deferred_ = false;
   SteadyClock::time_point received_at_;
   SteadyClock::time_point read_started_at_;  // the current head's ReadHeader()
   bool read_closed_ = false;                 // no further requests will be read

@@ -223,6 +223,34 @@ TEST_F(HostileTest, AHeadStillArrivingAtTheHeaderTimeoutIsAnswered408ThenClosed)
   EXPECT_EQ(Unmatched4xx("GET"), 1u);
 }
 
+// Heads that time out in the same instant (a slowloris burst) are paced, one per slot of the
+// I/O thread: each still gets its 408, and the thread goes on serving in between.
+TEST_F(HostileTest, HeadsTimingOutTogetherAreEachAnswered408WhileOthersAreServed) {
+  settings_.io_threads = 1;
+  settings_.header_timeout = milliseconds(300);
+  StartServer();
+  constexpr int kSlow = 200;
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(slow.back()->Send("GET /hello HTTP/1.1\r\nHost: t\r\n"));
+  }
+  Client probe(port());
+  int served = 0;
+  while (Hits("header_timeout") < kSlow) {
+    ASSERT_EQ(probe.Request(Get("/hello")).status, 200);
+    ++served;
+    ASSERT_LT(served, 1000000);
+  }
+  for (auto& client : slow) {
+    Client::Response response = client->Read();
+    EXPECT_EQ(response.status, 408);
+    EXPECT_TRUE(client->ClosedByPeer());
+  }
+  EXPECT_EQ(Hits("header_timeout"), static_cast<uint64_t>(kSlow));
+  ExpectNoOtherHits("header_timeout");
+}
+
 TEST_F(HostileTest, ABodyNotCompleteAtTheBodyTimeoutIsAnswered408) {
   settings_.body_timeout = milliseconds(300);
   StartServer();

@@ -146,6 +146,10 @@ struct Worker {
   // Only touched on this worker's thread. Declared before `context` so it outlives the handlers
   // that the context destroys (and with them, connections) when it goes away.
   std::unordered_set<Connection*> connections;
+  // The earliest instant this thread acts on its next connection timeout (request_limits.cc:
+  // timeouts are paced so that connections timing out together do not queue ahead of the
+  // thread's other work).
+  SteadyClock::time_point next_timeout_slot{};
   asio::io_context context{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   std::thread thread;
