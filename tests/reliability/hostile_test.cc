@@ -183,15 +183,18 @@ struct HeldTimes {
   std::vector<double> slowloris_answer_ms;  // connect -> 408
   std::vector<double> slow_body_answer_ms;  // connect -> 408
   std::vector<double> silent_closed_ms;     // connect -> close without an answer
-  uint64_t slow_reader_max_bytes = 0;       // the most a slow reader had been sent when cut
+  uint64_t slow_reader_max_bytes = 0;       // the most a slow reader could read after the cut
   int peak_open = 0;                        // hostile connections open at once
   int slowloris_opened = 0;
 };
 
 // Opens every held connection, keeps the slow ones trickling, reconnects slowloris until
-// `active` has passed, and records each connection's end in `outcomes`. Returns once each has
-// ended (or `limit` passed: what is left is recorded as still open).
-HeldTimes RunHeldConnections(int port, int slowloris, Outcomes& outcomes) {
+// kActive has passed, and records each connection's end in `outcomes`. Returns once each has
+// ended (or a limit passed: what is left is recorded as still open). `slow_readers_cut` says
+// when the server has counted its write timeouts, so that the slow readers are drained only
+// then (a read before would let a stalled write go on).
+HeldTimes RunHeldConnections(int port, int slowloris, const std::function<bool()>& slow_readers_cut,
+                             Outcomes& outcomes) {
   struct Slot {
     Held kind = Held::kSlowloris;
     int index = 0;
@@ -226,6 +229,7 @@ HeldTimes RunHeldConnections(int port, int slowloris, Outcomes& outcomes) {
   // Past every timeout of the last connections opened, with room for a loaded machine.
   const Clock::time_point limit = start + kActive + kBodyTimeout + seconds(20);
   int open = 0;
+  Clock::time_point next_cut_check = start + kBodyTimeout;
 
   auto finish = [&](Slot& s, const std::string& outcome) {
     if (s.fd >= 0) {
@@ -312,8 +316,14 @@ HeldTimes RunHeldConnections(int port, int slowloris, Outcomes& outcomes) {
       break;
     }
     // A slow reader's close by the server may sit behind the bytes it still has to deliver, so
-    // it is looked for by reading, once the write timeout must have passed for all of them.
-    if (others_done && now > start + kBodyTimeout + seconds(5)) {
+    // it is looked for by reading, once the server says it cut them (or near the limit, when
+    // the reading shows that it did not).
+    bool drain = false;
+    if (others_done && now >= next_cut_check) {
+      drain = now > limit - seconds(10) || slow_readers_cut();
+      next_cut_check = now + milliseconds(250);
+    }
+    if (drain) {
       for (Slot& s : slots) {
         if (s.done || s.kind != Held::kSlowReader) continue;
         ::fcntl(s.fd, F_SETFL, ::fcntl(s.fd, F_GETFL) & ~O_NONBLOCK);
@@ -562,6 +572,9 @@ struct Phase {
   uint64_t failed = 0;  // anything but a 2xx (or 304) answer
   double seconds = 0;
   double steal_percent = -1;
+  double busy_percent = -1;  // the whole machine's CPUs, every tenant
+  double load_average = -1;  // /proc/loadavg's 1-minute figure at the phase's end
+  double server_cpu_seconds = -1;
   bench::Summary reads;
 };
 
@@ -586,6 +599,15 @@ Phase PhaseBetween(const std::map<std::string, FunctionTally>& before,
   return p;
 }
 
+double LoadAverage() {
+  double one_minute = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &one_minute) != 1) one_minute = -1;
+    std::fclose(f);
+  }
+  return one_minute;
+}
+
 void RaiseOpenFileLimit() {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
@@ -605,6 +627,11 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
   ASSERT_GT(files.rlim_cur, static_cast<rlim_t>(slowloris + kSilent + 512))
       << "the open-file limit leaves no room for the hostile connections";
 
+  const Clock::time_point test_start = Clock::now();
+  auto progress = [&](const std::string& what) {
+    std::cerr << "[hostile " << static_cast<int>(Ms(Clock::now() - test_start) / 1000) << " s] "
+              << what << std::endl;
+  };
   std::string error;
   std::unique_ptr<ServerUnderTest> sut = ServerUnderTest::Start({}, &error);
   ASSERT_NE(sut, nullptr) << error;
@@ -614,7 +641,7 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
 
   // The normal client: the campaign's mix from 127.0.0.1, reads paced, a few writes.
   const double read_rate = EnvInt("HASIVU_HOSTILE_READ_RATE", 200);
-  const double write_rate = 6;
+  const double write_rate = 4;
   const double total_seconds =
       std::chrono::duration<double>(unloaded * (rounds + 1) + (kActive + kBodyTimeout) * rounds)
           .count();
@@ -622,11 +649,15 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
   settings.clients = 2;
   settings.read_rate = read_rate;
   settings.write_rate = write_rate;
-  settings.writes_per_function = static_cast<int>(write_rate * total_seconds / 3) + 10;
+  // About what the phases send (the deliverable cards run out first, and their share goes to the
+  // other two, so these may end a little before the last phase): any left unsent would be sent
+  // at the paced rate when the writes are settled.
+  settings.writes_per_function = static_cast<int>(write_rate * total_seconds / 3);
   settings.run_tag = "hostile";
   settings.checkout = sut->Checkout();
   auto campaign = Campaign::Prepare(port, sut->FixturesJson(), settings);
   ASSERT_TRUE(campaign.ok()) << campaign.status().ToString();
+  progress("server started and the normal client prepared");
   StatusOr<StoreCounts> before_rows = CountRows(sut->Sql());
   ASSERT_TRUE(before_rows.ok()) << before_rows.status().ToString();
 
@@ -646,6 +677,7 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
   auto run_phase = [&](bool loaded) {
     const std::map<std::string, FunctionTally> before = (*campaign)->Tallies();
     const StatusOr<bench::CpuTimes> cpu_before = bench::ReadMachineCpuTimes();
+    const StatusOr<double> server_cpu_before = bench::ReadProcessCpuSecondsPrecise(pid);
     const Clock::time_point start = Clock::now();
     ServerCounters counters_before;
     if (loaded) counters_before = ScrapeCounters(port);
@@ -653,7 +685,12 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
     Outcomes round;
     if (loaded) {
       std::thread requests([&] { RunRequestCases(port, round); });
-      held_times.push_back(RunHeldConnections(port, slowloris, round));
+      const double write_timeouts_before = counters_before.hits["write_timeout"];
+      auto cut = [&] {
+        const ServerCounters now = ScrapeCounters(port);
+        return now.ok && now.hits.at("write_timeout") >= write_timeouts_before + kSlowReaders;
+      };
+      held_times.push_back(RunHeldConnections(port, slowloris, cut, round));
       requests.join();
     } else {
       std::this_thread::sleep_for(unloaded);
@@ -663,11 +700,18 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
     phase.name = loaded ? "loaded" : "unloaded";
     phase.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     const StatusOr<bench::CpuTimes> cpu_after = bench::ReadMachineCpuTimes();
+    const StatusOr<double> server_cpu_after = bench::ReadProcessCpuSecondsPrecise(pid);
+    if (server_cpu_before.ok() && server_cpu_after.ok()) {
+      phase.server_cpu_seconds = *server_cpu_after - *server_cpu_before;
+    }
+    phase.load_average = LoadAverage();
     if (cpu_before.ok() && cpu_after.ok()) {
       if (auto m = bench::MachineUsageBetween(*cpu_before, *cpu_after)) {
         phase.steal_percent = 100 * m->steal_fraction;
+        phase.busy_percent = 100 * m->busy_fraction;
       }
     }
+    progress(std::string(loaded ? "loaded" : "unloaded") + " phase done");
     phases.push_back(std::move(phase));
     if (!loaded) return;
 
@@ -732,6 +776,7 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
     descriptors_after = OpenDescriptors(pid);
   }
 
+  progress("settling the writes");
   const bool settled = (*campaign)->Settle(seconds(60));
   const std::vector<std::string> replays = (*campaign)->CheckReplays();
   const StoreCheck check = CheckStore(sut->Sql(), sut->postgres(), *before_rows,
@@ -742,10 +787,18 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
   json::array phase_lines;
   for (size_t i = 0; i < phases.size(); ++i) {
     const Phase& p = phases[i];
-    json::object line{
-        {"phase", p.name},        {"seconds", p.seconds},        {"sent", p.sent},
-        {"failed", p.failed},     {"readP50Ms", p.reads.p50},    {"readP99Ms", p.reads.p99},
-        {"reads", p.reads.count}, {"writes", p.write_ms.size()}, {"stealPercent", p.steal_percent}};
+    json::object line{{"phase", p.name},
+                      {"seconds", p.seconds},
+                      {"sent", p.sent},
+                      {"failed", p.failed},
+                      {"readP50Ms", p.reads.p50},
+                      {"readP99Ms", p.reads.p99},
+                      {"reads", p.reads.count},
+                      {"writes", p.write_ms.size()},
+                      {"stealPercent", p.steal_percent},
+                      {"busyPercent", p.busy_percent},
+                      {"loadAverage", p.load_average},
+                      {"serverCpuSeconds", p.server_cpu_seconds}};
     if (p.name == "loaded" && i + 1 < phases.size()) {
       std::vector<double> around = phases[i - 1].read_ms;
       around.insert(around.end(), phases[i + 1].read_ms.begin(), phases[i + 1].read_ms.end());
@@ -809,10 +862,13 @@ TEST(HostileTest, NormalClientIsServedThroughEveryHostileCaseAndEachGetsItsAnswe
                     {"descriptorsAfter", descriptors_after},
                     {"writes", WritesJson(**campaign, check)}};
   std::cout << json::serialize(line) << "\n";
-  std::printf("normal client, reads: phase | p50 ms | p99 ms | requests | steal %%\n");
+  std::printf(
+      "normal client, reads: phase | p50 ms | p99 ms | requests | steal %% | busy %% | load | "
+      "server CPU s\n");
   for (const Phase& p : phases) {
-    std::printf("  %-8s | %6.2f | %6.2f | %6llu | %4.1f\n", p.name.c_str(), p.reads.p50,
-                p.reads.p99, static_cast<unsigned long long>(p.reads.count), p.steal_percent);
+    std::printf("  %-8s | %6.2f | %6.2f | %6llu | %4.1f | %5.1f | %5.1f | %5.2f\n", p.name.c_str(),
+                p.reads.p50, p.reads.p99, static_cast<unsigned long long>(p.reads.count),
+                p.steal_percent, p.busy_percent, p.load_average, p.server_cpu_seconds);
   }
   std::printf("p99 loaded/unloaded: median %.2f (%.2f..%.2f); p50: median %.2f\n",
               p99_spread.median, p99_spread.min, p99_spread.max, p50_spread.median);
