@@ -119,9 +119,16 @@ StatusOr<TimePoint> ParseRfc3339(std::string_view s) {
     }
   }
   if (i != s.size()) return bad();
-  TimePoint t = d + std::chrono::hours(hh) + std::chrono::minutes(mm) + std::chrono::seconds(ss) +
-                frac - offset;
-  return t;
+  // In whole seconds first: years up to 9999 fit, while a TimePoint (nanoseconds) holds only
+  // 1677..2262, and converting beyond that overflows (text a client sends reaches here).
+  const std::chrono::sys_seconds whole =
+      d + std::chrono::hours(hh) + std::chrono::minutes(mm) + std::chrono::seconds(ss) - offset;
+  constexpr std::chrono::sys_seconds kFirst =
+      std::chrono::ceil<std::chrono::seconds>(TimePoint::min());
+  constexpr std::chrono::sys_seconds kLast =
+      std::chrono::floor<std::chrono::seconds>(TimePoint::max()) - std::chrono::seconds(1);
+  if (whole < kFirst || whole > kLast) return bad();
+  return TimePoint(whole) + frac;
 }
 
 std::string FormatDate(Date d) {

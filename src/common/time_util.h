@@ -23,7 +23,7 @@ std::string FormatRfc3339(TimePoint t);
 // "2026-11-27T13:25:21.123Z" (milliseconds, truncated): log lines.
 std::string FormatRfc3339Millis(TimePoint t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)" and "YYYY-MM-DD HH:MM:SS[.f][±HH[:MM]]"
-// (PostgreSQL's text form).
+// (PostgreSQL's text form), for instants a TimePoint holds (1677-09-22 .. 2262-04-11 UTC).
 StatusOr<TimePoint> ParseRfc3339(std::string_view text);
 
 // "2026-11-27".

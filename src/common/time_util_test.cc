@@ -61,6 +61,21 @@ TEST(TimeUtilTest, Rfc3339RejectsGarbage) {
   }
 }
 
+// Found by read_helpers_fuzz: an instant a TimePoint (nanoseconds) cannot hold overflowed a
+// signed integer (undefined behaviour) while being converted, from text a client sends in an
+// orders-list cursor.
+TEST(TimeUtilTest, Rfc3339RefusesInstantsATimePointCannotHold) {
+  for (const char* far : {"9999-12-31T23:59:59Z", "2263-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+                          "1677-01-01T00:00:00Z", "2262-04-11T23:59:59+00:00"}) {
+    EXPECT_FALSE(ParseRfc3339(far).ok()) << far;
+  }
+  for (const char* near : {"2262-04-10T23:59:59.999999Z", "1678-01-01T00:00:00Z"}) {
+    StatusOr<TimePoint> t = ParseRfc3339(near);
+    ASSERT_TRUE(t.ok()) << near;
+    EXPECT_EQ(*ParseRfc3339(FormatRfc3339(*t)), *t) << near;
+  }
+}
+
 TEST(TimeUtilTest, Dates) {
   EXPECT_EQ(FormatDate(*ParseDate("2026-11-27")), "2026-11-27");
   EXPECT_FALSE(ParseDate("2026-13-01").ok());
