@@ -185,6 +185,10 @@ QueryParams ParseQuery(std::string_view query, const std::set<std::string_view>&
       out.issues.push_back({"query", "has a malformed percent escape or is not UTF-8"});
       continue;
     }
+    if (key->empty()) {
+      out.issues.push_back({"query", "has a parameter without a name"});
+      continue;
+    }
     if (!allowed.count(*key)) {
       out.issues.push_back({std::string(Utf8Prefix(*key, 64)), "is not a known parameter"});
       continue;

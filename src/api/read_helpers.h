@@ -61,9 +61,9 @@ http::Response ConditionalSuccessWithETag(const http::Request& request, std::str
 std::optional<std::string> FormDecode(std::string_view s);
 
 // A query string decoded against the parameters a route knows: the (name, value) pairs in order,
-// and a field issue for each malformed part ({"query", ...}), unknown name ({name, "is not a
-// known parameter"}) and, unless repeats are allowed, repeated name ({name, "is given more than
-// once"}).
+// and a field issue for each malformed or nameless part ({"query", ...}), unknown name ({name,
+// "is not a known parameter"}) and, unless repeats are allowed, repeated name ({name, "is given
+// more than once"}).
 struct QueryParams {
   std::vector<std::pair<std::string, std::string>> items;
   std::vector<FieldIssue> issues;

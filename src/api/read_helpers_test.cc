@@ -121,6 +121,19 @@ TEST(ParseQueryTest, KnownParametersInOrderAndAnIssueForEachBadPart) {
   EXPECT_EQ(q.issues[1].field, "query");
 }
 
+// Found by read_helpers_fuzz: "=5" gave the detail {"field":"","issue":"is not a known
+// parameter"}, naming nothing a client could correct.
+TEST(ParseQueryTest, AParameterWithoutANameIsAQueryIssue) {
+  QueryParams q = ParseQuery("=5&limit=1&%20=x", {"limit"});
+  ASSERT_EQ(q.items.size(), 1u);
+  ASSERT_EQ(q.issues.size(), 2u);
+  EXPECT_EQ(q.issues[0].field, "query");
+  EXPECT_EQ(q.issues[0].issue, "has a parameter without a name");
+  // A name of blanks is still a name (the client sees it quoted back).
+  EXPECT_EQ(q.issues[1].field, " ");
+  EXPECT_EQ(q.issues[1].issue, "is not a known parameter");
+}
+
 TEST(ParseQueryTest, RepeatsAreRefusedOrTheLastWins) {
   QueryParams refused = ParseQuery("limit=5&limit=6", {"limit"});
   EXPECT_EQ(*refused.Find("limit"), "5");
