@@ -11,6 +11,8 @@
 #        HASIVU_SOAK_PEAK_SECONDS    the unpaced burst that measures the peak (default 30)
 #        HASIVU_SOAK_WRITE_RATE      fresh writes per second, all three functions (default 20)
 #        HASIVU_RELIABILITY_CLIENTS  clients (default 16)
+#        HASIVU_SOAK_PARALLEL        1: both configurations at the same time (half the time; each
+#                                    then measures its peak and holds half of it beside the other)
 # PostgreSQL and Redis come from scripts/services.sh (started here if not running, and then
 # stopped again). Loopback only; the server each run starts it stops by its PID.
 set -euo pipefail
@@ -22,6 +24,7 @@ export HASIVU_SOAK_SAMPLE_SECONDS="${HASIVU_SOAK_SAMPLE_SECONDS:-10}"
 export HASIVU_SOAK_PEAK_SECONDS="${HASIVU_SOAK_PEAK_SECONDS:-30}"
 export HASIVU_SOAK_WRITE_RATE="${HASIVU_SOAK_WRITE_RATE:-20}"
 export HASIVU_RELIABILITY_CLIENTS="${HASIVU_RELIABILITY_CLIENTS:-16}"
+parallel="${HASIVU_SOAK_PARALLEL:-0}"
 export HASIVU_BINARY="$PWD/$build/app/hasivu"
 [ -x "$HASIVU_BINARY" ] || { echo "soak.sh: build first: $HASIVU_BINARY" >&2; exit 2; }
 
@@ -35,20 +38,34 @@ trap cleanup EXIT
 eval "$(scripts/services.sh env | sed 's/^/export /')"
 
 work="$(mktemp -d /tmp/hasivu-soak.XXXXXX)"
-export HASIVU_RELIABILITY_REPORT="$work/report.jsonl"
-export HASIVU_SOAK_SAMPLES="$work/samples.jsonl"
 failed=0
-for binary in reliability_soak_test reliability_soak_pgtest; do
+run() {
+  local binary="$1"
   echo "== $binary: ${HASIVU_SOAK_SECONDS} s at half the peak, a sample every" \
     "${HASIVU_SOAK_SAMPLE_SECONDS} s ($(date -u +%H:%M:%S) UTC)"
-  if ! "$build/tests/reliability/$binary" >"$work/$binary.log" 2>&1; then
-    failed=1
-    grep -E "Failure|store:|replay:|series " "$work/$binary.log" | head -20 >&2 || true
+  local rc=0
+  # A file each: runs side by side never interleave their lines.
+  HASIVU_RELIABILITY_REPORT="$work/report.$binary.jsonl" HASIVU_SOAK_SAMPLES="$work/samples.$binary.jsonl" \
+    "$build/tests/reliability/$binary" >"$work/$binary.log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ]; then
+    grep -E "Failure|store:|replay:|relogin:|series " "$work/$binary.log" | head -20 >&2 || true
   fi
-  grep -E "^peak " "$work/$binary.log" || true
-done
-command_line="HASIVU_SOAK_SECONDS=$HASIVU_SOAK_SECONDS HASIVU_SOAK_SAMPLE_SECONDS=$HASIVU_SOAK_SAMPLE_SECONDS HASIVU_SOAK_PEAK_SECONDS=$HASIVU_SOAK_PEAK_SECONDS HASIVU_SOAK_WRITE_RATE=$HASIVU_SOAK_WRITE_RATE HASIVU_RELIABILITY_CLIENTS=$HASIVU_RELIABILITY_CLIENTS bench/reliability/soak.sh $build"
-python3 bench/reliability/soak_plot.py "$HASIVU_RELIABILITY_REPORT" "$HASIVU_SOAK_SAMPLES" \
+  grep -E "^peak " "$work/$binary.log" | sed "s/^/   $binary: /" || true
+  return "$rc"
+}
+if [ "$parallel" = 1 ]; then
+  run reliability_soak_test & first=$!
+  run reliability_soak_pgtest & second=$!
+  wait "$first" || failed=1
+  wait "$second" || failed=1
+else
+  run reliability_soak_test || failed=1
+  run reliability_soak_pgtest || failed=1
+fi
+command_line="$([ "$parallel" = 1 ] && echo "HASIVU_SOAK_PARALLEL=1 ")HASIVU_SOAK_SECONDS=$HASIVU_SOAK_SECONDS HASIVU_SOAK_SAMPLE_SECONDS=$HASIVU_SOAK_SAMPLE_SECONDS HASIVU_SOAK_PEAK_SECONDS=$HASIVU_SOAK_PEAK_SECONDS HASIVU_SOAK_WRITE_RATE=$HASIVU_SOAK_WRITE_RATE HASIVU_RELIABILITY_CLIENTS=$HASIVU_RELIABILITY_CLIENTS bench/reliability/soak.sh $build"
+cat "$work"/report.*.jsonl >"$work/report.jsonl" 2>/dev/null || true
+cat "$work"/samples.*.jsonl >"$work/samples.jsonl" 2>/dev/null || true
+python3 bench/reliability/soak_plot.py "$work/report.jsonl" "$work/samples.jsonl" \
   "$command_line" "$(git rev-parse --short HEAD)" "$(dirname "$report")/reliability" "$report" \
   >"$report.soak.new"
 mv "$report.soak.new" "$report"

@@ -149,6 +149,30 @@ void Campaign::SetWritePortChooser(PortChooser chooser) { choose_write_port_ = s
 
 void Campaign::SetReadRate(double per_second) { settings_.read_rate = per_second; }
 
+std::set<std::string> Campaign::Authorizations() const {
+  std::set<std::string> out;
+  const auto add = [&out](const bench::Request& r) {
+    for (const bench::Header& h : r.headers) {
+      if (h.name == "Authorization") out.insert(h.value);
+    }
+  };
+  for (const bench::Request& r : reads_) add(r);
+  for (const WriteRecord& w : writes_) add(w.request);
+  return out;
+}
+
+void Campaign::ReplaceAuthorizations(const std::map<std::string, std::string>& replacements) {
+  const auto replace = [&replacements](bench::Request& r) {
+    for (bench::Header& h : r.headers) {
+      if (h.name != "Authorization") continue;
+      const auto it = replacements.find(h.value);
+      if (it != replacements.end()) h.value = it->second;
+    }
+  };
+  for (bench::Request& r : reads_) replace(r);
+  for (WriteRecord& w : writes_) replace(w.request);
+}
+
 void Campaign::Start() {
   stop_ = false;
   {

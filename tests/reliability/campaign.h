@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -146,6 +147,11 @@ class Campaign {
   // Before Start, or between Stop and Start: CampaignSettings::read_rate from then on (a soak
   // measures its peak unpaced, then holds a share of it with the same prepared writes).
   void SetReadRate(double per_second);
+  // The Authorization values the prepared requests carry ("Bearer <access token>" of each account
+  // logged in), and their replacement (old -> new) in every prepared request, writes included: a
+  // run longer than an access token's life logs its accounts in again. REQUIRES: stopped.
+  std::set<std::string> Authorizations() const;
+  void ReplaceAuthorizations(const std::map<std::string, std::string>& replacements);
 
   // Starts the clients. REQUIRES: not running.
   void Start();

@@ -224,6 +224,83 @@ Growth GrowthOf(const std::vector<Sample>& samples, const std::string& key, doub
   return g;
 }
 
+// ---- Access tokens ------------------------------------------------------------------------------
+
+// The prepared requests carry the access tokens of logins made while preparing, which live 15
+// minutes; a longer run logs the same accounts in again (as a client would refresh) before then.
+constexpr double kReloginSeconds = 480;
+
+std::string Base64UrlDecoded(std::string_view text) {
+  std::string out;
+  uint32_t bits = 0;
+  int held = 0;
+  for (const char c : text) {
+    int v = 0;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '-' || c == '_') {
+      v = c == '-' ? 62 : 63;
+    } else {
+      break;
+    }
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      out.push_back(static_cast<char>((bits >> held) & 0xff));
+    }
+  }
+  return out;
+}
+
+// The user id (claim "sub") of "Bearer <JWT>", or "".
+std::string SubjectOf(const std::string& authorization) {
+  const size_t first = authorization.find('.');
+  const size_t second = first == std::string::npos ? first : authorization.find('.', first + 1);
+  if (second == std::string::npos) return "";
+  boost::system::error_code ec;
+  const json::value claims =
+      json::parse(Base64UrlDecoded(authorization.substr(first + 1, second - first - 1)), ec);
+  const json::value* sub =
+      ec || !claims.is_object() ? nullptr : claims.as_object().if_contains("sub");
+  return sub != nullptr && sub->is_string() ? std::string(sub->as_string()) : "";
+}
+
+// Logs every account the prepared requests act as in again and puts the new tokens in place of
+// the old. REQUIRES: the campaign stopped. Returns what went wrong, or "".
+std::string Relogin(Campaign& campaign, const bench::Fixtures& fixtures, const ApiServer& server) {
+  std::map<std::string, const bench::FixtureUser*> by_id = {{fixtures.admin.id, &fixtures.admin}};
+  for (const bench::FixtureSchool& school : fixtures.schools) {
+    by_id[school.school_admin.id] = &school.school_admin;
+    for (const bench::FixtureUser& u : school.kitchen_staff) by_id[u.id] = &u;
+    for (const bench::FixtureParent& p : school.parents) by_id[p.user.id] = &p.user;
+  }
+  std::map<std::string, std::string> replacements;
+  for (const std::string& old : campaign.Authorizations()) {
+    const auto account = by_id.find(SubjectOf(old));
+    if (account == by_id.end()) return "no fixture account has the token " + old.substr(0, 40);
+    const hasivu::testing::ApiResponse r =
+        server.Call("POST", "/api/v1/auth/login", "",
+                    hasivu::testing::Json(json::object{{"email", account->second->email},
+                                                       {"password", account->second->password}}));
+    const json::value* tokens = r.Data().if_contains("tokens");
+    const json::value* token = tokens != nullptr && tokens->is_object()
+                                   ? tokens->as_object().if_contains("accessToken")
+                                   : nullptr;
+    if (r.status != 200 || token == nullptr || !token->is_string()) {
+      return "login of " + account->second->email + " answered " + std::to_string(r.status) + " " +
+             r.body.substr(0, 200);
+    }
+    replacements[old] = "Bearer " + std::string(token->as_string());
+  }
+  campaign.ReplaceAuthorizations(replacements);
+  return "";
+}
+
 // ---- The run ------------------------------------------------------------------------------------
 
 uint64_t OkSoFar(const Campaign& campaign) {
@@ -306,6 +383,16 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
   const double peak = static_cast<double>(OkSoFar(**campaign) - ok_at) /
                       std::chrono::duration<double>(Clock::now() - measured_from).count();
   (*campaign)->Stop();
+  StatusOr<bench::Fixtures> fixtures = bench::ParseFixtures(sut->FixturesJson());
+  ASSERT_TRUE(fixtures.ok()) << fixtures.status().ToString();
+  std::vector<std::string> relogin_failures;
+  int relogins = 0;
+  const auto relogin = [&] {
+    const std::string problem = Relogin(**campaign, *fixtures, server);
+    if (!problem.empty()) relogin_failures.push_back(problem);
+    ++relogins;
+  };
+  relogin();
   const double target = peak / 2;
   (*campaign)->SetReadRate(std::max(target - write_rate, write_rate));
 
@@ -325,12 +412,20 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
   (*campaign)->Start();
   uint64_t ok_last = ok_before_soak;
   double t_last = 0;
+  double relogin_at = kReloginSeconds;
   for (int n = 1;; ++n) {
     const Clock::time_point due =
         soak_start + std::chrono::duration_cast<Clock::duration>(
                          std::chrono::duration<double>(n * sample_seconds));
     if (due > soak_start + std::chrono::duration<double>(soak_seconds)) break;
     std::this_thread::sleep_until(due);
+    if (std::chrono::duration<double>(Clock::now() - soak_start).count() >= relogin_at) {
+      // The clients pause for the logins (tens of milliseconds); the read schedule starts again.
+      (*campaign)->Stop();
+      relogin();
+      (*campaign)->Start();
+      relogin_at += kReloginSeconds;
+    }
     Sample s;
     s.t = std::chrono::duration<double>(Clock::now() - soak_start).count();
     SampleProcess(pid, s);
@@ -363,7 +458,9 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
     machine = bench::MachineUsageBetween(*cpu_before, *cpu_after);
   }
 
+  relogin();
   const bool settled = (*campaign)->Settle(std::chrono::seconds(120));
+  relogin();
   const std::vector<std::string> replays = (*campaign)->CheckReplays();
   const StoreCheck check =
       CheckStore(sql, server.postgres(), *before, (*campaign)->writes(), (*campaign)->base_date());
@@ -438,6 +535,7 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
                     {"stealPercent", machine ? 100 * machine->steal_fraction : -1.0},
                     {"busyPercent", machine ? 100 * machine->busy_fraction : -1.0},
                     {"errors", ErrorsIn(tallies)},
+                    {"relogins", relogins},
                     {"series", series},
                     {"requests", TallyJson(tallies)},
                     {"writes", WritesJson(**campaign, check)},
@@ -466,6 +564,7 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
   EXPECT_TRUE(scrape_failures.empty())
       << scrape_failures.size() << " scrapes of /metrics failed, first: " << scrape_failures[0];
   EXPECT_TRUE(settled) << "writes still unsettled after 120 s";
+  for (const std::string& f : relogin_failures) ADD_FAILURE() << "relogin: " << f;
   EXPECT_EQ(ErrorsIn(tallies), 0u) << "requests that failed (see the tallies above)";
   for (const auto& [function, states] : (*campaign)->WriteStates()) {
     const auto failed = states.find(WriteState::kFailed);
