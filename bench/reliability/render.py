@@ -13,6 +13,28 @@ END = "<!-- generated: end -->"
 WRITES = ("orders-create", "payments-verify", "rfid-verify-card")
 
 
+def writes_table(w):
+    """The writes of a settled campaign, acknowledged against found, one row a write function."""
+    out = ["| write | acknowledged | found in the store | resent | failed | unsettled |",
+           "|---|---|---|---|---|---|"]
+    for name in WRITES:
+        if name in w:
+            x = w[name]
+            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
+                       f"{x['failed']} | {x['unsettled']} |")
+    out.append("")
+    return out
+
+
+def store_sentence(run):
+    """Orders gained, replays, violations and the integrity check, as one sentence (no stop)."""
+    w = run["writes"]
+    return (f"Orders the store gained: {w['ordersGained']} (acknowledged: "
+            f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
+            f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
+            f"{w['integrity']}")
+
+
 def kill_table(run):
     req = run["requests"]
     out = []
@@ -34,18 +56,8 @@ def kill_table(run):
                    f"{r['p99Ms']:.1f} |")
     out.append("")
     w = run["writes"]
-    out.append("| write | acknowledged | found in the store | resent | failed | unsettled |")
-    out.append("|---|---|---|---|---|---|")
-    for name in WRITES:
-        if name in w:
-            x = w[name]
-            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
-                       f"{x['failed']} | {x['unsettled']} |")
-    out.append("")
-    out.append(f"Orders the store gained: {w['ordersGained']} (acknowledged: "
-               f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
-               f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
-               f"{w['integrity']}.")
+    out.extend(writes_table(w))
+    out.append(store_sentence(run) + ".")
     out.append("")
     return out
 
@@ -118,18 +130,9 @@ def postgres_faults_table(run):
                    f"{f['connectionsBefore']} → {f['connectionsAfter']} |")
     out.append("")
     w = run["writes"]
-    out.append("| write | acknowledged | found in the store | resent | failed | unsettled |")
-    out.append("|---|---|---|---|---|---|")
-    for name in WRITES:
-        if name in w:
-            x = w[name]
-            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
-                       f"{x['failed']} | {x['unsettled']} |")
-    out.append("")
-    out.append(f"Orders the store gained: {w['ordersGained']} (acknowledged: "
-               f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
-               f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
-               f"{w['integrity']}; the server's backends at the end: {run['connectionsAtEnd']}.")
+    out.extend(writes_table(w))
+    out.append(store_sentence(run) +
+               f"; the server's backends at the end: {run['connectionsAtEnd']}.")
     out.append("")
     return out
 
@@ -174,19 +177,9 @@ def redis_faults_table(run):
                    f"({p['worstStaleOpenMs']:.0f}) |")
     out.append("")
     w = run["writes"]
-    out.append("| write | acknowledged | found in the store | resent | failed | unsettled |")
-    out.append("|---|---|---|---|---|---|")
-    for name in WRITES:
-        if name in w:
-            x = w[name]
-            out.append(f"| {name} | {x['acknowledged']} | {x['found']} | {x['resent']} | "
-                       f"{x['failed']} | {x['unsettled']} |")
-    out.append("")
+    out.extend(writes_table(w))
     p = run["probe"]
-    out.append(f"Orders the store gained: {w['ordersGained']} (acknowledged: "
-               f"{w.get('orders-create', {}).get('acknowledged', 0)}); replays not answered as the "
-               f"first time: {run['replayMismatches']}; store violations: {w['violations']}; "
-               f"{w['integrity']}. Probe: {p['reads']} reads, {p['failed']} failed, "
+    out.append(store_sentence(run) + f". Probe: {p['reads']} reads, {p['failed']} failed, "
                f"{p['staleBreakerClosed']} stale with the breaker closed.")
     out.append("")
     return out
