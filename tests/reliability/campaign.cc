@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <random>
+#include <system_error>
 
 #include "bench/http_client.h"
 
@@ -181,7 +182,19 @@ void Campaign::Start() {
   }
   pace_start_ = Clock::now();
   read_slots_ = 0;
-  for (int i = 0; i < settings_.clients; ++i) clients_.emplace_back([this, i] { RunClient(i); });
+  for (int i = 0; i < settings_.clients; ++i) {
+    // On a machine shared with other test runs thread creation can fail for a moment (EAGAIN:
+    // every PID in use); a long run restarting its clients waits for one rather than aborting.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        clients_.emplace_back([this, i] { RunClient(i); });
+        break;
+      } catch (const std::system_error&) {
+        if (attempt >= 200) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
 }
 
 void Campaign::Stop() {

@@ -410,6 +410,12 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
   const uint64_t ok_before_soak = OkSoFar(**campaign);
   const Clock::time_point soak_start = Clock::now();
   (*campaign)->Start();
+  // Each sample is written as it is taken: a run that dies still leaves what it saw.
+  std::ofstream samples_out;
+  if (const char* path = std::getenv("HASIVU_SOAK_SAMPLES"); path != nullptr && *path != '\0') {
+    samples_out.open(path, std::ios::app);
+  }
+  const std::string backend = server.postgres() ? "postgresql" : "sqlite";
   uint64_t ok_last = ok_before_soak;
   double t_last = 0;
   double relogin_at = kReloginSeconds;
@@ -447,6 +453,13 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
     s.values["errors"] = static_cast<double>(ErrorsIn(counts));
     ok_last = ok;
     t_last = s.t;
+    if (samples_out.is_open()) {
+      json::object values;
+      for (const auto& [key, v] : s.values) values[key] = v;
+      samples_out << json::serialize(
+                         json::object{{"backend", backend}, {"t", s.t}, {"values", values}})
+                  << std::endl;
+    }
     samples.push_back(std::move(s));
   }
   const double held = static_cast<double>(OkSoFar(**campaign) - ok_before_soak) /
@@ -544,16 +557,6 @@ TEST(SoakTest, HalfThePeakForALongTimeLeaksNothingAndFailsNothing) {
             << "peak " << peak << "/s, target " << target << "/s, held " << held << "/s\n";
   for (const auto& [key, v] : series) std::cout << "  " << key << ": " << v << "\n";
   AppendReportLine(line);
-  if (const char* path = std::getenv("HASIVU_SOAK_SAMPLES"); path != nullptr && *path != '\0') {
-    std::ofstream out(path, std::ios::app);
-    for (const Sample& s : samples) {
-      json::object values;
-      for (const auto& [key, v] : s.values) values[key] = v;
-      out << json::serialize(
-                 json::object{{"backend", line["backend"]}, {"t", s.t}, {"values", values}})
-          << "\n";
-    }
-  }
   if (!link_error) {
     std::error_code ignored;
     std::filesystem::resize_file(stdout_file, 0, ignored);
