@@ -9,6 +9,11 @@
 #
 # usage: scripts/fuzz.sh [work dir] [harness...]   (default build/fuzz; all harnesses)
 #   env: HASIVU_FUZZ_SECONDS  run time of EACH harness (default 10; longer runs: 120 or more)
+#        HASIVU_FUZZ_KEEP_CORPUS  1 (default): each harness goes on from <work>/corpus/<harness>,
+#                             what earlier runs found; 0: from its seeds alone, in a folder
+#                             emptied first. libFuzzer replays a whole corpus before its clock
+#                             starts, so a corpus kept across runs makes each run longer; the
+#                             test command uses 0 for a bounded time.
 #        HASIVU_FUZZ_JOBS     build parallelism (default: the number of cores)
 # A crash is reproduced with `<work>/fuzz/<harness> <reproducer>`.
 set -euo pipefail
@@ -16,6 +21,7 @@ cd "$(dirname "$0")/.."
 work="${1:-build/fuzz}"
 shift || true
 seconds="${HASIVU_FUZZ_SECONDS:-10}"
+keep="${HASIVU_FUZZ_KEEP_CORPUS:-1}"
 jobs="${HASIVU_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 command -v clang++ >/dev/null || {
@@ -42,12 +48,16 @@ while read -r binary seeds max_len; do
   name="$(basename "$binary")"
   if [ ${#only[@]} -gt 0 ] && ! printf '%s\n' "${only[@]}" | grep -qx "$name"; then continue; fi
   corpus="$work/corpus/$name"
+  if [ "$keep" = 0 ]; then
+    corpus="$work/corpus-fresh/$name"
+    rm -rf "$corpus"
+  fi
   artifacts="$work/artifacts/$name"
   log="$work/logs/$name.log"
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
   echo "== fuzz $name for ${seconds} s (seeds: $seeds)"
   status=0
-  # The corpus grows across runs in $corpus; the committed seeds (read-only here) start it.
+  # New inputs go to $corpus; the committed seeds (read-only here) start it.
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     "$work/$binary" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
