@@ -12,16 +12,33 @@
 # to stderr.
 #
 # Environment:
-#   HASIVU_TEST_PG_PORT        PostgreSQL port on 127.0.0.1. Default: 55432.
-#   HASIVU_TEST_REDIS_PORT     Redis port on 127.0.0.1. Default: 56379.
+#   HASIVU_TEST_PG_PORT        PostgreSQL port on 127.0.0.1; taken as given. Default: the first
+#                              free one of 25432..25451.
+#   HASIVU_TEST_REDIS_PORT     Redis port on 127.0.0.1; taken as given. Default: the first free
+#                              one of 26379..26398.
+# The defaults lie below the kernel's ephemeral range (32768..60999 on Debian), where an outgoing
+# connection could hold the port for a while; `start` records the ports it chose in the state dir
+# and `env`, `status` and `stop` read them from there.
 #   HASIVU_TEST_SERVICES_DIR   state dir (data, sockets, logs, pid files).
 #                              Default: /tmp/hasivu-test-services.
 #   HASIVU_TEST_START_TIMEOUT  seconds to wait for each service. Default: 30.
 set -euo pipefail
 
-PG_PORT="${HASIVU_TEST_PG_PORT:-55432}"
-REDIS_PORT="${HASIVU_TEST_REDIS_PORT:-56379}"
 STATE_DIR="${HASIVU_TEST_SERVICES_DIR:-/tmp/hasivu-test-services}"
+PORTS_FILE="$STATE_DIR/ports"
+PG_PORT_BASE=25432
+REDIS_PORT_BASE=26379
+PORT_TRIES=20
+# Ports recorded by the last start (lines `pg N` and `redis N`); explicit settings win.
+recorded_port() {
+  awk -v k="$1" '$1 == k && $2 ~ /^[0-9]+$/ {print $2; exit}' "$PORTS_FILE" 2>/dev/null || true
+}
+PG_PORT_FIXED="${HASIVU_TEST_PG_PORT:+1}"
+REDIS_PORT_FIXED="${HASIVU_TEST_REDIS_PORT:+1}"
+PG_PORT="${HASIVU_TEST_PG_PORT:-$(recorded_port pg)}"
+PG_PORT="${PG_PORT:-$PG_PORT_BASE}"
+REDIS_PORT="${HASIVU_TEST_REDIS_PORT:-$(recorded_port redis)}"
+REDIS_PORT="${REDIS_PORT:-$REDIS_PORT_BASE}"
 TIMEOUT="${HASIVU_TEST_START_TIMEOUT:-30}"
 
 PG_BIN="${HASIVU_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -65,9 +82,38 @@ print_env() {
   echo "HASIVU_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
 }
 
-# True if something accepts TCP connections on 127.0.0.1:$1.
+# True if 127.0.0.1:$1 cannot be bound as the servers bind it (SO_REUSEADDR): a listener, or any
+# socket holding the port, such as an outgoing connection's local end. A connect probe alone misses
+# the latter.
 port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  ! python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+PY
+}
+
+# Sets the variable named $1 to a free port: its current value if that one is free, else, unless
+# $2 says the port was set explicitly, the first free one from base $3 on.
+choose_port() {
+  local var="$1" fixed="$2" base="$3" name="$4" port="${!1}"
+  if ! port_in_use "$port"; then return 0; fi
+  [ -z "$fixed" ] || die "127.0.0.1:$port is already taken by another process; set $name"
+  local i
+  for ((i = 0; i < PORT_TRIES; i++)); do
+    port=$((base + i))
+    if ! port_in_use "$port"; then
+      log "127.0.0.1:${!1} is taken; using $port"
+      printf -v "$var" '%s' "$port"
+      return 0
+    fi
+  done
+  die "no free port in 127.0.0.1:$base..$((base + PORT_TRIES - 1)); set $name"
+}
+
+record_ports() {
+  printf 'pg %s\nredis %s\n' "$PG_PORT" "$REDIS_PORT" >"$PORTS_FILE"
 }
 
 # True if process $1 exited but was not reaped yet (kill -0 still succeeds on it).
@@ -149,20 +195,32 @@ pg_start() {
     die "a PostgreSQL of $PG_DATA runs but does not answer on 127.0.0.1:$PG_PORT" \
       "(started with another HASIVU_TEST_PG_PORT? run '$0 stop' first)"
   fi
-  if port_in_use "$PG_PORT"; then
-    die "127.0.0.1:$PG_PORT is already taken by another process; set HASIVU_TEST_PG_PORT"
-  fi
+  choose_port PG_PORT "$PG_PORT_FIXED" "$PG_PORT_BASE" HASIVU_TEST_PG_PORT
   [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL 15 not found in $PG_BIN (apt-get install postgresql-15)"
   [ -f "$PG_DATA/PG_VERSION" ] || pg_init
   mkdir -p "$PG_SOCK"
   if [ ${#AS_PG[@]} -gt 0 ]; then chown postgres: "$PG_SOCK"; fi
   # pg_ctl itself discards a postmaster.pid whose process is gone; a stale socket lock file is
   # removed by the postmaster too.
-  if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" \
-    -o "-p $PG_PORT -k '$PG_SOCK'" >/dev/null; then
+  local attempt
+  for attempt in 1 2 3; do
+    local log_size
+    log_size=$(stat -c %s "$PG_LOG" 2>/dev/null || echo 0)
+    if as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" \
+      -o "-p $PG_PORT -k '$PG_SOCK'" >/dev/null; then
+      break
+    fi
+    # The port can be taken between the probe and the postmaster's bind; try the next one.
+    if [ -z "$PG_PORT_FIXED" ] && [ "$attempt" -lt 3 ] &&
+      tail -c +"$((log_size + 1))" "$PG_LOG" 2>/dev/null | grep -q 'Address already in use'; then
+      log "127.0.0.1:$PG_PORT was taken as PostgreSQL bound it; trying another port"
+      PG_PORT=$((PG_PORT + 1))
+      choose_port PG_PORT "" "$PG_PORT" HASIVU_TEST_PG_PORT
+      continue
+    fi
     tail -n 20 "$PG_LOG" >&2 2>/dev/null || true
     die "PostgreSQL did not start within ${TIMEOUT}s, see $PG_LOG"
-  fi
+  done
   pg_bootstrap
   local waited=0
   until pg_ready; do
@@ -217,9 +275,7 @@ redis_start() {
     die "a Redis (pid $pid) runs but does not answer on 127.0.0.1:$REDIS_PORT" \
       "(started with another HASIVU_TEST_REDIS_PORT? run '$0 stop' first)"
   fi
-  if port_in_use "$REDIS_PORT"; then
-    die "127.0.0.1:$REDIS_PORT is already taken by another process; set HASIVU_TEST_REDIS_PORT"
-  fi
+  choose_port REDIS_PORT "$REDIS_PORT_FIXED" "$REDIS_PORT_BASE" HASIVU_TEST_REDIS_PORT
   [ -x "$REDIS_SERVER" ] || die "redis-server not found at $REDIS_SERVER (apt-get install redis-server)"
   mkdir -p "$REDIS_DIR"
   "$REDIS_SERVER" --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
@@ -261,13 +317,16 @@ case "$cmd" in
     # The postgres OS user must be able to reach its data under the state dir.
     chmod a+rx "$STATE_DIR" 2>/dev/null || true
     pg_start
+    record_ports
     redis_start
+    record_ports
     print_env
     ;;
   stop)
     rc=0
     pg_stop || rc=1
     redis_stop || rc=1
+    if [ "$rc" = 0 ]; then rm -f "$PORTS_FILE"; fi
     exit $rc
     ;;
   status)
