@@ -28,8 +28,12 @@
 
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -172,14 +176,27 @@ bool Exchange(uint16_t port, std::string_view bytes, std::string& received) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  int connected = -1;
+  do {
+    connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  } while (connected != 0 && errno == EINTR);
+  if (connected != 0) std::fprintf(stderr, "server_fuzz: connect: %s\n", strerror(errno));
+  FUZZ_CHECK(connected == 0);
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // Closed with a reset once the server has closed (everything read): the client side keeps no
+  // TIME_WAIT, which at hundreds of connections a second would use up the ephemeral ports.
+  const linger reset{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
   timeval tv{.tv_sec = 5, .tv_usec = 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  // libFuzzer's timeout alarm (SIGALRM, no SA_RESTART) interrupts a blocked call: EINTR is
+  // retried, within the same 5 s.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR && std::chrono::steady_clock::now() < deadline) continue;
     if (n <= 0) break;  // the server answered and closed before reading everything
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -192,8 +209,10 @@ bool Exchange(uint16_t port, std::string_view bytes, std::string& received) {
       received.append(buf, static_cast<size_t>(n));
       continue;
     }
+    if (n < 0 && errno == EINTR && std::chrono::steady_clock::now() < deadline) continue;
     // 0: the server closed; a reset after its answers (it stopped reading) ends it too.
     closed = n == 0 || errno == ECONNRESET;
+    if (!closed) std::fprintf(stderr, "server_fuzz: no end of the exchange: %s\n", strerror(errno));
     break;
   }
   ::close(fd);
