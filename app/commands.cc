@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "api/envelope.h"
 #include "app/api.h"
 #include "app/cloudwatch_config.h"
+#include "app/heap_trim.h"
 #include "app/monitor_wiring.h"
 #include "app/process_limits.h"
 #include "cache/cache_aside.h"
@@ -312,6 +314,9 @@ int RunServe(const Config& config) {
   cold_start.MarkListening(std::chrono::steady_clock::now());
   // Rolls the monitor's windows every 10 s on its own thread; joined at shutdown.
   metrics::MonitorTicker ticker(monitor);
+  // Freed memory stays resident in the allocator's arenas otherwise (app/heap_trim.h).
+  std::optional<HeapTrimmer> heap_trimmer;
+  if (cfg.heap_trim_interval.count() > 0) heap_trimmer.emplace(cfg.heap_trim_interval, *registry);
 
   const std::string host = cfg.listen.host.find(':') != std::string::npos
                                ? "[" + cfg.listen.host + "]"

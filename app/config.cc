@@ -315,6 +315,11 @@ StatusOr<ResolvedConfig> Resolve(const Config& c, unsigned hardware_threads) {
     return InvalidArgumentError("--request-deadline-ms: must be 0 (none) or 100 to 600000");
   }
   r.request_deadline = std::chrono::milliseconds(c.request_deadline_ms);
+  if (c.heap_trim_interval_ms != 0 &&
+      (c.heap_trim_interval_ms < 100 || c.heap_trim_interval_ms > 3600000)) {
+    return InvalidArgumentError("--heap-trim-interval-ms: must be 0 (never) or 100 to 3600000");
+  }
+  r.heap_trim_interval = std::chrono::milliseconds(c.heap_trim_interval_ms);
   ASSIGN_OR_RETURN(r.metrics_token,
                    SecretOf("--metrics-token", c.metrics_token, c.metrics_token_file));
   if (!r.metrics_token.empty()) {

@@ -83,6 +83,7 @@ struct Config {
   int first_byte_timeout_ms = 10000;      // HASIVU_FIRST_BYTE_TIMEOUT_MS
   int drain_ms = 0;                       // HASIVU_DRAIN_MS
   int request_deadline_ms = 5000;         // HASIVU_REQUEST_DEADLINE_MS; 0 = none
+  int heap_trim_interval_ms = 10000;      // HASIVU_HEAP_TRIM_INTERVAL_MS; 0 = never
   std::string metrics_token;              // HASIVU_METRICS_TOKEN; bearer token for GET /metrics
   std::string metrics_token_file;         // --metrics-token-file / HASIVU_METRICS_TOKEN_FILE
   // Issue 13: CloudWatch EMF export and the in-process alarms.
@@ -131,6 +132,8 @@ struct ResolvedConfig {
   // http::ServerSettings::request_deadline: a database that goes silent fails a request with 503
   // by then instead of holding it. 0: none.
   std::chrono::milliseconds request_deadline{5000};
+  // app/heap_trim.h: the allocator's free pages go back to the kernel this often. 0: never.
+  std::chrono::milliseconds heap_trim_interval{10000};
   // GET /metrics: open when metrics_token is empty and metrics_enabled; with a token it needs
   // "Authorization: Bearer <token>". Production without a token disables it (metrics_enabled
   // false), so the metrics are never public there by default.

@@ -647,6 +647,25 @@ TEST_F(ConfigTest, RequestDeadlineDefaultsToFiveSecondsAndIsBounded) {
   }
 }
 
+TEST_F(ConfigTest, HeapTrimIntervalDefaultsToTenSecondsAndIsBounded) {
+  Config c;
+  auto r = Resolve(c, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->heap_trim_interval, std::chrono::milliseconds(10000));
+  for (int good : {0, 100, 3600000}) {
+    c.heap_trim_interval_ms = good;
+    r = Resolve(c, 2);
+    ASSERT_TRUE(r.ok()) << good << ": " << r.status().ToString();
+    EXPECT_EQ(r->heap_trim_interval, std::chrono::milliseconds(good));
+  }
+  for (int bad : {-1, 1, 99, 3600001}) {
+    Config b;
+    b.heap_trim_interval_ms = bad;
+    const Status s = Resolve(b, 2).status();
+    EXPECT_EQ(s.message().rfind("--heap-trim-interval-ms:", 0), 0u) << s.message();
+  }
+}
+
 TEST_F(ConfigTest, MetricsTokenAndProductionDefault) {
   Config c;
   auto r = Resolve(c, 2);

@@ -234,6 +234,12 @@ int main(int argc, char** argv) {
       ->envname("HASIVU_REQUEST_DEADLINE_MS")
       ->capture_default_str();
   serve
+      ->add_option("--heap-trim-interval-ms", serve_config.heap_trim_interval_ms,
+                   "Milliseconds between returns of the allocator's free pages to the kernel "
+                   "(malloc_trim), which keeps the resident set at the live heap (0 = never)")
+      ->envname("HASIVU_HEAP_TRIM_INTERVAL_MS")
+      ->capture_default_str();
+  serve
       ->add_option("--metrics-token", serve_config.metrics_token,
                    "Bearer token GET /metrics requires (production without one: /metrics is off)")
       ->envname("HASIVU_METRICS_TOKEN");

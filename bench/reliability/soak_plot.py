@@ -24,6 +24,8 @@ PANELS = [
     ("Resident memory", 1048576, "MiB", ["rss_bytes", "rss_less_engine_bytes", "rss_anon_bytes",
                                          "rss_file_bytes"]),
     ("SQLite's heap (page caches)", 1048576, "MiB", ["hasivu_store_engine_memory_bytes"]),
+    ("Live heap (mallinfo2)", 1048576, "MiB", ["hasivu_process_heap_in_use_bytes",
+                                                "heap_less_engine_and_ring_bytes"]),
     ("Descriptors and threads", 1, "", ["fds", "threads"]),
     ("Pool connections", 1, "", ["hasivu_database_pool_size", "hasivu_database_pool_in_use",
                                  "hasivu_cache_redis_pool_connections"]),
