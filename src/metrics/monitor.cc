@@ -286,12 +286,32 @@ struct Slot {
   std::vector<TickEntry> entries;  // ascending by series
 };
 
-// What the ring holds, for Monitor::WindowBytes and its gauge.
-size_t RingBytes(const std::deque<Slot>& ring) {
-  size_t bytes = ring.size() * sizeof(Slot);
+// What an allocation of `n` bytes takes of the heap: glibc's malloc (x86-64) adds an 8-byte header
+// and rounds up to 16, at least 32 bytes. A ring of many small bucket vectors takes a third more
+// than their sizes add up to; the soak (docs/reliability.md) subtracts this figure from the live
+// heap, so it must be the heap's.
+size_t HeapBytes(size_t n) {
+  if (n == 0) return 0;
+  return std::max<size_t>(32, (n + 8 + 15) & ~size_t{15});
+}
+
+// What the windows take of the heap, for Monitor::WindowBytes and its gauge: the ring of ticks
+// (std::deque's 512-byte blocks and its block map included) and each series' state at the last
+// tick, which the next tick diffs against.
+size_t RingBytes(const std::deque<Slot>& ring, const std::vector<SeriesState>& at_last_tick) {
+  constexpr size_t kDequeBlock = 512;  // libstdc++: blocks of 512 bytes (or one element)
+  const size_t per_block = std::max<size_t>(1, kDequeBlock / sizeof(Slot));
+  const size_t blocks = (ring.size() + per_block - 1) / per_block + 1;
+  size_t bytes = blocks * HeapBytes(per_block * sizeof(Slot)) + HeapBytes(8 * sizeof(void*)) +
+                 HeapBytes(at_last_tick.capacity() * sizeof(SeriesState));
+  for (const SeriesState& state : at_last_tick) {
+    bytes += HeapBytes(state.histogram.buckets.capacity() * sizeof(window::BucketCount));
+  }
   for (const Slot& s : ring) {
-    bytes += s.entries.capacity() * sizeof(TickEntry);
-    for (const TickEntry& t : s.entries) bytes += t.buckets.capacity() * sizeof(PackedBucket);
+    bytes += HeapBytes(s.entries.capacity() * sizeof(TickEntry));
+    for (const TickEntry& t : s.entries) {
+      bytes += HeapBytes(t.buckets.capacity() * sizeof(PackedBucket));
+    }
   }
   return bytes;
 }
@@ -459,7 +479,7 @@ struct Monitor::Impl {
   MonitorSettings settings;
   Counter& dropped_series;
   Counter& dropped_observations;
-  Gauge& window_bytes;  // RingBytes(ring), set at each Tick
+  Gauge& window_bytes;  // RingBytes(ring, at_last_tick), set at each Tick
   SinkHistogram sink_histogram;
   SinkCounter sink_counter;
   std::unique_ptr<Distribution> sink_distribution;
@@ -679,7 +699,7 @@ void Monitor::Tick(steady_clock::time_point now) {
   impl_->last_tick = now;
   const steady_clock::time_point oldest = now - impl_->settings.history;
   while (!impl_->ring.empty() && impl_->ring.front().end <= oldest) impl_->ring.pop_front();
-  impl_->window_bytes.Set(static_cast<int64_t>(RingBytes(impl_->ring)));
+  impl_->window_bytes.Set(static_cast<int64_t>(RingBytes(impl_->ring, impl_->at_last_tick)));
 }
 
 std::optional<WindowStats> Monitor::Stats(const catalog::MetricDef& def, const Dimensions& dims,
@@ -805,7 +825,7 @@ std::vector<SeriesInfo> Monitor::Series() const {
 
 size_t Monitor::WindowBytes() const {
   std::lock_guard lock(impl_->ring_mu);
-  return RingBytes(impl_->ring);
+  return RingBytes(impl_->ring, impl_->at_last_tick);
 }
 
 uint64_t Monitor::DroppedSeries() const { return impl_->dropped_series.Value(); }
