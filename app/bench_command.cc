@@ -889,10 +889,7 @@ Status Validate(const BenchOptions& o) {
 }  // namespace
 
 CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& o) {
-  CLI::App* b = app.add_subcommand(
-      "bench",
-      "Benchmark the ten functions (cold start, warm load, server view) against targets; "
-      "exit 0 pass, 1 target missed, 2 regression, 3 run failed");
+  CLI::App* b = app.add_subcommand("bench", kBenchDescription);
   // A flag given twice takes its last value, so scripts pass defaults and callers override them.
   b->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   b->add_option("--url", o.url, "Server under test (http://HOST:PORT); default: start one locally");

@@ -60,6 +60,10 @@ struct BenchOptions {
 };
 
 // Registers the subcommand and its flags; RunBench runs it when it was parsed.
+inline constexpr char kBenchDescription[] =
+    "Benchmark the ten functions (cold start, warm load, server view) against targets; "
+    "exit 0 pass, 1 target missed, 2 regression, 3 run failed";
+
 CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options);
 int RunBench(const BenchOptions& options);
 

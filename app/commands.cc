@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -42,6 +44,7 @@
 #include "metrics/emf_flusher.h"
 #include "metrics/metrics.h"
 #include "metrics/monitor.h"
+#include "metrics/startup_phases.h"
 #include "seed/demo_data.h"
 #include "seed/fixtures.h"
 #include "store/migrations.h"
@@ -160,11 +163,20 @@ int RunServe(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return RuntimeError("create data folder " + cfg.data_dir, UnavailableError(ec.message()));
+  // Each phase of the start-up, logged at debug as it ends and in one line at info once the server
+  // listens, and published in /metrics (metrics/startup_phases.h).
+  metrics::StartupPhases startup;
+  const auto end_phase = [&startup](std::string_view name) {
+    const auto d = startup.End(name);
+    spdlog::debug("start-up: {} took {:.1f} ms", name, static_cast<double>(d.count()) / 1000.0);
+  };
+  end_phase("configuration");
 
   // Made before the store, so the pool records its waits from the first connection on.
   auto registry = metrics::NewRegistry();
   auto db = OpenAndMigrate(cfg.store_url, cfg.db_pool_size, registry.get());
   if (!db.ok()) return RuntimeError("open store", db.status());
+  end_phase("store");
 
   auto any_user = domain::AnyUser(**db);
   if (!any_user.ok()) return RuntimeError("inspect store", any_user.status());
@@ -196,6 +208,7 @@ int RunServe(const Config& config) {
     first_logins = seed::DemoLoginsText(*report);
     first_logins += "  (all demo logins: " + fixtures_path + ")\n";
   }
+  end_phase(*any_user ? "accounts" : "seed");
 
   // The CloudWatch-facing view of the registry (metrics/monitor.h): windows, EMF, alarms.
   metrics::MonitorSettings monitor_settings;
@@ -228,6 +241,7 @@ int RunServe(const Config& config) {
   auto alarms = metrics::AlarmSet::Create(ServerAlarms(cfg), SystemClock().Now(), *registry);
   if (!alarms.ok()) return RuntimeError("create alarms", alarms.status());
   metrics::AlarmScheduler alarm_scheduler(**alarms, alarm_collect, SystemClock());
+  end_phase("monitoring");
 
   // Every database call of the API is timed for the dashboard's query percentiles.
   store::TimedDatabase timed_database(database, monitor);
@@ -247,6 +261,7 @@ int RunServe(const Config& config) {
   const bool caching = cfg.cache_url != "none";
   domain::ReadCache read_cache(caching ? &cache_aside : nullptr, cache::TtlSettings{},
                                &timed_database);
+  end_phase("cache");
 
   metrics::ColdStartReporter cold_start(
       monitor, database->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgres");
@@ -277,6 +292,7 @@ int RunServe(const Config& config) {
   for (const cache::TierStats& t : (**cache_backend).Stats().tiers) tiers.push_back(t.tier);
   AdoptCacheSeries(monitor, tiers);
   AddProcessLevels(monitor, *database);
+  end_phase("routes");
 
   http::ServerSettings settings;
   settings.host = cfg.listen.host;
@@ -295,8 +311,17 @@ int RunServe(const Config& config) {
   settings.per_address_exempt = cfg.trusted_proxies;
   settings.first_byte_timeout = cfg.first_byte_timeout;
   // Cold start = exec -> listening + the first request's own service time (architecture.md).
-  settings.on_first_request = [&cold_start](const http::FirstRequest& r) {
+  metrics::Gauge& first_request_phase =
+      registry->GetGauge("hasivu_startup_phase_microseconds",
+                         "Wall time of each start-up phase of this process (docs/performance.md)",
+                         {{"phase", "first_request"}});
+  settings.on_first_request = [&cold_start, &first_request_phase](const http::FirstRequest& r) {
     cold_start.OnFirstRequest(r.first_byte, r.last_byte_written);
+    const auto served =
+        std::chrono::duration_cast<std::chrono::microseconds>(r.last_byte_written - r.first_byte);
+    first_request_phase.Set(served.count());
+    spdlog::debug("start-up: the first request took {:.1f} ms",
+                  static_cast<double>(served.count()) / 1000.0);
   };
   // Every connection is a descriptor: a soft limit of 1 024 would cap the server silently.
   if (StatusOr<FileLimitPlan> files = RaiseOpenFileLimit(settings.max_connections); !files.ok()) {
@@ -311,7 +336,12 @@ int RunServe(const Config& config) {
   if (!server.ok()) return RuntimeError("create server", server.status());
   Status started = (*server)->Start();
   if (!started.ok()) return RuntimeError("listen on " + config.listen, started);
-  cold_start.MarkListening(std::chrono::steady_clock::now());
+  const auto listening = std::chrono::steady_clock::now();
+  cold_start.MarkListening(listening);
+  startup.End("listen", listening);
+  startup.MarkListening();
+  startup.Publish(*registry);
+  spdlog::info("start-up: {}", startup.Summary());
   // Rolls the monitor's windows every 10 s on its own thread; joined at shutdown.
   metrics::MonitorTicker ticker(monitor);
   // Freed memory stays resident in the allocator's arenas otherwise (app/heap_trim.h).
@@ -328,6 +358,14 @@ int RunServe(const Config& config) {
 
   // Warm-up after the server listens, so readiness never waits for it.
   std::thread warm_up([&api, &cache_aside] {
+    // Background priority, as the SQLite checkpointer: on a busy machine the warm-up (tens of
+    // millions of instructions: a reader connection, OpenSSL's digest set-up, the time-zone
+    // database, the reads themselves) must not compete with the first requests, which are
+    // correct without it (a miss reads the store). Not SCHED_IDLE: starved while it holds a
+    // cache shard's lock or a read snapshot, it would hold the requests waiting on them.
+    const sched_param batch{};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
     cache::WarmUpResult r = cache_aside.WarmUp((*api)->WarmUpItems());
     spdlog::info("cache warm-up: {} entries loaded, {} not available", r.loaded, r.failed);
   });

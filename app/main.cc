@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "common/ids.h"
 #include "metrics/metrics.h"
+#include "metrics/startup_phases.h"
 
 #ifndef HASIVU_VERSION
 #define HASIVU_VERSION "0.0.0"
@@ -33,8 +34,10 @@ bool GivenAsArgument(int argc, char** argv, std::string_view flag) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Touch the process start instant first thing, so cold start is measured from here at worst.
+  // Touch the process start instant first thing, so cold start is measured from here at worst,
+  // and take the CPU the loader and the static initialisers used (metrics/startup_phases.h).
   (void)hasivu::metrics::ProcessStartSteady();
+  hasivu::metrics::MarkMainEntered();
   // A write past the file size limit (RLIMIT_FSIZE) must fail as EFBIG, which the store answers
   // as a full disk (503 STORAGE_FULL), instead of killing the server with SIGXFSZ mid-request.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -45,6 +48,11 @@ int main(int argc, char** argv) {
 
   CLI::App app{"hasivu: the HASIVU school-meal platform server"};
   app.require_subcommand(1);
+  // `hasivu serve` builds only serve's options: every option CLI11 adds is checked against the
+  // subcommand's others, and building all of them cost a start 1.5 M instructions
+  // (docs/performance.md, "Start-up phases"). The other subcommands are still listed, so
+  // `hasivu serve` with a wrong word still names them.
+  const bool serving = argc > 1 && std::string_view(argv[1]) == "serve";
 
   hasivu::app::Config serve_config;
   CLI::App* serve = app.add_subcommand(
@@ -270,88 +278,100 @@ int main(int argc, char** argv) {
   hasivu::app::MigrateOptions migrate_options;
   CLI::App* migrate =
       app.add_subcommand("migrate", "Apply pending schema migrations (safe to run twice)");
-  migrate->add_option("--store", migrate_options.store, "sqlite:PATH or postgresql://...")
-      ->envname("HASIVU_STORE");
-  migrate->add_option("--data-dir", migrate_options.data_dir, "Folder of the embedded database")
-      ->envname("HASIVU_DATA_DIR")
-      ->capture_default_str();
+  if (!serving) {
+    migrate->add_option("--store", migrate_options.store, "sqlite:PATH or postgresql://...")
+        ->envname("HASIVU_STORE");
+    migrate->add_option("--data-dir", migrate_options.data_dir, "Folder of the embedded database")
+        ->envname("HASIVU_DATA_DIR")
+        ->capture_default_str();
+  }
 
   hasivu::app::SeedOptions seed_options;
   CLI::App* seed = app.add_subcommand("seed", "Fill an empty database with generated data");
-  seed->add_option("--store", seed_options.store, "sqlite:PATH or postgresql://...")
-      ->envname("HASIVU_STORE");
-  seed->add_option("--data-dir", seed_options.data_dir, "Folder of the embedded database")
-      ->envname("HASIVU_DATA_DIR")
-      ->capture_default_str();
-  seed->add_option("--size", seed_options.size, "demo | medium | large")
-      ->check(CLI::IsMember({"demo", "medium", "large"}))
-      ->capture_default_str();
-  seed->add_option("--seed", seed_options.seed, "Random seed; the same seed gives the same data")
-      ->capture_default_str();
-  seed->add_option("--fixtures-out", seed_options.fixtures_out,
-                   "Write the fixtures JSON (logins, ids) here");
+  if (!serving) {
+    seed->add_option("--store", seed_options.store, "sqlite:PATH or postgresql://...")
+        ->envname("HASIVU_STORE");
+    seed->add_option("--data-dir", seed_options.data_dir, "Folder of the embedded database")
+        ->envname("HASIVU_DATA_DIR")
+        ->capture_default_str();
+    seed->add_option("--size", seed_options.size, "demo | medium | large")
+        ->check(CLI::IsMember({"demo", "medium", "large"}))
+        ->capture_default_str();
+    seed->add_option("--seed", seed_options.seed, "Random seed; the same seed gives the same data")
+        ->capture_default_str();
+    seed->add_option("--fixtures-out", seed_options.fixtures_out,
+                     "Write the fixtures JSON (logins, ids) here");
+  }
 
   hasivu::app::AdminCreateOptions admin_options;
   CLI::App* admin = app.add_subcommand("admin", "Manage platform admin accounts");
   admin->require_subcommand(1);
   CLI::App* admin_create = admin->add_subcommand(
       "create", "Create a platform admin (the first account of a production deployment)");
-  admin_create->add_option("--store", admin_options.store, "sqlite:PATH or postgresql://...")
-      ->envname("HASIVU_STORE");
-  admin_create->add_option("--data-dir", admin_options.data_dir, "Folder of the embedded database")
-      ->envname("HASIVU_DATA_DIR")
-      ->capture_default_str();
-  admin_create->add_option("--email", admin_options.email, "The admin's login email")->required();
-  admin_create
-      ->add_option("--password-file", admin_options.password_file,
-                   "File holding the password; - reads standard input")
-      ->capture_default_str();
-  admin_create->add_option("--first-name", admin_options.first_name, "First name")
-      ->capture_default_str();
-  admin_create->add_option("--last-name", admin_options.last_name, "Last name")
-      ->capture_default_str();
-  admin_create
-      ->add_option("--argon2-opslimit", admin_options.argon2_opslimit,
-                   "argon2id passes (use the server's)")
-      ->envname("HASIVU_ARGON2_OPSLIMIT")
-      ->capture_default_str();
-  admin_create
-      ->add_option("--argon2-memlimit-kib", admin_options.argon2_memlimit_kib,
-                   "argon2id memory in KiB (use the server's)")
-      ->envname("HASIVU_ARGON2_MEMLIMIT_KIB")
-      ->capture_default_str();
+  if (!serving) {
+    admin_create->add_option("--store", admin_options.store, "sqlite:PATH or postgresql://...")
+        ->envname("HASIVU_STORE");
+    admin_create
+        ->add_option("--data-dir", admin_options.data_dir, "Folder of the embedded database")
+        ->envname("HASIVU_DATA_DIR")
+        ->capture_default_str();
+    admin_create->add_option("--email", admin_options.email, "The admin's login email")->required();
+    admin_create
+        ->add_option("--password-file", admin_options.password_file,
+                     "File holding the password; - reads standard input")
+        ->capture_default_str();
+    admin_create->add_option("--first-name", admin_options.first_name, "First name")
+        ->capture_default_str();
+    admin_create->add_option("--last-name", admin_options.last_name, "Last name")
+        ->capture_default_str();
+    admin_create
+        ->add_option("--argon2-opslimit", admin_options.argon2_opslimit,
+                     "argon2id passes (use the server's)")
+        ->envname("HASIVU_ARGON2_OPSLIMIT")
+        ->capture_default_str();
+    admin_create
+        ->add_option("--argon2-memlimit-kib", admin_options.argon2_memlimit_kib,
+                     "argon2id memory in KiB (use the server's)")
+        ->envname("HASIVU_ARGON2_MEMLIMIT_KIB")
+        ->capture_default_str();
+  }
 
   std::string estimate_file = "-";
   CLI::App* estimate = app.add_subcommand(
       "estimate-compression",
       "Print size, ratio and time of every codec and level on a body (FILE, or - for stdin)");
-  estimate->add_option("file", estimate_file, "The body to measure; - reads standard input")
-      ->capture_default_str();
+  if (!serving) {
+    estimate->add_option("file", estimate_file, "The body to measure; - reads standard input")
+        ->capture_default_str();
+  }
 
   hasivu::app::CloudWatchConfigCommand cloudwatch_options;
   CLI::App* cloudwatch = app.add_subcommand(
       "cloudwatch-config",
       "Print the CloudWatch dashboards and alarms (put-dashboard / put-metric-alarm JSON) for the "
       "metrics the EMF exporter writes");
-  cloudwatch
-      ->add_option("--store", cloudwatch_options.store,
-                   "sqlite or postgres (or the server's store URL): the Store dimension")
-      ->envname("HASIVU_STORE")
-      ->capture_default_str();
-  cloudwatch
-      ->add_option("--cache", cloudwatch_options.cache,
-                   "memory, redis or none (or the server's cache URL): the Tier dimensions")
-      ->envname("HASIVU_CACHE")
-      ->capture_default_str();
-  cloudwatch->add_option("--region", cloudwatch_options.region, "AWS region of the dashboards")
-      ->capture_default_str();
-  cloudwatch->add_option("--function", cloudwatch_options.functions,
-                         "A Function dimension value (repeatable; default: the ten functions)");
-  // As given to serve, so the alarms printed are the ones the servers evaluate.
-  hasivu::app::AddAlarmFlags(*cloudwatch, cloudwatch_options.alarms);
+  if (!serving) {
+    cloudwatch
+        ->add_option("--store", cloudwatch_options.store,
+                     "sqlite or postgres (or the server's store URL): the Store dimension")
+        ->envname("HASIVU_STORE")
+        ->capture_default_str();
+    cloudwatch
+        ->add_option("--cache", cloudwatch_options.cache,
+                     "memory, redis or none (or the server's cache URL): the Tier dimensions")
+        ->envname("HASIVU_CACHE")
+        ->capture_default_str();
+    cloudwatch->add_option("--region", cloudwatch_options.region, "AWS region of the dashboards")
+        ->capture_default_str();
+    cloudwatch->add_option("--function", cloudwatch_options.functions,
+                           "A Function dimension value (repeatable; default: the ten functions)");
+    // As given to serve, so the alarms printed are the ones the servers evaluate.
+    hasivu::app::AddAlarmFlags(*cloudwatch, cloudwatch_options.alarms);
+  }
 
   hasivu::app::BenchOptions bench_options;
-  CLI::App* bench = hasivu::app::AddBenchCommand(app, bench_options);
+  CLI::App* bench = serving ? app.add_subcommand("bench", hasivu::app::kBenchDescription)
+                            : hasivu::app::AddBenchCommand(app, bench_options);
 
   app.add_subcommand("version", "Print the version");
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Checks the layering of includes (scripts/check_layers.sh), then builds and runs every test: the
-# release build with -Werror (all labels, with PostgreSQL and Redis started on loopback by
-# scripts/services.sh), then the unit tests again under AddressSanitizer +
+# release build with -Werror, its start-up instruction count against the committed budget
+# (scripts/check_startup_budget.sh), all test labels with PostgreSQL and Redis started on loopback
+# by scripts/services.sh, then the unit tests again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, the threaded code (cache, monitor, EMF, alarms, access log, tracing)
-# under ThreadSanitizer, and a bounded run of every libFuzzer harness (scripts/fuzz.sh). Called by `./hasivu.sh test` after install.
+# under ThreadSanitizer, and a bounded run of every libFuzzer harness (scripts/fuzz.sh). Called by
+# `./hasivu.sh test` after install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,9 @@ python3 src/store/migrations/gen.py --check
 echo "== build (ci preset: release, -Werror)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
+
+echo "== start-up budget: instructions from exec to listening (scripts/check_startup_budget.sh)"
+scripts/check_startup_budget.sh build/ci
 
 echo "== start PostgreSQL and Redis on loopback"
 services_started=0

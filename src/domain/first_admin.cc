@@ -39,7 +39,7 @@ StatusOr<CreatedAdmin> CreateAdmin(store::Database& db, const NewAdmin& admin,
 
 StatusOr<bool> AnyUser(store::Database& db) {
   bool any = false;
-  RETURN_IF_ERROR(db.Read([&](store::Connection& conn) -> Status {
+  RETURN_IF_ERROR(db.ReadOnce([&](store::Connection& conn) -> Status {
     ASSIGN_OR_RETURN(any, store::AnyUser(conn));
     return Status::Ok();
   }));

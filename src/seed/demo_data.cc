@@ -66,7 +66,7 @@ StatusOr<bool> HoldsDemoAccounts(store::Database& db) {
   // a seeded database, where a suffix match would read the whole users table.
   const std::string admin_email = "admin" + std::string(kDomain);
   bool holds = false;
-  RETURN_IF_ERROR(db.Read([&](store::Connection& c) -> Status {
+  RETURN_IF_ERROR(db.ReadOnce([&](store::Connection& c) -> Status {
     ASSIGN_OR_RETURN(std::optional<store::UserRecord> admin,
                      store::FindUserByEmail(c, admin_email));
     holds = admin.has_value();

@@ -124,6 +124,14 @@ class Database {
   // up to the pool's acquire timeout (then kUnavailable).
   virtual Status Read(const std::function<Status(Connection&)>& fn) = 0;
 
+  // Read() for a thread that reads once or twice and not again (the start-up's checks, a
+  // command-line tool). SQLite: unless this thread has a reader connection already, runs `fn` on
+  // the writer connection, query_only and in a read transaction, waiting for the writer like
+  // Write(): every new SQLite connection parses the whole schema on first use (~5 M
+  // instructions, a third of a cold start; docs/performance.md), which a reader opened for the
+  // main thread's start-up checks paid and never used again. Elsewhere the same as Read().
+  virtual Status ReadOnce(const std::function<Status(Connection&)>& fn) { return Read(fn); }
+
   // Runs `fn` in one transaction: committed if fn returns OK, rolled back otherwise (its status
   // is returned). SQLite: the single writer connection, BEGIN IMMEDIATE (writers queue on a
   // mutex, so SQLITE_BUSY is not seen). PostgreSQL: READ COMMITTED on a pooled connection.

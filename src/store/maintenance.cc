@@ -114,7 +114,7 @@ Status RestoreDeferredIndexes(Database& db) {
 
 StatusOr<std::vector<std::string>> DeferredIndexes(Database& db) {
   std::vector<std::string> out;
-  RETURN_IF_ERROR(db.Read([&](Connection& c) -> Status {
+  RETURN_IF_ERROR(db.ReadOnce([&](Connection& c) -> Status {
     ASSIGN_OR_RETURN(ResultSet rs,
                      c.Query("SELECT name FROM store_deferred_indexes ORDER BY name"));
     for (const Row& r : rs.rows) out.push_back(r.Text(0));

@@ -104,7 +104,7 @@ Status Migrate(Database& db, std::vector<int>* applied_versions) {
 
   // The common case (nothing to do) costs one read and no write lock, which keeps start-up fast.
   std::vector<Recorded> recorded;
-  RETURN_IF_ERROR(db.Read([&](Connection& c) -> Status {
+  RETURN_IF_ERROR(db.ReadOnce([&](Connection& c) -> Status {
     ASSIGN_OR_RETURN(recorded, ReadRecorded(c));
     return Status::Ok();
   }));

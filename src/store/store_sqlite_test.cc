@@ -138,6 +138,57 @@ TEST_F(SqliteBackend, ReadConnectionsCannotWrite) {
   EXPECT_TRUE(s.reason().empty()) << s.ToString();
 }
 
+// ReadOnce() serves a thread's rare read on the writer connection: no reader connection is opened
+// for it (each one parses the whole schema), it cannot write, and it leaves the writer writable.
+TEST_F(SqliteBackend, ReadOnceOpensNoReaderConnectionAndCannotWrite) {
+  ASSERT_TRUE(db().Write([](Connection& c) {
+                    const Value p[] = {NewUuidV7()};
+                    return c
+                        .Query("INSERT INTO schools (id, name, code) VALUES ($1, 'a', 'RO1')", p)
+                        .status();
+                  })
+                  .ok());
+  const int connections = db().Stats().size;
+  std::thread once([&] {
+    int64_t schools = -1;
+    Status read = db().ReadOnce([&](Connection& c) -> Status {
+      ASSIGN_OR_RETURN(ResultSet rs, c.Query("SELECT count(*) FROM schools WHERE code = 'RO1'"));
+      schools = rs.rows.at(0).Int(0);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(read.ok()) << read.ToString();
+    EXPECT_EQ(schools, 1);
+    Status write = db().ReadOnce([](Connection& c) {
+      const Value p[] = {NewUuidV7()};
+      return c.Query("INSERT INTO schools (id, name, code) VALUES ($1, 'b', 'RO2')", p).status();
+    });
+    EXPECT_EQ(write.code(), StatusCode::kInternal) << write.ToString();
+  });
+  once.join();
+  EXPECT_EQ(db().Stats().size, connections) << "ReadOnce opened a reader connection";
+  // The writer writes again, and the refused insert left nothing.
+  ASSERT_TRUE(db().Write([](Connection& c) {
+                    const Value p[] = {NewUuidV7()};
+                    return c
+                        .Query("INSERT INTO schools (id, name, code) VALUES ($1, 'c', 'RO3')", p)
+                        .status();
+                  })
+                  .ok());
+  int64_t written = -1;
+  ASSERT_TRUE(db().Read([&](Connection& c) -> Status {
+                    ASSIGN_OR_RETURN(ResultSet rs,
+                                     c.Query("SELECT count(*) FROM schools WHERE code LIKE 'RO%'"));
+                    written = rs.rows.at(0).Int(0);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(written, 2);
+  // A thread that has its reader already goes on using it.
+  const int with_reader = db().Stats().size;
+  EXPECT_TRUE(db().ReadOnce([](Connection& c) { return c.Query("SELECT 1").status(); }).ok());
+  EXPECT_EQ(db().Stats().size, with_reader);
+}
+
 // The rows of table `fill`, read through a reader connection.
 int64_t CountFill(Database& db) {
   int64_t n = -1;

@@ -67,6 +67,13 @@ Status TimedDatabase::Read(const std::function<Status(Connection&)>& fn) {
   return s;
 }
 
+Status TimedDatabase::ReadOnce(const std::function<Status(Connection&)>& fn) {
+  const auto start = steady_clock::now();
+  Status s = inner_->ReadOnce(fn);
+  Observe(reads_, start);
+  return s;
+}
+
 Status TimedDatabase::Write(const std::function<Status(Connection&)>& fn) {
   const auto start = steady_clock::now();
   Status s = inner_->Write(fn);

@@ -40,6 +40,7 @@ class TimedDatabase : public Database {
   TimedDatabase(Database* inner, metrics::Monitor& monitor);
   Dialect dialect() const override { return inner_->dialect(); }
   Status Read(const std::function<Status(Connection&)>& fn) override;
+  Status ReadOnce(const std::function<Status(Connection&)>& fn) override;
   Status Write(const std::function<Status(Connection&)>& fn) override;
   Status Ping() override;
   PoolStats Stats() const override { return inner_->Stats(); }

@@ -27,6 +27,7 @@
 #include "common/blocking.h"
 #include "common/deadline.h"
 #include "common/time_util.h"
+#include "store/postgres/libpq_loader.h"
 
 namespace hasivu::store::postgres {
 namespace {
@@ -50,12 +51,12 @@ struct TextHash {
 };
 
 struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
+  void operator()(PGresult* r) const { pq::PQclear(r); }
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
+  void operator()(PGconn* c) const { pq::PQfinish(c); }
 };
 using PgConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
 
@@ -146,24 +147,24 @@ class PgConnection final : public Connection {
         "connect_timeout", "fallback_application_name", "client_encoding",  nullptr};
     const char* values[] = {"30",     "10",   "3",    url.c_str(), timeout.c_str(),
                             "hasivu", "UTF8", nullptr};
-    PgConnPtr conn(PQconnectStartParams(keys, values, /*expand_dbname=*/1));
+    PgConnPtr conn(pq::PQconnectStartParams(keys, values, /*expand_dbname=*/1));
     if (conn == nullptr) return UnavailableError("postgres: out of memory opening a connection");
     // As if PQconnectPoll had answered WRITING (libpq's documented start of the loop).
     PostgresPollingStatusType polled =
-        PQstatus(conn.get()) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+        pq::PQstatus(conn.get()) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
     while (polled != PGRES_POLLING_OK && polled != PGRES_POLLING_FAILED) {
       // The socket may change between calls (another host or address of the URL).
-      if (!WaitSocket(PQsocket(conn.get()), polled == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+      if (!WaitSocket(pq::PQsocket(conn.get()), polled == PGRES_POLLING_READING ? POLLIN : POLLOUT,
                       limit)) {
         return UnavailableError("postgres: connect: no answer within " +
                                 std::string(deadline && *limit == *deadline
                                                 ? "the request's deadline"
                                                 : timeout + " s"));
       }
-      polled = PQconnectPoll(conn.get());
+      polled = pq::PQconnectPoll(conn.get());
     }
-    if (polled == PGRES_POLLING_FAILED || PQstatus(conn.get()) != CONNECTION_OK) {
-      return UnavailableError("postgres: connect: " + Trimmed(PQerrorMessage(conn.get())));
+    if (polled == PGRES_POLLING_FAILED || pq::PQstatus(conn.get()) != CONNECTION_OK) {
+      return UnavailableError("postgres: connect: " + Trimmed(pq::PQerrorMessage(conn.get())));
     }
     auto c = std::unique_ptr<PgConnection>(new PgConnection(std::move(conn)));
     c->set_deadline(deadline);
@@ -212,28 +213,29 @@ class PgConnection final : public Connection {
       std::string text(sql);  // NUL-terminated for libpq
       if (prepared_.size() >= kMaxPreparedPerConnection) {
         ASSIGN_OR_RETURN(res, RoundTrip("query", [&] {
-                           return PQsendQueryParams(conn_.get(), text.c_str(), n, nullptr,
-                                                    values.data(), nullptr, nullptr, 0);
+                           return pq::PQsendQueryParams(conn_.get(), text.c_str(), n, nullptr,
+                                                        values.data(), nullptr, nullptr, 0);
                          }));
       } else {
         std::string name = "hasivu_" + std::to_string(next_statement_++);
         ASSIGN_OR_RETURN(ResultPtr prep, RoundTrip("prepare", [&] {
-                           return PQsendPrepare(conn_.get(), name.c_str(), text.c_str(), 0,
-                                                nullptr);
+                           return pq::PQsendPrepare(conn_.get(), name.c_str(), text.c_str(), 0,
+                                                    nullptr);
                          }));
-        if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return ErrorOf(prep.get(), "prepare");
+        if (pq::PQresultStatus(prep.get()) != PGRES_COMMAND_OK)
+          return ErrorOf(prep.get(), "prepare");
         it = prepared_.emplace(std::move(text), std::move(name)).first;
       }
     }
     if (it != prepared_.end()) {
       ASSIGN_OR_RETURN(res, RoundTrip("query", [&] {
-                         return PQsendQueryPrepared(conn_.get(), it->second.c_str(), n,
-                                                    values.data(), nullptr, nullptr, 0);
+                         return pq::PQsendQueryPrepared(conn_.get(), it->second.c_str(), n,
+                                                        values.data(), nullptr, nullptr, 0);
                        }));
     }
-    const ExecStatusType st = PQresultStatus(res.get());
+    const ExecStatusType st = pq::PQresultStatus(res.get());
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-      const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+      const char* state = res ? pq::PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
       // Someone ran DEALLOCATE behind our back: forget the name so the next call re-prepares.
       if (it != prepared_.end() && state != nullptr && std::strcmp(state, "26000") == 0) {
         prepared_.erase(it);
@@ -245,9 +247,10 @@ class PgConnection final : public Connection {
 
   Status ExecScript(std::string_view sql) override {
     const std::string script(sql);
-    ASSIGN_OR_RETURN(ResultPtr res,
-                     RoundTrip("script", [&] { return PQsendQuery(conn_.get(), script.c_str()); }));
-    const ExecStatusType st = PQresultStatus(res.get());
+    ASSIGN_OR_RETURN(ResultPtr res, RoundTrip("script", [&] {
+                       return pq::PQsendQuery(conn_.get(), script.c_str());
+                     }));
+    const ExecStatusType st = pq::PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
       return ErrorOf(res.get(), "script");
     }
@@ -256,36 +259,37 @@ class PgConnection final : public Connection {
 
   // Runs a parameterless command; returns its command tag ("COMMIT", "ROLLBACK", ...).
   StatusOr<std::string> Exec(const char* sql) {
-    ASSIGN_OR_RETURN(ResultPtr res, RoundTrip(sql, [&] { return PQsendQuery(conn_.get(), sql); }));
-    const ExecStatusType st = PQresultStatus(res.get());
+    ASSIGN_OR_RETURN(ResultPtr res,
+                     RoundTrip(sql, [&] { return pq::PQsendQuery(conn_.get(), sql); }));
+    const ExecStatusType st = pq::PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(res.get(), sql);
-    return std::string(PQcmdStatus(res.get()));
+    return std::string(pq::PQcmdStatus(res.get()));
   }
 
   // False if the connection is known dead. Also notices a server that closed the connection while
   // it sat idle: the goodbye (a FATAL error, then EOF) is already waiting on the socket.
   bool Healthy() {
     for (int round = 0; round < 4; ++round) {
-      if (fatal_seen_ || PQstatus(conn_.get()) != CONNECTION_OK) return false;
-      pollfd p{PQsocket(conn_.get()), POLLIN, 0};
+      if (fatal_seen_ || pq::PQstatus(conn_.get()) != CONNECTION_OK) return false;
+      pollfd p{pq::PQsocket(conn_.get()), POLLIN, 0};
       const int r = ::poll(&p, 1, 0);
       if (r == 0) return true;
       if (r < 0) return errno == EINTR;
       if (p.revents & (POLLERR | POLLNVAL)) return false;
       // Reading hits EOF (-> CONNECTION_BAD); parsing hands a FATAL error to NoticeReceiver.
-      if (!PQconsumeInput(conn_.get())) return false;
-      PQisBusy(conn_.get());
-      while (PGnotify* n = PQnotifies(conn_.get())) PQfreemem(n);
+      if (!pq::PQconsumeInput(conn_.get())) return false;
+      pq::PQisBusy(conn_.get());
+      while (PGnotify* n = pq::PQnotifies(conn_.get())) pq::PQfreemem(n);
     }
-    return !fatal_seen_ && PQstatus(conn_.get()) == CONNECTION_OK;
+    return !fatal_seen_ && pq::PQstatus(conn_.get()) == CONNECTION_OK;
   }
 
   bool Broken() const {
-    return fatal_seen_ || abandoned_ || PQstatus(conn_.get()) != CONNECTION_OK;
+    return fatal_seen_ || abandoned_ || pq::PQstatus(conn_.get()) != CONNECTION_OK;
   }
   // Every round trip from now on stops waiting at `deadline` (none: waits as long as it takes).
   void set_deadline(Deadline deadline) { deadline_ = deadline; }
-  PGTransactionStatusType TransactionStatus() const { return PQtransactionStatus(conn_.get()); }
+  PGTransactionStatusType TransactionStatus() const { return pq::PQtransactionStatus(conn_.get()); }
   PGconn* raw() { return conn_.get(); }
 
   Status ErrorOf(const PGresult* res, std::string_view what) const {
@@ -293,20 +297,21 @@ class PgConnection final : public Connection {
     if (Broken()) {
       return UnavailableError(
           context + ": connection lost: " +
-          Trimmed(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_.get())));
+          Trimmed(res ? pq::PQresultErrorMessage(res) : pq::PQerrorMessage(conn_.get())));
     }
-    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = res ? pq::PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
     if (state == nullptr) {
-      return InternalError(context + ": " +
-                           Trimmed(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_.get())));
+      return InternalError(
+          context + ": " +
+          Trimmed(res ? pq::PQresultErrorMessage(res) : pq::PQerrorMessage(conn_.get())));
     }
-    const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char* primary = pq::PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     return StatusFromSqlState(state, context + ": " + Trimmed(primary));
   }
 
  private:
   explicit PgConnection(PgConnPtr conn) : conn_(std::move(conn)) {
-    PQsetNoticeReceiver(conn_.get(), &PgConnection::NoticeReceiver, this);
+    pq::PQsetNoticeReceiver(conn_.get(), &PgConnection::NoticeReceiver, this);
   }
 
   // Sends one command with `send` (a PQsend* call) and waits for its results until the deadline,
@@ -323,20 +328,20 @@ class PgConnection final : public Connection {
     if (send() != 1) return ErrorOf(nullptr, what);
     ResultPtr last;
     for (;;) {
-      while (PQisBusy(conn_.get())) {
-        if (!WaitSocket(PQsocket(conn_.get()), POLLIN, deadline_)) {
+      while (pq::PQisBusy(conn_.get())) {
+        if (!WaitSocket(pq::PQsocket(conn_.get()), POLLIN, deadline_)) {
           abandoned_ = true;
           return UnavailableError(context + ": no answer within the request's deadline");
         }
         // A lost connection: PQgetResult then hands over the error without waiting.
-        if (!PQconsumeInput(conn_.get())) break;
+        if (!pq::PQconsumeInput(conn_.get())) break;
       }
-      PGresult* r = PQgetResult(conn_.get());
+      PGresult* r = pq::PQgetResult(conn_.get());
       if (r == nullptr) break;
       last.reset(r);
-      const ExecStatusType st = PQresultStatus(r);
+      const ExecStatusType st = pq::PQresultStatus(r);
       if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
-          PQstatus(conn_.get()) == CONNECTION_BAD) {
+          pq::PQstatus(conn_.get()) == CONNECTION_BAD) {
         break;
       }
     }
@@ -347,7 +352,7 @@ class PgConnection final : public Connection {
   // Notices (e.g. "already exists, skipping") are dropped rather than printed to stderr. A FATAL
   // arriving while the connection is idle is delivered here too, and marks it dead.
   static void NoticeReceiver(void* arg, const PGresult* res) {
-    const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char* severity = pq::PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     if (severity != nullptr &&
         (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0)) {
       static_cast<PgConnection*>(arg)->fatal_seen_ = true;
@@ -356,20 +361,20 @@ class PgConnection final : public Connection {
 
   static ResultSet ToResultSet(const PGresult* res) {
     ResultSet rs;
-    const int nf = PQnfields(res);
-    const int nt = PQntuples(res);
+    const int nf = pq::PQnfields(res);
+    const int nt = pq::PQntuples(res);
     rs.columns.reserve(nf);
     std::vector<Oid> types(nf);
     for (int f = 0; f < nf; ++f) {
-      rs.columns.emplace_back(PQfname(res, f));
-      types[f] = PQftype(res, f);
+      rs.columns.emplace_back(pq::PQfname(res, f));
+      types[f] = pq::PQftype(res, f);
     }
     rs.rows.reserve(nt);
     for (int r = 0; r < nt; ++r) {
       std::vector<std::optional<std::string>> cells(nf);
       for (int f = 0; f < nf; ++f) {
-        if (PQgetisnull(res, r, f)) continue;
-        const std::string_view text(PQgetvalue(res, r, f), PQgetlength(res, r, f));
+        if (pq::PQgetisnull(res, r, f)) continue;
+        const std::string_view text(pq::PQgetvalue(res, r, f), pq::PQgetlength(res, r, f));
         if (types[f] == kBoolOid || types[f] == kTimestampOid || types[f] == kTimestamptzOid) {
           cells[f] = NormalizeCell(types[f], text);
         } else {
@@ -378,7 +383,7 @@ class PgConnection final : public Connection {
       }
       rs.rows.emplace_back(std::move(cells));
     }
-    const char* tuples = PQcmdTuples(const_cast<PGresult*>(res));
+    const char* tuples = pq::PQcmdTuples(const_cast<PGresult*>(res));
     if (tuples != nullptr && *tuples != '\0') {
       std::from_chars(tuples, tuples + std::strlen(tuples), rs.rows_affected);
     }
@@ -438,8 +443,8 @@ class PostgresBulkLoader final : public BulkLoader {
       RETURN_IF_ERROR(Fail(conn_->Exec("BEGIN").status()));
       in_transaction_ = true;
     }
-    ResultPtr res(PQexec(conn_->raw(), sql.c_str()));
-    if (PQresultStatus(res.get()) != PGRES_COPY_IN) {
+    ResultPtr res(pq::PQexec(conn_->raw(), sql.c_str()));
+    if (pq::PQresultStatus(res.get()) != PGRES_COPY_IN) {
       return Fail(conn_->ErrorOf(res.get(), "copy"));
     }
     copying_ = true;
@@ -488,8 +493,8 @@ class PostgresBulkLoader final : public BulkLoader {
 
   Status Flush() {
     if (buffer_.empty()) return Status::Ok();
-    if (PQputCopyData(conn_->raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
-      return UnavailableError("postgres bulk load: " + Trimmed(PQerrorMessage(conn_->raw())));
+    if (pq::PQputCopyData(conn_->raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+      return UnavailableError("postgres bulk load: " + Trimmed(pq::PQerrorMessage(conn_->raw())));
     }
     buffer_.clear();
     return Status::Ok();
@@ -498,14 +503,14 @@ class PostgresBulkLoader final : public BulkLoader {
   Status EndCopy() {
     copying_ = false;
     RETURN_IF_ERROR(Flush());
-    if (PQputCopyEnd(conn_->raw(), nullptr) != 1) {
-      return UnavailableError("postgres bulk load: " + Trimmed(PQerrorMessage(conn_->raw())));
+    if (pq::PQputCopyEnd(conn_->raw(), nullptr) != 1) {
+      return UnavailableError("postgres bulk load: " + Trimmed(pq::PQerrorMessage(conn_->raw())));
     }
     Status status;
     bool first = true;
-    while (PGresult* r = PQgetResult(conn_->raw())) {
+    while (PGresult* r = pq::PQgetResult(conn_->raw())) {
       ResultPtr res(r);
-      if (first && PQresultStatus(r) != PGRES_COMMAND_OK) status = conn_->ErrorOf(r, "copy");
+      if (first && pq::PQresultStatus(r) != PGRES_COMMAND_OK) status = conn_->ErrorOf(r, "copy");
       first = false;
     }
     return status;
@@ -803,13 +808,15 @@ StatusOr<DatabasePtr> OpenPostgresDatabase(const DatabaseSettings& settings) {
     return InvalidArgumentError("postgres: connect_timeout_s must be >= 1");
   }
   char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(settings.url.c_str(), &error);
+  // libpq is loaded now, not at process start (libpq_loader.h).
+  RETURN_IF_ERROR(pq::Load());
+  PQconninfoOption* options = pq::PQconninfoParse(settings.url.c_str(), &error);
   if (options == nullptr) {
     std::string message = "postgres: bad URL: " + Trimmed(error ? error : "out of memory");
-    PQfreemem(error);
+    pq::PQfreemem(error);
     return InvalidArgumentError(std::move(message));
   }
-  PQconninfoFree(options);
+  pq::PQconninfoFree(options);
   // One connection up front, so a wrong URL or a server that is down fails at start-up.
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> first,
                    PgConnection::Open(settings.url, settings.connect_timeout_s, CurrentDeadline()));

@@ -1,12 +1,39 @@
 #include "store/postgres/postgres_database.h"
 
+#include <dlfcn.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
+#include "store/postgres/libpq_loader.h"
+
 namespace hasivu::store::postgres {
 namespace {
+
+// libpq comes in at the first PostgreSQL store, by dlopen, with every function the backend calls;
+// the functions are libpq's own (a client library version check answers through them).
+TEST(LibpqLoaderTest, LoadsLibpqOnDemandWithEveryFunction) {
+  ASSERT_TRUE(pq::Load().ok()) << pq::Load().ToString();
+  EXPECT_TRUE(pq::Load().ok());  // once, then the same answer
+  const pq::Functions& f = pq::Loaded();
+#define HASIVU_EXPECT_FOUND(name) EXPECT_NE(f.name, nullptr) << #name;
+  HASIVU_LIBPQ_FUNCTIONS(HASIVU_EXPECT_FOUND)
+#undef HASIVU_EXPECT_FOUND
+  void* own = dlopen("libpq.so.5", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(own, nullptr) << "Load() did not leave libpq loaded";
+  EXPECT_EQ(reinterpret_cast<void*>(f.PQconninfoParse), dlsym(own, "PQconninfoParse"));
+  // Through the forwarders: libpq parses a URL and refuses a bad one with its own words.
+  char* error = nullptr;
+  PQconninfoOption* options = pq::PQconninfoParse("postgresql://u@127.0.0.1:5/db", &error);
+  ASSERT_NE(options, nullptr);
+  pq::PQconninfoFree(options);
+  EXPECT_EQ(pq::PQconninfoParse("postgresql://[", &error), nullptr);
+  ASSERT_NE(error, nullptr);
+  pq::PQfreemem(error);
+  dlclose(own);
+}
 
 TEST(StatusFromSqlStateTest, MapsClassesToCodes) {
   EXPECT_EQ(StatusFromSqlState("23505", "m").code(), StatusCode::kAlreadyExists);

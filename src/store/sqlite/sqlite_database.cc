@@ -323,8 +323,15 @@ class SqliteConnection final : public Connection {
 
 using SqliteConnectionPtr = std::unique_ptr<SqliteConnection>;
 
+// What a connection is opened for. A checkpoint-only connection skips the pragmas: the first of
+// them that needs the schema makes SQLite parse all of it (~5 M instructions at start-up), and a
+// checkpoint needs none of it (its syncing in WAL mode is the same under the default
+// synchronous=FULL as under NORMAL).
+enum class ConnectionUse { kQueries, kCheckpointOnly };
+
 StatusOr<SqliteConnectionPtr> OpenConnection(const std::string& target, bool uri, bool create,
-                                             const DatabaseSettings& settings) {
+                                             const DatabaseSettings& settings,
+                                             ConnectionUse use = ConnectionUse::kQueries) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (create) flags |= SQLITE_OPEN_CREATE;
   if (uri) flags |= SQLITE_OPEN_URI;
@@ -339,6 +346,7 @@ StatusOr<SqliteConnectionPtr> OpenConnection(const std::string& target, bool uri
   auto conn = std::make_unique<SqliteConnection>(db);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, settings.busy_timeout_ms);
+  if (use == ConnectionUse::kCheckpointOnly) return conn;
   RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
   RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = NORMAL"));
   RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
@@ -503,6 +511,26 @@ class SqliteDatabase final : public Database {
     return fn(*conn);
   }
 
+  Status ReadOnce(const std::function<Status(Connection&)>& fn) override {
+    if (memory_ || tl_reader.instance == instance_ || tl_writing == instance_) return Read(fn);
+    WriterLock lock(*this);
+    RETURN_IF_ERROR(lock.Acquire());
+    InUse guard(in_use_);
+    RETURN_IF_ERROR(writer_->Exec("PRAGMA query_only = 1"));
+    // The writer is writable again whatever fn does, and its snapshot released.
+    struct ReadOnly {
+      SqliteConnection* conn;
+      bool begun = false;
+      ~ReadOnly() {
+        if (begun && !conn->Run("COMMIT").ok()) (void)conn->Exec("ROLLBACK");
+        (void)conn->Exec("PRAGMA query_only = 0");
+      }
+    } read_only{writer_.get()};
+    RETURN_IF_ERROR(writer_->Run("BEGIN"));
+    read_only.begun = true;
+    return fn(*writer_);
+  }
+
   Status Write(const std::function<Status(Connection&)>& fn) override {
     if (tl_writing == instance_) {
       return FailedPreconditionError("sqlite: Write() called inside Write() on the same thread");
@@ -639,12 +667,17 @@ class SqliteDatabase final : public Database {
     const sched_param batch{};
     (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+    // The connection was opened without its pragmas (kCheckpointOnly), so it has not read the
+    // file yet: a checkpoint then finds no WAL to copy. Reading the schema cookie opens the file
+    // and its WAL without parsing the schema, here rather than on the start-up's path.
+    bool opened = false;
     std::unique_lock lock(checkpoint_mu_);
     while (true) {
       checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
       if (checkpoint_stop_) return;
       checkpoint_wanted_ = false;
       lock.unlock();
+      if (!opened) opened = checkpoint_conn_->Exec("PRAGMA schema_version").ok();
       int log_pages = 0;
       int copied_pages = 0;
       // An error (SQLITE_BUSY from a cross-process lock, I/O) leaves the WAL as it was; the
@@ -756,7 +789,8 @@ StatusOr<DatabasePtr> OpenSqliteDatabase(const DatabaseSettings& settings) {
   }
   SqliteConnectionPtr checkpoint_conn;
   if (!memory) {
-    ASSIGN_OR_RETURN(checkpoint_conn, OpenConnection(path, uri, false, settings));
+    ASSIGN_OR_RETURN(checkpoint_conn,
+                     OpenConnection(path, uri, false, settings, ConnectionUse::kCheckpointOnly));
   }
   return DatabasePtr(std::make_unique<SqliteDatabase>(
       path, uri, memory, settings, std::move(writer), std::move(checkpoint_conn)));
