@@ -96,12 +96,12 @@ RazorpayStandin::~RazorpayStandin() {
   }
   cv_.notify_all();
   accept_thread_.join();
-  std::vector<std::thread> threads;
+  std::map<uint64_t, std::thread> threads;
   {
     std::lock_guard lock(mu_);
     threads.swap(connection_threads_);
   }
-  for (std::thread& t : threads) t.join();
+  for (auto& [id, t] : threads) t.join();
 }
 
 void RazorpayStandin::AcceptLoop() {
@@ -109,13 +109,33 @@ void RazorpayStandin::AcceptLoop() {
     beast::error_code ec;
     tcp::socket socket(impl_->ioc);
     impl_->acceptor.accept(socket, ec);
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    if (ec) continue;
-    const int fd = socket.release(ec);
-    if (ec) continue;
-    open_fds_.push_back(fd);
-    connection_threads_.emplace_back([this, fd] { Serve(fd); });
+    std::vector<std::thread> done;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      // A thread that ended keeps its stack mapped until it is joined: unjoined, a long run (the
+      // soak: a connection per payment call) ran out of mappings and could create no thread.
+      for (uint64_t id : finished_) {
+        auto it = connection_threads_.find(id);
+        if (it == connection_threads_.end()) continue;
+        done.push_back(std::move(it->second));
+        connection_threads_.erase(it);
+      }
+      finished_.clear();
+      int fd = -1;
+      if (!ec) fd = socket.release(ec);
+      if (!ec && fd >= 0) {
+        open_fds_.push_back(fd);
+        const uint64_t id = next_connection_++;
+        connection_threads_.emplace(id, std::thread([this, fd, id] {
+                                      Serve(fd);
+                                      std::lock_guard done_lock(mu_);
+                                      finished_.push_back(id);
+                                    }));
+      }
+    }
+    // Their last act was to list themselves: each join returns at once.
+    for (std::thread& t : done) t.join();
   }
 }
 

@@ -118,7 +118,10 @@ class RazorpayStandin {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::vector<std::thread> connection_threads_;
+  // By connection; a thread lists its id in finished_ as it ends, and the accept loop joins it.
+  std::map<uint64_t, std::thread> connection_threads_;
+  std::vector<uint64_t> finished_;
+  uint64_t next_connection_ = 0;
   std::vector<int> open_fds_;
   std::vector<RecordedRequest> requests_;
   std::map<std::string, Order> orders_;
