@@ -28,6 +28,13 @@ constexpr std::chrono::milliseconds kNap{2};
 // A slot whose line was longer than this gives its storage back after the write, so a few long
 // paths do not pin capacity * their length.
 constexpr size_t kKeepBytes = 1024;
+// Only the first slots keep their storage between batches: a deep burst once in a while would
+// otherwise leave every slot it reached holding a line's worth (up to capacity * kKeepBytes,
+// twice over, the queue and the batch trading places), which grows slowly with the deepest
+// burst seen and reads as a leak in a long run (docs/reliability.md, "6. Soak").
+constexpr size_t kKeptSlots = 256;
+// The stdio sink's batch buffer, kept between batches up to this.
+constexpr size_t kKeepSinkBytes = size_t{64} << 10;
 
 }  // namespace
 
@@ -107,7 +114,7 @@ void AccessLogQueue::Run() {
     (ok ? written_ : dropped_).Add(count);
     if (queued_gauge_ != nullptr) queued_gauge_->Add(-static_cast<int64_t>(count));
     for (size_t i = 0; i < count; ++i) {
-      if (batch[i].capacity() > kKeepBytes) std::string().swap(batch[i]);
+      if (i >= kKeptSlots || batch[i].capacity() > kKeepBytes) std::string().swap(batch[i]);
     }
   }
 }
@@ -121,7 +128,7 @@ AccessLogSink NewStdioAccessLogSink(std::FILE* file) {
     }
     const bool written = std::fwrite(buffer.data(), 1, buffer.size(), file) == buffer.size();
     const bool flushed = std::fflush(file) == 0;
-    if (buffer.capacity() > (size_t{1} << 20)) std::string().swap(buffer);
+    if (buffer.capacity() > kKeepSinkBytes) std::string().swap(buffer);
     if (!written || !flushed) throw std::runtime_error("cannot write the access log");
   };
 }
