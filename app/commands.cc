@@ -311,10 +311,7 @@ int RunServe(const Config& config) {
   settings.per_address_exempt = cfg.trusted_proxies;
   settings.first_byte_timeout = cfg.first_byte_timeout;
   // Cold start = exec -> listening + the first request's own service time (architecture.md).
-  metrics::Gauge& first_request_phase =
-      registry->GetGauge("hasivu_startup_phase_microseconds",
-                         "Wall time of each start-up phase of this process (docs/performance.md)",
-                         {{"phase", "first_request"}});
+  metrics::Gauge& first_request_phase = metrics::StartupPhaseGauge(*registry, "first_request");
   settings.on_first_request = [&cold_start, &first_request_phase](const http::FirstRequest& r) {
     cold_start.OnFirstRequest(r.first_byte, r.last_byte_written);
     const auto served =

@@ -1,9 +1,10 @@
 #include "app/heap_trim.h"
 
 #include <malloc.h>
-#include <unistd.h>
 
-#include <cstdio>
+#include <optional>
+
+#include "metrics/monitor.h"
 
 namespace hasivu::app {
 
@@ -12,23 +13,13 @@ uint64_t HeapInUseBytes() {
   return uint64_t{info.uordblks} + uint64_t{info.hblkhd};
 }
 
-uint64_t ResidentBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long long size = 0;
-  unsigned long long resident = 0;
-  const int read = std::fscanf(f, "%llu %llu", &size, &resident);
-  std::fclose(f);
-  if (read != 2) return 0;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 uint64_t TrimHeap() {
-  const uint64_t before = ResidentBytes();
+  const std::optional<int64_t> before = metrics::ProcessResidentBytes();
   malloc_trim(0);
-  const uint64_t after = ResidentBytes();
+  const std::optional<int64_t> after = metrics::ProcessResidentBytes();
+  if (!before || !after) return 0;
   // Other threads allocate meanwhile: only a shrink is counted as given back.
-  return before > after ? before - after : 0;
+  return *before > *after ? static_cast<uint64_t>(*before - *after) : 0;
 }
 
 HeapTrimmer::HeapTrimmer(std::chrono::milliseconds interval, metrics::Registry& registry)

@@ -30,11 +30,9 @@ namespace hasivu::app {
 // Live heap bytes: what the program holds of malloc's arenas and of its mmapped large blocks.
 uint64_t HeapInUseBytes();
 
-// This process's resident set in bytes (/proc/self/statm), 0 if unreadable.
-uint64_t ResidentBytes();
-
 // malloc_trim(0): returns the free pages of every arena to the kernel. Returns the resident
-// bytes it gave back (the resident set before less after, 0 if it did not shrink).
+// bytes it gave back (metrics::ProcessResidentBytes() before less after, 0 if it did not shrink
+// or /proc cannot be read).
 uint64_t TrimHeap();
 
 class HeapTrimmer {

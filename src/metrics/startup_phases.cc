@@ -69,14 +69,14 @@ std::string StartupPhases::Summary() const {
   return s;
 }
 
+Gauge& StartupPhaseGauge(Registry& registry, std::string_view phase) {
+  return registry.GetGauge("hasivu_startup_phase_microseconds",
+                           "Wall time of each start-up phase of this process (docs/performance.md)",
+                           {{"phase", std::string(phase)}});
+}
+
 void StartupPhases::Publish(Registry& registry) const {
-  for (const Phase& p : phases_) {
-    registry
-        .GetGauge("hasivu_startup_phase_microseconds",
-                  "Wall time of each start-up phase of this process (docs/performance.md)",
-                  {{"phase", p.name}})
-        .Set(p.duration.count());
-  }
+  for (const Phase& p : phases_) StartupPhaseGauge(registry, p.name).Set(p.duration.count());
   const auto cpu = [&registry](std::string_view at, std::chrono::microseconds v) {
     registry
         .GetGauge("hasivu_startup_cpu_microseconds",

@@ -34,6 +34,10 @@ std::optional<std::chrono::microseconds> CpuAtMain();
 // The process's CPU time so far, every thread's (CLOCK_PROCESS_CPUTIME_ID).
 std::chrono::microseconds ProcessCpuTime();
 
+// The gauge of one phase's wall time, hasivu_startup_phase_microseconds{phase}: Publish() sets
+// the phases it ended, the app the first request's ("first_request") when it is served.
+Gauge& StartupPhaseGauge(Registry& registry, std::string_view phase);
+
 class StartupPhases {
  public:
   using Clock = std::chrono::steady_clock;
